@@ -1,0 +1,188 @@
+"""kakari.toml → pydantic models. Parsed once, handed down in RunContext.
+
+Relative folder and ledger paths resolve against the home (``--home`` / ``KAKARI_HOME`` / ``./var``),
+so two homes never share state; ``bots_dir`` resolves against the config file's folder (code lives
+beside the config).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field as PField, ValidationError, model_validator
+
+from kakari.errors import ConfigError
+
+DEFAULT_HOME = Path("var")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OcrConfig(_Strict):
+    dpi: int = PField(300, ge=72, le=600)
+    lang: str = "jpn"
+    min_chars_per_page: int = PField(20, ge=0)  # fewer real characters than this → treat the page as a scan
+    tessdata: str | None = None  # folder holding jpn.traineddata; found automatically when unset
+
+
+class LimitsConfig(_Strict):
+    max_bytes: int = PField(50 * 1024 * 1024, gt=0)
+    max_pages: int = PField(50, gt=0)
+    max_pixels: int = PField(120_000_000, gt=0)  # per page, after rasterising
+    timeout_seconds: float = PField(120.0, gt=0)  # per document
+
+
+class JobDefaults(_Strict):
+    department: str | None = None
+    manual_minutes: float | None = PField(None, ge=0)
+    review_minutes: float | None = PField(None, ge=0)
+    min_confidence: float | None = PField(None, ge=0, le=1)
+
+
+class JobConfig(_Strict):
+    name: str = ""
+    title: str | None = None
+    department: str | None = None  # 原課
+    task: str | None = None  # 業務名; defaults to the bot's
+    bots: list[str] = PField(min_length=1)
+    folder: Path | None = None  # base of inbox/processing/archive/review/errors; default <home>/jobs/<name>
+    inbox: Path | None = None
+    processing: Path | None = None
+    archive: Path | None = None
+    review: Path | None = None
+    errors: Path | None = None
+    ledger: Path | None = None  # default <folder>/台帳.xlsx
+    ledger_sheet: str | None = None
+    sinks: list[str] = PField(default_factory=lambda: ["excel"])
+    manual_minutes: float | None = PField(None, ge=0)  # 導入前 per item; overrides the bot's estimate
+    manual_minutes_by_bot: dict[str, float] = PField(default_factory=dict)
+    review_minutes: float | None = PField(None, ge=0)  # 導入後 estimate per 要確認 item
+    min_confidence: float | None = PField(None, ge=0, le=1)
+    keep_my_number: bool = False
+
+    def folders(self, home: Path) -> dict[str, Path]:
+        base = _resolve(home, self.folder) if self.folder else home / "jobs" / self.name
+        out = {}
+        for key in ("inbox", "processing", "archive", "review", "errors"):
+            value = getattr(self, key)
+            out[key] = _resolve(home, value) if value else base / key
+        return out
+
+    def ledger_path(self, home: Path) -> Path:
+        if self.ledger:
+            return _resolve(home, self.ledger)
+        base = _resolve(home, self.folder) if self.folder else home / "jobs" / self.name
+        return base / "台帳.xlsx"
+
+
+class KakariConfig(_Strict):
+    path: Path | None = None  # the file it came from, if any
+    home: Path = DEFAULT_HOME
+    db_url: str | None = None  # default sqlite:///<home>/kakari.db; KAKARI_DB_URL wins
+    bots_dir: list[Path] = PField(default_factory=list)
+    ocr: OcrConfig = PField(default_factory=OcrConfig)
+    limits: LimitsConfig = PField(default_factory=LimitsConfig)
+    defaults: JobDefaults = PField(default_factory=JobDefaults)
+    jobs: dict[str, JobConfig] = PField(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fill_jobs(self) -> KakariConfig:
+        for name, job in self.jobs.items():
+            job.name = name
+            for key in ("department", "manual_minutes", "review_minutes", "min_confidence"):
+                if getattr(job, key) is None:
+                    setattr(job, key, getattr(self.defaults, key))
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return os.environ.get("KAKARI_DB_URL") or self.db_url or f"sqlite:///{self.home / 'kakari.db'}"
+
+    def job(self, name: str) -> JobConfig:
+        try:
+            return self.jobs[name]
+        except KeyError:
+            known = "、".join(self.jobs) or "(なし)"
+            where = self.path or "設定ファイルなし"
+            raise ConfigError(f"ジョブ「{name}」は {where} に定義されていません。定義済み: {known}") from None
+
+
+@dataclass
+class RunContext:
+    """What every step gets: the parsed config and the run it belongs to. Picklable."""
+
+    config: KakariConfig
+    run_id: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def home(self) -> Path:
+        return self.config.home
+
+
+def _resolve(base: Path, p: Path) -> Path:
+    p = Path(os.path.expanduser(p))
+    return p if p.is_absolute() else base / p
+
+
+_MESSAGES = {
+    "missing": "必須の項目がありません",
+    "extra_forbidden": "不明な項目です (綴りを確認してください)",
+    "greater_than_equal": "値が小さすぎます",
+    "less_than_equal": "値が大きすぎます",
+    "greater_than": "値が小さすぎます",
+    "too_short": "少なくとも1つ指定してください",
+}
+
+
+def format_validation_error(source: Path | str, err: ValidationError) -> str:
+    lines = [f"設定ファイル {source} に誤りがあります:"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(全体)"
+        msg = _MESSAGES.get(e["type"], e["msg"])
+        lines.append(f"  - {loc}: {msg} (入力値: {e.get('input')!r})" if e["type"] != "missing" else f"  - {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def find_config_path(explicit: Path | None) -> Path | None:
+    if explicit:
+        return explicit
+    env = os.environ.get("KAKARI_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("kakari.toml")
+    return local if local.exists() else None
+
+
+def find_home(explicit: Path | None) -> Path:
+    return (explicit or Path(os.environ.get("KAKARI_HOME") or DEFAULT_HOME)).absolute()
+
+
+def load_config(config: Path | None = None, home: Path | None = None) -> KakariConfig:
+    """Load kakari.toml (or nothing) and resolve the home. Errors name the file and the key."""
+    path = find_config_path(config)
+    home_dir = find_home(home)
+    data: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"設定ファイル {path} が見つかりません")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"設定ファイル {path} の書式が正しくありません: {e}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"設定ファイル {path} が UTF-8 ではありません") from None
+    try:
+        cfg = KakariConfig(**data, path=path.absolute() if path else None, home=home_dir)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(path or "(既定値)", e)) from None
+    except TypeError as e:  # e.g. a key given twice by the caller
+        raise ConfigError(f"設定ファイル {path}: {e}") from None
+    if path is not None:
+        cfg.bots_dir = [_resolve(path.absolute().parent, p) for p in cfg.bots_dir]
+    return cfg

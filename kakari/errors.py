@@ -1,0 +1,99 @@
+"""Error families. Each class says whose fault it is and carries its exit code (OCRmyPDF model)."""
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    ok = 0
+    bad_args = 1
+    config = 2
+    missing_dependency = 3
+    documents_failed = 4
+    internal = 15
+    ctrl_c = 130
+
+
+class KakariError(Exception):
+    """Base of every error kakari raises on purpose. `message` is Japanese, shown to users."""
+
+    exit_code: ExitCode = ExitCode.internal
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+# --- the document's fault: エラー, never retried -------------------------------------------
+class DocumentError(KakariError):
+    exit_code = ExitCode.documents_failed
+
+
+class EmptyFile(DocumentError):
+    pass
+
+
+class NotADocument(DocumentError):
+    pass
+
+
+class CorruptDocument(DocumentError):
+    pass
+
+
+class EncryptedDocument(DocumentError):
+    pass
+
+
+class TooLarge(DocumentError):
+    pass
+
+
+class Unrecognised(DocumentError):
+    pass
+
+
+# --- the environment's fault: parked and retried ---------------------------------------------
+class TransientError(KakariError):
+    exit_code = ExitCode.ok
+
+
+class LedgerLocked(TransientError):
+    pass
+
+
+class SystemUnavailable(TransientError):
+    pass
+
+
+class PageTimeout(TransientError):
+    pass
+
+
+# --- the author's fault: refuse to start -----------------------------------------------------
+class ConfigError(KakariError):
+    exit_code = ExitCode.config
+
+
+class TemplateError(ConfigError):
+    pass
+
+
+class LedgerRefused(ConfigError):
+    """An existing workbook holds parts openpyxl would drop on save (charts, images, pivots)."""
+
+
+# --- the machine's fault ---------------------------------------------------------------------
+class MissingDependency(KakariError):
+    exit_code = ExitCode.missing_dependency
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+ROOTS: tuple[type[KakariError], ...] = (DocumentError, TransientError, ConfigError, MissingDependency)

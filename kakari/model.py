@@ -1,0 +1,104 @@
+"""Shared vocabulary: boxes in millimetres, fields, records, statuses, document references."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle on a page in millimetres, origin at the top-left corner; pages count from 1."""
+
+    page: int
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def x1(self) -> float:
+        return self.x + self.w
+
+    @property
+    def y1(self) -> float:
+        return self.y + self.h
+
+    def contains_point(self, x: float, y: float) -> bool:
+        return self.x <= x <= self.x1 and self.y <= y <= self.y1
+
+    def shifted(self, dx: float = 0.0, dy: float = 0.0) -> Box:
+        return Box(self.page, self.x + dx, self.y + dy, self.w, self.h)
+
+    def grown(self, margin: float) -> Box:
+        return Box(self.page, self.x - margin, self.y - margin, self.w + 2 * margin, self.h + 2 * margin)
+
+
+class Status(StrEnum):
+    REGISTERED = "自動登録"
+    REVIEW = "要確認"
+    ERROR = "エラー"
+    CONFIRMED = "確認済"
+
+
+@dataclass
+class Field:
+    """One value read from a document. `problems` are Japanese messages shown to clerks."""
+
+    name: str
+    label: str
+    value: Any = None
+    raw: str = ""
+    confidence: float = 1.0
+    problems: list[str] = field(default_factory=list)
+    box: Box | None = None
+    personal: bool = False  # masked in logs and error files
+
+    def display(self) -> str:
+        """The value as a clerk reads it (ISO dates, 〇/空 for booleans)."""
+        v = self.value
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return "有" if v else "無"
+        if isinstance(v, (date, datetime)):
+            return v.isoformat()
+        return str(v)
+
+
+@dataclass
+class Record:
+    doc_id: str
+    bot: str
+    fields: dict[str, Field] = field(default_factory=dict)
+    min_confidence: float = 0.0  # below this a field needs a person
+    meta: dict[str, Any] = field(default_factory=dict)  # received_at, original_name, archived_path …
+
+    @property
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        for f in self.fields.values():
+            out.extend(f"{f.label}: {p}" for p in f.problems)
+            if f.confidence < self.min_confidence and not f.problems:
+                out.append(f"{f.label}: 読み取りの確信度が低い ({f.confidence:.2f})")
+        return out
+
+    @property
+    def status(self) -> Status:
+        return Status.REVIEW if self.problems else Status.REGISTERED
+
+    def row(self) -> dict[str, Any]:
+        """name → value, what sinks write."""
+        return {name: f.value for name, f in self.fields.items()}
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """A claimed input file. `doc_id` is the sha256 of its bytes, so a re-sent copy is the same document."""
+
+    doc_id: str
+    path: Path
+    original_name: str
+    received_at: datetime

@@ -1,0 +1,115 @@
+"""One Registry for every plugin family: built-ins by walking a package, other packages by entry
+points, a town's own plugins from extra folders. Duplicate names are an error naming both files."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from kakari.errors import ConfigError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    name: str
+    obj: type[T]
+    origin: str  # "built-in", "entry point <dist>", "folder <path>"
+    file: str
+
+
+class Registry(Generic[T]):
+    def __init__(self, group: str, base: type[T], package: str) -> None:
+        self.group = group  # entry-point group, e.g. "kakari.bots"
+        self.base = base
+        self.package = package
+        self._entries: dict[str, Entry[T]] | None = None
+        self._folders: list[Path] = []
+
+    def add_folders(self, folders: Iterable[Path]) -> None:
+        new = [Path(f) for f in folders if Path(f) not in self._folders]
+        if new:
+            self._folders.extend(new)
+            self._entries = None
+
+    # -- lookup -----------------------------------------------------------------------------
+    def entries(self) -> dict[str, Entry[T]]:
+        if self._entries is None:
+            self._entries = {}
+            self._load_package()
+            self._load_entry_points()
+            for folder in self._folders:
+                self._load_folder(folder)
+        return self._entries
+
+    def names(self) -> list[str]:
+        return sorted(self.entries())
+
+    def get(self, name: str) -> type[T]:
+        try:
+            return self.entries()[name].obj
+        except KeyError:
+            known = "、".join(self.names()) or "(なし)"
+            raise ConfigError(f"「{name}」という {self.group} は登録されていません。登録済み: {known}") from None
+
+    # -- discovery --------------------------------------------------------------------------
+    def _add(self, obj: type[T], origin: str) -> None:
+        name = getattr(obj, "name", None)
+        if not name:
+            return
+        file = inspect.getsourcefile(obj) or "?"
+        assert self._entries is not None
+        old = self._entries.get(name)
+        if old is not None and old.obj is not obj:
+            raise ConfigError(f"{self.group} の名前「{name}」が重複しています: {old.file} と {file}")
+        self._entries[name] = Entry(name, obj, origin, file)
+
+    def _collect(self, module: object, origin: str) -> None:
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(obj, self.base)
+                and obj is not self.base
+                and obj.__module__ == getattr(module, "__name__", None)
+                and not inspect.isabstract(obj)
+                and not getattr(obj, "abstract", False)
+            ):
+                self._add(obj, origin)
+
+    def _load_package(self) -> None:
+        pkg = importlib.import_module(self.package)
+        for info in pkgutil.iter_modules(pkg.__path__, prefix=f"{self.package}."):
+            self._collect(importlib.import_module(info.name), "built-in")
+
+    def _load_entry_points(self) -> None:
+        for ep in entry_points(group=self.group):
+            try:
+                obj = ep.load()
+            except Exception as e:  # a broken plugin names itself, it does not take the others down
+                raise ConfigError(f"プラグイン {ep.name} ({ep.value}) を読み込めません: {e}") from e
+            dist = ep.dist.name if ep.dist else "?"
+            if inspect.ismodule(obj):
+                self._collect(obj, f"entry point {dist}")
+            else:
+                self._add(obj, f"entry point {dist}")
+
+    def _load_folder(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise ConfigError(f"bots_dir {folder} がフォルダーではありません")
+        for file in sorted(folder.glob("*.py")):
+            if file.name.startswith("_"):
+                continue
+            mod_name = f"kakari_local_{self.package}_{file.stem}"
+            spec = importlib.util.spec_from_file_location(mod_name, file)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+            self._collect(module, f"folder {folder}")

@@ -1,0 +1,162 @@
+"""Document, Page, Word: everything in millimetres with a top-left origin (pages count from 1).
+
+Bots never see pixels or points. They ask a Document for the text in a zone (``read``) or whether a
+zone is marked (``mark``); a text-layer page answers from its characters, a scanned page from OCR of
+the zone's crop. That keeps bots engine-agnostic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from kakari.model import Box
+
+# kinds of zone reading; scanned pages map them to Tesseract modes and character sets
+ReadKind = Literal["text", "line", "digits", "kana", "date", "char", "amount"]
+MARK_GLYPHS = frozenset("☑☒✓✔✗✘■●◉レ×xX")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A run of text (or a single character) with its box and the engine's confidence (0..1)."""
+
+    text: str
+    box: Box
+    confidence: float = 1.0
+
+    @property
+    def cx(self) -> float:
+        return self.box.x + self.box.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.box.y + self.box.h / 2
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    confidence: float  # 0..1
+
+
+class ZoneReader(Protocol):
+    """Reads zones of a scanned page (implemented in ocr/, e.g. by the Tesseract engine)."""
+
+    def read(self, page: Page, box: Box, kind: ReadKind) -> Reading: ...
+
+    def mark(self, page: Page, box: Box) -> Reading: ...  # text "1" marked / "" not, with confidence
+
+
+@dataclass
+class Page:
+    number: int
+    width: float  # mm
+    height: float  # mm
+    source: Literal["text", "scan"] = "text"
+    chars: list[Word] = field(default_factory=list)  # text layer: one Word per character
+    marks: list[Box] = field(default_factory=list)  # vector strokes that are not ruling lines (ticks, circles)
+    image: Any = None  # scanned page: a PIL image after preprocessing (registration done by ZoneReader)
+    reader: ZoneReader | None = None
+
+    def chars_in(self, box: Box) -> list[Word]:
+        return [c for c in self.chars if box.contains_point(c.cx, c.cy)]
+
+    @property
+    def text(self) -> str:
+        return join_chars(self.chars)
+
+
+def join_chars(chars: list[Word], line_tol: float = 2.0, space_gap: float = 2.5) -> str:
+    """Characters in reading order: lines top to bottom, left to right; a wide gap becomes a space."""
+    if not chars:
+        return ""
+    ordered = sorted(chars, key=lambda c: (c.cy, c.cx))
+    lines: list[list[Word]] = []
+    for c in ordered:
+        if lines and abs(lines[-1][0].cy - c.cy) <= line_tol:
+            lines[-1].append(c)
+        else:
+            lines.append([c])
+    out = []
+    for line in lines:
+        line.sort(key=lambda c: c.cx)
+        parts = [line[0].text]
+        for prev, cur in zip(line, line[1:]):
+            if cur.box.x - prev.box.x1 > space_gap:
+                parts.append(" ")
+            parts.append(cur.text)
+        out.append("".join(parts))
+    return "\n".join(out)
+
+
+@dataclass
+class Document:
+    doc_id: str
+    path: Path
+    pages: list[Page]
+    engine: str = "textlayer"  # which engine produced it, for stats
+
+    def page(self, number: int) -> Page | None:
+        return self.pages[number - 1] if 1 <= number <= len(self.pages) else None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.pages)
+
+    def read(self, box: Box, kind: ReadKind = "text") -> Reading:
+        page = self.page(box.page)
+        if page is None:
+            return Reading("", 0.0)
+        if page.source == "text":
+            chars = page.chars_in(box)
+            conf = min((c.confidence for c in chars), default=1.0)
+            return Reading(join_chars(chars), conf)
+        if page.reader is None:
+            return Reading("", 0.0)
+        return page.reader.read(page, box, kind)
+
+    def mark(self, box: Box) -> Reading:
+        """Is the zone ticked or circled? Text "1" if marked, "" if not, with a confidence."""
+        page = self.page(box.page)
+        if page is None:
+            return Reading("", 0.0)
+        if page.source == "text":
+            glyph = any(c.text in MARK_GLYPHS for c in page.chars_in(box))
+            stroke = any(_inside(m, box.grown(1.0)) for m in page.marks if m.page == box.page)
+            return Reading("1" if glyph or stroke else "", 1.0)
+        if page.reader is None:
+            return Reading("", 0.0)
+        return page.reader.mark(page, box)
+
+    def find(self, label: str, page: int | None = None) -> Box | None:
+        """Box of the first occurrence of `label` in the text layer (anchor lookup), or None."""
+        for p in self.pages:
+            if page is not None and p.number != page:
+                continue
+            box = find_in_chars(p.chars, label, p.number)
+            if box is not None:
+                return box
+        return None
+
+
+def find_in_chars(chars: list[Word], label: str, page: int) -> Box | None:
+    target = label.replace(" ", "").replace("\u3000", "")
+    if not target:
+        return None
+    ordered = sorted(chars, key=lambda c: (round(c.cy / 2.0), c.cx))
+    seq = [c for c in ordered if c.text.strip()]
+    text = "".join(c.text for c in seq)
+    i = text.find(target)
+    if i < 0:
+        return None
+    hit = seq[i : i + len(target)]
+    x0 = min(c.box.x for c in hit)
+    y0 = min(c.box.y for c in hit)
+    x1 = max(c.box.x1 for c in hit)
+    y1 = max(c.box.y1 for c in hit)
+    return Box(page, x0, y0, x1 - x0, y1 - y0)
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return outer.x <= inner.x and outer.y <= inner.y and inner.x1 <= outer.x1 and inner.y1 <= outer.y1
