@@ -1,0 +1,50 @@
+# kakari: `make demo` runs the sample jobs; `make test` runs the whole suite. Both set up everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KAKARI := $(VENV)/bin/kakari
+SAMPLES := samples/out
+DEMO_HOME := var/demo
+export OMP_THREAD_LIMIT := 1
+
+.PHONY: setup system venv samples demo test test-fast bench clean
+
+setup: system venv
+
+system:
+	@bash scripts/install-system.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e ".[test]"
+	@touch $@
+
+samples: setup
+	@test -f $(SAMPLES)/.complete || ($(PY) -m samples.generate --out $(SAMPLES) --count 50 --seed 42 && touch $(SAMPLES)/.complete)
+
+demo: samples
+	@rm -rf $(DEMO_HOME)
+	@mkdir -p $(DEMO_HOME)/jobs/kodomo_iryo/inbox $(DEMO_HOME)/jobs/inshoku_kyoka/inbox
+	@cp -p $(SAMPLES)/child_medical/child_medical_*.pdf $(DEMO_HOME)/jobs/kodomo_iryo/inbox/
+	@cp -p $(SAMPLES)/restaurant_permit/restaurant_permit_*.pdf $(DEMO_HOME)/jobs/inshoku_kyoka/inbox/
+	@$(KAKARI) run kodomo_iryo --config samples/kakari.toml --home $(DEMO_HOME)
+	@$(KAKARI) run inshoku_kyoka --config samples/kakari.toml --home $(DEMO_HOME)
+	@$(KAKARI) report --home $(DEMO_HOME) --month $$(date +%Y-%m)
+	@$(KAKARI) report --home $(DEMO_HOME) --month $$(date +%Y-%m) --format xlsx --out $(DEMO_HOME)/削減効果報告.xlsx
+	@echo "台帳: $(DEMO_HOME)/ledgers/  報告: $(DEMO_HOME)/削減効果報告.xlsx"
+
+test: setup
+	@$(PY) -m pytest -q -n auto --dist loadfile
+
+test-fast: setup
+	@$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"
+
+bench: samples
+	@$(PY) benchmarks/run_textlayer.py
+
+clean:
+	rm -rf var $(SAMPLES) .pytest_cache

@@ -1,0 +1,109 @@
+"""`kakari doctor`: each check says what it found and, when something is missing, how to fix it."""
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kakari.config import KakariConfig
+from kakari.errors import KakariError
+
+JAPANESE_FONTS = [
+    Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"),
+    Path("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"),
+]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    optional: bool = False
+
+
+def _tesseract() -> list[Check]:
+    exe = shutil.which("tesseract")
+    if not exe:
+        return [Check("Tesseract", False, "見つかりません", "apt-get install tesseract-ocr tesseract-ocr-jpn")]
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    langs = subprocess.run([exe, "--list-langs"], capture_output=True, text=True).stdout.split()
+    checks = [Check("Tesseract", True, version)]
+    checks.append(Check("Tesseract 日本語データ (jpn)", "jpn" in langs,
+                        "あり" if "jpn" in langs else "ありません", "apt-get install tesseract-ocr-jpn"))
+    checks.append(Check("Tesseract 縦書きデータ (jpn_vert)", "jpn_vert" in langs,
+                        "あり" if "jpn_vert" in langs else "ありません", "apt-get install tesseract-ocr-jpn-vert",
+                        optional=True))
+    return checks
+
+
+def _packages() -> list[Check]:
+    out = []
+    for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "pandas", "loguru", "playwright", "sqlalchemy"):
+        try:
+            out.append(Check(f"Python パッケージ {pkg}", True, md.version(pkg)))
+        except md.PackageNotFoundError:
+            out.append(Check(f"Python パッケージ {pkg}", False, "未インストール", "make demo (または pip install -e .)"))
+    return out
+
+
+def _folders(cfg: KakariConfig) -> list[Check]:
+    out = [_writable("作業フォルダー (home)", cfg.home)]
+    for name, job in cfg.jobs.items():
+        for key, folder in job.folders(cfg.home).items():
+            out.append(_writable(f"ジョブ {name} の {key}", folder))
+        out.append(_writable(f"ジョブ {name} の台帳フォルダー", job.ledger_path(cfg.home).parent))
+    return out
+
+
+def _writable(name: str, folder: Path) -> Check:
+    if not folder.exists():
+        parent = next((p for p in folder.parents if p.exists()), None)
+        ok = parent is not None and os.access(parent, os.W_OK)
+        return Check(name, ok, f"{folder} (未作成: 初回実行時に作成されます)" if ok else f"{folder} を作成できません",
+                     f"{parent} に書き込み権限を付けてください")
+    ok = os.access(folder, os.W_OK | os.X_OK)
+    return Check(name, ok, str(folder), f"chmod u+rwx {folder} (実行ユーザーに書き込み権限を付けてください)")
+
+
+def _bots(cfg: KakariConfig) -> list[Check]:
+    try:
+        from bots import registry
+
+        names = registry.names()
+        return [Check("ボット (様式テンプレート)", True, "、".join(names) or "(なし)")]
+    except KakariError as e:
+        return [Check("ボット (様式テンプレート)", False, e.message, "テンプレートの該当箇所を修正してください")]
+
+
+def _database(cfg: KakariConfig) -> Check:
+    from jobs.store import Store
+
+    url = cfg.database_url
+    shown = url.split("@")[-1] if "@" in url else url  # never print a password
+    try:
+        Store(url)
+        return Check("データベース", True, shown)
+    except Exception as e:  # noqa: BLE001 - report whatever the driver says
+        return Check("データベース", False, f"{shown}: {e}", "KAKARI_DB_URL と接続先を確認してください")
+
+
+def run_checks(cfg: KakariConfig) -> list[Check]:
+    checks = [Check("Python", sys.version_info >= (3, 11), sys.version.split()[0], "Python 3.11 以上が必要です")]
+    checks += _tesseract()
+    fonts = [f for f in JAPANESE_FONTS if f.exists()]
+    checks.append(Check("日本語フォント (IPA)", bool(fonts), ", ".join(map(str, fonts)) or "ありません",
+                        "apt-get install fonts-ipafont-gothic fonts-ipafont-mincho"))
+    checks.append(Check("Chromium (Web 転記用)", CHROMIUM.exists(), str(CHROMIUM) if CHROMIUM.exists() else "ありません",
+                        "apt-get install chromium", optional=True))
+    checks += _packages()
+    checks.append(_database(cfg))
+    checks += _bots(cfg)
+    checks += _folders(cfg)
+    return checks

@@ -1,0 +1,221 @@
+"""One document from claim to archive, and one run over an inbox.
+
+Order matters for crash safety: the outcome (documents row, time log, pending ledger rows, events)
+is committed in one transaction *before* the file leaves processing/. A crash before the commit
+replays the document; a crash after it finds the committed row and only moves the file. Ledger rows
+are written from the outbox in batches (see jobs/sinks.py), keyed by doc_id, so nothing doubles.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bots import classify, registry as bot_registry
+from bots.base import Bot, FormBot
+from connectors.folder import FolderSource
+from jobs.sinks import FlushResult, flush_pending
+from jobs.store import Store, documents, insert_ignore, now, pending_writes, record_to_dict
+from jobs.timelog import TaskRecord, TimeLog
+from kakari.config import JobConfig, RunContext
+from kakari.errors import DocumentError, MissingDependency
+from kakari.log import logger, redact, register_personal
+from kakari.model import DocRef, Record, Status
+from ocr import read_document
+
+
+@dataclass
+class Outcome:
+    doc_id: str
+    original_name: str
+    status: Status
+    bot: str = ""
+    reason: str = ""
+    stored_path: str = ""
+    replayed: bool = False  # already committed earlier (crash recovery or a re-sent copy)
+    seconds: float = 0.0
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    job: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    flush: FlushResult = field(default_factory=FlushResult)
+    pending: int = 0
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = Counter(o.status.value for o in self.outcomes)
+        return {"read": len(self.outcomes), **{s.value: c.get(s.value, 0) for s in Status}}
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == Status.ERROR)
+
+
+def minutes_for(job: JobConfig, bot: type[Bot] | None) -> tuple[float, float]:
+    """(manual minutes before, review minutes after) for one item: job config beats the bot's estimate."""
+    before = None
+    if bot is not None:
+        before = job.manual_minutes_by_bot.get(bot.name)
+    if before is None:
+        before = job.manual_minutes
+    if before is None:
+        first = bot or bot_registry.get(job.bots[0])
+        before = float(getattr(first, "manual_minutes", 0.0) or 0.0)
+    review = job.review_minutes
+    if review is None:
+        review = float(getattr(bot, "review_minutes", 2.0) or 2.0) if bot else 2.0
+    return float(before), float(review)
+
+
+def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store) -> tuple[Record | None, type[Bot] | None, Status, str]:
+    doc = read_document(ref.path, ctx.config, doc_id=ref.doc_id)
+    store.add_event("read", ref.doc_id, job.name, f"{len(doc.pages)}ページ ({doc.engine})", ctx.run_id)
+    candidates = [bot_registry.get(name) for name in job.bots]
+    bot_cls, score = classify(doc, [b for b in candidates if issubclass(b, FormBot)])
+    store.add_event("classified", ref.doc_id, job.name, f"{bot_cls.name} ({score:.2f})", ctx.run_id)
+    bot = bot_cls()
+    rec = bot.read(doc)
+    if job.min_confidence is not None:
+        rec.min_confidence = job.min_confidence
+    register_personal(f.value for f in rec.fields.values() if f.personal)
+    register_personal(f.raw for f in rec.fields.values() if f.personal)
+    status = rec.status
+    return rec, bot_cls, status, "／".join(rec.problems)
+
+
+def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
+    """One claimed document, start to finish. Picklable arguments: any executor can call it."""
+    store = Store(ctx.config.database_url)
+    source = FolderSource(job.folders(ctx.home))
+    done = store.document(ref.doc_id, job.name)
+    if done is not None:  # committed before (crash between commit and move, or a re-sent copy)
+        status = Status(done["status"])
+        planned = Path(done["stored_path"]) if done["stored_path"] else None
+        dest = source.finish(ref, status, done["reason"] or "", dest=planned)
+        detail = f"処理済みの文書です ({status.value}): {dest.name}"
+        store.add_event("replayed", ref.doc_id, job.name, detail, ctx.run_id)
+        return Outcome(ref.doc_id, ref.original_name, status, done["bot"] or "", done["reason"] or "",
+                       str(dest), replayed=True)
+
+    started = now()
+    t0 = time.perf_counter()
+    rec: Record | None = None
+    bot_cls: type[Bot] | None = None
+    try:
+        rec, bot_cls, status, reason = _extract(job, ref, ctx, store)
+    except MissingDependency:
+        # the machine's fault, not the document's: give the file back untouched and stop
+        os.rename(ref.path, source.inbox / ref.original_name)
+        store.add_event("released", ref.doc_id, job.name, "必要なソフトウェアがないため受付に戻しました", ctx.run_id)
+        raise
+    except DocumentError as e:
+        status, reason = Status.ERROR, e.message
+    except Exception as e:  # a bug: the document still ends somewhere a person will see it
+        incident = secrets.token_hex(4)
+        logger.error(redact(f"内部エラー {incident} ({ref.original_name}): {traceback.format_exc()}"))
+        status, reason = Status.ERROR, f"内部エラーが発生しました (インシデント番号 {incident}): {type(e).__name__}"
+    finished = now()
+
+    dest = source.planned(ref, status)
+    if rec is None:
+        rec = Record(doc_id=ref.doc_id, bot=bot_cls.name if bot_cls else "")
+    rec.meta.update(received_at=ref.received_at, original_name=ref.original_name, status=status.value,
+                    archived_path=str(dest), reason=reason)
+    before, review = minutes_for(job, bot_cls)
+    after = {Status.REGISTERED: 0.0, Status.REVIEW: review}.get(status, before)
+    bot_name = bot_cls.name if bot_cls else ""
+    task = job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
+        bot_registry.get(job.bots[0]), "task", job.name)
+    with store.begin() as conn:
+        inserted = insert_ignore(conn, documents, {
+            "doc_id": ref.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
+            "original_name": ref.original_name, "stored_path": str(dest), "received_at": ref.received_at,
+            "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
+        if inserted:
+            TimeLog(store).record(TaskRecord(
+                doc_id=ref.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
+                task=task, bot=bot_name, status=status.value, started=started, finished=finished,
+                minutes_before=before, minutes_after=after), conn=conn)
+            insert_ignore(conn, pending_writes, [
+                {"doc_id": ref.doc_id, "job": job.name, "sink": s, "payload": record_to_dict(rec),
+                 "created": finished, "attempts": 0} for s in job.sinks])
+            event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
+            store.add_event(event, ref.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
+    if not inserted:  # another worker committed the same bytes first: treat as a replay
+        return process(job, ref, ctx)
+    final = source.finish(ref, status, redact(reason), dest=dest)
+    store.add_event("archived", ref.doc_id, job.name, str(final), ctx.run_id)
+    logger.info(redact(f"{job.name}: {ref.original_name} → {status.value} ({bot_name or '-'})"))
+    return Outcome(ref.doc_id, ref.original_name, status, bot_name, reason, str(final),
+                   seconds=time.perf_counter() - t0)
+
+
+Progress = Callable[[Outcome], None]
+
+
+def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: Progress | None = None,
+            on_total: Callable[[int], None] | None = None, flush_every: int = 200) -> RunSummary:
+    """Recover leftovers, claim what is in the inbox now, process it, flush the ledger; record the run."""
+    store = Store(ctx.config.database_url)
+    run_id = ctx.run_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    ctx = RunContext(ctx.config, run_id, ctx.extras)
+    source = FolderSource(job.folders(ctx.home))
+    summary = RunSummary(run_id, job.name)
+    store.start_run(run_id, job.name, trigger)
+    t0 = time.perf_counter()
+    status = "failed"
+    try:
+        recovered = list(source.recover())
+        for ref in recovered:
+            store.add_event("recovered", ref.doc_id, job.name, ref.original_name, run_id)
+        paths = list(source.scan(wait=True))
+        if on_total:
+            on_total(len(recovered) + len(paths))
+        for ref in _claimed(recovered, paths, source, store, job, run_id):
+            outcome = process(job, ref, ctx)
+            summary.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+            if len(summary.outcomes) % flush_every == 0:
+                _add_flush(summary.flush, flush_pending(job, ctx, store))
+        _add_flush(summary.flush, flush_pending(job, ctx, store, force=True))
+        status = "ok" if summary.errors == 0 else "partial"
+    finally:
+        summary.pending = store.pending_count(job.name)
+        summary.seconds = time.perf_counter() - t0
+        robot = sum(o.seconds for o in summary.outcomes)
+        stats = {"docs/status/" + k: v for k, v in summary.counts.items() if k != "read"}
+        stats |= {"docs/read": len(summary.outcomes), "sink/written": summary.flush.written,
+                  "sink/parked": summary.flush.parked, "docs/replayed": sum(o.replayed for o in summary.outcomes)}
+        store.finish_run(run_id, status, summary.counts, robot, stats,
+                         "\n".join(f"{o.status.value} {o.original_name} {o.reason}" for o in summary.outcomes
+                                   if o.status != Status.REGISTERED))
+    return summary
+
+
+def _claimed(recovered: list[DocRef], paths: Iterable[Path], source: FolderSource, store: Store, job: JobConfig,
+             run_id: str) -> Iterable[DocRef]:
+    yield from recovered
+    for path in paths:
+        ref = source.claim(path)
+        if ref is None:
+            continue  # another worker took it
+        store.add_event("claimed", ref.doc_id, job.name, ref.original_name, run_id)
+        yield ref
+
+
+def _add_flush(total: FlushResult, part: FlushResult) -> None:
+    total.written += part.written
+    total.skipped += part.skipped
+    total.parked += part.parked
+    total.errors.extend(part.errors)

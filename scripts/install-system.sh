@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kakari needs, only those missing (quick the second time).
+set -euo pipefail
+PACKAGES=(
+  tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert   # OCR engine + Japanese models (offline)
+  fonts-ipafont-gothic fonts-ipafont-mincho                # Japanese fonts for forms, reports, previews
+  poppler-utils                                            # pdftoppm: report PDF checks
+  chromium                                                 # Playwright drives Debian's Chromium
+  redis-server                                             # Celery broker for the scale-out tests
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "Debian パッケージをインストールします: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
