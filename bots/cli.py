@@ -27,3 +27,7 @@ def list_bots(config: ConfigOpt = None, home: HomeOpt = None,
         title = template.title if template is not None else (bot.__doc__ or "").strip().splitlines()[0:1]
         out.print(f"{name:<22} {title}  業務名={bot.task}  導入前={bot.manual_minutes}分  ({entry.origin}: {entry.file})")
     return ExitCode.ok
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="bots", help="ボット (様式) の一覧・作成・試験")

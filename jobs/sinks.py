@@ -9,7 +9,7 @@ from connectors.base import Sink
 from connectors.excel import ExcelLedger
 from jobs.store import Store, now, record_from_dict
 from kakari.config import JobConfig, RunContext
-from kakari.errors import ConfigError, TransientError
+from kakari.errors import ConfigError, LedgerRefused, TransientError
 from kakari.log import logger
 
 BACKOFF_SECONDS = (5, 15, 60, 300, 900)  # then every 15 minutes: a locked ledger is never given up on
@@ -28,10 +28,21 @@ def ledger_columns(job: JobConfig) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def my_number_columns(job: JobConfig) -> set[str]:
+    """Fields typed my_number (個人番号): masked in the ledger unless the job keeps them."""
+    out: set[str] = set()
+    for name in job.bots:
+        template = getattr(bot_registry.get(name), "template", None)
+        if template is not None:
+            out |= {n for n, spec in template.fields.items() if spec.type == "my_number"}
+    return out
+
+
 def build_sink(name: str, job: JobConfig, ctx: RunContext) -> Sink:
     if name == "excel":
         return ExcelLedger(job.ledger_path(ctx.home), ledger_columns(job),
-                           sheet=job.ledger_sheet or "台帳", keep_my_number=job.keep_my_number)
+                           sheet=job.ledger_sheet or "台帳", keep_my_number=job.keep_my_number,
+                           my_number_columns=my_number_columns(job))
     raise ConfigError(f"ジョブ「{job.name}」の出力先「{name}」は未対応です (使用可能: excel)")
 
 
@@ -56,7 +67,8 @@ def flush_pending(job: JobConfig, ctx: RunContext, store: Store, force: bool = F
             sink.open(ctx)
             res = sink.write_many(records)
             sink.close()
-        except TransientError as e:
+        except (TransientError, LedgerRefused) as e:
+            # locked: retried with backoff; refused (a workbook we must not rewrite): parked until fixed
             attempts = max(r["attempts"] for r in rows)
             delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS) - 1)]
             store.mark_failed([r["id"] for r in rows], e.message, now() + timedelta(seconds=delay))

@@ -27,13 +27,30 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", envvar="KAKARI_HOME",
                                               help="データベース・ログ・作業ファイルの置き場 (既定 ./var)", show_envvar=True)]
 
 
-def _mount() -> None:
-    # imported here, not at module top: the kernel itself imports none of the plugin folders
-    from bots.cli import app as bots_app
-    from jobs.cli import register
+# Command modules, each with ``register(app)``. Listed by name so the kernel imports no plugin
+# folder at import time; a module not written yet (an optional part) is simply absent.
+COMMAND_MODULES = (
+    "bots.cli",  # bots list/new/test/preview
+    "jobs.cli",  # run, report, history, doctor, jobs, timelog
+    "jobs.watch_cli",  # watch
+    "jobs.sched_cli",  # scheduler, worker, jobs status/retry
+    "jobs.kpi_cli",  # baseline, timelog import, report extras
+    "web.cli",  # web, users
+    "connectors.web_cli",  # web back-office systems
+)
 
-    app.add_typer(bots_app, name="bots", help="ボット (様式) の一覧・作成・試験")
-    register(app)
+
+def _mount() -> None:
+    import importlib
+    import importlib.util
+
+    for name in COMMAND_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+        except ModuleNotFoundError:  # its package is not there either
+            continue
+        importlib.import_module(name).register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,3 +93,4 @@ def entry() -> None:
 
 if __name__ == "__main__":
     entry()
+

@@ -83,7 +83,8 @@ def join_chars(chars: list[Word], line_tol: float = 2.0, space_gap: float = 2.5)
         line.sort(key=lambda c: c.cx)
         parts = [line[0].text]
         for prev, cur in zip(line, line[1:]):
-            if cur.box.x - prev.box.x1 > space_gap:
+            # a half-width space is narrower than space_gap: compare with the glyphs' own width too
+            if cur.box.x - prev.box.x1 > min(space_gap, 0.6 * min(prev.box.w, cur.box.w)):
                 parts.append(" ")
             parts.append(cur.text)
         out.append("".join(parts))

@@ -1,0 +1,246 @@
+"""Bot and FormBot: what a bot author subclasses. A FormBot is one .py plus the .toml beside it.
+
+    class RestaurantPermit(FormBot):          # bots/restaurant_permit.py + restaurant_permit.toml
+        def validate(self, rec: Record) -> Record:
+            rec = super().validate(rec)
+            ...                                # cross-field rules, Japanese problems
+            return rec
+
+The template is loaded and checked when the class is defined (so a broken template stops the
+registry walk with a TemplateError naming the file and key, before any document is touched).
+"""
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from bots.fields import field_type, parse_value
+from bots.template import FieldSpec, FormTemplate, load_template
+from kakari.config import RunContext
+from kakari.errors import ConfigError, TemplateError, Unrecognised
+from kakari.model import Box, Field, Record
+from ocr.document import Document
+
+REQUIRED_EMPTY = "必須項目が空です"
+HANDWRITTEN = "手書き欄のため目視確認が必要です"
+NEAR_TIE = 0.05  # two forms scoring within this of each other cannot be told apart
+_EPS = 1e-9
+
+
+def _module_file(cls: type) -> Path | None:
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None)
+    return Path(file) if file else None
+
+
+class Bot:
+    """Any automated task. Registry key: ``name`` (defaults to the module's file stem)."""
+
+    abstract: ClassVar[bool] = True  # bases set this in their own body; the registry skips them
+    name: ClassVar[str] = ""
+    task: ClassVar[str] = ""  # 業務名
+    manual_minutes: ClassVar[float] = 0.0  # 導入前 per item (the job's config may override)
+    review_minutes: ClassVar[float] = 2.0  # 導入後 per 要確認 item (estimate)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "abstract" not in cls.__dict__:
+            cls.abstract = False  # not inherited: only a class that says so is a base
+        if not cls.abstract and "name" not in cls.__dict__:
+            file = _module_file(cls)
+            cls.name = file.stem if file else cls.__name__.lower()
+
+    def run(self, ctx: RunContext) -> Iterator[Record]:
+        """Do the task, yielding one Record per item handled."""
+        raise NotImplementedError(f"{type(self).__name__}.run が実装されていません")
+
+
+class FormBot(Bot):
+    """Reads one kind of paper form, described by ``<module stem>.toml`` next to the module."""
+
+    abstract = True
+    template: ClassVar[FormTemplate]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if cls.__dict__.get("abstract", False):
+            super().__init_subclass__(**kwargs)
+            return
+        if "template" not in cls.__dict__:
+            file = _module_file(cls)
+            if file is None:
+                raise TemplateError(f"ボット {cls.__qualname__} のファイルが分からないため様式テンプレートを探せません")
+            toml = file.with_suffix(".toml")
+            if not toml.is_file():
+                raise TemplateError(f"ボット {cls.__qualname__} の様式テンプレート {toml} がありません "
+                                    f"({file.name} と同じフォルダーに {toml.name} を置いてください)")
+            cls.template = load_template(toml)
+            if "name" not in cls.__dict__:
+                cls.name = file.stem
+        for key in ("task", "manual_minutes", "review_minutes"):
+            if key not in cls.__dict__:
+                setattr(cls, key, getattr(cls.template, key))
+        super().__init_subclass__(**kwargs)
+
+    def run(self, ctx: RunContext) -> Iterator[Record]:
+        raise NotImplementedError("様式ボットは run ではなく read(doc) で使います")
+
+    # -- classification ---------------------------------------------------------------------
+    def score(self, doc: Document) -> float:
+        """found keywords ÷ all keywords over the document text (whitespace removed); 0 if any
+        exclude word is found. Scanned documents: see ``align_scan``."""
+        scan = self.align_scan(doc)
+        if scan is not None:
+            return scan
+        text = _squeeze(doc.text)
+        match = self.template.match
+        if any(_squeeze(word) in text for word in match.exclude):
+            return 0.0
+        found = sum(1 for word in match.keywords if _squeeze(word) in text)
+        return found / len(match.keywords)
+
+    def align_scan(self, doc: Document) -> float | None:
+        """Scanned pages (no text layer): align them to this form's blank reference and return how
+        sure OCR is that the document is this form (keywords confirmed where the blank prints
+        them, 0..1). None for text-layer documents or a template without a reference."""
+        if not any(p.source == "scan" for p in doc.pages):
+            return None
+        reference = self.template.reference_path()
+        if reference is None:
+            return None
+        from ocr.zones import align_to_form
+
+        return align_to_form(doc, reference, self.template.match.keywords)
+
+    # -- reading ------------------------------------------------------------------------------
+    def extract(self, doc: Document) -> Record:
+        """Every template field → Field (value, raw, confidence, problems, box)."""
+        self.align_scan(doc)  # scanned pages: zones are read through this form's registration
+        rec = Record(doc_id=doc.doc_id, bot=self.name, min_confidence=self.template.min_confidence)
+        for name, spec in self.template.fields.items():
+            rec.fields[name] = self.extract_field(doc, spec)
+        return rec
+
+    def extract_field(self, doc: Document, spec: FieldSpec) -> Field:
+        field = Field(name=spec.name, label=spec.label, personal=spec.personal)
+        located = _locate(doc, spec)
+        if isinstance(located, str):  # a problem: the anchor label is missing
+            field.confidence = 0.0
+            field.problems.append(located)
+            return field
+        field.raw, field.confidence, field.box = located
+        field.value, problems = parse_value(field.raw, spec)
+        field.problems.extend(problems)
+        if spec.required and _is_empty(field.value):
+            field.problems.append(REQUIRED_EMPTY)
+        if spec.handwritten:
+            field.problems.append(HANDWRITTEN)
+        if spec.min_confidence is not None and field.confidence < spec.min_confidence and not field.problems:
+            field.problems.append(f"読み取りの確信度が低い ({field.confidence:.2f})")
+        return field
+
+    def validate(self, rec: Record) -> Record:
+        """Cross-field rules; subclasses call super().validate(rec) and add problems to fields."""
+        return rec
+
+    def read(self, doc: Document) -> Record:
+        return self.validate(self.extract(doc))
+
+
+def _squeeze(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _is_empty(value: Any) -> bool:
+    # a required checkbox (同意欄) must be ticked
+    return value is None or value == "" or value is False
+
+
+def _locate(doc: Document, spec: FieldSpec) -> tuple[str, float, Box | None] | str:
+    """(raw text, confidence, zone) for a field, or a problem message when a label is missing."""
+    ftype = field_type(spec.type)
+    if spec.static is not None:
+        return spec.static, 1.0, None
+    if spec.regex is not None:
+        m = re.search(spec.regex, doc.text)
+        if m is None:
+            return "", 1.0, None
+        return (m.group(1) if m.re.groups else m.group(0)) or "", 1.0, None
+    if spec.options is not None:
+        marked: list[str] = []
+        confidence = 1.0
+        for option, zone in spec.options.items():
+            reading = doc.mark(zone.to_box())
+            confidence = min(confidence, reading.confidence)
+            if reading.text:
+                marked.append(option)
+        boxes = [z.to_box() for z in spec.options.values()]
+        return "\n".join(marked), confidence, _union(boxes)
+    if spec.anchor is not None:
+        label = doc.find(spec.anchor.text, page=spec.anchor.page)
+        if label is None:
+            return f"ラベル「{spec.anchor.text}」が見つかりません"
+        box = spec.anchor.zone(label)
+    else:
+        assert spec.box is not None
+        box = spec.box.to_box()
+    page = doc.page(box.page)
+    if spec.handwritten and page is not None and page.source != "text":
+        return "", 0.0, box  # handwriting is never guessed by OCR: a person reads it
+    reading = doc.mark(box) if ftype.reads_mark else doc.read(box, kind=ftype.read_kind)  # type: ignore[arg-type]
+    return reading.text, reading.confidence, box
+
+
+def _union(boxes: list[Box]) -> Box | None:
+    """The smallest box around all option zones on the first option's page (for previews/review)."""
+    if not boxes:
+        return None
+    same = [b for b in boxes if b.page == boxes[0].page]
+    x0, y0 = min(b.x for b in same), min(b.y for b in same)
+    return Box(boxes[0].page, x0, y0, max(b.x1 for b in same) - x0, max(b.y1 for b in same) - y0)
+
+
+# =============================================================================================
+# Classification
+# =============================================================================================
+def classify(doc: Document, bots: Sequence[type[FormBot] | str]) -> tuple[type[FormBot], float]:
+    """The bot whose form this is, with its score. `bots` are FormBot classes or registered names.
+
+    The best score at or above its bot's min_score wins; priority breaks exact ties. Unrecognised if
+    none qualifies, or if two qualify within 0.05 of each other with the same priority.
+    """
+    candidates = _resolve(bots)
+    if not candidates:
+        raise Unrecognised("どの様式にも該当しません (候補の様式がありません)")
+    scored = [(bot, bot().score(doc)) for bot in candidates]
+    eligible = [(b, s) for b, s in scored if s > 0 and s + _EPS >= b.template.match.min_score]
+    if not eligible:
+        best, score = max(scored, key=lambda bs: bs[1])
+        raise Unrecognised(f"どの様式にも該当しません (最高: {best.template.title} {score:.2f})")
+    eligible.sort(key=lambda bs: (round(bs[1], 9), bs[0].template.match.priority), reverse=True)
+    top, top_score = eligible[0]
+    for other, other_score in eligible[1:]:
+        if other is top:
+            continue
+        close = top_score - other_score <= NEAR_TIE + _EPS
+        if close and other.template.match.priority == top.template.match.priority:
+            raise Unrecognised(f"複数の様式に該当し区別できません: {top.template.title} ({top_score:.2f}) と "
+                               f"{other.template.title} ({other_score:.2f})")
+    return top, top_score
+
+
+def _resolve(bots: Sequence[type[FormBot] | str]) -> list[type[FormBot]]:
+    out: list[type[FormBot]] = []
+    for bot in bots:
+        if isinstance(bot, str):
+            from bots import registry  # bots/__init__ imports this module: look it up late
+
+            found = registry.get(bot)
+            if not (isinstance(found, type) and issubclass(found, FormBot)):
+                raise ConfigError(f"ボット「{bot}」は様式ボットではないため様式の判定に使えません")
+            bot = found
+        out.append(bot)
+    return out

@@ -1,0 +1,311 @@
+"""Form templates (bots/<stem>.toml) → pydantic models, checked once when the bot is defined.
+
+Every mistake an author can make becomes a TemplateError naming the file, the key path
+(``fields.applied_on.box.w``) and what is wrong, in Japanese, all problems at once.
+The grammar is described in docs (template grammar): one locator per field (box, anchor, regex,
+static, or options for choices) plus shared modifiers.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field as PField, PrivateAttr, ValidationError, field_validator, \
+    model_validator
+
+from bots.fields import FIELD_TYPES
+from kakari.errors import TemplateError
+from kakari.model import Box
+
+LOCATORS = ("box", "anchor", "regex", "static", "options")
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class At(ValueError):
+    """A validation error found by a model validator, pointing below the model (``options``)."""
+
+    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BoxSpec(_Strict):
+    """A zone in mm from the page's top-left corner; pages count from 1."""
+
+    page: int = PField(1, ge=1)
+    x: float = PField(ge=0)
+    y: float = PField(ge=0)
+    w: float = PField(gt=0)
+    h: float = PField(gt=0)
+
+    def to_box(self) -> Box:
+        return Box(self.page, self.x, self.y, self.w, self.h)
+
+
+class AnchorSpec(_Strict):
+    """A zone placed relative to a printed label found in the text layer."""
+
+    text: str = PField(min_length=1)
+    side: Literal["right", "below"] = "right"
+    dx: float = 0.0
+    dy: float = 0.0
+    width: float = PField(gt=0)
+    height: float | None = PField(None, gt=0)  # default: twice the label's height
+    page: int | None = PField(None, ge=1)  # search only this page
+
+    def zone(self, label: Box) -> Box:
+        """right: vertically centred on the label, starting dx after it; below: dy under it."""
+        height = self.height if self.height is not None else 2 * label.h
+        if self.side == "right":
+            return Box(label.page, label.x1 + self.dx, label.y - (height - label.h) / 2 + self.dy, self.width, height)
+        return Box(label.page, label.x + self.dx, label.y1 + self.dy, self.width, height)
+
+
+class MatchSpec(_Strict):
+    keywords: list[str] = PField(min_length=1)
+    exclude: list[str] = PField(default_factory=list)
+    min_score: float = PField(0.6, gt=0, le=1)
+    priority: int = 0
+
+    @field_validator("keywords", "exclude")
+    @classmethod
+    def _no_blank(cls, v: list[str]) -> list[str]:
+        for i, word in enumerate(v):
+            if not "".join(word.split()):
+                raise At((str(i),), "空の語は指定できません")
+        return v
+
+
+class LedgerSpec(_Strict):
+    columns: list[str] | None = None  # default: every field, in template order
+    sheet: str = PField("台帳", min_length=1)
+
+
+class FieldSpec(_Strict):
+    """One field of a form: its label, type, exactly one locator and modifiers."""
+
+    label: str = PField(min_length=1)
+    type: str = "text"
+    # locators (exactly one)
+    box: BoxSpec | None = None
+    anchor: AnchorSpec | None = None
+    regex: str | None = None  # first group (or the whole match) over the document text
+    static: str | None = None
+    options: dict[str, BoxSpec] | None = None  # choice only: option name → zone
+    # modifiers
+    required: bool = False
+    personal: bool = False
+    pattern: str | None = None
+    length: list[int] | None = None
+    handwritten: bool = False
+    ocr: dict[str, Any] = PField(default_factory=dict)
+    min_confidence: float | None = PField(None, ge=0, le=1)
+
+    _name: str = PrivateAttr("")
+
+    @property
+    def name(self) -> str:
+        """The field's key in the template (set by FormTemplate)."""
+        return self._name
+
+    @property
+    def locator(self) -> str:
+        return next(k for k in LOCATORS if getattr(self, k) is not None)
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        return tuple(self.length or ())
+
+    @property
+    def zones(self) -> list[Box]:
+        """Every fixed zone of the field (box or option boxes), for previews."""
+        if self.box is not None:
+            return [self.box.to_box()]
+        return [b.to_box() for b in (self.options or {}).values()]
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in FIELD_TYPES:
+            known = "、".join(sorted(FIELD_TYPES))
+            raise ValueError(f"「{v}」という型はありません。使える型: {known}")
+        return v
+
+    @field_validator("regex", "pattern")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"正規表現として正しくありません ({e})") from None
+        return v
+
+    @field_validator("length", mode="before")
+    @classmethod
+    def _length_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("length")
+    @classmethod
+    def _length_positive(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and (not v or any(n <= 0 for n in v)):
+            raise ValueError("桁数は1以上の整数 (または整数のリスト) で指定してください")
+        return v
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> FieldSpec:
+        given = [k for k in LOCATORS if getattr(self, k) is not None]
+        if len(given) != 1:
+            what = "、".join(given) if given else "なし"
+            raise ValueError(f"場所の指定 (box・anchor・regex・static・options) はちょうど1つにしてください (指定: {what})")
+        if self.type == "choice" and self.options is None:
+            raise At(("options",), "choice 型には options (選択肢ごとの枠) が必要です")
+        if self.options is not None and self.type != "choice":
+            raise At(("options",), f"options は choice 型だけで使えます (この項目の型: {self.type})")
+        if self.options is not None and not self.options:
+            raise At(("options",), "選択肢が1つもありません")
+        if self.length is not None and self.type != "digits":
+            raise At(("length",), f"length は digits 型だけで使えます (この項目の型: {self.type})")
+        return self
+
+
+class FormTemplate(_Strict):
+    title: str = PField(min_length=1)
+    task: str = PField(min_length=1)
+    manual_minutes: float = PField(ge=0)
+    review_minutes: float = PField(2.0, ge=0)
+    min_confidence: float = PField(0.80, ge=0, le=1)
+    page: str | None = None  # paper size, informational ("A4")
+    ocr: dict[str, Any] = PField(default_factory=dict)  # engine hints for the whole form
+    reference: str | None = None  # blank form PDF scans are registered to; default <stem>.blank.pdf beside
+    match: MatchSpec
+    fields: dict[str, FieldSpec] = PField(min_length=1)
+    ledger: LedgerSpec = PField(default_factory=LedgerSpec)
+
+    _path: Path | None = PrivateAttr(None)
+
+    @property
+    def path(self) -> Path | None:
+        """The TOML file the template came from."""
+        return self._path
+
+    def reference_path(self) -> Path | None:
+        """The blank form scanned pages are aligned to (and marks compared with): `reference`
+        (relative to the template), else ``<stem>.blank.pdf`` beside the template if it exists."""
+        if self.reference:
+            return self._path.parent / self.reference if self._path else Path(self.reference)
+        if self._path is None:
+            return None
+        default = self._path.with_suffix(".blank.pdf")
+        return default if default.is_file() else None
+
+    @field_validator("fields")
+    @classmethod
+    def _names(cls, v: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        for name, spec in v.items():
+            if not _FIELD_NAME.fullmatch(name):
+                raise At((name,), "項目名は半角英数字と _ で書いてください (先頭は英字か _)")
+            spec._name = name
+        return v
+
+    @model_validator(mode="after")
+    def _ledger_columns(self) -> FormTemplate:
+        cols = self.ledger.columns
+        if cols is None:
+            return self
+        for i, col in enumerate(cols):
+            if col not in self.fields:
+                raise At(("ledger", "columns", str(i)), f"「{col}」は fields にない項目名です")
+            if col in cols[:i]:
+                raise At(("ledger", "columns", str(i)), f"「{col}」が重複しています")
+        return self
+
+    def ledger_columns(self) -> list[str]:
+        """Ledger column order: [ledger].columns, or every field in template order."""
+        return list(self.ledger.columns) if self.ledger.columns is not None else list(self.fields)
+
+
+# =============================================================================================
+# Loading and error messages
+# =============================================================================================
+def _message(e: Any) -> tuple[tuple[str, ...], str]:
+    """(extra key path, Japanese message) of one pydantic error."""
+    kind, ctx = e["type"], e.get("ctx") or {}
+    err = ctx.get("error")
+    if isinstance(err, At):
+        return err.loc, err.message
+    if isinstance(err, Exception):  # our own ValueError messages are already Japanese
+        return (), str(err)
+    fixed = {
+        "missing": "必須の項目がありません",
+        "extra_forbidden": "不明な項目です (綴りを確認してください)",
+        "string_type": "文字列で指定してください",
+        "float_parsing": "数値で指定してください",
+        "float_type": "数値で指定してください",
+        "int_parsing": "整数で指定してください",
+        "int_type": "整数で指定してください",
+        "int_from_float": "整数で指定してください",
+        "bool_type": "true か false で指定してください",
+        "bool_parsing": "true か false で指定してください",
+        "dict_type": "表 (テーブル) で指定してください",
+        "model_type": "表 (テーブル) で指定してください",
+        "model_attributes_type": "表 (テーブル) で指定してください",
+        "list_type": "リストで指定してください",
+    }
+    if kind in fixed:
+        return (), fixed[kind]
+    if kind == "greater_than":
+        return (), f"{_num(ctx['gt'])} より大きい値にしてください"
+    if kind == "greater_than_equal":
+        return (), f"{_num(ctx['ge'])} 以上にしてください"
+    if kind == "less_than_equal":
+        return (), f"{_num(ctx['le'])} 以下にしてください"
+    if kind in ("too_short", "string_too_short"):
+        return (), "空にはできません"
+    if kind == "literal_error":
+        return (), f"{str(ctx.get('expected')).replace(' or ', '、')} のどれかにしてください"
+    return (), e["msg"]
+
+
+def _num(v: Any) -> Any:
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def format_template_error(source: Path | str, err: ValidationError) -> str:
+    lines = [f"様式テンプレート {source} に誤りがあります:"]
+    for e in err.errors():
+        extra, msg = _message(e)
+        loc = ".".join(str(p) for p in (*e["loc"], *extra)) or "(全体)"
+        shown = "" if e["type"] == "missing" or isinstance(e.get("input"), dict) else f" (入力値: {e.get('input')!r})"
+        lines.append(f"  - {loc}: {msg}{shown}")
+    return "\n".join(lines)
+
+
+def load_template(path: Path) -> FormTemplate:
+    """Read and check a template. TemplateError names the file, the key path and the problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TemplateError(f"様式テンプレート {path} がありません (ボットの .py と同じフォルダーに置いてください)") from None
+    except UnicodeDecodeError:
+        raise TemplateError(f"様式テンプレート {path} を読めません (UTF-8 で保存してください)") from None
+    except tomllib.TOMLDecodeError as e:
+        raise TemplateError(f"様式テンプレート {path} の TOML の書き方に誤りがあります: {e}") from None
+    try:
+        template = FormTemplate.model_validate(data)
+    except ValidationError as e:
+        raise TemplateError(format_template_error(path, e)) from None
+    template._path = path
+    ref = template.reference_path()
+    if template.reference and (ref is None or not ref.is_file()):
+        raise TemplateError(f"様式テンプレート {path} の reference: 白紙の様式 {ref} がありません")
+    return template

@@ -1,0 +1,326 @@
+"""The Excel ledger (台帳): one row per document, keyed by 文書ID, saved atomically under a lock.
+
+A town's ledger is often a workbook the section already keeps: kakari appends below the existing
+rows by header label, copies the previous row's style, grows tables and input rules with the data,
+and never touches a workbook whose charts, images or pivot tables openpyxl would silently drop.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import secrets
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from copy import copy
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.worksheet import Worksheet
+
+from connectors.base import Sink, WriteResult
+from kakari.errors import LedgerLocked, LedgerRefused
+from kakari.model import Record
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+DOC_ID = "文書ID"
+HEAD = (DOC_ID, "受付日時", "元ファイル名")
+TAIL = ("状態", "保存先", "備考")
+CONFIRMATION = "システム受付番号"  # written back by web back-office sinks (rec.meta["confirmation"])
+LOCK_WAIT_SECONDS = 20.0  # another kakari process saving the same ledger: wait, then park the rows
+
+# Parts openpyxl does not round-trip: saving would silently delete them from the town's workbook.
+_UNSAFE_PARTS = {"xl/charts/": "グラフ", "xl/drawings/": "図形・画像", "xl/media/": "画像",
+                 "xl/pivotTables/": "ピボットテーブル", "xl/slicers/": "スライサー"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def clean_text(value: str) -> str:
+    """Strip control characters that corrupt a workbook or hide content."""
+    return _CONTROL.sub("", value)
+
+
+def mask_my_number(value: Any) -> Any:
+    """個人番号 is kept only where the job says so; elsewhere only the last 4 digits stay."""
+    s = str(value or "")
+    return s if len(s) <= 4 else "*" * (len(s) - 4) + s[-4:]
+
+
+class ExcelLedger(Sink):
+    """Append-only ledger sink; `update` replaces a row after review (要確認 → 確認済)."""
+
+    name: ClassVar[str] = "excel"
+
+    def __init__(self, path: Path, columns: list[tuple[str, str]], sheet: str = "台帳",
+                 keep_my_number: bool = False, my_number_columns: Iterable[str] = ()) -> None:
+        self.path = Path(path)
+        self.columns = list(columns)  # (field name, header label)
+        self.sheet = sheet
+        self.keep_my_number = keep_my_number
+        self.my_number_columns = set(my_number_columns)
+
+    # --- Sink ------------------------------------------------------------------------------
+    def write_many(self, records: Iterable[Record]) -> WriteResult:
+        records = list(records)
+        result = WriteResult()
+        if not records:
+            return result
+        with self._locked():
+            wb, ws = self._open()
+            header = self._header(ws, need_confirmation=any("confirmation" in r.meta for r in records))
+            rows = self._index(ws, header)
+            last = _last_row(ws)
+            first_new = last + 1
+            for rec in records:
+                if rec.doc_id in rows:
+                    result.skipped.append(rec.doc_id)
+                    continue
+                last += 1
+                self._fill(ws, header, last, rec, style_from=last - 1 if last > 2 else None)
+                rows[rec.doc_id] = last
+                result.written.append(rec.doc_id)
+            if result.written:
+                _grow_ranges(ws, first_new - 1, last)
+                self._save(wb)
+        result.detail = f"{self.path.name}: {len(result.written)}行追加, {len(result.skipped)}行は登録済"
+        return result
+
+    def update(self, rec: Record) -> WriteResult:
+        with self._locked():
+            wb, ws = self._open()
+            header = self._header(ws, need_confirmation="confirmation" in rec.meta)
+            row = self._index(ws, header).get(rec.doc_id)
+            if row is None:
+                row = _last_row(ws) + 1
+                self._fill(ws, header, row, rec, style_from=row - 1 if row > 2 else None)
+                _grow_ranges(ws, row - 1, row)
+            else:
+                self._fill(ws, header, row, rec, style_from=None)
+            self._save(wb)
+        return WriteResult(written=[rec.doc_id], detail=f"{self.path.name}: {row}行目を更新")
+
+    # --- workbook ----------------------------------------------------------------------------
+    def _open(self) -> tuple[Workbook, Worksheet]:
+        if not self.path.exists():
+            wb = Workbook()
+            ws = wb.active
+            ws.title = self.sheet
+            return wb, ws
+        _refuse_unsafe(self.path)
+        try:
+            wb = load_workbook(self.path, keep_vba=self.path.suffix.lower() == ".xlsm", rich_text=True)
+        except Exception as e:  # a damaged ledger must stop the writes, not be overwritten
+            raise LedgerRefused(f"台帳 {self.path} を開けません ({type(e).__name__})。ファイルを確認してください") from None
+        ws = wb[self.sheet] if self.sheet in wb.sheetnames else wb.create_sheet(self.sheet)
+        return wb, ws
+
+    def _header(self, ws: Worksheet, need_confirmation: bool) -> dict[str, int]:
+        """label → column; labels the ledger lacks are added at the right end, styled like the header."""
+        wanted = [*HEAD, *(label for _, label in self.columns), *TAIL]
+        if need_confirmation:
+            wanted.append(CONFIRMATION)
+        existing = {str(c.value).strip(): c.column for c in ws[1] if c.value not in (None, "")}
+        new_sheet = not existing
+        col = max(existing.values(), default=0)
+        for label in wanted:
+            if label in existing:
+                continue
+            col += 1
+            cell = ws.cell(row=1, column=col, value=label)
+            if new_sheet or col == 1:
+                cell.font = Font(bold=True)
+                cell.fill = _HEADER_FILL
+                cell.alignment = Alignment(horizontal="center", vertical="center")
+            else:
+                _copy_style(ws.cell(row=1, column=col - 1), cell)
+            ws.column_dimensions[get_column_letter(col)].width = max(10, min(40, len(label) * 2 + 4))
+            existing[label] = col
+        if new_sheet:
+            ws.freeze_panes = "A2"
+        if ws.auto_filter.ref or new_sheet:
+            ws.auto_filter.ref = f"A1:{get_column_letter(col)}{max(1, _last_row(ws))}"
+        return existing
+
+    def _index(self, ws: Worksheet, header: dict[str, int]) -> dict[str, int]:
+        col = header[DOC_ID]
+        return {str(r[0].value): r[0].row for r in ws.iter_rows(min_row=2, min_col=col, max_col=col)
+                if r[0].value not in (None, "")}
+
+    def _fill(self, ws: Worksheet, header: dict[str, int], row: int, rec: Record, style_from: int | None) -> None:
+        for label, value in self._values(rec).items():
+            col = header.get(label)
+            if col is None:
+                continue
+            cell = ws.cell(row=row, column=col)
+            if style_from is not None and style_from >= 2:
+                _copy_style(ws.cell(row=style_from, column=col), cell)
+            _set(cell, value)
+
+    def _values(self, rec: Record) -> dict[str, Any]:
+        meta = rec.meta
+        out: dict[str, Any] = {DOC_ID: rec.doc_id, "受付日時": meta.get("received_at"),
+                               "元ファイル名": meta.get("original_name", "")}
+        for name, label in self.columns:
+            f = rec.fields.get(name)
+            value = None if f is None else f.value
+            if name in self.my_number_columns and not self.keep_my_number and value:
+                value = mask_my_number(value)
+            out[label] = value
+        out["状態"] = meta.get("status") or rec.status.value
+        out["保存先"] = meta.get("archived_path", "")
+        out["備考"] = meta.get("reason") or "、".join(rec.problems)
+        if "confirmation" in meta:
+            out[CONFIRMATION] = meta["confirmation"]
+        return out
+
+    def _save(self, wb: Workbook) -> None:
+        """Write beside the ledger, fsync, rename over it: a crash leaves the old or the new file, never half."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.stem}.{secrets.token_hex(4)}.tmp{self.path.suffix}")
+        try:
+            wb.save(tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            if self.path.exists():
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            self._check_foreign_lock()  # Excel may have opened it while we were saving
+            os.replace(tmp, self.path)
+            dfd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    # --- locks -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Our own writers queue on a side lock file; someone else's open workbook parks the rows."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        with open(lock_path, "a+") as fh:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LedgerLocked(f"台帳 {self.path.name} は別の kakari の処理が書き込み中です") from None
+                    time.sleep(0.05)
+            try:
+                self._check_foreign_lock()
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _check_foreign_lock(self) -> None:
+        for owner in (self.path.with_name("~$" + self.path.name), self.path.with_name(f".~lock.{self.path.name}#")):
+            if owner.exists():
+                raise LedgerLocked(f"台帳 {self.path.name} は他の人が開いています ({owner.name} があります)。"
+                                   "閉じると自動で書き込みます")
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが使用中です。解放されると自動で書き込みます") from None
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_ledger(path: Path, sheet: str = "台帳") -> list[dict[str, Any]]:
+    """The ledger's data rows as {header label: value}; what tests and the review screen read back."""
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb[sheet]
+        rows = ws.iter_rows(values_only=True)
+        header = [str(h) if h is not None else "" for h in next(rows, ())]
+        return [dict(zip(header, r)) for r in rows if any(v not in (None, "") for v in r)]
+    finally:
+        wb.close()
+
+
+def _set(cell: Any, value: Any) -> None:
+    if isinstance(value, bool):
+        value = "有" if value else "無"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(TOKYO).replace(tzinfo=None)
+        cell.value = value.replace(microsecond=0)
+        cell.number_format = "yyyy/mm/dd hh:mm"
+        return
+    if isinstance(value, date):
+        cell.value = value
+        cell.number_format = "yyyy/mm/dd"
+        return
+    if isinstance(value, (int, float)) or value is None:
+        cell.value = value
+        return
+    text = clean_text(str(value))
+    cell.value = text
+    if text.startswith(_FORMULA_START):
+        # never a formula: =HYPERLINK(...) in a name field must stay text (CSV/formula injection)
+        cell.data_type = "s"
+        cell.number_format = "@"
+
+
+def _copy_style(src: Any, dst: Any) -> None:
+    if src.has_style:
+        dst.font = copy(src.font)
+        dst.border = copy(src.border)
+        dst.fill = copy(src.fill)
+        dst.alignment = copy(src.alignment)
+        dst.protection = copy(src.protection)
+        dst.number_format = src.number_format
+
+
+def _last_row(ws: Worksheet) -> int:
+    """Last row holding a value: formatted but empty rows below a town's data do not count."""
+    for row in range(ws.max_row, 1, -1):
+        if any(c.value not in (None, "") for c in ws[row]):
+            return row
+    return 1
+
+
+def _grow_ranges(ws: Worksheet, old_last: int, new_last: int) -> None:
+    """Tables and input rules (data validation) that reached the old last row reach the new one."""
+    for table in ws.tables.values():
+        min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+        if max_row >= old_last:
+            table.ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max(max_row, new_last)}"
+            if table.autoFilter is not None:
+                table.autoFilter.ref = table.ref
+    for dv in ws.data_validations.dataValidation:
+        grown = []
+        for rng in dv.sqref.ranges:
+            min_col, min_row, max_col, max_row = rng.bounds
+            if min_row >= 2 and max_row == old_last:
+                max_row = new_last
+            grown.append(f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}")
+        dv.sqref = type(dv.sqref)(" ".join(grown))
+
+
+def _refuse_unsafe(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except zipfile.BadZipFile:
+        raise LedgerRefused(f"台帳 {path} は Excel ブック (.xlsx) として読めません。ファイルを確認してください") from None
+    found = sorted({what for prefix, what in _UNSAFE_PARTS.items() if any(n.startswith(prefix) for n in names)})
+    if found:
+        raise LedgerRefused(
+            f"台帳 {path.name} には {'・'.join(found)} が含まれています。kakari が保存すると失われるため書き込みません。"
+            "データ用の台帳ブックを別に用意し、ジョブの ledger に指定してください")

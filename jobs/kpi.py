@@ -1,0 +1,194 @@
+"""KPIs over the time log: report periods (month, 年度, custom) and the 削減効果 table.
+
+The table keeps full float precision; rounding belongs to `jobs/report.py` only, so a total is
+never the sum of rounded parts.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from kakari.errors import ConfigError
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+TOTAL_LABEL = "合計"
+REVIEWED = frozenset({"要確認", "確認済"})  # a person looked at the item (pending or done)
+REQUIRED_COLUMNS = ("date", "items", "minutes_before", "minutes_after", "robot_seconds", "status", "source")
+METRIC_COLUMNS = ("items", "hours_before", "hours_after", "hours_saved", "reduction_rate", "robot_hours",
+                  "review_rate")
+_SUMS = ["items", "minutes_before", "minutes_after", "robot_seconds", "review_den", "review_num"]
+
+# era name, first Gregorian year of the era; a fiscal year takes the era of its 1 April
+# (so April 2019 – March 2020 is 令和元年度, as the government writes it).
+_ERAS = (("令和", 2019), ("平成", 1989), ("昭和", 1926), ("大正", 1912), ("明治", 1868))
+
+
+class ReportError(ConfigError, ValueError):
+    """A report request that cannot be met (bad period, frame without the time-log columns, ...).
+
+    A ConfigError so the CLI prints the Japanese message; a ValueError for Python callers.
+    """
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: `start` inclusive, `end` EXCLUSIVE (the day after the last day).
+
+    Half-open bounds make months and 年度 tile without gaps or overlaps and match
+    `TimeLog.frame(start, end)`. `last` is the inclusive last day, for display.
+    """
+
+    start: date
+    end: date
+    label: str  # Japanese, e.g. "2026年4月", "令和7年度", "2026年4月1日〜2026年4月15日"
+    kind: Literal["month", "fiscal_year", "custom"]
+
+    @property
+    def last(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def __contains__(self, d: date) -> bool:
+        day = d.date() if isinstance(d, datetime) else d
+        return self.start <= day < self.end
+
+
+def fiscal_year_of(d: date) -> int:
+    """The 年度 (April–March) a day belongs to, by its starting Gregorian year: 2026-03-31 → 2025."""
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def wareki_year(year: int) -> str:
+    """Gregorian year → era and year, 元 for year 1: 2025 → "令和7", 2019 → "令和元"."""
+    for era, first in _ERAS:
+        if year >= first:
+            n = year - first + 1
+            return f"{era}{'元' if n == 1 else n}"
+    raise ReportError(f"{year}年は和暦に変換できません (明治より前です)")
+
+
+def fiscal_year_label(fiscal_year: int) -> str:
+    """2025 → "令和7年度" (April 2025 – March 2026)."""
+    return f"{wareki_year(fiscal_year)}年度"
+
+
+def _jp_day(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+_MONTH = re.compile(r"^(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?$")
+
+
+def _parse_month(month: str) -> tuple[int, int]:
+    text = unicodedata.normalize("NFKC", month).strip()  # full-width digits from a pasted value
+    m = _MONTH.match(text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ReportError(f"対象月「{month}」の形式が正しくありません (例: 2026-04)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def period_bounds(month: str | None = None, fiscal_year: int | None = None, start: date | None = None,
+                  end: date | None = None) -> Period:
+    """Exactly one of: `month` ("2026-04", "2026/4", "2026年4月"); `fiscal_year` (2025 = 令和7年度,
+    2025-04-01 ≤ d < 2026-04-01); or `start` and `end`, both INCLUSIVE days as a person says them
+    (the returned Period.end is the day after `end`)."""
+    given = [month is not None, fiscal_year is not None, start is not None or end is not None]
+    if sum(given) != 1:
+        raise ReportError("対象期間は 月・年度・開始日と終了日 のいずれか一つを指定してください")
+    if month is not None:
+        y, m = _parse_month(month)
+        first = date(y, m, 1)
+        nxt = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
+        return Period(first, nxt, f"{y}年{m}月", "month")
+    if fiscal_year is not None:
+        if not 1868 <= fiscal_year <= 9998:
+            raise ReportError(f"年度「{fiscal_year}」が正しくありません (例: 2025 = 令和7年度)")
+        return Period(date(fiscal_year, 4, 1), date(fiscal_year + 1, 4, 1), fiscal_year_label(fiscal_year),
+                      "fiscal_year")
+    if start is None or end is None:
+        raise ReportError("期間を指定する場合は開始日と終了日の両方が必要です")
+    s = start.date() if isinstance(start, datetime) else start
+    e = end.date() if isinstance(end, datetime) else end
+    if e < s:
+        raise ReportError(f"終了日 {_jp_day(e)} が開始日 {_jp_day(s)} より前です")
+    label = _jp_day(s) if s == e else f"{_jp_day(s)}〜{_jp_day(e)}"
+    return Period(s, e + timedelta(days=1), label, "custom")
+
+
+def _local_dates(col: pd.Series) -> pd.Series:
+    """The column as naive Tokyo wall-clock datetimes (aware timestamps are converted, not cut)."""
+    dates = pd.to_datetime(col)
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):
+        dates = dates.dt.tz_convert(TOKYO).dt.tz_localize(None)
+    return dates
+
+
+def _checked(frame: pd.DataFrame, by: list[str]) -> None:
+    if not by:
+        raise ReportError("集計の単位 (by) を一つ以上指定してください")
+    missing = [c for c in (*REQUIRED_COLUMNS, *by) if c not in frame.columns]
+    if missing:
+        raise ReportError(f"時間記録に必要な列がありません: {', '.join(missing)}")
+    clash = [c for c in by if c in METRIC_COLUMNS]
+    if clash:
+        raise ReportError(f"集計の単位に指標の列は使えません: {', '.join(clash)}")
+
+
+def _metrics(sums: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Summed minutes/seconds/counts → hours and rates. Undefined rates are NaN, never a division by 0."""
+    before = sums["minutes_before"].astype("float64") / 60.0
+    after = sums["minutes_after"].astype("float64") / 60.0
+    saved = before - after
+    out = sums[by].copy()
+    out["items"] = sums["items"].astype("int64")
+    out["hours_before"] = before
+    out["hours_after"] = after
+    out["hours_saved"] = saved
+    out["reduction_rate"] = saved / before.where(before != 0)  # 0 → NaN → the quotient is NaN
+    out["robot_hours"] = sums["robot_seconds"].astype("float64") / 3600.0
+    den = sums["review_den"].astype("float64")
+    out["review_rate"] = sums["review_num"].astype("float64") / den.where(den != 0)
+    return out
+
+
+def kpi_table(frame: pd.DataFrame, period: Period, by: Sequence[str] = ("department", "task")) -> pd.DataFrame:
+    """The 削減効果 table for rows with period.start ≤ date < period.end, grouped by `by`.
+
+    Columns: *by, items, hours_before, hours_after, hours_saved, reduction_rate (saved ÷ before,
+    NaN when before is 0), robot_hours (reference only), review_rate (要確認+確認済 share among
+    kakari rows that carry a status; NaN when there are none). Rows are sorted by `by`; the last
+    row is always the totals row (first `by` column "合計"), computed from the raw rows.
+    """
+    keys = list(by)
+    _checked(frame, keys)
+    dates = _local_dates(frame["date"])
+    rows = frame.loc[(dates >= pd.Timestamp(period.start)) & (dates < pd.Timestamp(period.end))]
+
+    status = rows["status"].fillna("").astype(str).str.strip()  # StrEnum → its Japanese value
+    has_status = (rows["source"].fillna("").astype(str) == "kakari") & (status != "")
+    work = pd.DataFrame({c: rows[c].fillna("").astype(str) for c in keys}, index=rows.index)
+    work["items"] = pd.to_numeric(rows["items"]).fillna(0).astype("int64")
+    for c in ("minutes_before", "minutes_after", "robot_seconds"):
+        work[c] = pd.to_numeric(rows[c]).astype("float64").fillna(0.0)
+    work["review_den"] = has_status.astype("int64")
+    work["review_num"] = (has_status & status.isin(REVIEWED)).astype("int64")
+
+    sums = work.groupby(keys, sort=True, dropna=False)[_SUMS].sum().reset_index()
+    body = _metrics(sums, keys).sort_values(keys, kind="stable")
+
+    total_sums = pd.DataFrame([work[_SUMS].sum()])
+    for i, c in enumerate(keys):
+        total_sums[c] = TOTAL_LABEL if i == 0 else ""
+    totals = _metrics(total_sums, keys)
+
+    table = pd.concat([body, totals], ignore_index=True) if len(body) else totals.reset_index(drop=True)
+    for c in keys:
+        table[c] = table[c].astype(object)
+    table["items"] = table["items"].astype("int64")
+    return table[[*keys, *METRIC_COLUMNS]]

@@ -1,0 +1,189 @@
+"""Template loading: the grammar's defaults, and errors naming the file, the key path and the problem."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bots.template import FormTemplate, load_template
+from kakari.errors import ConfigError, TemplateError
+from kakari.model import Box
+
+GOOD = """
+title = "子ども医療費受給資格証交付申請書"
+task = "子ども医療費受給資格証の交付申請受付入力"
+manual_minutes = 8.0
+
+[match]
+keywords = ["子ども医療費", "受給資格証交付申請書"]
+exclude = ["変更届"]
+
+[fields.applied_on]
+label = "申請日"
+type = "wareki_date"
+box = { page = 1, x = 62, y = 48, w = 126, h = 8 }
+required = true
+
+[fields.applicant_name]
+label = "申請者氏名"
+type = "name"
+anchor = { text = "保護者氏名", side = "right", dx = 2, width = 100, height = 8 }
+personal = true
+
+[fields.child_sex]
+label = "性別"
+type = "choice"
+options = { "男" = { page = 1, x = 70, y = 120, w = 10, h = 8 }, "女" = { page = 1, x = 85, y = 120, w = 10, h = 8 } }
+
+[fields.has_seating]
+label = "客席の有無"
+type = "checkbox"
+box = { page = 1, x = 150, y = 200, w = 5, h = 5 }
+
+[fields.insurer_number]
+label = "保険者番号"
+type = "digits"
+length = 8
+box = { x = 10, y = 10, w = 40, h = 8 }
+ocr = { psm = 7 }
+min_confidence = 0.9
+
+[fields.town]
+label = "市町村"
+static = "みどり町"
+
+[fields.receipt_no]
+label = "受付番号"
+regex = '受付番号[:：]\\s*(\\d+)'
+handwritten = false
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "form.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_grammar_example_loads_with_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    t = load_template(path)
+    assert isinstance(t, FormTemplate) and t.path == path
+    assert t.review_minutes == 2.0 and t.min_confidence == 0.80
+    assert t.match.min_score == 0.6 and t.match.priority == 0
+    assert t.ledger.sheet == "台帳"
+    assert t.ledger_columns() == ["applied_on", "applicant_name", "child_sex", "has_seating", "insurer_number",
+                                  "town", "receipt_no"]
+    f = t.fields
+    assert [spec.name for spec in f.values()] == list(f)
+    assert f["town"].type == "text" and f["town"].locator == "static"
+    assert f["applied_on"].locator == "box" and f["applied_on"].box.to_box() == Box(1, 62, 48, 126, 8)
+    assert f["applicant_name"].locator == "anchor" and f["applicant_name"].personal
+    assert f["child_sex"].locator == "options" and list(f["child_sex"].options) == ["男", "女"]
+    assert f["insurer_number"].lengths == (8,) and f["insurer_number"].box.page == 1
+    assert f["insurer_number"].ocr == {"psm": 7} and f["insurer_number"].min_confidence == 0.9
+    assert f["receipt_no"].locator == "regex"
+    assert len(f["child_sex"].zones) == 2 and f["town"].zones == []
+
+
+def test_ledger_columns_and_sheet(tmp_path: Path) -> None:
+    t = load_template(write(tmp_path, GOOD + '\n[ledger]\ncolumns = ["town", "applied_on"]\nsheet = "受付台帳"\n'))
+    assert t.ledger_columns() == ["town", "applied_on"] and t.ledger.sheet == "受付台帳"
+
+
+@pytest.mark.parametrize(("side", "dx", "dy", "height", "expected"), [
+    ("right", 2, 0, 8, Box(1, 32 + 2, 30 - 2, 50, 8)),  # centred on a 4 mm label
+    ("right", 0, 0, None, Box(1, 32, 28, 50, 8)),  # default height: twice the label's
+    ("below", 1, 0.5, 6, Box(1, 21, 34.5, 50, 6)),
+])
+def test_anchor_zone(side: str, dx: float, dy: float, height: float | None, expected: Box) -> None:
+    from bots.template import AnchorSpec
+
+    anchor = AnchorSpec(text="申請日", side=side, dx=dx, dy=dy, width=50, height=height)
+    assert anchor.zone(Box(1, 20, 30, 12, 4)) == expected
+
+
+def replace(old: str, new: str) -> str:
+    assert old in GOOD
+    return GOOD.replace(old, new, 1)
+
+
+BOX_LINE = "box = { page = 1, x = 62, y = 48, w = 126, h = 8 }"
+BAD = [
+    # (template text, key path, words of the message)
+    (replace("w = 126", "w = 0"), "fields.applied_on.box.w", "0 より大きい"),
+    (replace("h = 8 }\nrequired", "h = -3 }\nrequired"), "fields.applied_on.box.h", "0 より大きい"),
+    (replace("page = 1, x = 62", "page = 0, x = 62"), "fields.applied_on.box.page", "1 以上"),
+    (replace(BOX_LINE, BOX_LINE + '\nstatic = "x"'), "fields.applied_on", "ちょうど1つ"),
+    (replace(BOX_LINE, ""), "fields.applied_on", "ちょうど1つにしてください (指定: なし)"),
+    (replace('type = "wareki_date"', 'type = "wareki"'), "fields.applied_on.type", "「wareki」という型はありません"),
+    (replace('type = "choice"\noptions', 'type = "text"\noptions'), "fields.child_sex.options", "choice 型だけ"),
+    (replace('type = "checkbox"', 'type = "choice"'), "fields.has_seating.options", "options (選択肢ごとの枠) が必要"),
+    (replace('type = "digits"', 'type = "text"'), "fields.insurer_number.length", "digits 型だけ"),
+    (replace("length = 8", "length = 0"), "fields.insurer_number.length", "1以上"),
+    (replace('label = "申請日"', 'lable = "申請日"'), "fields.applied_on.lable", "不明な項目"),
+    (replace('label = "申請日"\n', ""), "fields.applied_on.label", "必須の項目がありません"),
+    (replace('title = "子ども医療費受給資格証交付申請書"\n', ""), "title", "必須の項目がありません"),
+    (replace("manual_minutes = 8.0", "manual_minutes = -1"), "manual_minutes", "0 以上"),
+    (replace("manual_minutes = 8.0", 'manual_minutes = "八分"'), "manual_minutes", "数値で指定"),
+    (replace("regex = '受付番号", "regex = '受付番号[(' # "), "fields.receipt_no.regex", "正規表現"),
+    (replace("handwritten = false", "handwritten = false\npattern = '(['"), "fields.receipt_no.pattern", "正規表現"),
+    (replace('exclude = ["変更届"]', 'exclude = ["変更届"]\nmin_score = 1.5'), "match.min_score", "1 以下"),
+    (replace('keywords = ["子ども医療費", "受給資格証交付申請書"]', "keywords = []"), "match.keywords", "空にはできません"),
+    (replace('"子ども医療費", "受給', '"子ども医療費", " ", "受給'), "match.keywords.1", "空の語"),
+    (replace('side = "right"', 'side = "left"'), "fields.applicant_name.anchor.side", "'right'"),
+    (replace("[fields.town]", '[fields."町"]'), "fields.町", "半角英数字"),
+    (GOOD + '\n[ledger]\ncolumns = ["applied_on", "nope"]\n', "ledger.columns.1", "「nope」は fields にない"),
+    (GOOD + '\n[ledger]\ncolumns = ["town", "town"]\n', "ledger.columns.1", "「town」が重複"),
+    (GOOD + "\n[ledger]\ncolor = 1\n", "ledger.color", "不明な項目"),
+    (GOOD.split("[fields.applied_on]")[0], "fields", "必須の項目がありません"),
+]
+
+
+@pytest.mark.parametrize(("text", "loc", "words"), BAD)
+def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, loc: str, words: str) -> None:
+    path = write(tmp_path, text, "ramen_permit.toml")
+    with pytest.raises(TemplateError) as info:
+        load_template(path)
+    message = info.value.message
+    assert str(path) in message
+    assert f"  - {loc}: " in message, message
+    line = next(ln for ln in message.splitlines() if ln.startswith(f"  - {loc}: "))
+    assert words in line, message
+    assert isinstance(info.value, ConfigError)
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    text = replace("w = 126", "w = 0").replace('type = "wareki_date"', 'type = "date"')
+    with pytest.raises(TemplateError) as info:
+        load_template(write(tmp_path, text))
+    assert "fields.applied_on.box.w" in info.value.message and "fields.applied_on.type" in info.value.message
+
+
+def test_bad_toml_syntax_names_file(tmp_path: Path) -> None:
+    path = write(tmp_path, 'title = "x\n')
+    with pytest.raises(TemplateError, match="TOML") as info:
+        load_template(path)
+    assert str(path) in info.value.message
+
+
+def test_missing_file_names_file(tmp_path: Path) -> None:
+    path = tmp_path / "nothing.toml"
+    with pytest.raises(TemplateError, match="がありません") as info:
+        load_template(path)
+    assert str(path) in info.value.message
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "sjis.toml"
+    path.write_bytes(GOOD.encode("shift_jis"))
+    with pytest.raises(TemplateError, match="UTF-8"):
+        load_template(path)
+
+
+def test_repository_templates_load() -> None:
+    """Every bots/*.toml in the repository is a valid template (the lint test of ARCHITECTURE §10)."""
+    folder = Path(__file__).resolve().parents[1] / "bots"
+    for path in sorted(folder.glob("*.toml")):
+        t = load_template(path)
+        assert set(t.ledger_columns()) <= set(t.fields)

@@ -1,0 +1,127 @@
+"""End to end through the real `kakari` command: inbox → ledger rows + time log → monthly report."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KAKARI = [sys.executable, "-m", "kakari.cli"]
+CONFIG = ROOT / "samples" / "kakari.toml"
+
+
+def kakari(*args: str, home: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*KAKARI, *args, "--home", str(home)], cwd=ROOT, capture_output=True, text=True,
+                          env=os.environ | {"COLUMNS": "200"})
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stdout + proc.stderr)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from samples.generate import generate
+
+    out = tmp_path_factory.mktemp("samples")
+    generate(out, count=6, seed=11)
+    return out
+
+
+def broken_files(folder: Path, good_pdf: Path) -> dict[str, str]:
+    """name → a word the error reason must contain."""
+    from reportlab.pdfgen import canvas
+
+    (folder / "空.pdf").write_bytes(b"")
+    (folder / "メモ.pdf").write_text("これは PDF ではありません", encoding="utf-8")
+    data = good_pdf.read_bytes()
+    (folder / "途中まで.pdf").write_bytes(data[: len(data) // 3])
+    c = canvas.Canvas(str(folder / "鍵付き.pdf"), encrypt="secret")
+    c.drawString(100, 700, "locked")
+    c.save()
+    return {"空.pdf": "空", "メモ.pdf": "PDF", "途中まで.pdf": "", "鍵付き.pdf": "パスワード"}
+
+
+def test_run_ledger_report_and_no_duplicates(samples: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    inbox = home / "jobs" / "kodomo_iryo" / "inbox"
+    inbox.mkdir(parents=True)
+    pdfs = sorted((samples / "child_medical").glob("child_medical_*.pdf"))
+    for pdf in pdfs:
+        shutil.copy2(pdf, inbox / pdf.name)
+    broken = broken_files(inbox, pdfs[0])
+
+    proc = kakari("run", "kodomo_iryo", "--config", str(CONFIG), home=home)
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # documents failed, the others went through
+    assert f"{len(pdfs) + len(broken)}件を処理しました" in proc.stdout
+
+    job = home / "jobs" / "kodomo_iryo"
+    for name, word in broken.items():
+        assert (job / "errors" / name).exists(), name
+        reason = (job / "errors" / f"{name}.error.txt").read_text(encoding="utf-8")
+        assert "理由:" in reason and word in reason
+    expected = {p.name: json.loads(p.with_suffix(".json").read_text(encoding="utf-8")) for p in pdfs}
+    for name, truth in expected.items():
+        folder = "archive" if truth["expected_status"] == "自動登録" else "review"
+        assert (job / folder / name).exists(), (name, folder)
+    assert list((job / "inbox").iterdir()) == [] and list((job / "processing").iterdir()) == []
+
+    ledger = home / "ledgers" / "子ども医療費受給資格証_台帳.xlsx"
+    ws = openpyxl.load_workbook(ledger)["台帳"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["文書ID", "受付日時", "元ファイル名"] and "状態" in header
+    rows = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=2)]
+    assert len(rows) == len(pdfs) + len(broken)
+    by_name = {r["元ファイル名"]: r for r in rows}
+    for name, truth in expected.items():
+        assert by_name[name]["状態"] == truth["expected_status"]
+    assert {by_name[n]["状態"] for n in broken} == {"エラー"}
+
+    # the same files again: archived as duplicates, no second row, no second time-log record
+    for pdf in pdfs:
+        shutil.copy2(pdf, inbox / pdf.name)
+    again = kakari("run", "kodomo_iryo", "--config", str(CONFIG), home=home, check=True)
+    assert "件を処理しました" in again.stdout
+    ws = openpyxl.load_workbook(ledger)["台帳"]
+    assert ws.max_row - 1 == len(pdfs) + len(broken)
+
+    month = date.today().strftime("%Y-%m")
+    report = kakari("report", "--month", month, home=home, check=True)  # no config needed
+    assert "子育て支援課" in report.stdout and "削減率" in report.stdout
+    csv_out = tmp_path / "r.csv"
+    kakari("report", "--month", month, "--format", "csv", "--out", str(csv_out), home=home, check=True)
+    table = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
+    total = next(r for r in table if r["原課"] == "合計")
+    assert int(total["件数"]) == len(pdfs) + len(broken)
+    assert float(total["導入前時間"]) == pytest.approx((len(pdfs) + len(broken)) * 8.0 / 60, abs=0.5)
+    out = tmp_path / "r.xlsx"
+    kakari("report", "--month", month, "--format", "xlsx", "--out", str(out), home=home, check=True)
+    assert openpyxl.load_workbook(out).active.max_row >= 3
+
+    hist = kakari("history", "メモ.pdf", home=home, check=True)
+    assert "claimed" in hist.stdout and "error" in hist.stdout
+
+
+def test_config_error_exit_code_and_message(tmp_path: Path) -> None:
+    bad = tmp_path / "kakari.toml"
+    bad.write_text('[jobs.a]\nbots = ["child_medical"]\nmanual_minuts = 3\n', encoding="utf-8")
+    proc = kakari("run", "a", "--config", str(bad), home=tmp_path)
+    assert proc.returncode == 2
+    assert "manual_minuts" in proc.stderr and str(bad) in proc.stderr
+
+
+def test_bots_list_and_doctor(tmp_path: Path) -> None:
+    proc = kakari("bots", "list", home=tmp_path, check=True)
+    assert "child_medical" in proc.stdout and "restaurant_permit" in proc.stdout
+    assert "子ども医療費" in proc.stdout
+    doc = kakari("doctor", home=tmp_path)
+    assert "Tesseract 日本語データ (jpn): あり" in doc.stdout, doc.stdout
+    assert doc.returncode == 0, doc.stdout

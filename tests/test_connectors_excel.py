@@ -1,0 +1,189 @@
+"""Excel ledger: real .xlsx files written, reopened and read back."""
+from __future__ import annotations
+
+import fcntl
+import multiprocessing as mp
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table
+
+from connectors.excel import ExcelLedger, read_ledger
+from kakari.errors import LedgerLocked, LedgerRefused
+from kakari.model import Field, Record
+
+COLUMNS = [("name", "氏名"), ("birth", "生年月日"), ("my_number", "個人番号"), ("agree", "同意")]
+
+
+def rec(doc_id: str, name: str = "緑 花子", **meta: object) -> Record:
+    fields = {
+        "name": Field("name", "氏名", name),
+        "birth": Field("birth", "生年月日", date(2019, 4, 1)),
+        "my_number": Field("my_number", "個人番号", "123456789018"),
+        "agree": Field("agree", "同意", True),
+    }
+    m = {"received_at": datetime(2026, 10, 5, 1, 30, tzinfo=timezone.utc), "original_name": f"{doc_id}.pdf",
+         "status": "自動登録", "archived_path": f"/archive/{doc_id}.pdf"}
+    m.update(meta)
+    return Record(doc_id=doc_id, bot="child_medical", fields=fields, meta=m)
+
+
+def ledger(path: Path, **kw: object) -> ExcelLedger:
+    return ExcelLedger(path, COLUMNS, my_number_columns={"my_number"}, **kw)
+
+
+def test_new_ledger_rows_read_back_and_exactly_once(tmp_path: Path) -> None:
+    path = tmp_path / "台帳.xlsx"
+    res = ledger(path).write_many([rec("a"), rec("b")])
+    assert res.written == ["a", "b"]
+    res = ledger(path).write_many([rec("b"), rec("c")])
+    assert res.written == ["c"] and res.skipped == ["b"]
+    rows = read_ledger(path)
+    assert [r["文書ID"] for r in rows] == ["a", "b", "c"]
+    first = rows[0]
+    assert list(first)[:3] == ["文書ID", "受付日時", "元ファイル名"]
+    assert list(first)[-3:] == ["状態", "保存先", "備考"]
+    assert first["氏名"] == "緑 花子"
+    assert first["生年月日"].date() == date(2019, 4, 1)
+    assert first["受付日時"] == datetime(2026, 10, 5, 10, 30)  # Tokyo wall time
+    assert first["個人番号"] == "********9018"  # masked unless the job keeps it
+    assert first["同意"] == "有"
+    assert first["状態"] == "自動登録"
+
+
+def test_keep_my_number(tmp_path: Path) -> None:
+    path = tmp_path / "l.xlsx"
+    ledger(path, keep_my_number=True).write_many([rec("a")])
+    assert read_ledger(path)[0]["個人番号"] == "123456789018"
+
+
+@pytest.mark.parametrize("evil", ["=HYPERLINK(\"http://x\",\"a\")", "+1+2", "-3", "@SUM(A1)", "\t=1", "\r=1"])
+def test_formula_injection_stored_as_text(tmp_path: Path, evil: str) -> None:
+    path = tmp_path / "l.xlsx"
+    ledger(path).write_many([rec("a", name=evil)])
+    ws = load_workbook(path)["台帳"]
+    cell = ws.cell(row=2, column=4)
+    assert cell.data_type == "s" and cell.value == evil.replace("\r", "\n")  # XML keeps CR as LF
+    with zipfile.ZipFile(path) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_control_characters_removed(tmp_path: Path) -> None:
+    path = tmp_path / "l.xlsx"
+    ledger(path).write_many([rec("a", name="緑\x00\x07 花\x1b子")])
+    assert read_ledger(path)[0]["氏名"] == "緑 花子"
+
+
+def test_existing_town_workbook_is_extended_not_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "town.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台帳"
+    ws.append(["文書ID", "氏名", "受付日時", "担当者メモ"])  # the town's own order and column
+    ws.append(["old-1", "既存 太郎", None, "手書きメモ"])
+    for c in ws[2]:
+        c.font = Font(name="MS Gothic", color="FF0000")
+        c.fill = PatternFill("solid", fgColor="FFFF00")
+    ws.add_table(Table(displayName="Daicho", ref="A1:D2"))
+    dv = DataValidation(type="list", formula1='"済,未"')
+    dv.add("D2:D2")
+    ws.add_data_validation(dv)
+    wb.create_sheet("メモ")["A1"] = "残す"
+    wb.save(path)
+
+    ledger(path).write_many([rec("new-1")])
+    wb = load_workbook(path)
+    ws = wb["台帳"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["文書ID", "氏名", "受付日時", "担当者メモ"]  # nothing moved
+    assert {"元ファイル名", "生年月日", "状態"} <= set(header)
+    assert ws["A2"].value == "old-1" and ws["D2"].value == "手書きメモ"
+    assert ws["A3"].value == "new-1" and ws["B3"].value == "緑 花子"
+    assert ws["B3"].font.color.rgb.endswith("FF0000") and ws["B3"].fill.fgColor.rgb.endswith("FFFF00")
+    assert ws.tables["Daicho"].ref == "A1:D3"
+    assert "D2:D3" in str(ws.data_validations.dataValidation[0].sqref)
+    assert wb["メモ"]["A1"].value == "残す"
+
+
+def test_update_replaces_row(tmp_path: Path) -> None:
+    path = tmp_path / "l.xlsx"
+    lg = ledger(path)
+    lg.write_many([rec("a", status="要確認"), rec("b")])
+    fixed = rec("a", name="緑 花美", status="確認済", confirmation="R8-000123")
+    lg.update(fixed)
+    rows = read_ledger(path)
+    assert len(rows) == 2
+    assert rows[0]["氏名"] == "緑 花美" and rows[0]["状態"] == "確認済"
+    assert rows[0]["システム受付番号"] == "R8-000123"
+
+
+def test_refuses_workbook_with_chart(tmp_path: Path) -> None:
+    path = tmp_path / "chart.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台帳"
+    for i in range(3):
+        ws.append([i, i * 2])
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=3))
+    ws.add_chart(chart, "D2")
+    wb.save(path)
+    before = path.read_bytes()
+    with pytest.raises(LedgerRefused, match="グラフ"):
+        ledger(path).write_many([rec("a")])
+    assert path.read_bytes() == before
+
+
+def test_not_a_workbook_is_refused_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "l.xlsx"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(LedgerRefused):
+        ledger(path).write_many([rec("a")])
+    assert path.read_bytes() == b"not a zip"
+
+
+def _hold_lock(path: str, ready: mp.Event, release: mp.Event) -> None:
+    with open(path, "rb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        ready.set()
+        release.wait(30)
+
+
+def test_locked_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "l.xlsx"
+    ledger(path).write_many([rec("a")])
+    ready, release = mp.Event(), mp.Event()
+    holder = mp.Process(target=_hold_lock, args=(str(path), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(LedgerLocked, match="使用中"):
+            ledger(path).write_many([rec("b")])
+    finally:
+        release.set()
+        holder.join(10)
+    ledger(path).write_many([rec("b")])
+    assert [r["文書ID"] for r in read_ledger(path)] == ["a", "b"]
+
+
+def test_excel_owner_file_means_open(tmp_path: Path) -> None:
+    path = tmp_path / "l.xlsx"
+    ledger(path).write_many([rec("a")])
+    owner = tmp_path / "~$l.xlsx"
+    owner.write_bytes(b"x")
+    with pytest.raises(LedgerLocked, match="開いています"):
+        ledger(path).write_many([rec("b")])
+    owner.unlink()
+    assert ledger(path).write_many([rec("b")]).written == ["b"]
+
+
+def test_no_temp_files_left(tmp_path: Path) -> None:
+    path = tmp_path / "l.xlsx"
+    ledger(path).write_many([rec(str(i)) for i in range(5)])
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".l.xlsx.lock")) == ["l.xlsx"]
