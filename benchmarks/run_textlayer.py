@@ -47,7 +47,10 @@ def main() -> None:
 
         # reading alone, in this process, for the ratio
         from kakari.config import load_config
+        from kakari.log import logger
         from ocr import read_document
+
+        logger.remove()  # per-page debug lines would be timed too
 
         cfg = load_config(ROOT / "samples/kakari.toml", home)
         pdfs = sorted(samples.glob("*/*_*.pdf"))

@@ -260,11 +260,13 @@ def _set(cell: Any, value: Any) -> None:
         if value.tzinfo is not None:
             value = value.astimezone(TOKYO).replace(tzinfo=None)
         cell.value = value.replace(microsecond=0)
-        cell.number_format = "yyyy/mm/dd hh:mm"
+        if cell.number_format == "General":  # a town's own format (e.g. 和暦) is kept
+            cell.number_format = "yyyy/mm/dd hh:mm"
         return
     if isinstance(value, date):
         cell.value = value
-        cell.number_format = "yyyy/mm/dd"
+        if cell.number_format == "General":
+            cell.number_format = "yyyy/mm/dd"
         return
     if isinstance(value, (int, float)) or value is None:
         cell.value = value

@@ -187,3 +187,37 @@ def test_no_temp_files_left(tmp_path: Path) -> None:
     path = tmp_path / "l.xlsx"
     ledger(path).write_many([rec(str(i)) for i in range(5)])
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".l.xlsx.lock")) == ["l.xlsx"]
+
+
+def test_sheet_settings_survive_and_xlsm_keeps_macros(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台帳"
+    ws.append(["文書ID", "生年月日"])
+    ws.append(["old", date(2000, 1, 1)])
+    ws["B2"].number_format = 'ggge"年"m"月"d"日"'
+    ws.freeze_panes = "B2"
+    ws.column_dimensions["B"].width = 33
+    wb.save(plain)
+    # an .xlsm: the same workbook with a VBA project part, as Excel writes it
+    xlsm = tmp_path / "macro.xlsm"
+    vba = b"\xd0\xcf\x11\xe0fake-vba-project"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(xlsm, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml").replace(
+                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+            dst.writestr(item, data)
+        dst.writestr("xl/vbaProject.bin", vba)
+    for path in (plain, xlsm):
+        ledger(path).write_many([rec("new")])
+        ws = load_workbook(path)["台帳"]
+        assert ws.freeze_panes == "B2" and ws.column_dimensions["B"].width == 33
+        assert ws["B3"].number_format == 'ggge"年"m"月"d"日"'  # copied from the row above
+        assert ws["A3"].value == "new"
+    with zipfile.ZipFile(xlsm) as z:
+        assert z.read("xl/vbaProject.bin") == vba
