@@ -2,6 +2,7 @@
 # Installs the Debian packages kakari needs, only those missing (quick the second time).
 set -euo pipefail
 PACKAGES=(
+  python3-venv                                             # .venv (ensurepip)
   tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert   # OCR engine + Japanese models (offline)
   fonts-ipafont-gothic fonts-ipafont-mincho                # Japanese fonts for forms, reports, previews
   poppler-utils                                            # pdftoppm: report PDF checks
