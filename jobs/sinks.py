@@ -43,7 +43,11 @@ def build_sink(name: str, job: JobConfig, ctx: RunContext) -> Sink:
         return ExcelLedger(job.ledger_path(ctx.home), ledger_columns(job),
                            sheet=job.ledger_sheet or "台帳", keep_my_number=job.keep_my_number,
                            my_number_columns=my_number_columns(job))
-    raise ConfigError(f"ジョブ「{job.name}」の出力先「{name}」は未対応です (使用可能: excel)")
+    if name.startswith("web:"):
+        from jobs.websteps import build_web_sink  # Playwright is imported only by jobs that type into a system
+
+        return build_web_sink(name, job, ctx)
+    raise ConfigError(f"ジョブ「{job.name}」の出力先「{name}」は未対応です (使用可能: excel, web:<システム名>)")
 
 
 @dataclass
