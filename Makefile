@@ -33,9 +33,9 @@ demo: samples
 	@cp -p $(SAMPLES)/restaurant_permit/restaurant_permit_*.pdf $(DEMO_HOME)/jobs/inshoku_kyoka/inbox/
 	@$(KAKARI) run kodomo_iryo --config samples/kakari.toml --home $(DEMO_HOME)
 	@$(KAKARI) run inshoku_kyoka --config samples/kakari.toml --home $(DEMO_HOME)
-	@$(KAKARI) report --home $(DEMO_HOME) --month $$(date +%Y-%m)
-	@$(KAKARI) report --home $(DEMO_HOME) --month $$(date +%Y-%m) --format xlsx --out $(DEMO_HOME)/削減効果報告.xlsx
-	@echo "台帳: $(DEMO_HOME)/ledgers/  報告: $(DEMO_HOME)/削減効果報告.xlsx"
+	@$(KAKARI) report --config samples/kakari.toml --home $(DEMO_HOME) --month $$(date +%Y-%m)
+	@$(KAKARI) report --config samples/kakari.toml --home $(DEMO_HOME) --month $$(date +%Y-%m) --file-to $(DEMO_HOME)/reports
+	@echo "台帳: $(DEMO_HOME)/ledgers/  報告 (xlsx・pdf・csv): $(DEMO_HOME)/reports/"
 
 test: setup
 	@$(PY) -m pytest -q -n auto --dist loadfile

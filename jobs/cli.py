@@ -59,30 +59,56 @@ def run(
 
 def report(
     month: Annotated[str | None, typer.Option("--month", help="対象月 YYYY-MM (既定: 今月)")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md | csv | xlsx")] = "md",
+    fiscal_year: Annotated[int | None, typer.Option("--fiscal-year", help="年度 (2026 = 2026年4月〜2027年3月)")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="期間の開始日 YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="期間の終了日 YYYY-MM-DD (この日を含む)")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md | csv | xlsx | html | pdf")] = "md",
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="出力ファイル")] = None,
+    file_to: Annotated[Path | None, typer.Option(
+        "--file-to", help="月次報告 (xlsx・pdf・csv) をこのフォルダーに保存 ([kpi] report_dir の代わり)")] = None,
+    filing: Annotated[bool, typer.Option("--file", help="月次報告を報告フォルダーに保存 (定期実行用)")] = False,
     config: ConfigOpt = None,
     home: HomeOpt = None,
 ) -> int:
-    """月次の削減効果報告 (原課・業務名ごとの導入前/導入後時間、削減時間、削減率)。"""
-    from jobs.kpi import kpi_table, period_bounds
-    from jobs.report import render
-    from jobs.store import Store
-    from jobs.timelog import TimeLog
+    """削減効果報告 (原課・業務名ごとの導入前/導入後時間、削減時間、削減率、目標との比較)。"""
+    from jobs.kpi import period_bounds
+    from jobs.report import FORMATS, file_monthly_report, gather, render
+    from jobs.tabular import day
 
-    if fmt not in ("md", "csv", "xlsx"):
-        raise typer.BadParameter("md・csv・xlsx のいずれかを指定してください", param_hint="--format")
-    if fmt == "xlsx" and out_file is None:
-        raise typer.BadParameter("xlsx 形式では出力ファイルを指定してください", param_hint="--out")
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{'・'.join(FORMATS)} のいずれかを指定してください", param_hint="--format")
+    if fmt in ("xlsx", "pdf") and out_file is None and not (filing or file_to):
+        raise typer.BadParameter(f"{fmt} 形式では出力ファイルを指定してください", param_hint="--out")
     cfg = context(config, home)
-    period = period_bounds(month=month or date.today().strftime("%Y-%m"))
-    frame = TimeLog(Store(cfg.database_url)).frame(period.start, period.end)
-    result = render(kpi_table(frame, period), period, fmt, out_file)
+    if filing or file_to:
+        if fiscal_year is not None or start or end:
+            raise typer.BadParameter("報告フォルダーへの保存は --month と組み合わせてください", param_hint="--file")
+        written = file_monthly_report(cfg, month or _last_month(), file_to)
+        for path in written:
+            out.print(f"報告を保存しました: {path}")
+        return ExitCode.ok
+    try:
+        s = day(start) if start else None
+        e = day(end) if end else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--start/--end") from exc
+    if month is None and fiscal_year is None and s is None and e is None:
+        month = date.today().strftime("%Y-%m")
+    period = period_bounds(month=month, fiscal_year=fiscal_year, start=s, end=e)
+    data = gather(cfg, period, with_trend=fmt in ("xlsx", "html", "pdf"))
+    result = render(data, period, fmt, out_file)
     if out_file is None:
         print(result)
     else:
         out.print(f"報告を書き出しました: {out_file}")
     return ExitCode.ok
+
+
+def _last_month() -> str:
+    """The month a report filed on the 1st is about."""
+    first = date.today().replace(day=1)
+    prev = date(first.year - 1, 12, 1) if first.month == 1 else date(first.year, first.month - 1, 1)
+    return prev.strftime("%Y-%m")
 
 
 def history(

@@ -10,11 +10,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from kakari.config import KpiConfig
 from kakari.errors import ConfigError
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -176,8 +177,9 @@ def kpi_table(frame: pd.DataFrame, period: Period, by: Sequence[str] = ("departm
     work["items"] = pd.to_numeric(rows["items"]).fillna(0).astype("int64")
     for c in ("minutes_before", "minutes_after", "robot_seconds"):
         work[c] = pd.to_numeric(rows[c]).astype("float64").fillna(0.0)
-    work["review_den"] = has_status.astype("int64")
-    work["review_num"] = (has_status & status.isin(REVIEWED)).astype("int64")
+    records = pd.to_numeric(rows["rows"]).astype("int64") if "rows" in rows else 1  # TimeLog.daily sums
+    work["review_den"] = has_status.astype("int64") * records
+    work["review_num"] = (has_status & status.isin(REVIEWED)).astype("int64") * records
 
     sums = work.groupby(keys, sort=True, dropna=False)[_SUMS].sum().reset_index()
     body = _metrics(sums, keys).sort_values(keys, kind="stable")
@@ -192,3 +194,66 @@ def kpi_table(frame: pd.DataFrame, period: Period, by: Sequence[str] = ("departm
         table[c] = table[c].astype(object)
     table["items"] = table["items"].astype("int64")
     return table[[*keys, *METRIC_COLUMNS]]
+
+
+# --- the manager's report: targets, baselines, conversions, monthly trend ------------------------
+EXTRA_COLUMNS = ("target_rate", "achieved", "human_minutes_per_item", "fte_saved", "cost_saved", "baseline")
+ACHIEVED, NOT_ACHIEVED = "達成", "未達"
+
+
+def enrich(table: pd.DataFrame, kpi: KpiConfig, measured: dict[tuple[str, str], Any] | None = None,
+           imported_tasks: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Add target vs achieved, minutes a person still spends per item, FTE and cost saved, and
+    where each "before" figure comes from (実測 n=…, 見積, 外部実績) to a department/task table."""
+    out = table.copy()
+    measured = measured or {}
+    imported_tasks = imported_tasks or set()
+    is_total = out["department"] == TOTAL_LABEL
+    targets = [kpi.target_rate if total else kpi.target_for(str(task))
+               for total, task in zip(is_total, out["task"])]
+    out["target_rate"] = pd.Series(targets, index=out.index, dtype="float64")
+    def verdict(rate: float, target: float) -> str:
+        if pd.isna(target) or pd.isna(rate):
+            return ""
+        return ACHIEVED if rate + 1e-12 >= target else NOT_ACHIEVED
+    out["achieved"] = [verdict(r, t) for r, t in zip(out["reduction_rate"], out["target_rate"])]
+    items = out["items"].astype("float64")
+    out["human_minutes_per_item"] = out["hours_after"] * 60.0 / items.where(items != 0)
+    out["fte_saved"] = out["hours_saved"] / kpi.annual_hours
+    out["cost_saved"] = out["hours_saved"] * kpi.hourly_cost if kpi.hourly_cost else float("nan")
+    labels = []
+    for total, dept, task in zip(is_total, out["department"], out["task"]):
+        key = (str(dept), str(task))
+        if total:
+            labels.append("")
+        elif key in measured:
+            labels.append(f"実測 (n={measured[key].observations})")
+        elif key in imported_tasks:
+            labels.append("外部実績")
+        else:
+            labels.append("見積")
+    out["baseline"] = labels
+    return out
+
+
+def trend_table(frame: pd.DataFrame, months: list[Period]) -> pd.DataFrame:
+    """One totals row per month: the monthly trend of hours saved and 削減率."""
+    rows = []
+    for p in months:
+        total = kpi_table(frame, p, by=("department",)).iloc[-1]
+        rows.append({"month": p.label, **{c: total[c] for c in METRIC_COLUMNS}})
+    return pd.DataFrame(rows, columns=["month", *METRIC_COLUMNS])
+
+
+def months_of(period: Period) -> list[Period]:
+    """The months a period spans (a 年度 → April … March); a month → the 年度 up to that month."""
+    if period.kind == "month":
+        fy = fiscal_year_of(period.start)
+        first, last = date(fy, 4, 1), period.start
+    else:
+        first, last = period.start.replace(day=1), period.last.replace(day=1)
+    out, d = [], first
+    while d <= last:
+        out.append(period_bounds(month=f"{d.year}-{d.month:02d}"))
+        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return out

@@ -112,6 +112,18 @@ pending_writes = Table(
     UniqueConstraint("doc_id", "job", "sink", name="uq_pending_doc_job_sink"),
 )
 
+baselines = Table(  # manual timing studies before automation (kakari baseline record/import)
+    "baselines", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),  # content hash: importing twice adds nothing
+    Column("department", String(100), nullable=False),
+    Column("task", String(200), nullable=False),
+    Column("minutes", Float, nullable=False),  # observed minutes for ONE item
+    Column("observed_on", DateTime),
+    Column("note", Text),
+    Column("source", String(200)),
+)
+
 
 def now() -> datetime:
     return datetime.now(timezone.utc)

@@ -7,13 +7,14 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, String, func, select, type_coerce, update
 
 from jobs.store import Store, insert_ignore, time_log
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 FRAME_COLUMNS = ["date", "department", "task", "bot", "job", "step", "items", "minutes_before",
                  "minutes_after", "robot_seconds", "status", "baseline", "source"]
+GROUP_KEYS = ["department", "task", "bot", "job", "step", "status", "baseline", "source"]
 
 
 @dataclass(frozen=True)
@@ -67,21 +68,54 @@ class TimeLog:
                                                 time_log.c.step == step).values(**values))
 
     def frame(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-        """Rows with start <= date < end (either bound optional), in FRAME_COLUMNS."""
-        q = select(time_log)
+        """Rows with start <= date < end (either bound optional), in FRAME_COLUMNS.
+
+        Only the report's columns are read, and the day comes back as the driver gives it (text in
+        SQLite) to be parsed once for the whole column: per-row datetime objects made a 年度 of a
+        million records three times slower and several times bigger.
+        """
+        cols = [type_coerce(time_log.c.work_date, String).label("date")]
+        cols += [time_log.c[c] for c in FRAME_COLUMNS if c != "date"]
+        q = select(*cols)
         if start:
             q = q.where(time_log.c.work_date >= datetime.combine(start, time()))
         if end:
             q = q.where(time_log.c.work_date < datetime.combine(end, time()))
         with self.store.engine.connect() as conn:
-            df = pd.DataFrame(conn.execute(q).mappings().all())
-        if df.empty:
+            rows = [tuple(r) for r in conn.execute(q)]  # plain tuples: pandas is 5× slower on Row objects
+        if not rows:
             return empty_frame()
-        df = df.rename(columns={"work_date": "date"})
-        df["date"] = pd.to_datetime(df["date"])
+        df = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
+        del rows
+        df["date"] = pd.to_datetime(df["date"], format="ISO8601")
         df["status"] = df["status"].fillna("")
         df["bot"] = df["bot"].fillna("")
-        return df[FRAME_COLUMNS]
+        return df
+
+    def daily(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """Like `frame`, summed in the database per day and key (FRAME_COLUMNS + `rows`, the number
+        of records behind each line). A 年度 of a million records is a few thousand lines, so a
+        report's memory does not grow with the log."""
+        keys = [time_log.c[c] for c in GROUP_KEYS]
+        sums = [func.sum(time_log.c[c]).label(c) for c in ("items", "minutes_before", "minutes_after", "robot_seconds")]
+        q = select(type_coerce(time_log.c.work_date, String).label("date"), *keys, *sums,
+                   func.count().label("rows")).group_by(time_log.c.work_date, *keys)
+        if start:
+            q = q.where(time_log.c.work_date >= datetime.combine(start, time()))
+        if end:
+            q = q.where(time_log.c.work_date < datetime.combine(end, time()))
+        with self.store.engine.connect() as conn:
+            found = [tuple(r) for r in conn.execute(q)]
+        if not found:
+            return empty_frame().assign(rows=pd.Series(dtype="int64"))
+        df = pd.DataFrame.from_records(found, columns=["date", *GROUP_KEYS, "items", "minutes_before",
+                                                       "minutes_after", "robot_seconds", "rows"])
+        df["date"] = pd.to_datetime(df["date"], format="ISO8601")
+        df["status"] = df["status"].fillna("")
+        df["bot"] = df["bot"].fillna("")
+        for c in ("minutes_before", "minutes_after", "robot_seconds"):
+            df[c] = df[c].astype("float64")
+        return df[[*FRAME_COLUMNS, "rows"]]
 
     def count(self, job: str | None = None, step: str | None = None) -> int:
         q = select(time_log.c.id)

@@ -37,6 +37,19 @@ class LimitsConfig(_Strict):
     timeout_seconds: float = PField(120.0, gt=0)  # per document
 
 
+class KpiConfig(_Strict):
+    """Targets and conversions for the 削減効果 report (DX plan KPIs)."""
+
+    target_rate: float | None = PField(None, ge=0, le=1)  # 目標削減率 overall, e.g. 0.5
+    targets: dict[str, float] = PField(default_factory=dict)  # 業務名 → 目標削減率
+    annual_hours: float = PField(1860.0, gt=0)  # 年間勤務時間 of one FTE (人工 換算)
+    hourly_cost: float = PField(0.0, ge=0)  # 時間単価 (円) for 削減額; 0 hides the column
+    report_dir: Path | None = None  # where the monthly report is filed; default <home>/reports
+
+    def target_for(self, task: str) -> float | None:
+        return self.targets.get(task, self.target_rate)
+
+
 class JobDefaults(_Strict):
     department: str | None = None
     manual_minutes: float | None = PField(None, ge=0)
@@ -88,6 +101,7 @@ class KakariConfig(_Strict):
     ocr: OcrConfig = PField(default_factory=OcrConfig)
     limits: LimitsConfig = PField(default_factory=LimitsConfig)
     defaults: JobDefaults = PField(default_factory=JobDefaults)
+    kpi: KpiConfig = PField(default_factory=KpiConfig)
     jobs: dict[str, JobConfig] = PField(default_factory=dict)
 
     @model_validator(mode="after")

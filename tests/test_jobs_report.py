@@ -18,6 +18,7 @@ from jobs.timelog import FRAME_COLUMNS
 
 APRIL = period_bounds(month="2026-04")
 HEADERS = ["原課", "業務名", "件数", "導入前(時間)", "導入後(時間)", "削減時間(時間)", "削減率", "RPA処理時間(時間)", "要確認率"]
+CSV_HEADER = ["原課", "業務名", "件数", "導入前時間", "導入後時間", "削減時間", "削減率", "RPA処理時間"]  # as issue 6 fixes it
 
 
 def row(when: str, department: str, task: str, *, items: int = 1, before: float, after: float = 0.0,
@@ -102,14 +103,15 @@ def test_csv_file_has_bom_headers_and_rounded_values(tmp_path: Path, table: pd.D
     raw = Path(out).read_bytes()
     assert raw.startswith(codecs.BOM_UTF8)
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == HEADERS
-    assert rows[1] == ["子育て支援課", "子ども医療費申請入力", "3", "0.4", "0.0", "0.4", "91.7%", "0.0", "33.3%"]
-    assert rows[2][4] == "0.3" and rows[2][6] == "6.3%"
-    assert rows[3][1] == "新規業務|試行" and rows[3][6] == "—"
-    assert rows[-1][0] == "合計" and rows[-1][2] == "9"
-    # what a spreadsheet program reads back
-    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
-    assert list(df.columns) == HEADERS and len(df) == 4
+    assert rows[0] == CSV_HEADER
+    assert rows[1] == ["子育て支援課", "子ども医療費申請入力", "3", "0.4", "0.0", "0.4", "91.7", "0.0"]
+    assert rows[2][4] == "0.3" and rows[2][6] == "6.3"  # half up, a percent number
+    assert rows[3][1] == "新規業務|試行" and rows[3][6] == ""  # undefined rate: empty, not a symbol
+    assert rows[-1][:3] == ["合計", "", "9"] and rows[-1][6] == "57.5"
+    # what a spreadsheet program or pandas reads back: numbers
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(df.columns) == CSV_HEADER and len(df) == 4
+    assert df["削減率"].dtype.kind == "f" and df["件数"].dtype.kind == "i"
 
 
 def test_csv_text_starts_with_bom(table: pd.DataFrame) -> None:
@@ -132,7 +134,7 @@ def test_xlsx_reopened(tmp_path: Path, table: pd.DataFrame) -> None:
     assert [c.value for c in r[:3]] == ["子育て支援課", "子ども医療費申請入力", 3]
     assert r[3].value == 0.4 and r[4].value == 0.0 and r[5].value == 0.4 and r[7].value == 0.0
     assert r[6].value == 0.917 and r[8].value == 0.333  # rates stored to 3 decimals, shown as 91.7%
-    assert all(c.number_format == "0.0" for c in (r[3], r[4], r[5], r[7]))
+    assert all(c.number_format == "#,##0" for c in (r[3], r[4], r[5], r[7]))  # whole hours, as published
     assert r[6].number_format == "0.0%" and r[8].number_format == "0.0%"
     assert not r[0].font.b
 
@@ -144,7 +146,8 @@ def test_xlsx_reopened(tmp_path: Path, table: pd.DataFrame) -> None:
     tot = ws[6]
     assert [c.value for c in tot] == ["合計", None, 9, 0.7, 0.3, 0.4, 0.575, 0.0, 0.5]
     assert all(c.font.b and c.border.top.style == "thin" for c in tot)
-    assert ws.max_row == 6
+    assert ws["A8"].value == "削減率は 57.5% でした。"
+    assert ws.max_row == 8 and len(ws._charts) == 1
 
     widths = {k: d.width for k, d in ws.column_dimensions.items()}
     # 業務名 "子ども医療費申請入力" is 10 full-width characters = 20 columns of display width
@@ -154,9 +157,9 @@ def test_xlsx_reopened(tmp_path: Path, table: pd.DataFrame) -> None:
 def test_xlsx_overwrites_atomically(tmp_path: Path, table: pd.DataFrame) -> None:
     out = tmp_path / "report.xlsx"
     render(kpi_table(pd.DataFrame(columns=FRAME_COLUMNS), APRIL), APRIL, "xlsx", out)
-    assert openpyxl.load_workbook(out).active.max_row == 3
+    assert openpyxl.load_workbook(out).active["A5"].value == "削減率は — でした。"
     render(table, APRIL, "xlsx", out)
-    assert openpyxl.load_workbook(out).active.max_row == 6
+    assert openpyxl.load_workbook(out).active["A6"].value == "合計"
 
 
 def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
