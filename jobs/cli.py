@@ -83,7 +83,7 @@ def report(
     if filing or file_to:
         if fiscal_year is not None or start or end:
             raise typer.BadParameter("報告フォルダーへの保存は --month と組み合わせてください", param_hint="--file")
-        written = file_monthly_report(cfg, month or _last_month(), file_to)
+        written = file_monthly_report(cfg, month or _last_month(), file_to.resolve() if file_to else None)  # CLI paths: from cwd
         for path in written:
             out.print(f"報告を保存しました: {path}")
         return ExitCode.ok
