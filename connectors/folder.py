@@ -59,7 +59,8 @@ class FolderSource(Source):
         self.targets = {Status.REGISTERED: folders["archive"], Status.CONFIRMED: folders["archive"],
                         Status.REVIEW: folders["review"], Status.ERROR: folders["errors"]}
         self.min_age = min_age  # seconds a file must be unchanged before it is taken
-        self._seen: dict[Path, tuple[int, int]] = {}
+        self._seen: dict[Path, tuple[tuple[int, int], float]] = {}
+        self.young = 0  # files seen on the last look that are still being written
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -83,6 +84,7 @@ class FolderSource(Source):
         now = time.time()
         ready: list[tuple[float, Path]] = []
         young: set[Path] = set()
+        seen: dict[Path, tuple[tuple[int, int], float]] = {}
         try:
             entries = list(os.scandir(self.inbox))
         except FileNotFoundError:
@@ -97,12 +99,17 @@ class FolderSource(Source):
             path = Path(entry.path)
             sig = (st.st_size, st.st_mtime_ns)
             previous = self._seen.get(path)
-            self._seen[path] = sig
-            if now - st.st_mtime < self.min_age and previous != sig:
-                young.add(path)  # still being written, or just arrived
+            since = previous[1] if previous and previous[0] == sig else now  # unchanged since when
+            seen[path] = (sig, since)
+            # a young file is taken only once its size and mtime have held for min_age seconds of
+            # our own watching: a scanner writing slowly over SMB looks "unchanged" between two quick looks
+            if now - st.st_mtime < self.min_age and now - since < self.min_age:
+                young.add(path)
                 continue
             if _readable(path):
                 ready.append((st.st_mtime, path))
+        self._seen = seen  # forget files that went away
+        self.young = len(young)
         return ready, young
 
     def claim(self, path: Path) -> DocRef | None:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from threading import Event
 
 from bots import classify, registry as bot_registry
 from bots.base import Bot, FormBot
@@ -24,7 +28,7 @@ from jobs.sinks import FlushResult, flush_pending
 from jobs.store import Store, documents, insert_ignore, now, pending_writes, record_to_dict
 from jobs.timelog import TaskRecord, TimeLog
 from kakari.config import JobConfig, RunContext
-from kakari.errors import DocumentError, MissingDependency
+from kakari.errors import DocumentError, MissingDependency, ReadTimeout
 from kakari.log import logger, redact, register_personal
 from kakari.model import DocRef, Record, Status
 from ocr import read_document
@@ -93,6 +97,27 @@ def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store) -> tupl
     return rec, bot_cls, status, "／".join(rec.problems)
 
 
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise ReadTimeout in this thread after `seconds` (SIGALRM; main thread only, where workers
+    and `kakari run`/`watch` process documents). pdfminer and our own code are Python, so the alarm
+    interrupts them; Tesseract calls carry their own timeout."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise ReadTimeout(f"読み取りが制限時間 ({seconds:g}秒) を超えたため中止しました")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
     """One claimed document, start to finish. Picklable arguments: any executor can call it."""
     store = Store(ctx.config.database_url)
@@ -112,7 +137,8 @@ def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
     rec: Record | None = None
     bot_cls: type[Bot] | None = None
     try:
-        rec, bot_cls, status, reason = _extract(job, ref, ctx, store)
+        with deadline(ctx.config.limits.timeout_seconds):
+            rec, bot_cls, status, reason = _extract(job, ref, ctx, store)
     except MissingDependency:
         # the machine's fault, not the document's: give the file back untouched and stop
         os.rename(ref.path, source.inbox / ref.original_name)
@@ -164,24 +190,30 @@ Progress = Callable[[Outcome], None]
 
 
 def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: Progress | None = None,
-            on_total: Callable[[int], None] | None = None, flush_every: int = 200) -> RunSummary:
-    """Recover leftovers, claim what is in the inbox now, process it, flush the ledger; record the run."""
+            on_total: Callable[[int], None] | None = None, flush_every: int = 200,
+            source: FolderSource | None = None, paths: list[Path] | None = None, recover: bool = True,
+            stop: Event | None = None) -> RunSummary:
+    """Recover leftovers, claim what is in the inbox now, process it, flush the ledger; record the run.
+
+    The watcher passes its own `source` and the `paths` it found ready, and a `stop` event: when set,
+    the document in hand is finished and the rest stay in the inbox, unclaimed.
+    """
     store = Store(ctx.config.database_url)
     run_id = ctx.run_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
     ctx = RunContext(ctx.config, run_id, ctx.extras)
-    source = FolderSource(job.folders(ctx.home))
+    source = source or FolderSource(job.folders(ctx.home))
     summary = RunSummary(run_id, job.name)
     store.start_run(run_id, job.name, trigger)
     t0 = time.perf_counter()
     status = "failed"
     try:
-        recovered = list(source.recover())
+        recovered = list(source.recover()) if recover else []
         for ref in recovered:
             store.add_event("recovered", ref.doc_id, job.name, ref.original_name, run_id)
-        paths = list(source.scan(wait=True))
+        paths = list(source.scan(wait=True)) if paths is None else paths
         if on_total:
             on_total(len(recovered) + len(paths))
-        for ref in _claimed(recovered, paths, source, store, job, run_id):
+        for ref in _claimed(recovered, paths, source, store, job, run_id, stop):
             outcome = process(job, ref, ctx)
             summary.outcomes.append(outcome)
             if progress:
@@ -204,9 +236,11 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
 
 
 def _claimed(recovered: list[DocRef], paths: Iterable[Path], source: FolderSource, store: Store, job: JobConfig,
-             run_id: str) -> Iterable[DocRef]:
+             run_id: str, stop: Event | None = None) -> Iterable[DocRef]:
     yield from recovered
     for path in paths:
+        if stop is not None and stop.is_set():
+            return  # claimed lazily, so what is left stays in the inbox
         ref = source.claim(path)
         if ref is None:
             continue  # another worker took it

@@ -53,18 +53,33 @@ def _mount() -> None:
         importlib.import_module(name).register(app)
 
 
+def _click_family(name: str) -> tuple[type[BaseException], ...]:
+    """click's exception and, from typer 0.26 on, typer's own vendored copy of it: both reach us."""
+    found = [getattr(click.exceptions, name)]
+    try:
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found]
+
+        found.append(getattr(vendored, name))
+    except (ImportError, AttributeError):
+        pass
+    return tuple(found)
+
+
+_EXIT, _ABORT, _USAGE = _click_family("Exit"), _click_family("Abort"), _click_family("ClickException")
+
+
 def main(argv: list[str] | None = None) -> int:
     _mount()
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="kakari", standalone_mode=False)
         return int(rv or 0)
-    except click.exceptions.Exit as e:
+    except _EXIT as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         print("中断しました", file=sys.stderr)
         return ExitCode.ctrl_c
-    except click.ClickException as e:
+    except _USAGE as e:
         e.show()
         return ExitCode.bad_args
     except KeyboardInterrupt:

@@ -57,6 +57,10 @@ class Unrecognised(DocumentError):
     pass
 
 
+class ReadTimeout(DocumentError):
+    """Reading took longer than limits.timeout_seconds (a pathological or hostile file)."""
+
+
 # --- the environment's fault: parked and retried ---------------------------------------------
 class TransientError(KakariError):
     exit_code = ExitCode.ok

@@ -324,7 +324,7 @@ def test_cli_baseline_timelog_and_report(tmp_path: Path, capsys: pytest.CaptureF
     assert "| 合計 |  | 0 |" in capsys.readouterr().out  # the 5th is outside an inclusive 1st–4th
     assert main(["report", "--month", "2026-10", "--file", *home]) == 0
     assert len(list((tmp_path / "home" / "reports").glob("削減効果報告_2026-10.*"))) == 3
-    assert main(["report", "--month", "2026-10", "--format", "pdf", *home]) != 0  # pdf needs --out
+    assert main(["report", "--month", "2026-10", "--format", "pdf", *home]) == 1  # pdf needs --out: a usage error
 
 
 def test_daily_sums_give_the_same_table_as_single_records(october: KakariConfig) -> None:
