@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import re
 import secrets
@@ -221,6 +222,9 @@ class ExcelLedger(Sink):
                         raise LedgerLocked(f"台帳 {self.path.name} は別の kakari の処理が書き込み中です") from None
                     time.sleep(0.05)
             try:
+                # we hold the writers' lock, so a temp file still here was left by a writer that died
+                for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*.tmp{self.path.suffix}"):
+                    stale.unlink(missing_ok=True)
                 self._check_foreign_lock()
                 yield
             finally:

@@ -61,6 +61,7 @@ class FolderSource(Source):
         self.min_age = min_age  # seconds a file must be unchanged before it is taken
         self._seen: dict[Path, tuple[tuple[int, int], float]] = {}
         self.young = 0  # files seen on the last look that are still being written
+        self.next_ready: float | None = None
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -85,6 +86,7 @@ class FolderSource(Source):
         ready: list[tuple[float, Path]] = []
         young: set[Path] = set()
         seen: dict[Path, tuple[tuple[int, int], float]] = {}
+        wait = self.min_age
         try:
             entries = list(os.scandir(self.inbox))
         except FileNotFoundError:
@@ -105,11 +107,13 @@ class FolderSource(Source):
             # our own watching: a scanner writing slowly over SMB looks "unchanged" between two quick looks
             if now - st.st_mtime < self.min_age and now - since < self.min_age:
                 young.add(path)
+                wait = min(wait, self.min_age - max(now - st.st_mtime, now - since))
                 continue
             if _readable(path):
                 ready.append((st.st_mtime, path))
         self._seen = seen  # forget files that went away
         self.young = len(young)
+        self.next_ready = wait if young else None  # seconds until the first young file may be taken
         return ready, young
 
     def claim(self, path: Path) -> DocRef | None:

@@ -9,8 +9,10 @@ on every rescan until they land.
 """
 from __future__ import annotations
 
+import secrets
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,8 +24,8 @@ from jobs.runner import RunSummary, run_job
 from jobs.sinks import flush_pending
 from jobs.store import Store
 from kakari.config import JobConfig, KakariConfig, RunContext
-from kakari.errors import ConfigError
-from kakari.log import logger
+from kakari.errors import ConfigError, MissingDependency
+from kakari.log import logger, redact
 
 
 class _Wake(FileSystemEventHandler):
@@ -70,16 +72,26 @@ class Watcher:
                 for job in self._jobs:
                     if self.stop.is_set():
                         break
-                    self._pass(job, recover=first)
+                    self._safe_pass(job, recover=first)
                 first = False
-                young = any(s.young for s in self._sources.values())
-                # a file still being written is looked at again after min_age, not after the rescan
-                self._wake.wait(self.min_age if young else self.rescan_seconds)
+                due = [s.next_ready for s in self._sources.values() if s.next_ready is not None]
+                # a file still being written is looked at again as soon as it may be ready, not after the rescan
+                self._wake.wait(max(0.05, min(due)) if due else self.rescan_seconds)
                 if self._wake.is_set():
                     time.sleep(0.05)  # let a burst of events (a copied batch) settle into one scan
         finally:
             observer.stop()
             observer.join(timeout=5)
+
+    def _safe_pass(self, job: JobConfig, recover: bool) -> None:
+        """One pass; whatever goes wrong is logged and the watching goes on (files stay where they are)."""
+        try:
+            self._pass(job, recover)
+        except MissingDependency as e:  # e.g. a scan arrived and Tesseract is missing: it waits in the inbox
+            logger.error(f"{job.name}: {e.message} 対処: {e.fix}")
+        except Exception:  # noqa: BLE001 - a bug or the database: never let the watcher die
+            incident = secrets.token_hex(4)
+            logger.error(redact(f"{job.name}: 監視中の内部エラー {incident}: {traceback.format_exc()}"))
 
     def _pass(self, job: JobConfig, recover: bool) -> None:
         source = self._sources[job.name]

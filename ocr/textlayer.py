@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from kakari.errors import CorruptDocument, EncryptedDocument, TooLarge
+from kakari.errors import CorruptDocument, EncryptedDocument, KakariError, TooLarge
 from kakari.model import Box
 from ocr.document import Page, Word
 
@@ -37,7 +37,7 @@ def read_textlayer(path: Path, doc_id: str, limits: LimitsConfig) -> list[Page]:
         pdf = pdfplumber.open(Path(path))
     except Exception as e:
         raise _translate(e) from e
-    with pdf:
+    try:
         try:
             plumber_pages = pdf.pages  # page objects only: no content stream is parsed yet
         except Exception as e:
@@ -55,6 +55,8 @@ def read_textlayer(path: Path, doc_id: str, limits: LimitsConfig) -> list[Page]:
                 raise _translate(e) from e
             finally:
                 pp.close()  # drop pdfplumber's per-page caches: long documents stay small in memory
+    finally:
+        _close(pdf)
     logger.debug("text layer {}: {} pages, {} chars", doc_id or Path(path).name, count,
                  sum(len(p.chars) for p in pages))
     return pages
@@ -200,6 +202,16 @@ def _axis_aligned(o: dict[str, Any]) -> bool:
     return True
 
 
+def _close(pdf: Any) -> None:
+    """pdfplumber's close() walks the pages again, so on a broken page tree it raises before it
+    closes the file: close what can be closed and always the file itself."""
+    try:
+        pdf.close()
+    except Exception:  # noqa: BLE001 - the document's error was already raised and translated
+        if not getattr(pdf, "stream_is_external", True):
+            pdf.stream.close()
+
+
 def _translate(e: BaseException) -> Exception:
     """pdfplumber/pdfminer failures → kakari document errors (the parser's reason kept)."""
     from pdfminer.pdfdocument import PDFEncryptionError
@@ -210,6 +222,8 @@ def _translate(e: BaseException) -> Exception:
         inner = inner.args[0]
     if isinstance(inner, MemoryError):
         raise inner
+    if isinstance(inner, KakariError):  # our own (the read deadline) passes through unchanged
+        return inner
     if isinstance(inner, PDFEncryptionError):
         return EncryptedDocument("パスワードで保護された PDF です")
     reason = str(inner).strip() or type(inner).__name__

@@ -125,3 +125,40 @@ def test_bots_list_and_doctor(tmp_path: Path) -> None:
     doc = kakari("doctor", home=tmp_path)
     assert "Tesseract 日本語データ (jpn): あり" in doc.stdout, doc.stdout
     assert doc.returncode == 0, doc.stdout
+
+
+def test_no_personal_data_in_logs_or_error_files(samples: Path, tmp_path: Path) -> None:
+    """A full verbose run over forms with people in them: no name, kana, address, phone, birthday
+    or insurance number appears in the log file, the console or an error file."""
+    home = tmp_path / "home"
+    inbox = home / "jobs" / "kodomo_iryo" / "inbox"
+    inbox.mkdir(parents=True)
+    pdfs = sorted((samples / "child_medical").glob("child_medical_*.pdf"))
+    for pdf in pdfs:
+        shutil.copy2(pdf, inbox / pdf.name)
+    broken_files(inbox, pdfs[0])
+    proc = kakari("run", "kodomo_iryo", "--config", str(CONFIG), "--verbose", home=home)
+    assert proc.returncode in (0, 4), proc.stderr
+    kakari("history", pdfs[0].name, home=home, check=True)
+
+    personal = ("guardian_name", "guardian_kana", "child_name", "child_kana", "address", "phone", "guardian_birth",
+                "child_birth", "insurance_symbol", "insurance_number")
+    secrets_ = set()
+    for pdf in pdfs:
+        fields = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))["fields"]
+        for key in personal:
+            value = str(fields.get(key) or "")
+            if len(value) >= 4:
+                secrets_ |= {value, value.replace("　", " "), value.replace("-", "")}
+                if key.endswith("birth"):  # as written on the form and in the ledger: 和暦 and slashes
+                    y, m, d = value.split("-")
+                    secrets_.add(f"{y}/{m}/{d}")
+    assert len(secrets_) > 30
+    logs = list((home / "logs").glob("*.log*"))
+    assert logs and sum(p.stat().st_size for p in logs) > 0
+    texts = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in logs}
+    texts |= {p.name: p.read_text(encoding="utf-8") for p in (home / "jobs" / "kodomo_iryo" / "errors").glob("*.error.txt")}
+    texts["console"] = proc.stdout + proc.stderr
+    assert any("子ども医療費" in t or "kodomo_iryo" in t for t in texts.values())  # the logs do say things
+    leaks = sorted({(name, s) for name, t in texts.items() for s in secrets_ if s in t})
+    assert not leaks, leaks

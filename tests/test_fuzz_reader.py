@@ -1,0 +1,94 @@
+"""Fuzzing the PDF reader with mutated real PDFs (hypothesis): every input ends as a Document or a
+DocumentError with a Japanese reason, within the per-document time limit and bounded memory.
+
+The pipeline under test is the part that parses hostile bytes: sniffing and limits, then the
+pdfplumber/pdfminer text layer, wrapped in the runner's deadline. Examples are bounded (count and
+total time) so the suite stays short; the seed database is not kept, so CI explores new inputs.
+"""
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobs.runner import deadline
+from kakari.config import LimitsConfig
+from kakari.errors import DocumentError
+from ocr.inputs import sniff
+from ocr.textlayer import read_textlayer
+
+LIMITS = LimitsConfig(max_bytes=2_000_000, max_pages=20, timeout_seconds=10)
+SEEDS: list[bytes] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seeds(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from samples.generate import generate
+
+    out = tmp_path_factory.mktemp("fuzzseeds")
+    generate(out, count=2, seed=3)
+    SEEDS[:] = [p.read_bytes() for p in sorted(out.rglob("*.pdf"))[:4]]
+
+
+def mutate(data: bytes, edits: list[tuple[int, int, int]], cut: float | None, splice: bytes) -> bytes:
+    """Flip/replace bytes at positions, optionally truncate, optionally splice hostile tokens in."""
+    buf = bytearray(data)
+    for kind, pos, value in edits:
+        i = pos % max(1, len(buf))
+        if kind == 0:
+            buf[i] = value
+        elif kind == 1:
+            del buf[i:i + value % 64]
+        else:
+            buf[i:i] = bytes([value]) * (value % 32 + 1)
+    if splice:
+        i = edits[0][1] % max(1, len(buf)) if edits else len(buf) // 2
+        buf[i:i] = splice
+    if cut is not None:
+        buf = buf[: int(len(buf) * cut)]
+    return bytes(buf)
+
+
+HOSTILE = [b"", b"/Length 99999999999", b"/Count 4294967295", b"obj << /Type /Pages /Kids [1 0 R] >>",
+           b"/Filter /FlateDecode", b"stream\n" + b"\x78\x9c" + b"\x00" * 64 + b"\nendstream", b"%%EOF",
+           b"/Encrypt 1 0 R", b"(" * 500, b"[" * 2000, b"1 0 R " * 500, b"/W [0 [" + b"9" * 400 + b"]]"]
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, derandomize=False, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 3),
+       edits=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10**7), st.integers(0, 255)), max_size=12),
+       cut=st.one_of(st.none(), st.floats(0.0, 1.0)),
+       splice=st.sampled_from(HOSTILE))
+def test_mutated_pdfs_end_as_a_document_or_a_clear_refusal(tmp_path: Path, seed: int, edits: list, cut: float | None,
+                                                            splice: bytes) -> None:
+    path = tmp_path / "fuzz.pdf"
+    path.write_bytes(mutate(SEEDS[seed % len(SEEDS)], edits, cut, splice))
+    t0 = time.monotonic()
+    try:
+        with deadline(LIMITS.timeout_seconds):
+            kind = sniff(path, LIMITS)
+            if kind == "pdf":
+                pages = read_textlayer(path, "fuzz", LIMITS)
+                assert 1 <= len(pages) <= LIMITS.max_pages
+    except DocumentError as e:
+        assert e.message and not e.message.isascii(), e.message  # a reason a clerk can read
+    assert time.monotonic() - t0 < LIMITS.timeout_seconds + 2
+    # memory stays bounded across all examples (pdfminer on a bomb could grow without limit)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000  # KiB
+
+
+def test_deadline_stops_a_read_that_hangs() -> None:
+    from kakari.errors import ReadTimeout
+
+    t0 = time.monotonic()
+    with pytest.raises(ReadTimeout, match="制限時間"):
+        with deadline(0.3):
+            while True:  # what a pathological content stream does to pdfminer
+                sum(range(1000))
+    assert time.monotonic() - t0 < 2
