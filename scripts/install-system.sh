@@ -4,6 +4,7 @@ set -euo pipefail
 PACKAGES=(
   python3-venv                                             # .venv (ensurepip)
   tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert   # OCR engine + Japanese models (offline)
+  tesseract-ocr-eng tesseract-ocr-osd                      # digits model, orientation detection
   fonts-ipafont-gothic fonts-ipafont-mincho                # Japanese fonts for forms, reports, previews
   poppler-utils                                            # pdftoppm: report PDF checks
   chromium                                                 # Playwright drives Debian's Chromium

@@ -1,0 +1,268 @@
+"""Render-and-compare checks for OCR readings of names and other text.
+
+Debian's ``jpn`` model knows only 2,380 of the 6,716 kanji of Windows-31J: 髙, 﨑, 紬, 颯 and thousands
+more cannot be output at all, and Tesseract then reads the nearest character it knows (髙 → 高,
+紬 → 細) with high confidence. A clerk's ledger must not silently turn 髙橋 into 高橋.
+
+So a reading is drawn again with the Japanese fonts on this machine (IPA Gothic and Mincho) and
+compared with the ink of the zone: ``similarity`` is the normalised correlation of the two, blurred,
+at the zone's size. For every character that Tesseract is known to output in place of a character
+it cannot read (``CONFUSABLES``, measured by running the model on each missing kanji drawn in both
+fonts), the alternatives are drawn as well; the best-matching spelling wins, and a narrow win, or a
+poor match for every spelling, lowers the confidence so the field goes to 要確認.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+FONTS = (
+    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+    "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
+)
+CONFUSABLES_FILE = Path(__file__).with_name("confusables.tsv")
+RENDER_PX = 64  # glyphs are drawn this tall before being fitted to the zone
+MAX_ALTERNATIVES = 40  # look-alikes drawn per character (a few fallback outputs like 人 have hundreds)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str  # the best-matching spelling (the reading itself unless a look-alike fits better)
+    similarity: float  # of that spelling, -1..1
+    margin: float  # over the next best spelling (1.0 when there was no alternative)
+
+
+@lru_cache(maxsize=1)
+def confusables() -> dict[str, tuple[str, ...]]:
+    """Character Tesseract outputs → characters it may stand for (the model cannot output those)."""
+    table: dict[str, tuple[str, ...]] = {}
+    if not CONFUSABLES_FILE.is_file():
+        return table
+    for line in CONFUSABLES_FILE.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        out, _, alts = line.partition("\t")
+        if out and alts:
+            table[out] = tuple(alts)
+    return table
+
+
+@lru_cache(maxsize=4)
+def _font(path: str) -> object | None:
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype(path, RENDER_PX)
+    except OSError:
+        return None
+
+
+def fonts() -> list[str]:
+    return [f for f in FONTS if _font(f) is not None]
+
+
+@lru_cache(maxsize=20000)
+def glyph(ch: str, font_path: str) -> np.ndarray | None:
+    """One character drawn in its advance box (float32, 1 = ink), RENDER_PX·1.25 tall, cached:
+    strings are drawn by putting these side by side (Japanese type has no kerning to speak of)."""
+    from PIL import Image, ImageDraw
+
+    font = _font(font_path)
+    if font is None:
+        return None
+    advance = max(1, int(round(font.getlength(ch))))  # type: ignore[attr-defined]
+    h = int(RENDER_PX * 1.25)
+    im = Image.new("L", (advance, h), 0)
+    ImageDraw.Draw(im).text((0, RENDER_PX), ch, fill=255, font=font, anchor="ls")  # type: ignore[arg-type]
+    return np.asarray(im, dtype=np.float32) / 255.0
+
+
+def rendered(text: str, font_path: str) -> np.ndarray | None:
+    """Ink of `text` in a font, trimmed to its ink; None if nothing would be drawn."""
+    cells = [glyph(ch, font_path) for ch in text]
+    if not cells or any(c is None for c in cells):
+        return None
+    a = np.hstack(cells)  # type: ignore[arg-type]
+    ys, xs = np.nonzero(a > 0.3)
+    if ys.size == 0:
+        return None
+    return a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def _prepare(ink: np.ndarray, sigma: float) -> np.ndarray:
+    b = cv2.GaussianBlur(ink, (0, 0), sigma)
+    b = b - b.mean()
+    n = float(np.linalg.norm(b))
+    return b / n if n > 0 else b
+
+
+class Matcher:
+    """Compares drawings of candidate texts with the ink of one cleaned crop."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        ink = (image < 128).astype(np.float32)
+        x, y, w, h = cv2.boundingRect((ink > 0).astype(np.uint8))
+        self.empty = w == 0 or h == 0
+        self.h, self.w = max(1, h), max(1, w)
+        self.sigma = max(1.0, self.h / 20.0)
+        self.target = _prepare(ink[y : y + h, x : x + w], self.sigma) if not self.empty else ink
+
+    def score(self, text: str) -> float:
+        """Best correlation of `text` (in any of its drawings and fonts) with the ink, -1..1."""
+        if self.empty or not text.strip():
+            return -1.0
+        best = -1.0
+        for t in drawings(text.replace(" ", "\u3000")):
+            for f in fonts():
+                r = rendered(t, f)
+                if r is None:
+                    continue
+                r = cv2.resize(r, (self.w, self.h), interpolation=cv2.INTER_AREA)
+                best = max(best, float(np.sum(self.target * _prepare(r, self.sigma))))
+        return best
+
+
+def similarity(image: np.ndarray, text: str) -> float:
+    """How well `text`, drawn in the best of our fonts, matches the ink of a cleaned crop."""
+    return Matcher(image).score(text)
+
+
+def alternatives(ch: str) -> tuple[str, ...]:
+    """Look-alikes worth drawing for a character Tesseract output (kanji for kanji only)."""
+    if not _is_kanji(ch):
+        return ()
+    return tuple(a for a in confusables().get(ch, ())[:MAX_ALTERNATIVES] if _is_kanji(a))
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
+
+
+def drawings(text: str) -> list[str]:
+    """Ways the same reading may have been printed: as read, with full-width digits and hyphens
+    (１２３－４), with half-width katakana (ｶﾀｶﾅ). Tesseract outputs one form for all of them."""
+    out = [text]
+    wide = text.translate(_FULLWIDTH)
+    if wide != text:
+        out.append(wide)
+    half = "".join(_HALF_KANA.get(ch, ch) for ch in text)
+    if half != text:
+        out.append(half)
+    return out
+
+
+_FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+_HALF_KANA = dict(zip(
+    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンァィゥェォャュョッー",
+    "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝｧｨｩｪｫｬｭｮｯｰ",
+))
+_HALF_KANA.update(zip("ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポ",
+                      ["ｶﾞ", "ｷﾞ", "ｸﾞ", "ｹﾞ", "ｺﾞ", "ｻﾞ", "ｼﾞ", "ｽﾞ", "ｾﾞ", "ｿﾞ", "ﾀﾞ", "ﾁﾞ", "ﾂﾞ", "ﾃﾞ", "ﾄﾞ",
+                       "ﾊﾞ", "ﾋﾞ", "ﾌﾞ", "ﾍﾞ", "ﾎﾞ", "ﾊﾟ", "ﾋﾟ", "ﾌﾟ", "ﾍﾟ", "ﾎﾟ"]))
+
+
+def verify(image: np.ndarray, text: str) -> Verdict:
+    """Best spelling of a reading for a cleaned crop (uint8, paper 255) holding just that text.
+
+    Greedy, one character at a time (left to right): each character with look-alikes is replaced
+    by whichever of it and its look-alikes makes the whole drawing fit the ink best. The margin is
+    the narrowest win among those choices."""
+    m = Matcher(image)
+    chars = list(text)
+    current = m.score(text)
+    margin = 1.0
+    for i, ch in enumerate(chars):
+        alts = alternatives(ch)
+        if not alts:
+            continue
+        scored = [(current, ch)]
+        for a in alts:
+            trial = "".join(chars[:i] + [a] + chars[i + 1 :])
+            scored.append((m.score(trial), a))
+        scored.sort(key=lambda sc: sc[0], reverse=True)
+        (best_sim, best), (second_sim, _) = scored[0], scored[1]
+        chars[i] = best
+        current = best_sim
+        margin = min(margin, best_sim - second_sim)
+    return Verdict("".join(chars), current, margin)
+
+
+# =============================================================================================
+# Building the table (python -m ocr.glyphs --build): run the model on what it cannot read
+# =============================================================================================
+def missing_kanji(tessdata: Path, lang: str = "jpn") -> list[str]:
+    """Kanji of Windows-31J (JIS X 0208 + NEC/IBM extensions) the model's character set lacks."""
+    import unicodedata
+
+    known = model_charset(tessdata, lang)
+    out = []
+    for cp in range(0x3400, 0xFB00):
+        ch = chr(cp)
+        try:
+            ch.encode("cp932")
+        except UnicodeEncodeError:
+            continue
+        if "CJK" in unicodedata.name(ch, "") and ch not in known:
+            out.append(ch)
+    return out
+
+
+def model_charset(tessdata: Path, lang: str = "jpn") -> set[str]:
+    """Characters a traineddata's LSTM can output (its lstm-unicharset), read with the API itself:
+    every code point that IsValidCharacter accepts among the CJK and kana blocks."""
+    from ocr.tesseract import api
+
+    a = api(lang, Path(tessdata))
+    chars = set()
+    for lo, hi in ((0x3040, 0x3100), (0x3400, 0xA000), (0xF900, 0xFB00), (0xFF00, 0xFFF0)):
+        for cp in range(lo, hi):
+            if a.IsValidCharacter(chr(cp)):
+                chars.add(chr(cp))
+    return chars
+
+
+def build_confusables(tessdata: Path) -> dict[str, list[str]]:
+    """What does the model read each missing kanji as (drawn at 11 pt, 300 dpi, in every font)?"""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ocr.tesseract import ocr_crop
+
+    size = round(11 / 72 * 300)
+    table: dict[str, list[str]] = {}
+    for ch in missing_kanji(tessdata):
+        for path in fonts():
+            font = ImageFont.truetype(path, size)
+            im = Image.new("L", (size * 2, size * 2), 255)
+            ImageDraw.Draw(im).text((size, size), ch, fill=0, font=font, anchor="mm")
+            zt = ocr_crop(np.asarray(im), "line", Path(tessdata))
+            out = zt.text.strip()
+            if len(out) == 1 and out != ch:
+                alts = table.setdefault(out, [])
+                if ch not in alts:
+                    alts.append(ch)
+    return table
+
+
+def write_confusables(table: dict[str, list[str]], path: Path = CONFUSABLES_FILE) -> None:
+    lines = ["# ocr/glyphs.py: character Tesseract jpn outputs <TAB> kanji it cannot output that it reads so",
+             "# generated by `python -m ocr.glyphs --build`; one line per output character"]
+    lines += [f"{k}\t{''.join(v)}" for k, v in sorted(table.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from ocr.tesseract import find_tessdata
+
+    if "--build" in sys.argv:
+        td = find_tessdata()
+        if td is None:
+            raise SystemExit("jpn.traineddata not found")
+        t = build_confusables(td)
+        write_confusables(t)
+        print(f"{sum(len(v) for v in t.values())} look-alikes for {len(t)} characters → {CONFUSABLES_FILE}")

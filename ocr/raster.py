@@ -1,0 +1,184 @@
+"""Scanned input → page images: PDF pages rendered with pypdfium2, TIFF/PNG/JPEG frames with Pillow.
+
+Every page comes out as an 8-bit "L" (grey) or "RGB" image with its resolution. Colour is kept on
+purpose: a red seal (印) is removed later by colour dropout, which a grey image can no longer do.
+Pixel and page limits are checked *before* anything is decoded, so a hostile or broken file cannot
+exhaust memory (Pillow's own decompression-bomb guard is replaced by ours, from cfg.limits).
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from kakari.errors import CorruptDocument, EncryptedDocument, TooLarge
+
+MM_PER_INCH = 25.4
+A4_LONG_MM = 297.0
+MIN_DPI, MAX_DPI = 70.0, 1200.0  # outside this a file's resolution tag is junk, not a measurement
+
+
+@dataclass
+class Raster:
+    """One page image, numbered from 1, with the resolution it was rendered or scanned at."""
+
+    number: int
+    image: Image.Image  # mode "L" or "RGB"
+    dpi: float
+
+    @property
+    def width_mm(self) -> float:
+        return self.image.width / self.dpi * MM_PER_INCH
+
+    @property
+    def height_mm(self) -> float:
+        return self.image.height / self.dpi * MM_PER_INCH
+
+
+def rasterise(path: Path, kind: str, page_numbers: list[int] | None, dpi: int, max_pixels: int,
+              max_pages: int) -> list[Raster]:
+    """The requested pages (from 1; None = all) of a PDF/TIFF/PNG/JPEG as Rasters, in order."""
+    return list(iter_rasters(path, kind, page_numbers, dpi, max_pixels, max_pages))
+
+
+def iter_rasters(path: Path, kind: str, page_numbers: list[int] | None, dpi: int, max_pixels: int,
+                 max_pages: int) -> Iterator[Raster]:
+    """Like ``rasterise``, one page at a time (a 300 dpi A4 page is ~9 MB grey, 26 MB colour)."""
+    if kind == "pdf":
+        yield from _pdf_pages(Path(path), page_numbers, dpi, max_pixels, max_pages)
+    else:
+        yield from _image_pages(Path(path), page_numbers, max_pixels, max_pages)
+
+
+# -- PDF ------------------------------------------------------------------------------------------
+def _pdf_pages(path: Path, numbers: list[int] | None, dpi: int, max_pixels: int,
+               max_pages: int) -> Iterator[Raster]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        text = str(e).lower()
+        if "password" in text or "security" in text:
+            raise EncryptedDocument("パスワードで保護された PDF です。保護を外してから入れてください") from e
+        raise CorruptDocument(f"PDF を開けません (壊れている可能性があります): {e}") from e
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise CorruptDocument("PDF にページがありません")
+        wanted = _check_numbers(numbers, count, max_pages)
+        scale = dpi / 72.0
+        for n in wanted:
+            page = pdf[n - 1]
+            try:
+                w_pt, h_pt = page.get_size()
+                pixels = (w_pt * scale) * (h_pt * scale)
+                if pixels > max_pixels:
+                    raise TooLarge(_too_many_pixels(n, pixels, max_pixels))
+                bitmap = page.render(scale=scale, may_draw_forms=True)
+                image = bitmap.to_pil()
+                bitmap.close()
+            except pdfium.PdfiumError as e:
+                raise CorruptDocument(f"PDF の {n} ページ目を画像にできません: {e}") from e
+            finally:
+                page.close()
+            yield Raster(n, normalise_mode(image), float(dpi))
+    finally:
+        pdf.close()
+
+
+# -- TIFF / PNG / JPEG ----------------------------------------------------------------------------
+def _image_pages(path: Path, numbers: list[int] | None, max_pixels: int,
+                 max_pages: int) -> Iterator[Raster]:
+    with warnings.catch_warnings():
+        # our limit replaces Pillow's; its DecompressionBombWarning would only be noise
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(path)  # lazy: reads the header, decodes nothing
+        except Image.DecompressionBombError as e:
+            raise TooLarge(f"画像の画素数が多すぎます (上限 {max_pixels:,} 画素)") from e
+        except (OSError, SyntaxError, ValueError) as e:
+            raise CorruptDocument(f"画像を開けません (壊れている可能性があります): {e}") from e
+        with im:
+            count = getattr(im, "n_frames", 1)
+            wanted = _check_numbers(numbers, count, max_pages)
+            for n in wanted:
+                try:
+                    im.seek(n - 1)
+                    pixels = im.width * im.height
+                    if pixels > max_pixels:
+                        raise TooLarge(_too_many_pixels(n, pixels, max_pixels))
+                    frame = im.copy()  # decodes this frame only
+                    dpi = image_dpi(im)
+                    frame = ImageOps.exif_transpose(frame) if n == 1 and im.format == "JPEG" else frame
+                except Image.DecompressionBombError as e:
+                    raise TooLarge(f"画像の画素数が多すぎます (上限 {max_pixels:,} 画素)") from e
+                except (OSError, SyntaxError, ValueError, EOFError) as e:
+                    raise CorruptDocument(f"画像の {n} ページ目を読めません (壊れている可能性があります): {e}") from e
+                yield Raster(n, normalise_mode(frame), dpi or inferred_dpi(frame.size))
+
+
+def image_dpi(im: Image.Image) -> float | None:
+    """The file's resolution tag, or None when missing or implausible (JFIF aspect-only 1×1 …)."""
+    raw = im.info.get("dpi")
+    if not raw:
+        return None
+    try:
+        x, y = (float(v) for v in raw[:2])
+    except (TypeError, ValueError):
+        return None
+    if not (MIN_DPI <= x <= MAX_DPI) or abs(x - y) > 0.02 * x:
+        return None
+    return x
+
+
+def inferred_dpi(size: tuple[int, int]) -> float:
+    """Resolution of an untagged scan, assuming an A4 sheet (the size of nearly every 申請書)."""
+    return max(size) / (A4_LONG_MM / MM_PER_INCH)
+
+
+def normalise_mode(im: Image.Image) -> Image.Image:
+    """Any Pillow mode → 8-bit "L" or "RGB"; transparency becomes white paper, 16-bit is scaled down."""
+    mode = im.mode
+    if mode in ("L", "RGB"):
+        return im
+    if mode == "1":
+        return im.convert("L")
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        import numpy as np
+
+        a = np.asarray(im, dtype=np.float64)
+        top = float(a.max()) if a.size else 0.0
+        # 16-bit scans use the whole range; 12-bit sensors and 32-bit "I" often do not
+        full = 65535.0 if top > 4095 else (4095.0 if top > 255 else 255.0)
+        return Image.fromarray(np.clip(a * (255.0 / full), 0, 255).astype(np.uint8), "L")
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(paper, rgba).convert("RGB")
+        return flat.convert("L") if mode == "LA" else flat
+    if mode == "P":
+        rgb = im.convert("RGB")
+        return rgb
+    if mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX", "RGBa"):
+        return im.convert("RGB")
+    return im.convert("L")
+
+
+def _check_numbers(numbers: list[int] | None, count: int, max_pages: int) -> list[int]:
+    if count > max_pages and numbers is None:
+        raise TooLarge(f"ページ数が多すぎます ({count} ページ、上限 {max_pages} ページ)")
+    wanted = list(range(1, count + 1)) if numbers is None else list(numbers)
+    if len(wanted) > max_pages:
+        raise TooLarge(f"ページ数が多すぎます ({len(wanted)} ページ、上限 {max_pages} ページ)")
+    bad = [n for n in wanted if not 1 <= n <= count]
+    if bad:
+        raise ValueError(f"page numbers {bad} outside 1..{count}")
+    return wanted
+
+
+def _too_many_pixels(n: int, pixels: float, limit: int) -> str:
+    return f"{n} ページ目の画素数が多すぎます ({pixels:,.0f} 画素、上限 {limit:,} 画素)。解像度を下げてスキャンしてください"

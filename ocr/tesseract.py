@@ -1,0 +1,589 @@
+"""TesseractEngine: scanned pages read in-process through tesserocr, one zone at a time.
+
+Why in-process: pytesseract starts a process per call (~0.18 s); tesserocr keeps the model loaded,
+one ``PyTessBaseAPI`` per language per process, reused for every crop. OpenMP threading inside
+Tesseract is switched off (OMP_THREAD_LIMIT=1): on two cores, two single-threaded workers read five
+times more pages than one multi-threaded one (OCR-NOTES.md).
+
+Why tesserocr once read worse than the CLI: it hands Tesseract an image without a resolution, so
+Tesseract assumes 70 dpi and sizes its noise filters for that. We pass the crop's real resolution
+(``SetSourceResolution``), trim each crop to its ink with a white margin and give every zone kind its
+own page-segmentation mode, model and character whitelist (``KINDS``): digits are read by the ``eng``
+model, whose digits are far better than ``jpn``'s (70/70 vs 63/70 zones on clean renders).
+
+Reading a zone (``ScanReader.read``): the template box is mapped through the page's registration
+onto the scan (``ocr.register``), cut upright at 300 dpi, cleaned (``ocr.zones.clean_crop``), read,
+and given a confidence: the weakest character's, mapped so that the per-kind threshold calibrated on
+the scan-like benchmark (``THRESHOLDS``) lands at ``CONFIDENT``. Below it the bot sends the document
+to 要確認. Name fields get an extra check for kanji the model cannot output (髙, 﨑 …): see ``VARIANTS``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import cv2
+import numpy as np
+
+from kakari.errors import MissingDependency
+from kakari.model import Box
+from ocr.document import Page, Reading
+from ocr.engine import OcrEngine
+
+if TYPE_CHECKING:
+    from kakari.config import KakariConfig
+    from ocr.register import Alignment, RefPage
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before libtesseract (and its OpenMP) is loaded
+
+TESSDATA_DIRS = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+INSTALL_FIX = "apt-get install tesseract-ocr tesseract-ocr-jpn tesseract-ocr-osd (と pip install tesserocr)"
+
+DIGITS = "0123456789"
+KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ー・"
+HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097))
+KANJI_NUMERALS = "〇一二三四五六七八九十"
+ERAS = "令和平成昭和大正明治"
+
+CROP_DPI = 300.0
+CONFIDENT = 0.85  # a reading at its kind's threshold gets this confidence; templates default to 0.80
+DOUBT = 0.79  # the highest confidence a reading below its threshold can get
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How to read one kind of zone: model, page segmentation mode, allowed characters."""
+
+    lang: str
+    psm: int
+    whitelist: str = ""
+
+
+# psm 7 = one text line; 10 = one character; 8 = one word
+KINDS: dict[str, KindSpec] = {
+    "text": KindSpec("jpn", 7),
+    "line": KindSpec("jpn", 7),
+    "kana": KindSpec("jpn", 7, KATAKANA + HIRAGANA),
+    "date": KindSpec("jpn", 7, DIGITS + "年月日元" + ERAS + KANJI_NUMERALS + "RHSTM./-"),
+    "digits": KindSpec("eng", 7, DIGITS + "-"),
+    "amount": KindSpec("eng", 7, DIGITS + ",."),
+    "char": KindSpec("jpn", 10),
+    "digitrun": KindSpec("eng", 8, DIGITS),  # a run of digits inside Japanese text, re-read by eng
+}
+
+# Raw confidence (the weakest character's, 0..1) at or above which a reading of this kind is trusted,
+# calibrated with benchmarks/ocr_scan.py on the scan-like samples (200 and 300 dpi) so that trusted
+# readings are right ≥ 99.9 % of the time. "empty" is for zones with (almost) no ink.
+THRESHOLDS: dict[str, float] = {
+    "text": 0.80,
+    "line": 0.80,
+    "kana": 0.80,
+    "date": 0.80,
+    "digits": 0.80,
+    "amount": 0.80,
+    "char": 0.80,
+    "empty": 0.50,
+}
+
+
+def calibrated(raw: float, kind: str) -> float:
+    """Map a raw confidence so that the kind's threshold becomes CONFIDENT: ≥ threshold → 0.85..1.0,
+    below → at most 0.79. Templates then need one min_confidence (0.80) for every kind."""
+    t = THRESHOLDS.get(kind, 0.8)
+    raw = min(1.0, max(0.0, raw))
+    if raw >= t:
+        return round(CONFIDENT + (1.0 - CONFIDENT) * (raw - t) / max(1e-9, 1.0 - t), 4)
+    return round(DOUBT * raw / max(1e-9, t), 4)
+
+
+# =============================================================================================
+# Tesseract, once per process
+# =============================================================================================
+def find_tessdata(configured: str | None = None) -> Path | None:
+    """The folder holding jpn.traineddata: the configured one, $TESSDATA_PREFIX, or Debian's."""
+    candidates = [configured, os.environ.get("TESSDATA_PREFIX"), *TESSDATA_DIRS]
+    for c in candidates:
+        if c and (Path(c) / "jpn.traineddata").is_file():
+            return Path(c)
+    return None
+
+
+_local = threading.local()  # APIs are not thread-safe: one set per thread (normally one per process)
+
+
+def api(lang: str, tessdata: Path) -> Any:
+    """The process's PyTessBaseAPI for `lang`, created on first use and kept."""
+    import tesserocr
+
+    apis: dict[tuple[str, str], Any] = _local.__dict__.setdefault("apis", {})
+    key = (lang, str(tessdata))
+    a = apis.get(key)
+    if a is None:
+        a = tesserocr.PyTessBaseAPI(path=str(tessdata) + os.sep, lang=lang, psm=tesserocr.PSM.SINGLE_LINE)
+        apis[key] = a
+    return a
+
+
+@dataclass
+class Glyph:
+    text: str
+    conf: float  # 0..1
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in crop pixels
+
+
+@dataclass
+class ZoneText:
+    text: str
+    raw: float  # 0..1, the weakest character's confidence
+    glyphs: list[Glyph] = field(default_factory=list)
+
+
+def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI) -> ZoneText:
+    """Read a cleaned crop (uint8, paper 255) as one zone of `kind`."""
+    import tesserocr
+
+    spec = KINDS.get(kind, KINDS["text"])
+    a = api(spec.lang, tessdata)
+    a.SetPageSegMode(int(os.environ.get("KAKARI_PSM", spec.psm)))
+    a.SetVariable("tessedit_char_whitelist", spec.whitelist)
+    h, w = image.shape
+    a.SetImageBytes(image.tobytes(), w, h, 1, w)
+    a.SetSourceResolution(int(dpi))
+    a.Recognize()
+    glyphs: list[Glyph] = []
+    it = a.GetIterator()
+    level = tesserocr.RIL.SYMBOL
+    if it is not None:
+        for sym in tesserocr.iterate_level(it, level):
+            try:
+                text = sym.GetUTF8Text(level)
+            except RuntimeError:  # an empty result raises instead of returning ""
+                break
+            if not text:
+                continue
+            bb = sym.BoundingBox(level)
+            glyphs.append(Glyph(text, sym.Confidence(level) / 100.0, tuple(bb) if bb else (0, 0, 0, 0)))
+    a.Clear()
+    text = "".join(g.text for g in glyphs)
+    raw = min((g.conf for g in glyphs), default=0.0)
+    return ZoneText(text, raw, glyphs)
+
+
+def space_cuts(image: np.ndarray, kind: str) -> list[float]:
+    """x positions (crop pixels) where the writing has a space, from the ink's column profile.
+
+    Tesseract's word spacing invents spaces between kanji and digits (中央 1 丁目) and between narrow
+    kana (イ トウ), and its LSTM symbol boxes are too rough to measure gaps. Names and kana get at
+    most one space (surname / given name): the widest gap, if it clearly stands out; other text gets
+    one at gaps wider than the line is high (the 全角スペース before a building name); numbers none."""
+    if kind in ("digits", "amount", "char", "date"):
+        return []
+    gaps = ink_gaps(image)
+    if not gaps:
+        return []
+    rows = np.nonzero((image < 128).any(axis=1))[0]
+    height = float(rows[-1] - rows[0] + 1) if rows.size else 1.0
+    if kind in ("line", "kana"):
+        widths = sorted((w for _, w in gaps), reverse=True)
+        second = widths[1] if len(widths) > 1 else 0.0
+        if widths[0] >= 0.45 * height and widths[0] >= 1.6 * second:
+            return [x for x, w in gaps if w == widths[0]][:1]
+        return []
+    return [x for x, w in gaps if w >= 1.0 * height]
+
+
+def ink_gaps(image: np.ndarray) -> list[tuple[float, float]]:
+    """(centre x, width) of every run of ink-free columns between the first and last ink column."""
+    cols = (image < 128).any(axis=0)
+    idx = np.nonzero(cols)[0]
+    if idx.size == 0:
+        return []
+    inner = cols[idx[0] : idx[-1] + 1]
+    edges = np.diff(inner.astype(np.int8))
+    starts = np.nonzero(edges == -1)[0] + 1  # first empty column of a gap
+    ends = np.nonzero(edges == 1)[0] + 1  # first inked column after it
+    return [(float(idx[0] + (a + b) / 2), float(b - a)) for a, b in zip(starts, ends)]
+
+
+def split_at(image: np.ndarray, cuts: list[float], pad: int = 12) -> list[np.ndarray]:
+    """The crop cut into parts at the given x positions, each trimmed to its ink and padded."""
+    from ocr.preprocess import ink_bbox
+
+    bounds = [0, *[int(round(c)) for c in cuts], image.shape[1]]
+    parts = []
+    for x0, x1 in zip(bounds, bounds[1:]):
+        piece = image[:, x0:x1]
+        box = ink_bbox(piece < 128)
+        if box is None:
+            continue
+        a, b, c, d = box
+        parts.append(cv2.copyMakeBorder(piece[b:d, a:c], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255))
+    return parts
+
+
+@dataclass
+class ZoneResult:
+    """A zone's reading with the evidence behind its confidence (kept for calibration)."""
+
+    text: str
+    raw: float  # combined raw confidence 0..1
+    tess: float  # Tesseract's weakest character
+    similarity: float = 1.0  # render-and-compare of the reading (1.0 when not checked)
+    margin: float = 1.0  # over the best look-alike spelling
+    parts: int = 1
+    disagreements: int = 0  # digit runs where eng and jpn read different digits
+
+
+VERIFY_KINDS = ("line", "text", "kana")
+SIM_OK = {"line": 0.80, "text": 0.75, "kana": 0.75}  # render-compare similarity of a plainly right reading
+MARGIN_OK = 0.03  # a look-alike spelling this close to the best one: cannot tell them apart
+
+
+def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
+    """Read a cleaned crop: split at spaces, OCR each part, re-read digits inside Japanese text
+    with the eng model, check names and text by drawing them."""
+    parts = split_at(image, space_cuts(image, kind)) or [image]
+    texts: list[str] = []
+    tess, sim, margin, disagreements = 1.0, 1.0, 1.0, 0
+    for part in parts:
+        zt = ocr_crop(part, kind, tessdata)
+        if kind in DIGIT_RUN_KINDS and zt.glyphs:
+            zt, n = reread_digit_runs(part, zt, tessdata)
+            disagreements += n
+        text = zt.text
+        tess = min(tess, zt.raw)
+        text = fix_lookalikes(text)
+        if kind in VERIFY_KINDS and text:
+            from ocr.glyphs import verify
+
+            v = verify(part, text)
+            text = v.text
+            sim, margin = min(sim, v.similarity), min(margin, v.margin)
+        texts.append(text)
+    text = " ".join(t for t in texts if t)
+    raw = tess
+    if kind in VERIFY_KINDS:
+        ok = SIM_OK[kind]
+        raw = min(raw, 1.0 if sim >= ok else max(0.0, sim) * 0.8)
+        if margin < MARGIN_OK:
+            raw = min(raw, 0.5)
+    if disagreements:
+        raw = min(raw, DISAGREE_CAP)
+    return ZoneResult(text, raw, tess, sim, margin, len(parts), disagreements)
+
+
+# katakana and kanji that are drawn (almost) alike: which one is meant follows from the neighbours
+LOOKALIKES = {"ニ": "二", "ロ": "口", "カ": "力", "エ": "工", "タ": "夕", "ト": "卜", "ハ": "八", "ー": "一"}
+_KANJI_FORM = {v: k for k, v in LOOKALIKES.items()}
+
+
+def _script(ch: str) -> str:
+    if "\u30a1" <= ch <= "\u30fa" or ch == "ー":
+        return "kana"
+    if "\u3041" <= ch <= "\u3096":
+        return "hira"
+    if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "々" == ch:
+        return "kanji"
+    return "other"
+
+
+def fix_lookalikes(text: str) -> str:
+    """浩ニ → 浩二, レス卜ラン → レストラン: a look-alike takes the script of its neighbours
+    (both, or the only one at either end of a word)."""
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        if ch not in LOOKALIKES and ch not in _KANJI_FORM:
+            continue
+        near = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars) and chars[j].strip()]
+        scripts = {_script(c) for c in near if c not in LOOKALIKES and c not in _KANJI_FORM}
+        if scripts == {"kanji"} and ch in LOOKALIKES:
+            chars[i] = LOOKALIKES[ch]
+        elif scripts == {"kana"} and ch in _KANJI_FORM:
+            chars[i] = _KANJI_FORM[ch]
+    return "".join(chars)
+
+
+DIGIT_RUN_KINDS = ("text", "date")
+DISAGREE_CAP = 0.9  # eng and jpn read a digit run differently: eng is usually right, but not always
+
+
+def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[ZoneText, int]:
+    """Replace each run of ASCII digits jpn read by what eng reads in the same columns.
+
+    jpn's digits are weak (10 → 19, 8 → 6); eng's are strong but it cannot read kanji. The run's
+    columns come from jpn's symbol boxes, widened to the nearest ink-free columns so no stroke is
+    cut. A run eng reads with a different number of digits is left as jpn read it, with low
+    confidence."""
+    glyphs = list(zt.glyphs)
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(glyphs):
+        if glyphs[i].text.isascii() and glyphs[i].text.isdigit():
+            j = i
+            while j + 1 < len(glyphs) and glyphs[j + 1].text.isascii() and glyphs[j + 1].text.isdigit():
+                j += 1
+            runs.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    if not runs:
+        return zt, 0
+    free = ~(image < 128).any(axis=0)
+    disagreements = 0
+    conf = zt.raw
+    for a, b in runs:
+        x0 = min(g.box[0] for g in glyphs[a : b + 1])
+        x1 = max(g.box[2] for g in glyphs[a : b + 1])
+        left = _free_column(free, x0, -1)
+        right = _free_column(free, x1, +1)
+        if right - left < 3:
+            continue
+        piece = split_at(image[:, left:right], [])
+        if not piece:
+            continue
+        eng = ocr_crop(piece[0], "digitrun", tessdata)
+        old = "".join(g.text for g in glyphs[a : b + 1])
+        if len(eng.text) != len(old) or not eng.text.isdigit():
+            conf = min(conf, 0.5)
+            disagreements += 1
+            continue
+        if eng.text != old:
+            disagreements += 1
+        for k, ch in enumerate(eng.text):
+            g = glyphs[a + k]
+            glyphs[a + k] = Glyph(ch, eng.glyphs[k].conf if k < len(eng.glyphs) else eng.raw, g.box)
+    text = "".join(g.text for g in glyphs)
+    raw = min([conf] + [g.conf for g in glyphs])
+    return ZoneText(text, raw, glyphs), disagreements
+
+
+def _free_column(free: np.ndarray, x: int, step: int) -> int:
+    """The nearest ink-free column from x outwards (the crop's edge if none)."""
+    x = int(min(max(x, 0), len(free) - 1))
+    while 0 < x < len(free) - 1 and not free[x]:
+        x += step
+    return x + (1 if step > 0 else 0)
+
+
+# =============================================================================================
+# The reader of one scanned page
+# =============================================================================================
+class ScanReader:
+    """Reads zones of one scanned page. Template mm are mapped through the page's alignment: to the
+    blank form of the bot that claimed the page (``use_reference``), else to the page itself after
+    orientation (Tesseract OSD) and deskew."""
+
+    def __init__(self, gray: np.ndarray, dpi: float, tessdata: Path) -> None:
+        self.gray = gray
+        self.dpi = dpi
+        self.tessdata = tessdata
+        self.ref: RefPage | None = None
+        self.alignment: Alignment | None = None
+        self._aligned: dict[int, Alignment] = {}
+        self._upright: Alignment | None = None
+        self._verified: dict[tuple[int, tuple[str, ...]], float] = {}
+        self.trace: list[tuple[Box, str, ZoneResult]] = []  # every zone read, with its evidence
+
+    # -- alignment ------------------------------------------------------------------------------
+    def use_reference(self, page: Page, ref: RefPage, keywords: Sequence[str] = ()) -> float:
+        """Align this page to a blank-form page and make it the frame for reads and marks. Returns
+        0..1: how sure we are the page is that form (keywords confirmed at their printed place)."""
+        from ocr.register import register
+
+        al = self._aligned.get(id(ref))
+        if al is None:
+            al = register(self.gray, self.dpi, ref)
+            self._aligned[id(ref)] = al
+        self.ref, self.alignment = ref, al
+        page.chars = list(ref.chars)  # the form's printed text, in template mm (anchors, keywords)
+        if not al.ok:
+            return 0.0
+        key = (id(ref), tuple(keywords))
+        if key not in self._verified:
+            self._verified[key] = self._verify_keywords(page, ref, keywords) if keywords else 1.0
+        quality = min(1.0, (al.score - 0.25) / 0.25)
+        return round(self._verified[key] * max(0.0, quality), 4)
+
+    def _verify_keywords(self, page: Page, ref: RefPage, keywords: Sequence[str]) -> float:
+        from ocr.document import find_in_chars
+
+        found = 0
+        for word in keywords:
+            box = find_in_chars(ref.chars, word, page.number)
+            if box is None:
+                continue
+            zt = self._ocr_zone(box.grown(1.0), "text", subtract_reference=False)
+            if zt is not None and _fuzzy_contains(zt.text, word):
+                found += 1
+        return found / len(keywords)
+
+    def frame(self) -> Alignment:
+        """The alignment reads use: the reference's, or the upright page's own."""
+        if self.alignment is not None:
+            return self.alignment
+        if self._upright is None:
+            self._upright = upright_alignment(self.gray, self.dpi, self.tessdata)
+        return self._upright
+
+    # -- reading -------------------------------------------------------------------------------
+    def _crops(self, box: Box, subtract_reference: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        from ocr.register import crop, ref_crop
+
+        al = self.frame()
+        gray = crop(self.gray, al, box.x, box.y, box.w, box.h, CROP_DPI)
+        ref = None
+        if subtract_reference and self.ref is not None and self.alignment is not None:
+            ref = ref_crop(self.ref, box.x, box.y, box.w, box.h, CROP_DPI)
+        return gray, ref
+
+    def _ocr_zone(self, box: Box, kind: str, subtract_reference: bool = True) -> ZoneText | None:
+        from ocr.zones import clean_crop
+
+        gray, ref = self._crops(box, subtract_reference)
+        clean = clean_crop(gray, ref, CROP_DPI)
+        if clean.image is None:
+            return None
+        return ocr_crop(clean.image, kind, self.tessdata)
+
+    def read(self, page: Page, box: Box, kind: str) -> Reading:
+        from ocr.zones import MIN_INK_MM2, clean_crop
+
+        gray, ref = self._crops(box)
+        clean = clean_crop(gray, ref, CROP_DPI)
+        if clean.image is None:
+            # confidently empty when there is no ink at all; a smudge near the dust limit is doubtful
+            raw = 1.0 - 0.5 * min(1.0, clean.ink_mm2 / MIN_INK_MM2)
+            return Reading("", calibrated(raw, "empty"))
+        res = read_clean(clean.image, kind, self.tessdata)
+        self.trace.append((box, kind, res))
+        if not res.text.strip():
+            return Reading("", calibrated(0.0, kind))  # ink, but nothing readable: a person must look
+        return Reading(res.text, calibrated(res.raw, kind))
+
+    def mark(self, page: Page, box: Box) -> Reading:
+        from ocr.marks import read_mark
+
+        gray, ref = self._crops(box)
+        res = read_mark(gray, ref, CROP_DPI)
+        return Reading("1" if res.marked else "", res.confidence)
+
+
+def _fuzzy_contains(text: str, word: str) -> bool:
+    """Is `word` in `text`, allowing one wrong character in five (OCR of printed labels)?"""
+    t = "".join(unicodedata.normalize("NFKC", text).split())
+    w = "".join(unicodedata.normalize("NFKC", word).split())
+    if not w:
+        return True
+    if w in t:
+        return True
+    allowed = len(w) // 5
+    if allowed == 0 or len(t) < len(w) - allowed:
+        return False
+    best = min(_edit_distance(t[i : i + len(w)], w) for i in range(max(1, len(t) - len(w) + 1)))
+    return best <= allowed
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def upright_alignment(gray: np.ndarray, dpi: float, tessdata: Path) -> Alignment:
+    """For a page without a reference: orientation by Tesseract OSD, then deskew; as an Alignment
+    from the upright, straight page's mm to the scan's pixels."""
+    import cv2
+    import numpy as np
+
+    from ocr.preprocess import estimate_skew, rot90
+    from ocr.register import Alignment, upright_to_given
+
+    turns = detect_turns(gray, dpi, tessdata)
+    up = rot90(gray, turns)
+    angle = estimate_skew(up, dpi)
+    hu, wu = up.shape
+    s = dpi / 25.4
+    mm_to_d_idx = np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1.0]])
+    rot = np.vstack([cv2.getRotationMatrix2D((wu / 2, hu / 2), -angle, 1.0), [0, 0, 1.0]])  # U idx → D idx
+    u_idx_to_cont = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
+    cont_to_idx = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1.0]])
+    m = cont_to_idx @ upright_to_given(turns, gray.shape) @ u_idx_to_cont @ np.linalg.inv(rot) @ mm_to_d_idx
+    return Alignment(m[:2], 1.0, turns, dpi)
+
+
+def detect_turns(gray: np.ndarray, dpi: float, tessdata: Path) -> int:
+    """Clockwise quarter turns that make the page upright, by Tesseract OSD on a 150 dpi copy
+    (0 when OSD is unsure or unavailable)."""
+    import cv2
+
+    if not (Path(tessdata) / "osd.traineddata").is_file():
+        return 0
+    f = min(1.0, 150.0 / dpi)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
+    a = api("osd", tessdata)
+    import tesserocr
+
+    a.SetPageSegMode(tesserocr.PSM.OSD_ONLY)
+    h, w = small.shape
+    a.SetImageBytes(small.tobytes(), w, h, 1, w)
+    a.SetSourceResolution(int(dpi * f))
+    try:
+        osd = a.DetectOrientationScript()
+    except RuntimeError:
+        osd = None
+    a.Clear()
+    if not osd or osd.get("orient_conf", 0) < 2.0:
+        return 0
+    # OSD reports how far the content is turned clockwise; turning on by the rest makes it upright
+    return ((360 - int(osd["orient_deg"])) // 90) % 4
+
+
+# =============================================================================================
+# The engine
+# =============================================================================================
+class TesseractEngine(OcrEngine):
+    """Scanned pages → Pages with a ZoneReader; reading happens when a bot asks for a zone."""
+
+    name: ClassVar[str] = "tesseract"
+
+    @classmethod
+    def check(cls) -> None:
+        try:
+            import tesserocr  # noqa: F401
+        except ImportError as e:
+            raise MissingDependency("Python から Tesseract を使う tesserocr が入っていません", fix=INSTALL_FIX) from e
+        if find_tessdata() is None:
+            raise MissingDependency("Tesseract の日本語データ (jpn.traineddata) が見つかりません", fix=INSTALL_FIX)
+
+    def read_pages(self, path: Path, kind: str, page_numbers: list[int] | None,
+                   cfg: KakariConfig) -> list[Page]:
+        from PIL import Image
+
+        from ocr.preprocess import to_gray
+        from ocr.raster import iter_rasters
+
+        tessdata = find_tessdata(cfg.ocr.tessdata)
+        if tessdata is None:
+            raise MissingDependency("Tesseract の日本語データ (jpn.traineddata) が見つかりません", fix=INSTALL_FIX)
+        pages: list[Page] = []
+        for r in iter_rasters(path, kind, page_numbers, cfg.ocr.dpi, cfg.limits.max_pixels, cfg.limits.max_pages):
+            gray = to_gray(r.image)
+            r.image = None  # type: ignore[assignment]  # the colour page is no longer needed
+            reader = ScanReader(gray, r.dpi, tessdata)
+            pages.append(Page(r.number, gray.shape[1] / r.dpi * 25.4, gray.shape[0] / r.dpi * 25.4,
+                              source="scan", image=Image.fromarray(gray), reader=reader))
+        return pages

@@ -1,0 +1,90 @@
+"""Scanned inputs to page images: every mode a scanner or a phone produces, multi-page TIFF,
+image-only PDF, and limits checked before decoding (bombs, page counts)."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kakari.errors import CorruptDocument, TooLarge
+from ocr.raster import rasterise
+
+BIG = 120_000_000
+
+
+def page(mode: str, size: tuple[int, int] = (420, 594)) -> Image.Image:
+    """A small A-series page with a black bar, in the given mode."""
+    base = Image.new("L", size, 255)
+    arr = np.asarray(base).copy()
+    arr[100:140, 50:350] = 0
+    im = Image.fromarray(arr)
+    if mode == "I;16":
+        return Image.fromarray(arr.astype(np.uint16) * 257)  # 16-bit grey, as some scanners save
+    return im.convert(mode)
+
+
+@pytest.mark.parametrize("mode, fmt", [("1", "PNG"), ("L", "PNG"), ("P", "PNG"), ("RGB", "JPEG"), ("RGBA", "PNG"),
+                                       ("LA", "PNG"), ("CMYK", "JPEG"), ("CMYK", "TIFF"), ("I;16", "PNG"),
+                                       ("I;16", "TIFF")])
+def test_every_mode_becomes_grey_or_rgb_with_ink_kept(tmp_path: Path, mode: str, fmt: str) -> None:
+    path = tmp_path / f"scan.{fmt.lower()}"
+    page(mode).save(path, fmt, dpi=(50, 50))
+    kind = {"PNG": "png", "JPEG": "jpeg", "TIFF": "tiff"}[fmt]
+    [r] = rasterise(path, kind, None, 300, BIG, 10)
+    assert r.image.mode in ("L", "RGB"), mode
+    grey = np.asarray(r.image.convert("L"))
+    assert grey[120, 200] < 80 and grey[300, 200] > 200, mode  # the bar stays ink, the paper stays paper
+    assert r.dpi == pytest.approx(50, abs=1)
+
+
+def test_alpha_is_flattened_onto_white(tmp_path: Path) -> None:
+    im = Image.new("RGBA", (200, 200), (0, 0, 0, 0))  # fully transparent black = paper for a person
+    im.save(tmp_path / "a.png")
+    [r] = rasterise(tmp_path / "a.png", "png", None, 300, BIG, 10)
+    assert np.asarray(r.image.convert("L")).min() > 200
+
+
+def test_multipage_tiff_and_page_selection(tmp_path: Path) -> None:
+    frames = [page("L") for _ in range(3)]
+    frames[0].save(tmp_path / "m.tif", save_all=True, append_images=frames[1:], dpi=(200, 200))
+    assert [r.number for r in rasterise(tmp_path / "m.tif", "tiff", None, 300, BIG, 10)] == [1, 2, 3]
+    assert [r.number for r in rasterise(tmp_path / "m.tif", "tiff", [2], 300, BIG, 10)] == [2]
+    with pytest.raises(TooLarge, match="ページ"):
+        rasterise(tmp_path / "m.tif", "tiff", None, 300, BIG, 2)
+
+
+def test_image_pdf_is_rendered_at_the_asked_dpi(tmp_path: Path) -> None:
+    page("L", (827, 1169)).save(tmp_path / "s.pdf", "PDF", resolution=100)  # A4 at 100 dpi
+    [r] = rasterise(tmp_path / "s.pdf", "pdf", None, 200, BIG, 10)
+    assert r.dpi == 200 and r.image.size == pytest.approx((1654, 2338), abs=2)
+    with pytest.raises(TooLarge, match="画素"):
+        rasterise(tmp_path / "s.pdf", "pdf", None, 600, 10_000_000, 10)  # 600 dpi A4 is 35 M pixels
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims a huge size and holds a tiny (compressed) body: a decompression bomb."""
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    body = zlib.compress(b"\x00" * 1000)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width, height", [(30_000, 30_000), (200_000, 200_000)])
+def test_decompression_bombs_are_refused_before_decoding(tmp_path: Path, width: int, height: int) -> None:
+    (tmp_path / "bomb.png").write_bytes(_png_header_only(width, height))
+    with pytest.raises(TooLarge, match="画素"):
+        rasterise(tmp_path / "bomb.png", "png", None, 300, BIG, 10)
+
+
+def test_truncated_image_is_a_clear_error(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    page("RGB").save(buf, "JPEG")
+    (tmp_path / "t.jpg").write_bytes(buf.getvalue()[:200])
+    with pytest.raises(CorruptDocument, match="壊れて"):
+        rasterise(tmp_path / "t.jpg", "jpeg", None, 300, BIG, 10)
