@@ -82,8 +82,16 @@ class ExcelLedger(Sink):
             rows = self._index(ws, header)
             last = _last_row(ws)
             first_new = last + 1
+            status_col = header.get("状態")
             for rec in records:
                 if rec.doc_id in rows:
+                    row = rows[rec.doc_id]
+                    was = ws.cell(row=row, column=status_col).value if status_col else None
+                    if was == "エラー" and rec.meta.get("status") not in (None, "エラー"):
+                        # a failed document sent again (kakari jobs retry): its row gets the new outcome
+                        self._fill(ws, header, row, rec, style_from=None)
+                        result.written.append(rec.doc_id)
+                        continue
                     result.skipped.append(rec.doc_id)
                     continue
                 last += 1
@@ -91,7 +99,8 @@ class ExcelLedger(Sink):
                 rows[rec.doc_id] = last
                 result.written.append(rec.doc_id)
             if result.written:
-                _grow_ranges(ws, first_new - 1, last)
+                if last >= first_new:
+                    _grow_ranges(ws, first_new - 1, last)
                 self._save(wb)
         result.detail = f"{self.path.name}: {len(result.written)}行追加, {len(result.skipped)}行は登録済"
         return result

@@ -124,6 +124,14 @@ baselines = Table(  # manual timing studies before automation (kakari baseline r
     Column("source", String(200)),
 )
 
+schedule_state = Table(  # kakari scheduler: the last fire time of each scheduled job survives restarts
+    "schedule_state", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("last_fire", DateTime(timezone=True)),  # the cron time last run (or skipped), not the wall clock
+    Column("last_run_id", String(40)),
+    Column("last_status", String(20)),  # started, skipped-overlap, skipped-misfire
+)
+
 
 def now() -> datetime:
     return datetime.now(timezone.utc)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field as PField, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field as PField, ValidationError, field_validator, model_validator
 
 from kakari.errors import ConfigError
 
@@ -37,6 +37,40 @@ class LimitsConfig(_Strict):
     timeout_seconds: float = PField(120.0, gt=0)  # per document
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def cron_trigger(expr: str) -> Any:
+    """APScheduler CronTrigger (Asia/Tokyo) for a five-field crontab line, with crontab's weekdays.
+
+    APScheduler 3 counts weekdays from Monday = 0, crontab from Sunday = 0: "1-5" would mean Tuesday
+    to Saturday. Numbers in the weekday field are turned into names (mon-fri) first."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"5つの欄 (分 時 日 月 曜日) が必要です ({len(fields)}個あります)")
+    parts = []
+    for part in fields[4].split(","):
+        values, _, step = part.partition("/")
+        named = "-".join(_WEEKDAYS[int(v)] if v.isdigit() and int(v) <= 7 else v for v in values.split("-"))
+        parts.append(named + (f"/{step}" if step else ""))
+    minute, hour, day, month, _ = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=",".join(parts),
+                       timezone="Asia/Tokyo")
+
+
+def check_cron(expr: str | None) -> str | None:
+    """A five-field cron expression (minute hour day month weekday), checked by APScheduler's parser."""
+    if expr is None:
+        return None
+    try:
+        cron_trigger(expr)
+    except (ValueError, IndexError) as e:
+        raise ValueError(f"cron の書式が正しくありません「{expr}」(例: \"0 2 * * 1-5\" = 平日 2:00): {e}") from None
+    return expr
+
+
 class KpiConfig(_Strict):
     """Targets and conversions for the 削減効果 report (DX plan KPIs)."""
 
@@ -45,6 +79,12 @@ class KpiConfig(_Strict):
     annual_hours: float = PField(1860.0, gt=0)  # 年間勤務時間 of one FTE (人工 換算)
     hourly_cost: float = PField(0.0, ge=0)  # 時間単価 (円) for 削減額; 0 hides the column
     report_dir: Path | None = None  # where the monthly report is filed; default <home>/reports
+    report_schedule: str | None = None  # cron for filing last month's report, e.g. "0 6 1 * *" (the 1st, 6:00)
+
+    @field_validator("report_schedule")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return check_cron(v)
 
     def target_for(self, task: str) -> float | None:
         return self.targets.get(task, self.target_rate)
@@ -77,6 +117,13 @@ class JobConfig(_Strict):
     review_minutes: float | None = PField(None, ge=0)  # 導入後 estimate per 要確認 item
     min_confidence: float | None = PField(None, ge=0, le=1)
     keep_my_number: bool = False
+    schedule: str | None = None  # cron, Asia/Tokyo: "0 2 * * 1-5" = weekdays at 2:00 (kakari scheduler)
+    misfire: Literal["run_once", "skip"] = "run_once"  # runs missed while the machine was off
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return check_cron(v)
 
     def folders(self, home: Path) -> dict[str, Path]:
         base = _resolve(home, self.folder) if self.folder else home / "jobs" / self.name
