@@ -92,3 +92,53 @@ def test_deadline_stops_a_read_that_hangs() -> None:
             while True:  # what a pathological content stream does to pdfminer
                 sum(range(1000))
     assert time.monotonic() - t0 < 2
+
+
+IMAGE_SEEDS: list[tuple[str, bytes]] = []
+
+
+def _image_seeds() -> list[tuple[str, bytes]]:
+    if not IMAGE_SEEDS:
+        import io
+
+        from PIL import Image, ImageDraw
+
+        im = Image.new("L", (300, 420), 255)
+        ImageDraw.Draw(im).rectangle((30, 60, 260, 90), fill=0)
+        for fmt, mode in (("PNG", "L"), ("JPEG", "RGB"), ("TIFF", "CMYK"), ("PNG", "P")):
+            buf = io.BytesIO()
+            im.convert(mode).save(buf, fmt)
+            IMAGE_SEEDS.append((fmt, buf.getvalue()))
+    return IMAGE_SEEDS
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 3),
+       edits=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10**6), st.integers(0, 255)), max_size=10),
+       cut=st.one_of(st.none(), st.floats(0.0, 1.0)),
+       header=st.sampled_from([b"", b"\xff\xff\xff\x7f", b"\x00\x00\xff\xff\x00\x00\xff\xff"]))
+def test_mutated_images_end_as_pages_or_a_clear_refusal(tmp_path: Path, seed: int, edits: list, cut: float | None,
+                                                         header: bytes) -> None:
+    """PNG/JPEG/TIFF bytes mutated (sizes in the header blown up, bodies cut or scrambled) through
+    sniffing and decoding with the page and pixel limits: pages or a DocumentError, never a crash."""
+    from ocr.raster import rasterise
+
+    fmt, data = _image_seeds()[seed]
+    mutated = bytearray(mutate(data, edits, cut, b""))
+    if header and len(mutated) > 24:  # where PNG keeps its width/height, TIFF its first tags
+        mutated[16:16 + len(header)] = header
+    path = tmp_path / f"fuzz.{fmt.lower()}"
+    path.write_bytes(bytes(mutated))
+    t0 = time.monotonic()
+    try:
+        with deadline(LIMITS.timeout_seconds):
+            kind = sniff(path, LIMITS)
+            if kind != "pdf":
+                pages = rasterise(path, kind, None, 300, 40_000_000, LIMITS.max_pages)
+                assert all(p.image.mode in ("L", "RGB") for p in pages)
+    except DocumentError as e:
+        assert e.message and not e.message.isascii(), e.message
+    assert time.monotonic() - t0 < LIMITS.timeout_seconds + 2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000
