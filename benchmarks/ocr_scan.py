@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import write_section  # noqa: E402
+from ocr.tesseract import edit_distance  # noqa: E402
 
 FORMS = ("child_medical", "restaurant_permit")
 TITLE = "Scanned forms (OCR)"
@@ -205,15 +206,6 @@ def _blank_label(form: str, text: str) -> Any:
 # =============================================================================================
 # Metrics
 # =============================================================================================
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
 
 def char_acc(got: Any, want: Any) -> float:
     g = "" if got is None else str(got)

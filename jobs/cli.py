@@ -45,6 +45,8 @@ def run(
         task = bar.add_task(f"{job} 処理中", total=None)
         summary = run_job(job_cfg, RunContext(cfg), progress=lambda o: bar.advance(task),
                           on_total=lambda n: bar.update(task, total=n))
+    if summary.queued:
+        out.print(f"ジョブ {job}: {summary.queued}件をワーカー (kakari worker) のキューに入れました")
     c = summary.counts
     out.print(f"ジョブ {job}: {c['read']}件を処理しました — 自動登録 {c['自動登録']}件 / 要確認 {c['要確認']}件 / "
               f"エラー {c['エラー']}件 ({summary.seconds:.1f}秒)")

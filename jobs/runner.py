@@ -54,6 +54,7 @@ class RunSummary:
     flush: FlushResult = field(default_factory=FlushResult)
     pending: int = 0
     seconds: float = 0.0
+    queued: int = 0  # executor = "celery": documents handed to the workers
 
     @property
     def counts(self) -> dict[str, int]:
@@ -123,6 +124,9 @@ def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
     store = Store(ctx.config.database_url)
     source = FolderSource(job.folders(ctx.home))
     done = store.document(ref.doc_id, job.name)
+    if done is not None and not ref.path.exists():  # a redelivered task whose first delivery finished
+        return Outcome(ref.doc_id, ref.original_name, Status(done["status"]), done["bot"] or "",
+                       done["reason"] or "", done["stored_path"] or "", replayed=True)
     if done is not None:  # committed before (crash between commit and move, or a re-sent copy)
         status = Status(done["status"])
         planned = Path(done["stored_path"]) if done["stored_path"] else None
@@ -213,8 +217,12 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
         paths = list(source.scan(wait=True)) if paths is None else paths
         if on_total:
             on_total(len(recovered) + len(paths))
-        for ref in _claimed(recovered, paths, source, store, job, run_id, stop):
-            outcome = process(job, ref, ctx)
+        refs = _claimed(recovered, paths, source, store, job, run_id, stop)
+        if ctx.config.executor == "celery":
+            from jobs.celery_app import enqueue
+
+            summary.queued = enqueue(job, refs, ctx)
+        for outcome in ([] if ctx.config.executor == "celery" else _outcomes(job, refs, ctx, len(recovered) + len(paths))):
             summary.outcomes.append(outcome)
             if progress:
                 progress(outcome)
@@ -233,6 +241,37 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
                          "\n".join(f"{o.status.value} {o.original_name} {o.reason}" for o in summary.outcomes
                                    if o.status != Status.REGISTERED))
     return summary
+
+
+def _outcomes(job: JobConfig, refs: Iterable[DocRef], ctx: RunContext, count: int) -> Iterator[Outcome]:
+    """Process claimed documents here, or in a pool of worker processes when there are enough of them
+    (OCR is CPU bound). At most two documents per worker are in flight, so memory stays bounded and
+    unclaimed files stay in the inbox for other claimers."""
+    size = min(ctx.config.pool_size, count)
+    if size <= 1:
+        for ref in refs:
+            yield process(job, ref, ctx)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from kakari.log import setup_logging
+
+    # forkserver, not fork: the caller may have threads (the watcher's observer, a scheduler); the
+    # server imports the pipeline once, so each worker starts in milliseconds instead of a second
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload(["jobs.runner", "ocr.tesseract", "ocr.textlayer", "bots"])
+    with ProcessPoolExecutor(size, mp_context=mp, initializer=setup_logging,
+                             initargs=(ctx.home, "WARNING")) as pool:
+        pending: set = set()
+        for ref in refs:
+            pending.add(pool.submit(process, job, ref, ctx))
+            if len(pending) >= 2 * size:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (f.result() for f in done)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (f.result() for f in done)
 
 
 def _claimed(recovered: list[DocRef], paths: Iterable[Path], source: FolderSource, store: Store, job: JobConfig,

@@ -81,5 +81,28 @@ def jobs_retry(run_id: Annotated[str, typer.Argument(help="実行ID (kakari jobs
     return ExitCode.documents_failed if s.errors else ExitCode.ok
 
 
+def worker(
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="同時に処理する文書の数 (0 = コア数)")] = 0,
+    config: ConfigOpt = None, home: HomeOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳しいログを表示")] = False,
+) -> int:
+    """Celery ワーカーを起動し、キューに入った文書を処理します (executor = "celery" のとき)。"""
+    import os
+
+    from jobs.celery_app import app as celery_app
+
+    cfg = context(config, home, verbose)
+    celery_app.conf.broker_url = cfg.broker
+    n = concurrency or cfg.pool_size
+    # solo for one at a time: a killed worker is exactly the process that held the document
+    pool = "solo" if n == 1 else "prefork"
+    out.print(f"ワーカーを起動します: {cfg.broker} (同時 {n}件)")
+    celery_app.worker_main(["worker", f"--loglevel={'INFO' if verbose else 'WARNING'}", f"--pool={pool}",
+                            f"--concurrency={n}", f"--hostname=kakari-{os.getpid()}@%h", "--without-gossip",
+                            "--without-mingle", "--without-heartbeat"])
+    return ExitCode.ok
+
+
 def register(app: typer.Typer) -> None:
     app.command("scheduler")(scheduler)
+    app.command("worker")(worker)

@@ -150,6 +150,19 @@ class KakariConfig(_Strict):
     defaults: JobDefaults = PField(default_factory=JobDefaults)
     kpi: KpiConfig = PField(default_factory=KpiConfig)
     jobs: dict[str, JobConfig] = PField(default_factory=dict)
+    # where documents are processed: in this process (a pool of `workers`, 0 = one per core), or
+    # enqueued for `kakari worker` processes on Celery (broker: Redis; share the database: PostgreSQL)
+    executor: Literal["inline", "celery"] = "inline"
+    workers: int = PField(1, ge=0)
+    broker_url: str | None = None  # KAKARI_BROKER_URL wins; default redis://127.0.0.1:6379/0
+
+    @property
+    def broker(self) -> str:
+        return os.environ.get("KAKARI_BROKER_URL") or self.broker_url or "redis://127.0.0.1:6379/0"
+
+    @property
+    def pool_size(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
     @model_validator(mode="after")
     def _fill_jobs(self) -> KakariConfig:

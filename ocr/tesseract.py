@@ -558,11 +558,12 @@ def _fuzzy_contains(text: str, word: str) -> bool:
     allowed = len(w) // 5
     if allowed == 0 or len(t) < len(w) - allowed:
         return False
-    best = min(_edit_distance(t[i : i + len(w)], w) for i in range(max(1, len(t) - len(w) + 1)))
+    best = min(edit_distance(t[i : i + len(w)], w) for i in range(max(1, len(t) - len(w) + 1)))
     return best <= allowed
 
 
-def _edit_distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (also the benchmark's character-accuracy measure)."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]

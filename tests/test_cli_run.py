@@ -50,13 +50,19 @@ def broken_files(folder: Path, good_pdf: Path) -> dict[str, str]:
     return {"空.pdf": "空", "メモ.pdf": "PDF", "途中まで.pdf": "", "鍵付き.pdf": "パスワード"}
 
 
-def test_run_ledger_report_and_no_duplicates(samples: Path, tmp_path: Path) -> None:
+def filled_inbox(samples: Path, tmp_path: Path) -> tuple[Path, Path, list[Path]]:
+    """A home whose kodomo_iryo inbox holds the sample child_medical PDFs: (home, inbox, pdfs)."""
     home = tmp_path / "home"
     inbox = home / "jobs" / "kodomo_iryo" / "inbox"
     inbox.mkdir(parents=True)
     pdfs = sorted((samples / "child_medical").glob("child_medical_*.pdf"))
     for pdf in pdfs:
         shutil.copy2(pdf, inbox / pdf.name)
+    return home, inbox, pdfs
+
+
+def test_run_ledger_report_and_no_duplicates(samples: Path, tmp_path: Path) -> None:
+    home, inbox, pdfs = filled_inbox(samples, tmp_path)
     broken = broken_files(inbox, pdfs[0])
 
     proc = kakari("run", "kodomo_iryo", "--config", str(CONFIG), home=home)
@@ -130,12 +136,7 @@ def test_bots_list_and_doctor(tmp_path: Path) -> None:
 def test_no_personal_data_in_logs_or_error_files(samples: Path, tmp_path: Path) -> None:
     """A full verbose run over forms with people in them: no name, kana, address, phone, birthday
     or insurance number appears in the log file, the console or an error file."""
-    home = tmp_path / "home"
-    inbox = home / "jobs" / "kodomo_iryo" / "inbox"
-    inbox.mkdir(parents=True)
-    pdfs = sorted((samples / "child_medical").glob("child_medical_*.pdf"))
-    for pdf in pdfs:
-        shutil.copy2(pdf, inbox / pdf.name)
+    home, inbox, pdfs = filled_inbox(samples, tmp_path)
     broken_files(inbox, pdfs[0])
     proc = kakari("run", "kodomo_iryo", "--config", str(CONFIG), "--verbose", home=home)
     assert proc.returncode in (0, 4), proc.stderr
