@@ -45,6 +45,7 @@ class Bot:
     task: ClassVar[str] = ""  # 業務名
     manual_minutes: ClassVar[float] = 0.0  # 導入前 per item (the job's config may override)
     review_minutes: ClassVar[float] = 2.0  # 導入後 per 要確認 item (estimate)
+    ledger: ClassVar[tuple[tuple[str, str], ...]] = ()  # (field, 見出し) of a task bot's ledger; form bots: template
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -55,7 +56,9 @@ class Bot:
             cls.name = file.stem if file else cls.__name__.lower()
 
     def run(self, ctx: RunContext) -> Iterator[Record]:
-        """Do the task, yielding one Record per item handled."""
+        """Do the task, yielding one Record per item handled (doc_id: stable per item, so a re-run
+        counts nothing twice). The job is ``ctx.extras["job"]``; the runner commits each record
+        with its time-log row and ledger row, as for a document."""
         raise NotImplementedError(f"{type(self).__name__}.run が実装されていません")
 
 

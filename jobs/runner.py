@@ -98,6 +98,34 @@ def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store) -> tupl
     return rec, bot_cls, status, "／".join(rec.problems)
 
 
+def commit(store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: Status, reason: str,
+           bot_cls: type[Bot] | None, started: datetime, finished: datetime, *, original_name: str,
+           stored_path: str, received_at: datetime) -> bool:
+    """One item's outcome in one transaction: documents row, time-log row, pending ledger rows, event.
+    False if the item was already committed (its doc_id is the key)."""
+    before, review = minutes_for(job, bot_cls)
+    after = {Status.REGISTERED: 0.0, Status.REVIEW: review}.get(status, before)
+    bot_name = bot_cls.name if bot_cls else ""
+    task = job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
+        bot_registry.get(job.bots[0]), "task", job.name)
+    with store.begin() as conn:
+        inserted = insert_ignore(conn, documents, {
+            "doc_id": rec.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
+            "original_name": original_name, "stored_path": stored_path, "received_at": received_at,
+            "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
+        if inserted:
+            TimeLog(store).record(TaskRecord(
+                doc_id=rec.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
+                task=task, bot=bot_name, status=status.value, started=started, finished=finished,
+                minutes_before=before, minutes_after=after), conn=conn)
+            insert_ignore(conn, pending_writes, [
+                {"doc_id": rec.doc_id, "job": job.name, "sink": s, "payload": record_to_dict(rec),
+                 "created": finished, "attempts": 0} for s in job.sinks])
+            event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
+            store.add_event(event, rec.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
+    return bool(inserted)
+
+
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
     """Raise ReadTimeout in this thread after `seconds` (SIGALRM; main thread only, where workers
@@ -161,28 +189,11 @@ def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
         rec = Record(doc_id=ref.doc_id, bot=bot_cls.name if bot_cls else "")
     rec.meta.update(received_at=ref.received_at, original_name=ref.original_name, status=status.value,
                     archived_path=str(dest), reason=reason)
-    before, review = minutes_for(job, bot_cls)
-    after = {Status.REGISTERED: 0.0, Status.REVIEW: review}.get(status, before)
-    bot_name = bot_cls.name if bot_cls else ""
-    task = job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
-        bot_registry.get(job.bots[0]), "task", job.name)
-    with store.begin() as conn:
-        inserted = insert_ignore(conn, documents, {
-            "doc_id": ref.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
-            "original_name": ref.original_name, "stored_path": str(dest), "received_at": ref.received_at,
-            "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
-        if inserted:
-            TimeLog(store).record(TaskRecord(
-                doc_id=ref.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
-                task=task, bot=bot_name, status=status.value, started=started, finished=finished,
-                minutes_before=before, minutes_after=after), conn=conn)
-            insert_ignore(conn, pending_writes, [
-                {"doc_id": ref.doc_id, "job": job.name, "sink": s, "payload": record_to_dict(rec),
-                 "created": finished, "attempts": 0} for s in job.sinks])
-            event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
-            store.add_event(event, ref.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
+    inserted = commit(store, job, ctx, rec, status, reason, bot_cls, started, finished,
+                      original_name=ref.original_name, stored_path=str(dest), received_at=ref.received_at)
     if not inserted:  # another worker committed the same bytes first: treat as a replay
         return process(job, ref, ctx)
+    bot_name = bot_cls.name if bot_cls else ""
     final = source.finish(ref, status, redact(reason), dest=dest)
     store.add_event("archived", ref.doc_id, job.name, str(final), ctx.run_id)
     logger.info(redact(f"{job.name}: {ref.original_name} → {status.value} ({bot_name or '-'})"))
@@ -211,10 +222,12 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
     t0 = time.perf_counter()
     status = "failed"
     try:
-        recovered = list(source.recover()) if recover else []
+        task_bots = [b for b in (bot_registry.get(n) for n in job.bots) if not issubclass(b, FormBot)]
+        reads_forms = len(task_bots) < len(job.bots)  # a job of task bots only has no documents to claim
+        recovered = list(source.recover()) if recover and reads_forms else []
         for ref in recovered:
             store.add_event("recovered", ref.doc_id, job.name, ref.original_name, run_id)
-        paths = list(source.scan(wait=True)) if paths is None else paths
+        paths = (list(source.scan(wait=True)) if paths is None else paths) if reads_forms else []
         if on_total:
             on_total(len(recovered) + len(paths))
         refs = _claimed(recovered, paths, source, store, job, run_id, stop)
@@ -228,6 +241,11 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
                 progress(outcome)
             if len(summary.outcomes) % flush_every == 0:
                 _add_flush(summary.flush, flush_pending(job, ctx, store))
+        for bot_cls in task_bots:
+            for outcome in run_task_bot(job, bot_cls, ctx, store):
+                summary.outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
         _add_flush(summary.flush, flush_pending(job, ctx, store, force=True))
         status = "ok" if summary.errors == 0 else "partial"
     finally:
@@ -241,6 +259,26 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
                          "\n".join(f"{o.status.value} {o.original_name} {o.reason}" for o in summary.outcomes
                                    if o.status != Status.REGISTERED))
     return summary
+
+
+def run_task_bot(job: JobConfig, bot_cls: type[Bot], ctx: RunContext, store: Store) -> Iterator[Outcome]:
+    """A bot that is not a form reader: each Record it yields is committed like a document's
+    (time log, ledger outbox, events), keyed by the record's doc_id."""
+    items = bot_cls().run(RunContext(ctx.config, ctx.run_id, {**ctx.extras, "job": job}))
+    while True:
+        started = now()
+        try:
+            rec = next(items)
+        except StopIteration:
+            return
+        finished = now()
+        status, reason, source = rec.status, "／".join(rec.problems), str(rec.meta.get("source", ""))
+        register_personal(f.value for f in rec.fields.values() if f.personal and f.value)
+        rec.meta.update(received_at=started, original_name=source, status=status.value, reason=reason)
+        fresh = commit(store, job, ctx, rec, status, reason, bot_cls, started, finished, original_name=source,
+                       stored_path="", received_at=started)
+        yield Outcome(rec.doc_id, source, status, bot_cls.name, reason, replayed=not fresh,
+                      seconds=(finished - started).total_seconds())
 
 
 def _outcomes(job: JobConfig, refs: Iterable[DocRef], ctx: RunContext, count: int) -> Iterator[Outcome]:

@@ -21,7 +21,9 @@ def ledger_columns(job: JobConfig) -> list[tuple[str, str]]:
     for name in job.bots:
         bot = bot_registry.get(name)
         template = getattr(bot, "template", None)
-        if template is None:
+        if template is None:  # a task bot declares its columns
+            for col, label in bot.ledger:
+                seen.setdefault(col, label)
             continue
         for col in template.ledger_columns():
             seen.setdefault(col, template.fields[col].label)
