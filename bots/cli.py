@@ -1,6 +1,7 @@
-"""`kakari bots …`: list the registered bots (and, later, scaffold, preview and test them)."""
+"""`kakari bots …`: list, scaffold (new), test against expected JSON, and preview the registered bots."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,6 +27,75 @@ def list_bots(config: ConfigOpt = None, home: HomeOpt = None,
         template = getattr(bot, "template", None)
         title = template.title if template is not None else (bot.__doc__ or "").strip().splitlines()[0:1]
         out.print(f"{name:<22} {title}  業務名={bot.task}  導入前={bot.manual_minutes}分  ({entry.origin}: {entry.file})")
+    return ExitCode.ok
+
+
+@app.command("new")
+def new_bot(
+    name: Annotated[str, typer.Argument(help="ボット名 (英小文字・数字・下線, 例: juminhyo_request)")],
+    form: Annotated[Path, typer.Option("--form", help="様式の白紙 PDF (文字の入ったもの)")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="書き出すフォルダー (既定: 設定の bots_dir の先頭、なければ ./bots_local)")] = None,
+    minutes: Annotated[float, typer.Option("--minutes", help="導入前: 手入力 1件あたりの分数 (見積り)")] = 5.0,
+    force: Annotated[bool, typer.Option("--force", help="既にあるファイルを上書き")] = False,
+    config: ConfigOpt = None, home: HomeOpt = None,
+) -> int:
+    """白紙の様式から、ボット (.py) と様式定義 (.toml) のひな形を作ります。"""
+    from bots.scaffold import scaffold
+    from jobs.cli import context
+
+    cfg = context(config, home)
+    target = out_dir or (cfg.bots_dir[0] if cfg.bots_dir else Path("bots_local"))
+    module, template, n = scaffold(name, form, target, minutes, force)
+    out.print(f"{n}項目の記入欄を見つけました: {template}")
+    out.print(f"次の手順: 項目名と型を確認 → kakari bots preview {name} 記入例.pdf → kakari bots test {name} 試験フォルダー")
+    if not cfg.bots_dir or target.resolve() not in [p.resolve() for p in cfg.bots_dir]:
+        out.print(f"[yellow]kakari.toml の bots_dir に {target} を加えると、ジョブで使えます[/yellow]")
+    return ExitCode.ok
+
+
+@app.command("test")
+def test_bot(
+    name: Annotated[str, typer.Argument(help="ボット名")],
+    folder: Annotated[Path, typer.Argument(help="試験用の文書と期待値 (.json) のフォルダー")],
+    config: ConfigOpt = None, home: HomeOpt = None,
+) -> int:
+    """期待値付きの文書でボットを試し、項目ごとの違いと正解率を表示します (違いがあれば終了コード 4)。"""
+    from bots import registry
+    from bots.harness import check_folder
+    from jobs.cli import context
+
+    cfg = context(config, home)
+    checks = check_folder(registry.get(name), folder, cfg)
+    right = sum(c.right for c in checks)
+    total = sum(c.total for c in checks)
+    for c in checks:
+        mark = "OK " if not c.diffs and not c.error else "NG "
+        out.print(f"{mark} {c.path.name}: {c.right}/{c.total}" + (f" エラー: {c.error}" if c.error else ""))
+        for fname, got, want in c.diffs:
+            out.print(f"      {fname}: 読取 {got!r} / 期待 {want!r}", markup=False)
+        if c.unknown:
+            out.print(f"      (ボットにない項目: {', '.join(c.unknown)})")
+    rate = right / total if total else 0.0
+    out.print(f"項目の正解率: {rate:.1%} ({right}/{total}、{len(checks)}文書)")
+    return ExitCode.ok if right == total and not any(c.error for c in checks) else ExitCode.documents_failed
+
+
+@app.command("preview")
+def preview_bot(
+    name: Annotated[str, typer.Argument(help="ボット名")],
+    file: Annotated[Path, typer.Argument(help="記入済みの文書 (PDF・画像)")],
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="PNG の保存先 (既定: 文書名.preview.png)")] = None,
+    config: ConfigOpt = None, home: HomeOpt = None,
+) -> int:
+    """1ページ目に読み取り枠と読み取った値を描いた PNG を作ります (赤: 要確認)。"""
+    from bots import registry
+    from bots.harness import preview
+    from jobs.cli import context
+
+    cfg = context(config, home)
+    target = out_file or file.with_suffix(".preview.png")
+    preview(registry.get(name), file, cfg, target)
+    out.print(f"プレビューを書き出しました: {target}")
     return ExitCode.ok
 
 
