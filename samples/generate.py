@@ -463,11 +463,46 @@ def restaurant_permit_sample(rng: random.Random, defect: str | None) -> Sample:
     return s
 
 
+JUMINHYO_DEFECTS = ["missing_phone", "certificate_unmarked", "era_requester_birth", "zero_copies"]
+PURPOSES = ["年金の手続き", "就職先への提出", "自動車の登録", "パスポートの申請", "銀行の手続き", "児童手当の手続き"]
+
+
+def juminhyo_request_sample(rng: random.Random, defect: str | None) -> Sample:
+    s = Sample("juminhyo_request", defect=defect)
+    applied = random_date(rng, APPLY_FROM, APPLY_TO)
+    s.put("applied_on", wareki(applied, rng), applied.isoformat())
+    lo, hi = (date(1989, 1, 8), date(1989, 1, 31)) if defect == "era_requester_birth" else (date(1940, 1, 1), date(2006, 3, 31))
+    person = make_person(rng, lo, hi)
+    postal, addr = town_address(rng)
+    s.put("postal_code", rng.choice([postal, postal, postal.replace("-", "")]), postal)
+    s.put("address", addr, norm_text(addr))
+    s.put("requester_kana", written_kana(person.kana, rng), person.kana)
+    s.put("requester_name", person.name, person.name)
+    era = ("昭和", "S", 64) if defect == "era_requester_birth" else None
+    s.put("requester_birth", wareki(person.birth, rng, era), person.birth.isoformat())
+    tel = maybe_fullwidth(phone_number(rng, mobile=rng.random() < 0.6), rng)
+    s.put("phone", "" if defect == "missing_phone" else tel, None if defect == "missing_phone" else norm_phone(tel))
+    relation = rng.choices(["本人", "同一世帯", "代理人"], [70, 25, 5])[0]
+    head = person if relation == "本人" and rng.random() < 0.5 else make_person(rng, date(1940, 1, 1), date(1995, 12, 31),
+                                                                              surname=(person.surname, person.surname_kana))
+    s.put("householder_name", head.name, head.name)
+    s.choose("relation", relation)
+    s.choose("certificate", None if defect == "certificate_unmarked" else rng.choices(
+        ["住民票の写し", "記載事項証明書"], [85, 15])[0])
+    copies = 0 if defect == "zero_copies" else rng.choices([1, 2, 3], [70, 25, 5])[0]
+    s.put("copies", str(copies), copies)
+    purpose = rng.choice(PURPOSES)
+    s.put("purpose", purpose, purpose)
+    return s
+
+
 BUILDERS: dict[str, Callable[[random.Random, str | None], Sample]] = {
     "child_medical": child_medical_sample,
     "restaurant_permit": restaurant_permit_sample,
+    "juminhyo_request": juminhyo_request_sample,  # not in FORMS: generated when asked for by name
 }
-DEFECTS = {"child_medical": CHILD_DEFECTS, "restaurant_permit": RESTAURANT_DEFECTS}
+DEFECTS = {"child_medical": CHILD_DEFECTS, "restaurant_permit": RESTAURANT_DEFECTS,
+           "juminhyo_request": JUMINHYO_DEFECTS}
 
 
 def plan(form: str, count: int, seed: int) -> list[str | None]:
@@ -660,7 +695,7 @@ def generate(out: Path, count: int, seed: int, forms: tuple[str, ...] | list[str
     Returns the PDF paths of the filled samples."""
     unknown = [f for f in forms if f not in BUILDERS]
     if unknown:
-        raise ValueError(f"unknown form(s): {', '.join(unknown)}; known: {', '.join(FORMS)}")
+        raise ValueError(f"unknown form(s): {', '.join(unknown)}; known: {', '.join(BUILDERS)}")
     written: list[Path] = []
     for form in forms:
         f = layout(form)

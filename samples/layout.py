@@ -307,7 +307,56 @@ def restaurant_permit() -> FormLayout:
     return f
 
 
-LAYOUTS = {"child_medical": child_medical, "restaurant_permit": restaurant_permit}
+def juminhyo_request() -> FormLayout:
+    """住民票の写し等交付請求書 (様式第3号): the third form, added with `kakari bots new`."""
+    f = FormLayout("juminhyo_request", "住民票の写し等交付請求書")
+    _header(f, "様式第3号（第4条関係）", 18.0)
+    f.texts.append(Text(L, 53.0, "住民基本台帳法第12条の規定により、次のとおり請求します。", 10.0))
+
+    f.band(56.0, "請求者（窓口に来た方）")
+    f.cells.append(Cell(L, 63.0, LW, 16.0, "住所", shade=True))
+    f.cells.append(Cell(45.0, 63.0, R - 45.0, 16.0))
+    f.texts.append(Text(47.0, baseline_for(63.0, 7.0, 10.0), "〒", 10.0))
+    f.slots["postal_code"] = Slot("postal_code", 52.0, 63.0, 45.0, 7.0)
+    f.slots["address"] = Slot("address", 45.0, 70.0, R - 45.0, 9.0)
+    f.label(L, 79.0, LW, 8.0, "フリガナ")
+    f.slot("requester_kana", 45.0, 79.0, R - 45.0, 8.0)
+    f.label(L, 87.0, LW, 10.0, "氏名")
+    f.slot("requester_name", 45.0, 87.0, 80.0, 10.0)
+    f.label(125.0, 87.0, 20.0, 10.0, "生年月日")
+    f.slot("requester_birth", 145.0, 87.0, R - 145.0, 10.0)
+    f.label(L, 97.0, LW, 9.0, "電話番号")
+    f.slot("phone", 45.0, 97.0, 70.0, 9.0)
+    f.cells.append(Cell(115.0, 97.0, R - 115.0, 9.0))
+
+    f.band(106.0, "必要な方（住民票に記載されている方）")
+    f.label(L, 113.0, LW, 10.0, "世帯主氏名")
+    f.slot("householder_name", 45.0, 113.0, 80.0, 10.0)
+    f.cells.append(Cell(125.0, 113.0, R - 125.0, 10.0))
+    f.label(L, 123.0, LW, 10.0, "請求者との関係")
+    f.cells.append(Cell(45.0, 123.0, R - 45.0, 10.0))
+    b = baseline_for(123.0, 10.0, OPTION_PT)
+    f.options += [Option("relation", v, x, b, "check") for v, x in (("本人", 50.0), ("同一世帯", 80.0), ("代理人", 120.0))]
+
+    f.band(133.0, "必要な証明")
+    f.label(L, 140.0, LW, 10.0, "証明の種類")
+    f.cells.append(Cell(45.0, 140.0, R - 45.0, 10.0))
+    b = baseline_for(140.0, 10.0, OPTION_PT)
+    f.options += [Option("certificate", v, x, b, "check") for v, x in (("住民票の写し", 50.0), ("記載事項証明書", 110.0))]
+    f.label(L, 150.0, LW, 10.0, "通数")
+    f.slot("copies", 45.0, 150.0, 40.0, 10.0, unit="通")
+    f.cells.append(Cell(85.0, 150.0, R - 85.0, 10.0))
+    f.label(L, 160.0, LW, 10.0, "使用目的")
+    f.slot("purpose", 45.0, 160.0, R - 45.0, 10.0)
+
+    f.frame = (L, 56.0, R - L, 170.0 - 56.0)
+    f.texts.append(Text(L, 178.0, "※ 本人確認書類（運転免許証・マイナンバーカード等）を提示してください。", 8.5))
+    _office_box(f, 236.0, "市民課")
+    f.texts.append(Text(L, 285.0, "みどり町 市民課 住民記録係", 8.0))
+    return f
+
+
+LAYOUTS = {"child_medical": child_medical, "restaurant_permit": restaurant_permit, "juminhyo_request": juminhyo_request}
 
 
 def layout(form: str) -> FormLayout:
