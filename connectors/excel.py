@@ -36,6 +36,7 @@ DOC_ID = "文書ID"
 HEAD = (DOC_ID, "受付日時", "元ファイル名")
 TAIL = ("状態", "保存先", "備考")
 CONFIRMATION = "システム受付番号"  # written back by web back-office sinks (rec.meta["confirmation"])
+REPLACEABLE = ("要確認", "エラー")  # row states a later outcome of the same document overwrites
 LOCK_WAIT_SECONDS = 20.0  # another kakari process saving the same ledger: wait, then park the rows
 
 # Parts openpyxl does not round-trip: saving would silently delete them from the town's workbook.
@@ -87,8 +88,9 @@ class ExcelLedger(Sink):
                 if rec.doc_id in rows:
                     row = rows[rec.doc_id]
                     was = ws.cell(row=row, column=status_col).value if status_col else None
-                    if was == "エラー" and rec.meta.get("status") not in (None, "エラー"):
-                        # a failed document sent again (kakari jobs retry): its row gets the new outcome
+                    if was in REPLACEABLE and rec.meta.get("status") not in (None, was):
+                        # a later outcome of the same document: a person confirmed or rejected a 要確認
+                        # row, or a failed document was sent again (kakari jobs retry)
                         self._fill(ws, header, row, rec, style_from=None)
                         result.written.append(rec.doc_id)
                         continue

@@ -82,19 +82,19 @@ def trend_chart(data: ReportData) -> Figure | None:
     return fig
 
 
-def _charts(data: ReportData) -> list[Figure]:
+def charts(data: ReportData) -> list[Figure]:
     _style()
     return [f for f in (task_chart(data), trend_chart(data)) if f is not None]
 
 
-def _png(fig: Figure) -> str:
+def png_b64(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _html_table(table: Any) -> str:
+def html_table(table: Any) -> str:
     table = visible(table)
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _headers(table))
     rows = []
@@ -108,9 +108,9 @@ def _html_table(table: Any) -> str:
 
 def to_html(data: ReportData) -> str:
     """One file, no external resources (charts inlined as PNG): it can be mailed or filed as is."""
-    images = "".join(f'<img alt="グラフ" src="data:image/png;base64,{_png(f)}">' for f in _charts(data))
-    sections = "".join(f"<h2>{html.escape(d)}</h2>{_html_table(data.department_table(d))}" for d in data.departments())
-    trend = f"<h2>月別推移</h2>{_html_table(data.trend.rename(columns={'month': 'department'}))}" if (
+    images = "".join(f'<img alt="グラフ" src="data:image/png;base64,{png_b64(f)}">' for f in charts(data))
+    sections = "".join(f"<h2>{html.escape(d)}</h2>{html_table(data.department_table(d))}" for d in data.departments())
+    trend = f"<h2>月別推移</h2>{html_table(data.trend.rename(columns={'month': 'department'}))}" if (
         data.trend is not None and len(data.trend)) else ""
     return f"""<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title(data.period))}</title>
 <style>body{{font-family:"IPAGothic","Noto Sans CJK JP",sans-serif;margin:1.5em;color:#222}}
@@ -118,7 +118,7 @@ table{{border-collapse:collapse;margin:.5em 0 1.5em}}th,td{{border:1px solid #bb
 th{{background:#ddebf7}}td.num{{text-align:right}}tr.total td{{font-weight:bold;border-top:2px solid #555}}
 img{{max-width:100%;display:block;margin:1em 0}}</style></head><body>
 <h1>{html.escape(title(data.period))}</h1><p>{html.escape(data.headline())}</p>
-{_html_table(data.table)}{images}{sections}{trend}</body></html>"""
+{html_table(data.table)}{images}{sections}{trend}</body></html>"""
 
 
 def _table_page(pdf: PdfPages, heading: str, table: Any, note: str = "") -> None:
@@ -148,14 +148,14 @@ def _table_page(pdf: PdfPages, heading: str, table: Any, note: str = "") -> None
 
 def write_pdf(data: ReportData, out: Path) -> None:
     """Tables first (summary, each 原課, trend), then the charts, A4 landscape, fonts embedded."""
-    charts = _charts(data)
+    figures = charts(data)
     with PdfPages(out, metadata={"Title": title(data.period), "Creator": "kakari"}) as pdf:
         _table_page(pdf, title(data.period), data.table, data.headline())
         for dept in data.departments():
             _table_page(pdf, f"{dept} {data.period.label}", data.department_table(dept))
         if data.trend is not None and len(data.trend):
             _table_page(pdf, "月別推移", data.trend)
-        for fig in charts:
+        for fig in figures:
             fig.set_size_inches(11.69, 8.27)
             pdf.savefig(fig)
             plt.close(fig)

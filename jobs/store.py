@@ -132,6 +132,15 @@ schedule_state = Table(  # kakari scheduler: the last fire time of each schedule
     Column("last_status", String(20)),  # started, skipped-overlap, skipped-misfire
 )
 
+users = Table(  # kakari web accounts: clerks see their own 原課 only
+    "users", metadata,
+    Column("username", String(100), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(20), nullable=False),  # clerk, manager, admin
+    Column("section", String(100)),  # 原課 (clerks)
+    Column("created", DateTime(timezone=True)),
+)
+
 
 def now() -> datetime:
     return datetime.now(timezone.utc)

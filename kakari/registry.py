@@ -7,6 +7,7 @@ import importlib.util
 import inspect
 import pkgutil
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -33,6 +34,7 @@ class Registry(Generic[T]):
         self.package = package
         self._entries: dict[str, Entry[T]] | None = None
         self._folders: list[Path] = []
+        self._lock = threading.RLock()
 
     def add_folders(self, folders: Iterable[Path]) -> None:
         new = [Path(f) for f in folders if Path(f) not in self._folders]
@@ -42,13 +44,18 @@ class Registry(Generic[T]):
 
     # -- lookup -----------------------------------------------------------------------------
     def entries(self) -> dict[str, Entry[T]]:
-        if self._entries is None:
-            self._entries = {}
-            self._load_package()
-            self._load_entry_points()
-            for folder in self._folders:
-                self._load_folder(folder)
-        return self._entries
+        entries = self._entries
+        if entries is not None:
+            return entries
+        with self._lock:  # the web server's threads may all ask at once: load once, publish when complete
+            if self._entries is None:
+                self._loading: dict[str, Entry[T]] = {}
+                self._load_package()
+                self._load_entry_points()
+                for folder in self._folders:
+                    self._load_folder(folder)
+                self._entries = self._loading
+            return self._entries
 
     def names(self) -> list[str]:
         return sorted(self.entries())
@@ -66,11 +73,10 @@ class Registry(Generic[T]):
         if not name:
             return
         file = inspect.getsourcefile(obj) or "?"
-        assert self._entries is not None
-        old = self._entries.get(name)
+        old = self._loading.get(name)
         if old is not None and old.obj is not obj:
             raise ConfigError(f"{self.group} の名前「{name}」が重複しています: {old.file} と {file}")
-        self._entries[name] = Entry(name, obj, origin, file)
+        self._loading[name] = Entry(name, obj, origin, file)
 
     def _collect(self, module: object, origin: str) -> None:
         for _, obj in inspect.getmembers(module, inspect.isclass):

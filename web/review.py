@@ -1,0 +1,149 @@
+"""What the review screen does, without HTTP: the queue a clerk may see, and confirming or rejecting
+a 要確認 document. One transaction per decision (documents row, time log with the measured minutes,
+the ledger outbox row, an event), then the file moves and the ledger row is rewritten in place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bots import registry
+from bots.base import REQUIRED_EMPTY, _is_empty
+from bots.fields import parse_value
+from jobs.sinks import flush_pending
+from jobs.store import Store, documents, pending_writes, record_from_dict, record_to_dict
+from jobs.timelog import TimeLog
+from kakari.config import KakariConfig, RunContext
+from kakari.model import Record, Status
+from web.accounts import User
+
+IDLE_CAP_SECONDS = 120.0  # a pause longer than this between key presses counts as this long (set in the page)
+MAX_MINUTES = 60.0  # one document's review never counts more than this
+
+
+class Forbidden(Exception):
+    pass
+
+
+class Gone(Exception):
+    """Someone else decided this document already."""
+
+
+@dataclass
+class Item:
+    job: str
+    doc_id: str
+    original_name: str
+    department: str
+    received_at: Any
+    problems: int
+
+
+def department_of(config: KakariConfig, job: str) -> str | None:
+    return config.jobs[job].department if job in config.jobs else None
+
+
+def queue(config: KakariConfig, user: User) -> list[Item]:
+    """要確認 documents of the jobs the user may see, oldest first."""
+    store = Store(config.database_url)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(documents).where(documents.c.status == Status.REVIEW.value)
+                            .order_by(documents.c.received_at, documents.c.id)).mappings().all()
+    out = []
+    for r in rows:
+        dept = department_of(config, r["job"])
+        if not user.may_see(dept):
+            continue
+        problems = sum(len(f.get("problems") or []) for f in (r["record"] or {}).get("fields", []))
+        out.append(Item(r["job"], r["doc_id"], r["original_name"] or "", dept or "", r["received_at"], problems))
+    return out
+
+
+def load(config: KakariConfig, user: User, job: str, doc_id: str) -> tuple[dict[str, Any], Record]:
+    store = Store(config.database_url)
+    row = store.document(doc_id, job)
+    if row is None:
+        raise Gone("文書が見つかりません")
+    if not user.may_see(department_of(config, job)):
+        raise Forbidden("この文書を見る権限がありません")
+    return row, record_from_dict(row["record"])
+
+
+def ordered_fields(rec: Record) -> list[Any]:
+    """Fields that need attention first (problems, then low confidence), then the rest in form order."""
+    fields = list(rec.fields.values())
+    return sorted(fields, key=lambda f: (0 if f.problems else 1 if f.confidence < rec.min_confidence else 2,
+                                         fields.index(f)))
+
+
+def apply_corrections(rec: Record, values: dict[str, str]) -> Record:
+    """The clerk's values, parsed and checked as the bot would; problems left are shown again."""
+    bot_cls = registry.get(rec.bot)
+    template = getattr(bot_cls, "template", None)
+    for name, field in rec.fields.items():
+        if name not in values:
+            continue
+        raw = values[name].strip()
+        field.problems = []
+        field.raw = raw
+        if template is not None and name in template.fields:
+            spec = template.fields[name]
+            field.value, problems = parse_value(raw, spec)
+            field.problems.extend(problems)
+            if spec.required and _is_empty(field.value):
+                field.problems.append(REQUIRED_EMPTY)
+        else:
+            field.value = raw or None
+        field.confidence = 1.0  # a person has read it
+    return bot_cls().validate(rec) if template is not None else rec
+
+
+def _minutes(active_seconds: float) -> float:
+    return round(min(MAX_MINUTES, max(0.0, active_seconds) / 60.0), 2)
+
+
+def _move(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}_{os.urandom(3).hex()}{path.suffix}"
+    if path.exists():
+        os.replace(path, target)
+    return target
+
+
+def decide(config: KakariConfig, user: User, job: str, doc_id: str, rec: Record, status: Status,
+           active_seconds: float, reason: str = "") -> Path:
+    """Record a person's decision (確認済 or エラー) and rewrite the ledger row in place."""
+    store = Store(config.database_url)
+    row, _ = load(config, user, job, doc_id)
+    if row["status"] != Status.REVIEW.value:
+        raise Gone(f"この文書は既に「{row['status']}」です")
+    folders = config.job(job).folders(config.home)
+    source = Path(row["stored_path"] or "")
+    target_folder = folders["archive"] if status == Status.CONFIRMED else folders["errors"]
+    planned = target_folder / source.name
+    rec.meta.update(status=status.value, reason=reason or rec.meta.get("reason", ""), archived_path=str(planned),
+                    reviewed_by=user.username)
+    minutes = _minutes(active_seconds)
+    payload = record_to_dict(rec)
+    with store.begin() as conn:
+        done = conn.execute(update(documents).where(documents.c.doc_id == doc_id, documents.c.job == job,
+                                                    documents.c.status == Status.REVIEW.value)
+                            .values(status=status.value, record=payload, stored_path=str(planned), reason=reason))
+        if done.rowcount != 1:
+            raise Gone("この文書は他の人が処理しました")
+        conn.execute(update(pending_writes).where(pending_writes.c.doc_id == doc_id, pending_writes.c.job == job)
+                     .values(payload=payload, done_at=None, attempts=0, next_try=None, last_error=None))
+        store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
+                        f"{user.username}: {minutes}分" + (f" 理由: {reason}" if reason else ""), conn=conn)
+    TimeLog(store).set_human_minutes(doc_id, job, minutes, status=status.value)
+    final = _move(source, target_folder)
+    if status == Status.ERROR:
+        final.with_name(final.name + ".error.txt").write_text(
+            f"ファイル: {row['original_name']}\n理由: {reason}\n差し戻し: {user.username}\n", encoding="utf-8")
+    flush_pending(config.job(job), RunContext(config), store, force=True)  # locked ledger: parked, written later
+    return final
