@@ -33,7 +33,7 @@ def list_bots(config: ConfigOpt = None, home: HomeOpt = None,
 @app.command("new")
 def new_bot(
     name: Annotated[str, typer.Argument(help="ボット名 (英小文字・数字・下線, 例: juminhyo_request)")],
-    form: Annotated[Path, typer.Option("--form", help="様式の白紙 PDF (文字の入ったもの)")],
+    form: Annotated[Path, typer.Option("--form", help="白紙の様式: 文字の入った PDF、または紙をスキャンした画像 (PNG・JPEG・TIFF)")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="書き出すフォルダー (既定: 設定の bots_dir の先頭、なければ ./bots_local)")] = None,
     minutes: Annotated[float, typer.Option("--minutes", help="導入前: 手入力 1件あたりの分数 (見積り)")] = 5.0,
     force: Annotated[bool, typer.Option("--force", help="既にあるファイルを上書き")] = False,

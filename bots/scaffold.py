@@ -115,6 +115,73 @@ def detect(pdf: Path) -> tuple[str, list[Found]]:
     return title, found
 
 
+def detect_image(path: Path, dpi: int = 200) -> tuple[str, list[Found]]:
+    """(title, fields) of a scanned or photographed blank form (PNG/JPEG/TIFF): ruled cells by line
+    detection, labels by Tesseract. Choices (□ options) are not found on images: add them by hand."""
+    import cv2
+    import numpy as np
+
+    from kakari.config import LimitsConfig
+    from ocr.inputs import sniff
+    from ocr.preprocess import to_gray
+    from ocr.tesseract import find_tessdata, ocr_crop
+    from ocr.raster import rasterise
+
+    limits = LimitsConfig()
+    try:
+        [r] = rasterise(path, sniff(path, limits), [1], dpi, limits.max_pixels, limits.max_pages)
+    except Exception as e:  # noqa: BLE001 - the user needs the file named, whatever failed
+        raise ConfigError(f"様式の画像 {path} を読めません: {getattr(e, 'message', e)}") from None
+    gray = to_gray(r.image)
+    s = r.dpi / 25.4
+    ink = (gray < 160).astype(np.uint8)
+    long_ = max(10, int(8 * s))  # ruling is at least 8 mm long
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long_, 1)))
+    lines |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, long_)))
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((1 - lines).astype(np.uint8), connectivity=4)
+    tessdata = find_tessdata()
+    cells = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if not (4 * s < h < 30 * s and 8 * s < w < gray.shape[1] * 0.95) or area < 0.8 * w * h:
+            continue  # not a table cell (the page margin, a sliver between lines)
+        inner = gray[y + 3:y + h - 3, x + 3:x + w - 3]
+        cells.append({"x0": x / s, "top": y / s, "width": w / s, "height": h / s,
+                      "shaded": float(np.median(inner)) < 245, "img": inner})
+    found: list[Found] = []
+    for cell in sorted((c for c in cells if not c["shaded"]), key=lambda c: (round(c["top"]), c["x0"])):
+        label_cell = next((lc for lc in cells if lc["shaded"] and abs(lc["x0"] + lc["width"] - cell["x0"]) < 2.5
+                           and _overlap(lc, cell) > 0.5), None)
+        if label_cell is None or tessdata is None:
+            continue
+        label = unicodedata.normalize("NFKC", ocr_crop(_for_ocr(label_cell["img"]), "line", tessdata).text)
+        label = re.sub(r"[（(].*?[）)]|\s", "", label)
+        if not label or (cell["img"] < 128).mean() > 0.02:  # no label, or the cell has printed content
+            continue
+        x0, y0 = cell["x0"] + INSET - 0.5, cell["top"] + INSET - 0.5  # the line mask was dilated by a pixel
+        w, h = cell["width"] - 2 * INSET + 1.0, cell["height"] - 2 * INSET + 1.0
+        found.append(Found(label, guess_type(label), (round(float(x0), 1), round(float(y0), 1), round(float(w), 1),
+                                                      round(float(h), 1))))
+    if not found:
+        raise ConfigError(f"様式の画像 {path} に記入欄 (見出しの右の空欄) が見つかりませんでした")
+    title = path.stem
+    return title, found
+
+
+def _for_ocr(img: Any) -> Any:
+    """A label cell, shaded grey, as black text on white with a margin (what Tesseract reads best)."""
+    import cv2
+    import numpy as np
+
+    _, bw = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ys, xs = np.nonzero(bw < 128)
+    if ys.size == 0:
+        return bw
+    bw = bw[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return cv2.copyMakeBorder(bw, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+
+
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> float:
     top, bottom = max(a["top"], b["top"]), min(a["top"] + a["height"], b["top"] + b["height"])
     return max(0.0, bottom - top) / max(1e-9, min(a["height"], b["height"]))
@@ -169,7 +236,7 @@ def scaffold(name: str, form: Path, out: Path, manual_minutes: float = 5.0, forc
         raise ConfigError(f"ボット名「{name}」は英小文字・数字・下線で、英字から始めてください (例: juminhyo_request)")
     if not form.is_file():
         raise ConfigError(f"様式ファイル {form} が見つかりません")
-    title, fields = detect(form)
+    title, fields = detect(form) if form.suffix.lower() == ".pdf" else detect_image(form)
     out.mkdir(parents=True, exist_ok=True)
     module, template = out / f"{name}.py", out / f"{name}.toml"
     for p in (module, template):

@@ -169,3 +169,27 @@ def test_third_form_added_the_same_way(tmp_path: Path) -> None:
 
     doc = read_document(sorted(folder.glob("*.pdf"))[1], config)
     assert classify(doc, [registry.get(n) for n in ("child_medical", "restaurant_permit", "juminhyo_request")])[0] is bot
+
+
+def test_scaffold_from_a_scanned_blank(tmp_path: Path) -> None:
+    """A blank form that exists only on paper: cells by line detection, labels by real Tesseract."""
+    import pypdfium2 as pdfium
+
+    png = tmp_path / "blank.png"
+    pdfium.PdfDocument(str(BLANK))[0].render(scale=200 / 72).to_pil().save(png, dpi=(200, 200))
+    _, from_pdf = detect(BLANK)
+    module, template, n = scaffold("rp_from_scan", png, tmp_path / "out")
+    from bots.scaffold import detect_image
+    from bots.template import load_template
+
+    _, found = detect_image(png)
+    assert n == len(found) >= 10
+    by_label = {f.label: f for f in found}
+    right = [lab for lab in ("申請日", "フリガナ", "代表者氏名", "法人番号", "電話番号", "名称", "所在地",
+                             "営業所電話番号", "責任者氏名", "申請手数料") if lab in by_label]
+    assert len(right) >= 8, sorted(by_label)  # labels read by OCR
+    pdf_boxes = {f.label: f.box for f in from_pdf}
+    for lab in right:
+        assert np.allclose(by_label[lab].box[:2], pdf_boxes[lab][:2], atol=1.0), lab  # same zone as the PDF way
+    assert by_label["電話番号"].type == "phone" and by_label["申請手数料"].type == "amount"
+    assert load_template(template).fields  # a valid template, ready to edit

@@ -51,6 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kakari
     add_user(store, "tanaka", PASSWORD, "clerk", "子育て支援課")
     add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課")
     add_user(store, "kacho", PASSWORD, "manager", None)
+    add_user(store, "joho", PASSWORD, "admin", None)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -191,3 +192,19 @@ def test_other_section_wrong_password_and_csrf(site, browser) -> None:  # noqa: 
         assert cookie
     raw = httpx.get(base + "/login").headers.get("set-cookie", "")
     assert "httponly" in raw.lower() and "samesite=strict" in raw.lower()
+
+
+def test_admin_adds_a_user_who_can_then_log_in(site, browser) -> None:  # noqa: ANN001
+    base, _, _ = site
+    page = login(browser, base, "joho")
+    page.goto(base + "/admin")
+    assert "kodomo_iryo" in page.content() and "tanaka" in page.content()
+    page.fill("form[action='/admin/users'] input[name=username]", "sato")
+    page.fill("form[action='/admin/users'] input[name=password]", "another-long-password")
+    page.select_option("form[action='/admin/users'] select[name=role]", "clerk")
+    page.fill("form[action='/admin/users'] input[name=section]", "生活環境課")
+    page.click("form[action='/admin/users'] button")
+    assert "「sato」を追加しました" in page.content()
+    newcomer = login(browser, base, "sato", "another-long-password")
+    assert newcomer.url.endswith("/review")
+    assert login(browser, base, "kacho").goto(base + "/admin").status == 403  # managers do not administer

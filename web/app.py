@@ -178,6 +178,43 @@ def create_app(config: KakariConfig, https_only: bool = False) -> FastAPI:
         return page(request, "dashboard.html", user=user, views=views, dept=dept, month=month, runs=runs,
                     departments=views[1]["departments"])
 
+    def admin_only(request: Request) -> User:
+        user = current(request)
+        if user.role != "admin":
+            raise HTTPException(403, "管理者のみの画面です")
+        return user
+
+    def admin_page(request: Request, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+        from sqlalchemy import select
+
+        from jobs.store import users
+
+        with store.engine.connect() as conn:
+            accounts = conn.execute(select(users.c.username, users.c.role, users.c.section)
+                                    .order_by(users.c.username)).mappings().all()
+        jobs = [{"name": n, "department": j.department or "", "schedule": j.schedule or "手動 / 監視",
+                 "last": (store.runs_for(n, limit=1) or [None])[0], "pending": store.pending_count(n)}
+                for n, j in config.jobs.items()]
+        return page(request, "admin.html", status_code, user=user, accounts=accounts, jobs=jobs, **ctx)
+
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin(request: Request) -> Response:
+        return admin_page(request, admin_only(request))
+
+    @app.post("/admin/users")
+    def admin_add_user(request: Request, username: str = Form(...), password: str = Form(...),
+                       role: str = Form(...), section: str = Form(""), csrf_token: str = Form("")) -> Response:
+        user = admin_only(request)
+        check_csrf(request, csrf_token)
+        from kakari.errors import ConfigError
+        from web.accounts import add_user
+
+        try:
+            add_user(store, username.strip(), password, role, section.strip() or None)
+        except ConfigError as e:
+            return admin_page(request, user, 400, error=e.message)
+        return admin_page(request, user, message=f"利用者「{username.strip()}」を追加しました")
+
     @app.get("/reports/{month}.{fmt}")
     def report_file(request: Request, month: str, fmt: str) -> Response:
         user = current(request)
