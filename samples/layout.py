@@ -139,6 +139,15 @@ def _header(f: FormLayout, style_no: str, title_pt: float) -> None:
     f.slot("applied_on", 145.0, 34.0, 50.0, 9.0)
 
 
+def _postal_address(f: FormLayout, y: float, note: str = "") -> None:
+    """住所 row: 〒 and the postal code on the first line, the address on the second (one ruled cell)."""
+    f.cells.append(Cell(L, y, LW, 16.0, "住所", shade=True, note=note))
+    f.cells.append(Cell(45.0, y, R - 45.0, 16.0))
+    f.texts.append(Text(47.0, baseline_for(y, 7.0, 10.0), "〒", 10.0))
+    f.slots["postal_code"] = Slot("postal_code", 52.0, y, 45.0, 7.0)
+    f.slots["address"] = Slot("address", 45.0, y + 7.0, R - 45.0, 9.0)
+
+
 def _office_box(f: FormLayout, y: float, section: str) -> None:
     """町処理欄: labels only, never filled by applicants."""
     f.texts.append(Text(L, y - 2.0, "※町処理欄には記入しないでください。", 8.0))
@@ -241,11 +250,7 @@ def restaurant_permit() -> FormLayout:
 
     # 申請者
     f.band(56.0, "申請者")
-    f.cells.append(Cell(L, 63.0, LW, 16.0, "住所", shade=True, note="（法人は所在地）"))
-    f.cells.append(Cell(45.0, 63.0, R - 45.0, 16.0))
-    f.texts.append(Text(47.0, baseline_for(63.0, 7.0, 10.0), "〒", 10.0))
-    f.slots["postal_code"] = Slot("postal_code", 52.0, 63.0, 45.0, 7.0)
-    f.slots["address"] = Slot("address", 45.0, 70.0, R - 45.0, 9.0)
+    _postal_address(f, 63.0, note="（法人は所在地）")
     f.label(L, 79.0, LW, 8.0, "フリガナ")
     f.slot("applicant_kana", 45.0, 79.0, R - 45.0, 8.0)
     f.cells.append(Cell(L, 87.0, LW, 10.0, "氏名", shade=True, note="（法人は名称）"))
@@ -314,11 +319,7 @@ def juminhyo_request() -> FormLayout:
     f.texts.append(Text(L, 53.0, "住民基本台帳法第12条の規定により、次のとおり請求します。", 10.0))
 
     f.band(56.0, "請求者（窓口に来た方）")
-    f.cells.append(Cell(L, 63.0, LW, 16.0, "住所", shade=True))
-    f.cells.append(Cell(45.0, 63.0, R - 45.0, 16.0))
-    f.texts.append(Text(47.0, baseline_for(63.0, 7.0, 10.0), "〒", 10.0))
-    f.slots["postal_code"] = Slot("postal_code", 52.0, 63.0, 45.0, 7.0)
-    f.slots["address"] = Slot("address", 45.0, 70.0, R - 45.0, 9.0)
+    _postal_address(f, 63.0)
     f.label(L, 79.0, LW, 8.0, "フリガナ")
     f.slot("requester_kana", 45.0, 79.0, R - 45.0, 8.0)
     f.label(L, 87.0, LW, 10.0, "氏名")
