@@ -137,7 +137,7 @@ class FormBot(Bot):
         field.raw, field.confidence, field.box = located
         field.value, problems = parse_value(field.raw, spec)
         field.problems.extend(problems)
-        if spec.required and _is_empty(field.value):
+        if spec.required and is_empty(field.value):
             field.problems.append(REQUIRED_EMPTY)
         if spec.handwritten:
             field.problems.append(HANDWRITTEN)
@@ -157,7 +157,7 @@ def _squeeze(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def _is_empty(value: Any) -> bool:
+def is_empty(value: Any) -> bool:
     # a required checkbox (同意欄) must be ticked
     return value is None or value == "" or value is False
 

@@ -68,7 +68,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(dt: datetime | None) -> datetime | None:
+def aware_utc(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 
 
@@ -93,7 +93,7 @@ class Submission:
         names = cls.__dataclass_fields__
         data = {k: row[k] for k in names}
         for k in ("started", "submitted_at", "confirmed_at", "synced_at"):
-            data[k] = _aware(data[k])
+            data[k] = aware_utc(data[k])
         return cls(**data)
 
 
@@ -179,7 +179,7 @@ class WebState:
                                .where(*cond)).first()
             if row is None:
                 return False
-            holder, until = row[0], _aware(row[1])
+            holder, until = row[0], aware_utc(row[1])
             if holder and holder != owner and until and until > t and _owner_alive(holder):
                 return False
             res = conn.execute(update(web_submissions).where(

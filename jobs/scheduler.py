@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-from jobs.store import Store, _aware, insert_ignore, schedule_state
+from jobs.store import Store, aware_utc, insert_ignore, schedule_state
 from jobs.timelog import TOKYO
 from kakari.config import KakariConfig, RunContext, cron_trigger
 from kakari.log import logger, redact
@@ -124,7 +124,7 @@ class Scheduler:
         state = self._state(name)
         if not state or state["last_fire"] is None:
             return None
-        return _aware(state["last_fire"]).astimezone(TOKYO)
+        return aware_utc(state["last_fire"]).astimezone(TOKYO)
 
     # -- one step ----------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None) -> list[tuple[str, str]]:

@@ -276,7 +276,7 @@ class Store:
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(q).mappings()]
         if due is not None:
-            rows = [r for r in rows if r["next_try"] is None or _aware(r["next_try"]) <= due]
+            rows = [r for r in rows if r["next_try"] is None or aware_utc(r["next_try"]) <= due]
         return rows
 
     def pending_count(self, job: str | None = None) -> int:
@@ -320,5 +320,6 @@ class Store:
             return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def _aware(dt: datetime) -> datetime:
+def aware_utc(dt: datetime) -> datetime:
+    """A database datetime as aware UTC (SQLite keeps no zone; we always store UTC)."""
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bots import registry
-from bots.base import REQUIRED_EMPTY, _is_empty
+from bots.base import REQUIRED_EMPTY, is_empty
 from bots.fields import parse_value
 from jobs.sinks import flush_pending
 from jobs.store import Store, documents, pending_writes, record_from_dict, record_to_dict
@@ -93,7 +93,7 @@ def apply_corrections(rec: Record, values: dict[str, str]) -> Record:
             spec = template.fields[name]
             field.value, problems = parse_value(raw, spec)
             field.problems.extend(problems)
-            if spec.required and _is_empty(field.value):
+            if spec.required and is_empty(field.value):
                 field.problems.append(REQUIRED_EMPTY)
         else:
             field.value = raw or None
