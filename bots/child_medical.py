@@ -9,12 +9,6 @@ from kakari import FormBot, Record
 INSURER_DIGITS = {"社会保険": 8, "共済組合": 8, "国民健康保険": 6}
 
 
-def _add(rec: Record, name: str, message: str) -> None:
-    problems = rec.fields[name].problems
-    if message not in problems:
-        problems.append(message)
-
-
 class ChildMedical(FormBot):
     """子ども医療費受給資格証交付申請書 (template: child_medical.toml)."""
 
@@ -26,13 +20,13 @@ class ChildMedical(FormBot):
         kind, insurer = f["insurance_type"].value, f["insurer_number"].value
         digits = INSURER_DIGITS.get(kind or "")
         if digits and insurer and len(insurer) != digits:
-            _add(rec, "insurer_number", f"{kind}の保険者番号は{digits}桁です ({len(insurer)}桁で記入されています)")
+            rec.flag("insurer_number", f"{kind}の保険者番号は{digits}桁です ({len(insurer)}桁で記入されています)")
         # dates are ISO strings ("YYYY-MM-DD"), so string order is date order
         applied, child, guardian = f["applied_on"].value, f["child_birth"].value, f["guardian_birth"].value
         if applied and applied > date.today().isoformat():
-            _add(rec, "applied_on", "申請日が未来の日付です")
+            rec.flag("applied_on", "申請日が未来の日付です")
         if child and guardian and child <= guardian:
-            _add(rec, "child_birth", "児童の生年月日が申請者の生年月日より前です")
+            rec.flag("child_birth", "児童の生年月日が申請者の生年月日より前です")
         if applied and child and applied < child:
-            _add(rec, "applied_on", "申請日が児童の生年月日より前です")
+            rec.flag("applied_on", "申請日が児童の生年月日より前です")
         return rec

@@ -14,8 +14,8 @@ class JuminhyoRequest(FormBot):
         f = rec.fields
         copies = f["copies"].value
         if copies is not None and copies < 1:
-            f["copies"].problems.append("通数は1以上にしてください")
+            rec.flag("copies", "通数は1以上にしてください")
         birth, applied = f["requester_birth"].value, f["applied_on"].value
         if birth and applied and birth >= applied:  # ISO strings: string order is date order
-            f["requester_birth"].problems.append("生年月日が請求日より後になっています")
+            rec.flag("requester_birth", "生年月日が請求日より後になっています")
         return rec

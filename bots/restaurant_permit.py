@@ -6,12 +6,6 @@ from datetime import date
 from kakari import FormBot, Record
 
 
-def _add(rec: Record, name: str, message: str) -> None:
-    problems = rec.fields[name].problems
-    if message not in problems:
-        problems.append(message)
-
-
 class RestaurantPermit(FormBot):
     """飲食店営業許可申請書 (template: restaurant_permit.toml)."""
 
@@ -22,10 +16,10 @@ class RestaurantPermit(FormBot):
         f = rec.fields
         if f["has_seating"].value:
             if f["seat_count"].value in (None, ""):
-                _add(rec, "seat_count", "客席ありの場合は客席数が必要です")
+                rec.flag("seat_count", "客席ありの場合は客席数が必要です")
             if f["seat_area"].value in (None, ""):
-                _add(rec, "seat_area", "客席ありの場合は客席面積が必要です")
+                rec.flag("seat_area", "客席ありの場合は客席面積が必要です")
         applied = f["applied_on"].value
         if applied and applied > date.today().isoformat():
-            _add(rec, "applied_on", "申請日が未来の日付です")
+            rec.flag("applied_on", "申請日が未来の日付です")
         return rec

@@ -226,7 +226,7 @@ def render_module(name: str, title: str) -> str:
             f'    name = "{name}"\n\n'
             "    def validate(self, rec: Record) -> Record:\n"
             "        rec = super().validate(rec)\n"
-            "        # checks between fields go here (e.g. a date not in the future)\n"
+            "        # checks between fields go here, e.g. rec.flag(\"applied_on\", \"申請日が未来の日付です\")\n"
             "        return rec\n")
 
 

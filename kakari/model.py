@@ -89,6 +89,12 @@ class Record:
     def status(self) -> Status:
         return Status.REVIEW if self.problems else Status.REGISTERED
 
+    def flag(self, name: str, message: str) -> None:
+        """Add a problem to field `name` once (a bot's cross-field rule; validate may run twice)."""
+        problems = self.fields[name].problems
+        if message not in problems:
+            problems.append(message)
+
     def row(self) -> dict[str, Any]:
         """name → value, what sinks write."""
         return {name: f.value for name, f in self.fields.items()}
