@@ -135,10 +135,8 @@ class FormBot(Bot):
             field.problems.append(located)
             return field
         field.raw, field.confidence, field.box = located
-        field.value, problems = parse_value(field.raw, spec)
+        field.value, problems = parse_checked(field.raw, spec)
         field.problems.extend(problems)
-        if spec.required and is_empty(field.value):
-            field.problems.append(REQUIRED_EMPTY)
         if spec.handwritten:
             field.problems.append(HANDWRITTEN)
         if spec.min_confidence is not None and field.confidence < spec.min_confidence and not field.problems:
@@ -157,7 +155,16 @@ def _squeeze(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def is_empty(value: Any) -> bool:
+def parse_checked(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
+    """A field's text → (value, problems): its type's parsing and the required check. What the bot
+    does with a reading and the review screen with a clerk's correction."""
+    value, problems = parse_value(raw, spec)
+    if spec.required and _is_empty(value):
+        problems = [*problems, REQUIRED_EMPTY]
+    return value, problems
+
+
+def _is_empty(value: Any) -> bool:
     # a required checkbox (同意欄) must be ticked
     return value is None or value == "" or value is False
 

@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bots import registry
-from bots.base import REQUIRED_EMPTY, is_empty
-from bots.fields import parse_value
+from bots.base import parse_checked
 from jobs.sinks import flush_pending
 from jobs.store import Store, documents, pending_writes, record_from_dict, record_to_dict
 from jobs.timelog import TimeLog
@@ -90,11 +89,7 @@ def apply_corrections(rec: Record, values: dict[str, str]) -> Record:
         field.problems = []
         field.raw = raw
         if template is not None and name in template.fields:
-            spec = template.fields[name]
-            field.value, problems = parse_value(raw, spec)
-            field.problems.extend(problems)
-            if spec.required and is_empty(field.value):
-                field.problems.append(REQUIRED_EMPTY)
+            field.value, field.problems = parse_checked(raw, template.fields[name])
         else:
             field.value = raw or None
         field.confidence = 1.0  # a person has read it
