@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from connectors.folder import is_ignored
+from connectors.folder import free_name, is_ignored
 from kakari import Bot, Record
 from kakari.config import RunContext
 from kakari.model import Field
@@ -42,15 +42,15 @@ class OvertimeSummary(Bot):
         for path in sorted(folders["inbox"].iterdir()):
             if is_ignored(path.name) or not path.is_file():
                 continue
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
             try:
                 rows = _read_sheet(path)
             except ValueError as e:
-                _move(path, folders["errors"], reason=str(e))
+                _move(path, folders["errors"], digest, reason=str(e))
                 continue
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
             for line, cells in rows:
                 yield _record(digest, path.name, line, cells)
-            _move(path, folders["archive"])
+            _move(path, folders["archive"], digest)
 
 
 def _read_sheet(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -89,10 +89,8 @@ def _record(digest: str, source: str, line: int, cells: dict[str, Any]) -> Recor
     return rec
 
 
-def _move(path: Path, folder: Path, reason: str = "") -> None:
-    target = folder / path.name
-    if target.exists():
-        target = folder / f"{path.stem}_{os.urandom(3).hex()}{path.suffix}"
+def _move(path: Path, folder: Path, digest: str, reason: str = "") -> None:
+    target = free_name(folder, path.name, digest)
     if reason:
         (folder / f"{target.name}.error.txt").write_text(f"ファイル: {path.name}\n理由: {reason}\n", encoding="utf-8")
     os.replace(path, target)

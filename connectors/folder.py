@@ -138,7 +138,7 @@ class FolderSource(Source):
     def planned(self, ref: DocRef, status: Status) -> Path:
         """Where finish() will put the file (recorded in the ledger before the move)."""
         folder = self.targets[Status(status)]
-        return self._free_name(folder, safe_name(ref.original_name), ref.doc_id)
+        return free_name(folder, safe_name(ref.original_name), ref.doc_id)
 
     def finish(self, ref: DocRef, status: Status, reason: str = "", dest: Path | None = None) -> Path:
         if dest is None or dest.exists():
@@ -152,18 +152,18 @@ class FolderSource(Source):
         _fsync_dir(folder)
         return dest
 
-    @staticmethod
-    def _free_name(folder: Path, name: str, doc_id: str) -> Path:
-        dest = folder / name
+def free_name(folder: Path, name: str, doc_id: str) -> Path:
+    """`folder/name`, or `name_<doc_id[:8]>` (then -2, -3 …) if a different file already has that name."""
+    dest = folder / name
+    if not dest.exists():
+        return dest
+    stem, suffix = os.path.splitext(name)
+    for n in range(1, 1000):
+        tag = doc_id[:8] if n == 1 else f"{doc_id[:8]}-{n}"
+        dest = folder / f"{stem}_{tag}{suffix}"
         if not dest.exists():
             return dest
-        stem, suffix = os.path.splitext(name)
-        for n in range(1, 1000):
-            tag = doc_id[:8] if n == 1 else f"{doc_id[:8]}-{n}"
-            dest = folder / f"{stem}_{tag}{suffix}"
-            if not dest.exists():
-                return dest
-        raise FileExistsError(f"{folder} に同名のファイルが多すぎます: {name}")
+    raise FileExistsError(f"{folder} に同名のファイルが多すぎます: {name}")
 
 
 def _readable(path: Path) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from bots import registry
 from bots.base import parse_checked
+from connectors.folder import free_name
 from jobs.sinks import flush_pending
 from jobs.store import Store, documents, pending_writes, record_from_dict, record_to_dict
 from jobs.timelog import TimeLog
@@ -100,16 +101,6 @@ def _minutes(active_seconds: float) -> float:
     return round(min(MAX_MINUTES, max(0.0, active_seconds) / 60.0), 2)
 
 
-def _move(path: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    if target.exists():
-        target = folder / f"{path.stem}_{os.urandom(3).hex()}{path.suffix}"
-    if path.exists():
-        os.replace(path, target)
-    return target
-
-
 def decide(config: KakariConfig, user: User, job: str, doc_id: str, rec: Record, status: Status,
            active_seconds: float, reason: str = "") -> Path:
     """Record a person's decision (確認済 or エラー) and rewrite the ledger row in place."""
@@ -120,7 +111,7 @@ def decide(config: KakariConfig, user: User, job: str, doc_id: str, rec: Record,
     folders = config.job(job).folders(config.home)
     source = Path(row["stored_path"] or "")
     target_folder = folders["archive"] if status == Status.CONFIRMED else folders["errors"]
-    planned = target_folder / source.name
+    planned = free_name(target_folder, source.name, doc_id)  # recorded, then the file goes exactly there
     rec.meta.update(status=status.value, reason=reason or rec.meta.get("reason", ""), archived_path=str(planned),
                     reviewed_by=user.username)
     minutes = _minutes(active_seconds)
@@ -136,9 +127,11 @@ def decide(config: KakariConfig, user: User, job: str, doc_id: str, rec: Record,
         store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
                         f"{user.username}: {minutes}分" + (f" 理由: {reason}" if reason else ""), conn=conn)
     TimeLog(store).set_human_minutes(doc_id, job, minutes, status=status.value)
-    final = _move(source, target_folder)
+    target_folder.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        os.replace(source, planned)
     if status == Status.ERROR:
-        final.with_name(final.name + ".error.txt").write_text(
+        planned.with_name(planned.name + ".error.txt").write_text(
             f"ファイル: {row['original_name']}\n理由: {reason}\n差し戻し: {user.username}\n", encoding="utf-8")
     flush_pending(config.job(job), RunContext(config), store, force=True)  # locked ledger: parked, written later
-    return final
+    return planned
