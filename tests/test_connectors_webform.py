@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import stat
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -27,10 +26,8 @@ from connectors.webstate import CONFIRMED, PENDING, REJECTED, SUBMITTED, WebStat
 from kakari.errors import ConfigError
 from kakari.model import Field, Record, Status
 from samples.backoffice.records import mismatches, sample_records
-from samples.backoffice.server import Backoffice, start
+from samples.backoffice.server import Backoffice
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 # =============================================================================================
@@ -152,23 +149,6 @@ def test_state_moves_forward_only_and_leases_exclude_live_workers(tmp_path: Path
 # =============================================================================================
 # Against the sample system, in Chromium
 # =============================================================================================
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backoffice]:
-    bo = start(tmp_path_factory.mktemp("backoffice") / "backoffice.db")
-    yield bo
-    bo.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture(autouse=True)
 def _calm(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if "server" in request.fixturenames:

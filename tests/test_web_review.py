@@ -68,16 +68,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kakari
     thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 def login(browser, base: str, user: str, password: str = PASSWORD):  # noqa: ANN001, ANN201
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
     page = context.new_page()

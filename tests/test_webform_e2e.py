@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,29 +29,10 @@ from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import PageTimeout, TransientError
 from kakari.model import Field, Record
 from samples.backoffice.records import mismatches, sample_records
-from samples.backoffice.server import Backoffice, start
+from samples.backoffice.server import Backoffice
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 JOB = "inshoku_kyoka"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backoffice]:
-    bo = start(tmp_path_factory.mktemp("backoffice") / "backoffice.db")
-    yield bo
-    bo.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(autouse=True)
