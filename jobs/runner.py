@@ -7,6 +7,7 @@ are written from the outbox in batches (see jobs/sinks.py), keyed by doc_id, so 
 """
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import signal
@@ -231,21 +232,20 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
         if on_total:
             on_total(len(recovered) + len(paths))
         refs = _claimed(recovered, paths, source, store, job, run_id, stop)
-        if ctx.config.executor == "celery":
+        if ctx.config.executor == "celery":  # the workers process them; nothing comes back here
             from jobs.celery_app import enqueue
 
             summary.queued = enqueue(job, refs, ctx)
-        for outcome in ([] if ctx.config.executor == "celery" else _outcomes(job, refs, ctx, len(recovered) + len(paths))):
+            documents_done: Iterable[Outcome] = ()
+        else:
+            documents_done = _outcomes(job, refs, ctx, len(recovered) + len(paths))
+        items_done = (o for bot_cls in task_bots for o in run_task_bot(job, bot_cls, ctx, store))
+        for outcome in itertools.chain(documents_done, items_done):
             summary.outcomes.append(outcome)
             if progress:
                 progress(outcome)
             if len(summary.outcomes) % flush_every == 0:
                 _add_flush(summary.flush, flush_pending(job, ctx, store))
-        for bot_cls in task_bots:
-            for outcome in run_task_bot(job, bot_cls, ctx, store):
-                summary.outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
         _add_flush(summary.flush, flush_pending(job, ctx, store, force=True))
         status = "ok" if summary.errors == 0 else "partial"
     finally:
