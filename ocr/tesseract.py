@@ -20,6 +20,7 @@ to 要確認. Name fields get an extra check for kanji the model cannot output (
 from __future__ import annotations
 
 import os
+import re
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from kakari.errors import MissingDependency
 from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
+from ocr.numbers import DRAWN_OK, settle
 
 if TYPE_CHECKING:
     from kakari.config import KakariConfig
@@ -69,7 +71,8 @@ class KindSpec:
     whitelist: str = ""
 
 
-# psm 7 = one text line; 10 = one character; 8 = one word
+# psm 7 = one text line; 10 = one character; 8 = one word; 13 = raw line (no layout analysis)
+PSM_LINE, PSM_RAW_LINE = 7, 13
 KINDS: dict[str, KindSpec] = {
     "text": KindSpec("jpn", 7),
     "line": KindSpec("jpn", 7),
@@ -95,6 +98,10 @@ THRESHOLDS: dict[str, float] = {
     "char": 0.80,
     "empty": 0.50,
 }
+
+
+def spec_psm(kind: str) -> int:
+    return KINDS.get(kind, KINDS["text"]).psm
 
 
 def calibrated(raw: float, kind: str) -> float:
@@ -149,13 +156,13 @@ class ZoneText:
     glyphs: list[Glyph] = field(default_factory=list)
 
 
-def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI) -> ZoneText:
-    """Read a cleaned crop (uint8, paper 255) as one zone of `kind`."""
+def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI, psm: int | None = None) -> ZoneText:
+    """Read a cleaned crop (uint8, paper 255) as one zone of `kind` (`psm` overrides the kind's)."""
     import tesserocr
 
     spec = KINDS.get(kind, KINDS["text"])
     a = api(spec.lang, tessdata)
-    a.SetPageSegMode(int(os.environ.get("KAKARI_PSM", spec.psm)))
+    a.SetPageSegMode(psm if psm is not None else spec.psm)
     a.SetVariable("tessedit_char_whitelist", spec.whitelist)
     h, w = image.shape
     a.SetImageBytes(image.tobytes(), w, h, 1, w)
@@ -258,13 +265,25 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
     tess, sim, margin, disagreements = 1.0, 1.0, 1.0, 0
     for part in parts:
         zt = ocr_crop(part, kind, tessdata)
+        if not zt.text.strip() and spec_psm(kind) == PSM_LINE:
+            # psm 7's line finder now and then rejects a short, clean word (炭火焼鳥, 恵子) and returns
+            # nothing; psm 13 reads the crop as a raw line without that step
+            zt = ocr_crop(part, kind, tessdata, psm=PSM_RAW_LINE)
+        first = zt.text
         if kind == "amount" and "," in zt.text and "." not in zt.text:
             zt = _reread_without_commas(part, zt, tessdata)
+        n = 0
         if kind in DIGIT_RUN_KINDS and zt.glyphs:
             zt, n = reread_digit_runs(part, zt, tessdata)
-            disagreements += n
-        text = zt.text
-        tess = min(tess, zt.raw)
+        text, part_raw = zt.text, zt.raw
+        if kind in SETTLE_KINDS and (n or part_raw < THRESHOLDS[kind] or not _plausible_date(text, kind)):
+            settled = settle(part, text, [first, text], lambda crop: _read_digit_piece(crop, tessdata))
+            if settled is not None and settled.trusted:
+                text, part_raw, n = settled.text, max(part_raw, SETTLED), 0
+            elif settled is not None and settled.score >= DRAWN_OK and settled.text != "".join(text.split()):
+                text, part_raw = settled.text, min(part_raw, 0.5)  # the drawing's choice, for the clerk to check
+        disagreements += n
+        tess = min(tess, part_raw)
         text = fix_lookalikes(text)
         if kind in VERIFY_KINDS and text:
             from ocr.glyphs import verify
@@ -285,6 +304,28 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
     if disagreements:
         raw = min(raw, DISAGREE_CAP)
     return ZoneResult(text, raw, tess, sim, margin, len(parts), disagreements)
+
+
+SETTLE_KINDS = ("date", "amount")
+SETTLED = 0.9  # raw confidence of a digit group the drawing and one model agree on
+_DATE_GROUPS = re.compile(r"([0-9]+)月([0-9]+)日")
+
+
+def _plausible_date(text: str, kind: str) -> bool:
+    """A date reading whose month and day exist (jpn's 19月 does not): else it is settled by drawing."""
+    if kind != "date":
+        return True
+    m = _DATE_GROUPS.search(text)
+    return bool(m) and 1 <= int(m.group(1)) <= 12 and 1 <= int(m.group(2)) <= 31
+
+
+def _read_digit_piece(crop: np.ndarray, tessdata: Path) -> str:
+    """eng's reading of a few columns of digits (cut where the drawing puts a digit group)."""
+    piece = split_at(crop, [])
+    if not piece:
+        return ""
+    ph, pw = piece[0].shape
+    return ocr_crop(piece[0], "digitchar" if pw < 0.9 * ph else "digitrun", tessdata).text
 
 
 def _reread_without_commas(image: np.ndarray, zt: ZoneText, tessdata: Path) -> ZoneText:
@@ -344,7 +385,7 @@ def fix_lookalikes(text: str) -> str:
 
 
 DIGIT_RUN_KINDS = ("text", "date")
-DRAWN_OK, DRAWN_MARGIN = 0.9, 0.15  # a reading whose drawing fits this well, and this much better than the other
+DRAWN_MARGIN = 0.15  # a reading whose drawing fits this well, and this much better than the other
 JPN_DIGITS_SURE = 0.97  # jpn's weakest digit of a run at least this sure: its reading may stand alone
 DISAGREE_CAP = 0.9  # eng and jpn read a digit run differently: eng is usually right, but not always
 
