@@ -70,6 +70,18 @@ def fonts() -> list[str]:
 def glyph(ch: str, font_path: str) -> np.ndarray | None:
     """One character drawn in its advance box (float32, 1 = ink), RENDER_PX·1.25 tall, cached:
     strings are drawn by putting these side by side (Japanese type has no kerning to speak of)."""
+    return draw_glyph(ch, font_path)
+
+
+def render_cells(text: str, font_path: str) -> np.ndarray | None:
+    """`text`'s characters side by side in their advance boxes, uncached (for building glyph banks)."""
+    cells = [draw_glyph(ch, font_path) for ch in text]
+    if not cells or any(c is None for c in cells):
+        return None
+    return np.hstack(cells)  # type: ignore[arg-type]
+
+
+def draw_glyph(ch: str, font_path: str) -> np.ndarray | None:
     from PIL import Image, ImageDraw
 
     font = _font(font_path)
@@ -108,7 +120,7 @@ class Matcher:
         self.image = image
         ink = (image < 128).astype(np.float32)
         x, y, w, h = cv2.boundingRect((ink > 0).astype(np.uint8))
-        self.x = x
+        self.x, self.y = x, y
         self.empty = w == 0 or h == 0
         self.h, self.w = max(1, h), max(1, w)
         self.sigma = max(1.0, self.h / 20.0)
@@ -124,34 +136,36 @@ class Matcher:
                 best = max(best, self._fit(rendered(t, f)))
         return best
 
-
-    def style(self, text: str) -> tuple[str, int]:
-        """(font, drawing index) in which `text` fits the ink best: the zone's print style."""
-        best, out = -2.0, (fonts()[0] if fonts() else "", 0)
-        for i, t in enumerate(drawings(text)):
+    def style(self, text: str) -> Style:
+        """(font, drawing) in which `text` fits the ink best: the zone's print style."""
+        best, out = -2.0, (fonts()[0] if fonts() else "", "as_read")
+        for variant in DRAWINGS:
+            if variant != "as_read" and drawn(text, variant) == text:
+                continue
             for f in fonts():
-                s = self._fit(rendered(t, f))
+                s = self._fit(rendered(drawn(text, variant), f))
                 if s > best:
-                    best, out = s, (f, i)
+                    best, out = s, (f, variant)
         return out
 
-    def score_with(self, text: str, style: tuple[str, int]) -> float:
+    def score_with(self, text: str, style: Style) -> float:
         """Like ``score`` in one print style only (many candidates of one zone: 4× faster)."""
         if self.empty or not text.strip():
             return -1.0
-        ways = drawings(text)
-        return self._fit(rendered(ways[min(style[1], len(ways) - 1)], style[0]))
+        return self._fit(rendered(drawn(text, style[1]), style[0]))
 
-    def spans(self, text: str, style: tuple[str, int]) -> list[tuple[int, int]]:
+    def spans(self, text: str, style: Style) -> list[tuple[int, int]]:
         """Columns of the crop each character of `text` occupies when its drawing is fitted to the ink."""
-        ways = drawings(text)
-        t = ways[min(style[1], len(ways) - 1)]
-        cells = [glyph(ch, style[0]) for ch in t]
-        if self.empty or len(t) != len(text) or any(c is None for c in cells):
+        font, variant = style
+        cells = [[glyph(c, font) for c in piece(ch, variant)] for ch in text]
+        flat = [c for cs in cells for c in cs]
+        if self.empty or not flat or any(c is None for c in flat):
             return [(self.x, self.x + self.w)] * len(text)
-        widths = np.array([c.shape[1] for c in cells], dtype=np.float64)  # type: ignore[union-attr]
-        a = np.hstack(cells)  # type: ignore[arg-type]
+        widths = np.array([sum(c.shape[1] for c in cs) for cs in cells], dtype=np.float64)  # type: ignore[union-attr]
+        a = np.hstack(flat)  # type: ignore[arg-type]
         xs = np.nonzero((a > 0.3).any(axis=0))[0]
+        if xs.size == 0:
+            return [(self.x, self.x + self.w)] * len(text)
         lo, hi = float(xs.min()), float(xs.max() + 1)
         f = self.w / max(1.0, hi - lo)
         edges = np.concatenate([[0.0], np.cumsum(widths)])
@@ -171,8 +185,15 @@ def similarity(image: np.ndarray, text: str) -> float:
     return Matcher(image).score(text)
 
 
-def alternatives(ch: str) -> tuple[str, ...]:
-    """Look-alikes worth drawing for a character Tesseract output (kanji for kanji only)."""
+# half-width katakana that differ by a stroke's slant: ﾝ ｼ ｿ ﾂ (jpn mixes them up, even stretched)
+KANA_LOOKALIKES = {"ン": "シソ", "シ": "ンツ", "ソ": "ンリ", "ツ": "シ", "リ": "ソ"}
+
+
+def alternatives(ch: str, kana: bool = False) -> tuple[str, ...]:
+    """Look-alikes worth drawing for a character Tesseract output (kanji for kanji; katakana for
+    katakana only when asked: full-width print tells them apart well, half-width does not)."""
+    if kana:
+        return tuple(KANA_LOOKALIKES.get(ch, ""))
     if not _is_kanji(ch):
         return ()
     # a compatibility ideograph (精 U+FA1D for 精) is the same character drawn the same: not a rival
@@ -184,16 +205,31 @@ def _is_kanji(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
 
 
+Style = tuple[str, str]  # (font file, drawing)
+DRAWINGS = ("as_read", "wide", "half")
+
+
+def piece(ch: str, variant: str) -> str:
+    """How one character of a reading is printed in a drawing variant (ﾊﾞ is two cells)."""
+    if variant == "wide":
+        return ch.translate(_FULLWIDTH)
+    if variant == "half":
+        return _HALF_KANA.get(ch, ch)
+    return ch
+
+
+def drawn(text: str, variant: str) -> str:
+    return "".join(piece(ch, variant) for ch in text)
+
+
 def drawings(text: str) -> list[str]:
     """Ways the same reading may have been printed: as read, with full-width digits and hyphens
     (１２３－４), with half-width katakana (ｶﾀｶﾅ). Tesseract outputs one form for all of them."""
     out = [text]
-    wide = text.translate(_FULLWIDTH)
-    if wide != text:
-        out.append(wide)
-    half = "".join(_HALF_KANA.get(ch, ch) for ch in text)
-    if half != text:
-        out.append(half)
+    for variant in DRAWINGS[1:]:
+        d = drawn(text, variant)
+        if d not in out:
+            out.append(d)
     return out
 
 
@@ -207,7 +243,7 @@ _HALF_KANA.update(zip("ガギグゲゴザジズゼゾダヂヅデドバビブベ
                        "ﾊﾞ", "ﾋﾞ", "ﾌﾞ", "ﾍﾞ", "ﾎﾞ", "ﾊﾟ", "ﾋﾟ", "ﾌﾟ", "ﾍﾟ", "ﾎﾟ"]))
 
 
-def verify(image: np.ndarray, text: str) -> Verdict:
+def verify(image: np.ndarray, text: str, kana: bool = False) -> Verdict:
     """Best spelling of a reading for a cleaned crop (uint8, paper 255) holding just that text.
 
     Greedy, one character at a time (left to right): each character with look-alikes is replaced
@@ -218,7 +254,7 @@ def verify(image: np.ndarray, text: str) -> Verdict:
     current = m.score(text)
     margin = 1.0
     for i, ch in enumerate(chars):
-        alts = alternatives(ch)
+        alts = alternatives(ch, kana)
         if not alts:
             continue
         scored = [(current, ch)]

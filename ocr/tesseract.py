@@ -36,6 +36,7 @@ from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
 from ocr.numbers import DRAWN_OK, settle
+from ocr.repair import repair
 
 if TYPE_CHECKING:
     from kakari.config import KakariConfig
@@ -74,15 +75,16 @@ class KindSpec:
 # psm 7 = one text line; 10 = one character; 8 = one word; 13 = raw line (no layout analysis)
 PSM_LINE, PSM_RAW_LINE = 7, 13
 KINDS: dict[str, KindSpec] = {
-    "text": KindSpec("jpn", 7),
-    "line": KindSpec("jpn", 7),
-    "kana": KindSpec("jpn", 7, KATAKANA + HIRAGANA),
+    "text": KindSpec("jpn", 13),
+    "line": KindSpec("jpn", 13),
+    "kana": KindSpec("jpn", 13, KATAKANA + HIRAGANA),
     "date": KindSpec("jpn", 7, DIGITS + "年月日元" + ERAS + KANJI_NUMERALS + "RHSTM./-"),
     "digits": KindSpec("eng", 7, DIGITS + "-"),
     "amount": KindSpec("eng", 7, DIGITS + ",."),
     "char": KindSpec("jpn", 10),
     "digitrun": KindSpec("eng", 8, DIGITS),  # a run of digits inside Japanese text, re-read by eng
     "digitchar": KindSpec("eng", 10, DIGITS),  # a single digit inside Japanese text
+    "halfkana": KindSpec("jpn", 7, KATAKANA + "゛゜~"),  # half-width katakana stretched to full width
 }
 
 # Raw confidence (the weakest character's, 0..1) at or above which a reading of this kind is trusted,
@@ -269,6 +271,8 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
             # psm 7's line finder now and then rejects a short, clean word (炭火焼鳥, 恵子) and returns
             # nothing; psm 13 reads the crop as a raw line without that step
             zt = ocr_crop(part, kind, tessdata, psm=PSM_RAW_LINE)
+        if kind == "kana" and _half_width(part):
+            zt = _read_half_width_kana(part, zt, tessdata)
         first = zt.text
         if kind == "amount" and "," in zt.text and "." not in zt.text:
             zt = _reread_without_commas(part, zt, tessdata)
@@ -290,6 +294,12 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
 
             v = verify(part, text)
             text = v.text
+            if v.similarity < SIM_OK[kind] and " " not in text:
+                # the drawing does not fit: offer the clerk a repaired spelling, but keep the poor fit's
+                # confidence so the field still goes to 要確認 (ocr/repair.py)
+                fixed, fit = repair(part, text)
+                if fit >= SIM_OK[kind]:
+                    text = fixed
             # the margin is measured on the whole drawing, where one character is 1/n of the ink:
             # per character it is n times larger (a long address is not less certain than a name)
             sim, margin = min(sim, v.similarity), min(margin, v.margin * max(1, len(text)))
@@ -304,6 +314,47 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
     if disagreements:
         raw = min(raw, DISAGREE_CAP)
     return ZoneResult(text, raw, tess, sim, margin, len(parts), disagreements)
+
+
+def _half_width(image: np.ndarray) -> bool:
+    """Printed in half-width katakana (ｺﾊﾞﾔｼ)? Its characters are about half as wide as they are tall."""
+    ink = image < 128
+    rows = np.nonzero(ink.any(axis=1))[0]
+    cells = [b - a for a, b in _ink_cells(ink.sum(axis=0))]
+    if rows.size == 0 or len(cells) < 2:
+        return False
+    return float(np.median(cells)) < 0.6 * (rows[-1] - rows[0] + 1)
+
+
+_VOICED = dict(zip("カキクケコサシスセソタチツテトハヒフヘホウ", "ガギグゲゴザジズゼゾダヂヅデドバビブベボヴ"))
+_SEMI = dict(zip("ハヒフヘホ", "パピプペポ"))
+
+
+def _read_half_width_kana(image: np.ndarray, zt: ZoneText, tessdata: Path) -> ZoneText:
+    """jpn reads half-width kana badly (ﾊﾞ as ル); stretched 1.5× across they look full-width and are
+    read with the (semi-)voiced mark as a character of its own, which is then joined to its kana."""
+    wide = cv2.resize(image, None, fx=1.5, fy=1.0, interpolation=cv2.INTER_CUBIC)
+    again = ocr_crop(wide, "halfkana", tessdata)
+    out: list[Glyph] = []
+    for g in again.glyphs:
+        if g.text in "゛~" and out and out[-1].text in _VOICED:
+            out[-1] = Glyph(_VOICED[out[-1].text], min(out[-1].conf, g.conf), out[-1].box)
+        elif g.text == "゜" and out and out[-1].text in _SEMI:
+            out[-1] = Glyph(_SEMI[out[-1].text], min(out[-1].conf, g.conf), out[-1].box)
+        elif g.text not in "゛゜~":
+            out.append(g)
+    text = "".join(g.text for g in out)
+    if not text:
+        return zt
+    from ocr.glyphs import similarity, verify
+
+    v = verify(image, text, kana=True)  # ﾝ or ｼ: the drawing decides
+    if v.similarity <= similarity(image, zt.text):
+        return zt
+    conf = min((g.conf for g in out), default=0.0)
+    if v.text != text or v.margin * len(text) < MARGIN_OK:
+        conf = min(conf, 0.5)
+    return ZoneText(v.text, conf, [Glyph(ch, conf, (0, 0, 0, 0)) for ch in v.text])
 
 
 SETTLE_KINDS = ("date", "amount")
