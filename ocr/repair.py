@@ -132,3 +132,21 @@ def repair(image: np.ndarray, text: str) -> tuple[str, float]:
             if best_fit > fit + GAIN:
                 current, fit = best, best_fit
     return current, fit
+
+
+def contest(image: np.ndarray, text: str, positions: list[int]) -> tuple[str, float]:
+    """Characters chosen among a few look-alikes (髙 for 高) are checked against every character that
+    looks like the ink there (the glyph bank): a better one replaces it, and the per-character
+    margin over the runner-up is returned, so a 凛 that could as well be 凜 is not trusted."""
+    m = Matcher(image)
+    if m.empty or not positions:
+        return text, 1.0
+    style = m.style(text)
+    margin = 1.0
+    for i in positions:
+        options = {text[:i] + c + text[i + 1 :] for c in closest(m, text, i, style)} | {text}
+        scored = sorted(((m.score_with(t, style), t) for t in options), reverse=True)
+        text = scored[0][1]
+        if len(scored) > 1:
+            margin = min(margin, (scored[0][0] - scored[1][0]) * len(text))
+    return text, margin

@@ -36,7 +36,7 @@ from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
 from ocr.numbers import DRAWN_OK, settle
-from ocr.repair import repair
+from ocr.repair import contest, repair
 
 if TYPE_CHECKING:
     from kakari.config import KakariConfig
@@ -280,11 +280,15 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
         if kind in DIGIT_RUN_KINDS and zt.glyphs:
             zt, n = reread_digit_runs(part, zt, tessdata)
         text, part_raw = zt.text, zt.raw
-        if kind in SETTLE_KINDS and (n or part_raw < THRESHOLDS[kind] or not _plausible_date(text, kind)):
+        if (kind in SETTLE_KINDS and (n or part_raw < THRESHOLDS[kind] or not _plausible_date(text, kind))) or (
+                kind == "text" and n):
             settled = settle(part, text, [first, text], lambda crop: _read_digit_piece(crop, tessdata))
-            if settled is not None and settled.trusted:
+            if settled is not None and settled.trusted and kind == "text":
+                text, n = settled.text, 0  # the digits are settled; the rest keeps jpn's confidence
+            elif settled is not None and settled.trusted:
                 text, part_raw, n = settled.text, max(part_raw, SETTLED), 0
-            elif settled is not None and settled.score >= DRAWN_OK and settled.text != "".join(text.split()):
+            elif (settled is not None and kind != "text" and settled.score >= DRAWN_OK
+                  and settled.text != "".join(text.split())):
                 text, part_raw = settled.text, min(part_raw, 0.5)  # the drawing's choice, for the clerk to check
         disagreements += n
         tess = min(tess, part_raw)
@@ -293,10 +297,16 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
             from ocr.glyphs import verify
 
             v = verify(part, text)
-            text = v.text
-            if v.similarity < SIM_OK[kind] and " " not in text:
-                # the drawing does not fit: offer the clerk a repaired spelling, but keep the poor fit's
-                # confidence so the field still goes to 要確認 (ocr/repair.py)
+            if v.similarity >= SIM_OK[kind]:
+                swapped = [i for i, (a, b) in enumerate(zip(text, v.text)) if a != b]
+                text = v.text
+                if swapped:  # a look-alike jpn cannot output: is it the best of everything that looks so?
+                    text, contested = contest(part, text, swapped)
+                    margin = min(margin, contested)
+            elif " " not in text:
+                # the drawing does not fit (look-alike choices are then noise): offer the clerk a
+                # repaired spelling, or else jpn's own, and keep the poor fit's confidence so the
+                # field still goes to 要確認 (ocr/repair.py)
                 fixed, fit = repair(part, text)
                 if fit >= SIM_OK[kind]:
                     text = fixed
@@ -311,8 +321,8 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
         raw = min(raw, 1.0 if sim >= ok else max(0.0, sim) * 0.8)
         if margin < MARGIN_OK:
             raw = min(raw, 0.5)
-    if disagreements:
-        raw = min(raw, DISAGREE_CAP)
+    if disagreements:  # digits jpn and eng read differently that the drawing could not settle
+        raw = min(raw, 0.5)
     return ZoneResult(text, raw, tess, sim, margin, len(parts), disagreements)
 
 
@@ -467,6 +477,8 @@ def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[
     disagreements = 0
     conf = zt.raw
     cells = _ink_cells(ink_cols)
+    ink_rows = np.nonzero((image < 128).any(axis=1))[0]
+    line_h = float(ink_rows[-1] - ink_rows[0] + 1) if ink_rows.size else float(image.shape[0])
     disputes: list[tuple[int, int, str, float]] = []  # runs eng read with another number of digits
     for a, b in runs:
         # LSTM symbol boxes are rough (a box can span the next kanji), their centres are not: the run
@@ -477,9 +489,14 @@ def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[
             left, right = cells[hit[0]][0], cells[hit[-1]][1]
             lo, hi = hit[0], hit[-1]
             thin = 0.35 * image.shape[0]
-            while lo > 0 and cells[lo - 1][1] - cells[lo - 1][0] < thin:
+
+            def lone_one(c: tuple[int, int]) -> bool:  # narrow and tall: a 1, not a hyphen or comma
+                ys = np.nonzero((image[:, c[0]:c[1]] < 128).any(axis=1))[0]
+                return c[1] - c[0] < thin and ys.size > 0 and ys[-1] - ys[0] + 1 >= 0.5 * line_h
+
+            while lo > 0 and lone_one(cells[lo - 1]):
                 lo -= 1
-            while hi < len(cells) - 1 and cells[hi + 1][1] - cells[hi + 1][0] < thin:
+            while hi < len(cells) - 1 and lone_one(cells[hi + 1]):
                 hi += 1
             if (lo, hi) != (hit[0], hit[-1]):
                 wide = (cells[lo][0], cells[hi][1])
@@ -516,7 +533,10 @@ def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[
             disagreements += 1
         for k, ch in enumerate(eng.text):
             g = glyphs[a + k]
-            glyphs[a + k] = Glyph(ch, eng.glyphs[k].conf if k < len(eng.glyphs) else eng.raw, g.box)
+            conf = eng.glyphs[k].conf if k < len(eng.glyphs) else eng.raw
+            # both models read this digit: as sure as the surer of them (eng doubts the 1 of "102"
+            # at 0.43 that jpn read at 0.99; each alone is wrong in its own ways, rarely both alike)
+            glyphs[a + k] = Glyph(ch, max(conf, g.conf) if ch == g.text else conf, g.box)
     text = "".join(g.text for g in glyphs)
     raw = min([conf] + [g.conf for g in glyphs])
     if disputes:
