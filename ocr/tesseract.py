@@ -15,7 +15,10 @@ Reading a zone (``ScanReader.read``): the template box is mapped through the pag
 onto the scan (``ocr.register``), cut upright at 300 dpi, cleaned (``ocr.zones.clean_crop``), read,
 and given a confidence: the weakest character's, mapped so that the per-kind threshold calibrated on
 the scan-like benchmark (``THRESHOLDS``) lands at ``CONFIDENT``. Below it the bot sends the document
-to 要確認. Name fields get an extra check for kanji the model cannot output (髙, 﨑 …): see ``VARIANTS``.
+to 要確認. Name fields get an extra check for kanji the model cannot output (髙, 﨑 …, ``ocr.glyphs``);
+digit groups of dates, amounts and addresses that the models doubt or disagree on are settled by
+drawing (``ocr.numbers``); a reading whose drawing fits poorly is offered repaired but still goes to
+要確認 (``ocr.repair``).
 """
 from __future__ import annotations
 
