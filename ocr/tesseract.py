@@ -39,7 +39,7 @@ from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
 from ocr.numbers import DRAWN_OK, settle
-from ocr.repair import contest, repair
+from ocr.repair import contest, repair, script_of
 
 if TYPE_CHECKING:
     from kakari.config import KakariConfig
@@ -422,16 +422,6 @@ LOOKALIKES = {"ニ": "二", "ロ": "口", "カ": "力", "エ": "工", "タ": "�
 _KANJI_FORM = {v: k for k, v in LOOKALIKES.items()}
 
 
-def _script(ch: str) -> str:
-    if "\u30a1" <= ch <= "\u30fa" or ch == "ー":
-        return "kana"
-    if "\u3041" <= ch <= "\u3096":
-        return "hira"
-    if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "々" == ch:
-        return "kanji"
-    return "other"
-
-
 def fix_lookalikes(text: str) -> str:
     """浩ニ → 浩二, レス卜ラン → レストラン: a look-alike takes the script of its neighbours
     (both, or the only one at either end of a word)."""
@@ -440,10 +430,10 @@ def fix_lookalikes(text: str) -> str:
         if ch not in LOOKALIKES and ch not in _KANJI_FORM:
             continue
         near = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars) and chars[j].strip()]
-        scripts = {_script(c) for c in near if c not in LOOKALIKES and c not in _KANJI_FORM}
+        scripts = {script_of(c) for c in near if c not in LOOKALIKES and c not in _KANJI_FORM}
         if scripts == {"kanji"} and ch in LOOKALIKES:
             chars[i] = LOOKALIKES[ch]
-        elif scripts == {"kana"} and ch in _KANJI_FORM:
+        elif scripts == {"katakana"} and ch in _KANJI_FORM:
             chars[i] = _KANJI_FORM[ch]
     return "".join(chars)
 
