@@ -194,14 +194,14 @@ def alternatives(ch: str, kana: bool = False) -> tuple[str, ...]:
     katakana only when asked: full-width print tells them apart well, half-width does not)."""
     if kana:
         return tuple(KANA_LOOKALIKES.get(ch, ""))
-    if not _is_kanji(ch):
+    if not is_kanji(ch):
         return ()
     # a compatibility ideograph (精 U+FA1D for 精) is the same character drawn the same: not a rival
     return tuple(a for a in confusables().get(ch, ())[:MAX_ALTERNATIVES]
-                 if _is_kanji(a) and unicodedata.normalize("NFKC", a) != ch)
+                 if is_kanji(a) and unicodedata.normalize("NFKC", a) != ch)
 
 
-def _is_kanji(ch: str) -> bool:
+def is_kanji(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
 
 

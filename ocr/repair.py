@@ -16,7 +16,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ocr.glyphs import Matcher, Style, piece, render_cells
+from ocr.glyphs import Matcher, Style, is_kanji, piece, render_cells
 
 BANK_PX = 24  # glyphs are compared at 24×24: enough to tell 蓮 from 運, cheap to hold for 6,000 kanji
 TOP_K = 6  # closest characters tried in the whole drawing
@@ -28,7 +28,7 @@ def script_of(ch: str) -> str:
         return "katakana"
     if "\u3041" <= ch <= "\u3096":
         return "hiragana"
-    if "\u4e00" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch == "々":
+    if is_kanji(ch) or ch == "々":
         return "kanji"
     if ch.isascii() and ch.isdigit():
         return "digit"

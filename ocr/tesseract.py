@@ -38,6 +38,7 @@ from kakari.errors import MissingDependency
 from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
+from ocr.glyphs import Matcher, similarity, verify
 from ocr.numbers import DRAWN_OK, settle
 from ocr.repair import contest, repair, script_of
 
@@ -297,8 +298,6 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
         tess = min(tess, part_raw)
         text = fix_lookalikes(text)
         if kind in VERIFY_KINDS and text:
-            from ocr.glyphs import verify
-
             v = verify(part, text)
             if v.similarity >= SIM_OK[kind]:
                 swapped = [i for i, (a, b) in enumerate(zip(text, v.text)) if a != b]
@@ -359,8 +358,6 @@ def _read_half_width_kana(image: np.ndarray, zt: ZoneText, tessdata: Path) -> Zo
     text = "".join(g.text for g in out)
     if not text:
         return zt
-    from ocr.glyphs import similarity, verify
-
     v = verify(image, text, kana=True)  # ﾝ or ｼ: the drawing decides
     if v.similarity <= similarity(image, zt.text):
         return zt
@@ -543,8 +540,6 @@ def _settle_by_drawing(image: np.ndarray, glyphs: list[Glyph], disputes: list[tu
     keep the one that matches the ink, if it wins clearly (a dropped digit changes the drawing's width
     and the fit collapses: 0.98 against 0.31 measured for 10月 read as 0月). Otherwise nothing changes
     and the low confidence stands."""
-    from ocr.glyphs import Matcher
-
     m = Matcher(image)
     options = [(glyphs, text)]
     for a, b, digits, conf in disputes:
