@@ -65,6 +65,28 @@ def test_registration_finds_an_upside_down_page() -> None:
     assert al.ok and al.quarter_turns == 2 and abs(al.rotation_deg) < 0.2
 
 
+def test_registration_is_not_fooled_by_phase_correlation(tmp_path: Path) -> None:
+    """A faint, tilted colour JPEG-in-PDF scan of the sample corpus (seed 42, restaurant_permit
+    No. 19 at 200 dpi) on which phase correlation lands 26 mm off: ECC from there settled on a wrong
+    optimum and the page was classified as no form at all."""
+    import json
+
+    from kakari.config import KakariConfig
+    from ocr import read_document
+    from samples.generate import generate
+    from samples.scanlike import scan_one
+
+    generate(tmp_path / "pdf", 19, 42, forms=["restaurant_permit"])
+    scan = scan_one(tmp_path / "pdf" / "restaurant_permit" / "restaurant_permit_0019.pdf", tmp_path / "scan", 42, 200)
+    truth = json.loads(scan.with_suffix(".json").read_text(encoding="utf-8"))["scan"]
+    reader = read_document(scan, KakariConfig(), doc_id="t").pages[0].reader
+    al = register(reader.gray, reader.dpi, load_reference(ROOT / "bots" / "restaurant_permit.blank.pdf").page(1))
+    assert al.ok and al.score > 0.8
+    assert al.rotation_deg == pytest.approx(truth["rotation"], abs=0.2)
+    # the page centre moves by the scan's shift only (rotation and scale are about the centre)
+    assert np.allclose(al.shift_mm(105, 148.5), (truth["dx_mm"], truth["dy_mm"]), atol=0.5)
+
+
 @pytest.mark.parametrize("turns", [1, 2, 3])
 def test_orientation_by_osd(samples: Path, turns: int) -> None:
     page = gray_page(next((samples / "pdf" / "child_medical").glob("child_medical_*.pdf")))
