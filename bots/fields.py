@@ -379,8 +379,9 @@ class CorporateNumberType(FieldType):
 
 
 # units and currency marks written next to numbers; NFKC has already turned ㎡ into m2 and ￥ into ¥
-_AMOUNT_NOISE = re.compile(r"m2|[,円¥$席人名\s]|^金")
+_AMOUNT_NOISE = re.compile(r"m2|[円¥$席人名\s]|^金")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")  # thousands separators, every three digits
 
 
 class AmountType(FieldType):
@@ -394,6 +395,11 @@ class AmountType(FieldType):
         s = _AMOUNT_NOISE.sub("", _HYPHENS.sub("-", text))
         if not s:  # only the unit printed on the form (円, ㎡, 席): nothing was written
             return None, []
+        if "," in s:
+            # 71,7 is not seventy-one thousand: a decimal point misread (or miswritten) as a comma
+            if _GROUPED.fullmatch(s) is None:
+                return None, ["桁区切り(,)の位置が正しくありません"]
+            s = s.replace(",", "")
         m = _NUMBER.fullmatch(s)
         if m is None:
             return None, ["数値として読み取れません"]

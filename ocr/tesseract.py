@@ -278,7 +278,11 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
         if kind == "kana" and _half_width(part):
             zt = _read_half_width_kana(part, zt, tessdata)
         first = zt.text
-        if kind == "amount" and "," in zt.text and "." not in zt.text:
+        cap = 1.0  # a doubt no later agreement of the models may lift
+        if kind == "amount" and _DECIMAL_COMMA.fullmatch(zt.text):
+            text, cap = decimal_point(part, zt.text)
+            zt = ZoneText(text, zt.raw, zt.glyphs)
+        elif kind == "amount" and "," in zt.text and "." not in zt.text:
             zt = _reread_without_commas(part, zt, tessdata)
         n = 0
         if kind in DIGIT_RUN_KINDS and zt.glyphs:
@@ -295,6 +299,7 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
                   and settled.text != "".join(text.split())):
                 text, part_raw = settled.text, min(part_raw, 0.5)  # the drawing's choice, for the clerk to check
         disagreements += n
+        part_raw = min(part_raw, cap)
         tess = min(tess, part_raw)
         text = fix_lookalikes(text)
         if kind in VERIFY_KINDS and text:
@@ -368,6 +373,8 @@ def _read_half_width_kana(image: np.ndarray, zt: ZoneText, tessdata: Path) -> Zo
 
 
 SETTLE_KINDS = ("date", "amount")
+_DECIMAL_COMMA = re.compile(r"(\D*\d+),(\d{1,2}\D*)")  # one comma with one or two digits after it
+POINT_MARGIN = 0.05  # drawn as a point, the reading fits this much better than drawn as a comma
 SETTLED = 0.9  # raw confidence of a digit group the drawing and one model agree on
 _DATE_GROUPS = re.compile(r"([0-9]+)月([0-9]+)日")
 
@@ -387,6 +394,16 @@ def _read_digit_piece(crop: np.ndarray, tessdata: Path) -> str:
         return ""
     ph, pw = piece[0].shape
     return ocr_crop(piece[0], "digitchar" if pw < 0.9 * ph else "digitrun", tessdata).text
+
+
+def decimal_point(image: np.ndarray, text: str) -> tuple[str, float]:
+    """71,7 (jpn at 0.96) is 71.7 with its point read as a comma. Returns the amount with a point
+    and the highest confidence it may have: kept when drawn with a point it fits clearly better,
+    else capped (a comma really written there, or ink too poor to tell) so the clerk checks it."""
+    as_point = text.replace(",", ".")
+    m = Matcher(image)
+    drawn = m.score(as_point)
+    return as_point, 1.0 if drawn >= DRAWN_OK and drawn - m.score(text) >= POINT_MARGIN else 0.5
 
 
 def _reread_without_commas(image: np.ndarray, zt: ZoneText, tessdata: Path) -> ZoneText:

@@ -341,6 +341,7 @@ def test_check_digit_functions_reject_bad_input(bad: str) -> None:
 @pytest.mark.parametrize(("raw", "expected"), [
     ("16,000", 16000), ("16000円", 16000), ("１６，０００円", 16000), ("金16,000円", 16000), ("¥16,000", 16000),
     ("￥16,000", 16000), ("24.5㎡", 24.5), ("24.5m2", 24.5), ("30席", 30), ("0", 0), ("12.0", 12.0),
+    ("1,234,567.5", 1234567.5), ("-1,000", -1000),
 ])
 def test_amount(raw: str, expected: int | float) -> None:
     value, problems = parse("amount", raw)
@@ -355,6 +356,12 @@ def test_amount_unit_alone_is_empty(raw: str) -> None:
 @pytest.mark.parametrize("raw", ["abc", "1.2.3", "十"])
 def test_amount_unreadable(raw: str) -> None:
     assert parse("amount", raw) == (None, ["数値として読み取れません"])
+
+
+@pytest.mark.parametrize("raw", ["71,7", "71,7㎡", "1,00", "16,0000", ",500", "1,2,3"])
+def test_amount_with_a_comma_out_of_place_is_not_a_number(raw: str) -> None:
+    # 71,7 read from a scan is 71.7 with its point misread, not 717: never guessed
+    assert parse("amount", raw) == (None, ["桁区切り(,)の位置が正しくありません"])
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("有", True), ("✓", True), ("", False), ("0", False),

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.glyphs import FONTS, verify
 from ocr.numbers import settle
 from ocr.repair import contest, repair
-from ocr.tesseract import _read_digit_piece, find_tessdata, read_clean
+from ocr.tesseract import _read_digit_piece, decimal_point, find_tessdata, read_clean
 
 GOTHIC = FONTS[0]
 PX = round(11 / 72 * 300)
@@ -65,6 +65,13 @@ def test_an_amount_read_with_doubt_is_confirmed(tessdata: Path) -> None:
     res = read_clean(crop_of("16,000"), "amount", tessdata)
     assert res.text == "16,000"
     assert res.raw >= 0.8  # eng's doubt about the digit after the comma is settled by the drawing
+
+
+def test_a_decimal_point_read_as_a_comma() -> None:
+    # 71,7 would be registered as 717 ㎡; the drawing tells a point from a comma
+    assert decimal_point(crop_of("71.7"), "71,7") == ("71.7", 1.0)
+    text, cap = decimal_point(crop_of("71,7"), "71,7")  # a comma really written: offered, not trusted
+    assert text == "71.7" and cap < 0.8
 
 
 def test_a_misread_name_is_repaired_but_not_trusted(tessdata: Path) -> None:
