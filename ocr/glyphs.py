@@ -205,6 +205,18 @@ def is_kanji(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
 
 
+def rare_kanji(ch: str) -> bool:
+    """A kanji of JIS X 0208 level 2 (秣, 颯): the rarely printed half. Level 1 and the IBM
+    extensions (﨑, 髙: name variants) are not rare in the sense that matters on a form."""
+    if not is_kanji(ch):
+        return False
+    try:
+        code = int.from_bytes(ch.encode("cp932"), "big")
+    except UnicodeEncodeError:
+        return True  # not even in Windows-31J
+    return 0x989F <= code <= 0xEAA4
+
+
 Style = tuple[str, str]  # (font file, drawing)
 DRAWINGS = ("as_read", "wide", "half")
 
@@ -262,10 +274,13 @@ def verify(image: np.ndarray, text: str, kana: bool = False) -> Verdict:
             trial = "".join(chars[:i] + [a] + chars[i + 1 :])
             scored.append((m.score(trial), a))
         scored.sort(key=lambda sc: sc[0], reverse=True)
-        (best_sim, best), (second_sim, _) = scored[0], scored[1]
+        (best_sim, best), (second_sim, second) = scored[0], scored[1]
         chars[i] = best
         current = best_sim
-        margin = min(margin, best_sim - second_sim)
+        if not (best == ch and rare_kanji(second)):
+            # jpn's own common character, drawn a hair better or worse than a rare look-alike it
+            # cannot output, is no doubt: the common one is the likelier print
+            margin = min(margin, best_sim - second_sim)
     return Verdict("".join(chars), current, margin)
 
 

@@ -38,7 +38,7 @@ from kakari.errors import MissingDependency
 from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
-from ocr.glyphs import Matcher, similarity, verify
+from ocr.glyphs import Matcher, rare_kanji, similarity, verify
 from ocr.numbers import DRAWN_OK, settle
 from ocr.repair import contest, repair, script_of
 
@@ -261,6 +261,7 @@ class ZoneResult:
 VERIFY_KINDS = ("line", "text", "kana")
 SIM_OK = {"line": 0.80, "text": 0.75, "kana": 0.75}  # render-compare similarity of a plainly right reading
 MARGIN_OK = 0.03  # a look-alike spelling this close to the best one (per character): cannot tell them apart
+RARE_MARGIN = 0.10  # the same for a swap to a rare kanji (JIS level 2): the common one is likelier in print
 
 
 def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
@@ -275,6 +276,10 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
             # psm 7's line finder now and then rejects a short, clean word (炭火焼鳥, 恵子) and returns
             # nothing; psm 13 reads the crop as a raw line without that step
             zt = ocr_crop(part, kind, tessdata, psm=PSM_RAW_LINE)
+        elif zt.raw < THRESHOLDS[kind] and spec_psm(kind) == PSM_RAW_LINE:
+            # and psm 13 misreads a lone character psm 7 reads (蒼 as 状 at 0.58, psm 7: 蒼 at 0.95):
+            # the second opinion is kept when jpn is surer of it and its drawing fits the ink as well
+            zt = _surer_line_reading(part, zt, kind, tessdata)
         if kind == "kana" and _half_width(part):
             zt = _read_half_width_kana(part, zt, tessdata)
         first = zt.text
@@ -290,9 +295,12 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
         text, part_raw = zt.text, zt.raw
         if (kind in SETTLE_KINDS and (n or part_raw < THRESHOLDS[kind] or not _plausible_date(text, kind))) or (
                 kind == "text" and n):
-            settled = settle(part, text, [first, text], lambda crop: _read_digit_piece(crop, tessdata))
+            settled = settle(part, text, [first, text], lambda crop: _read_digit_piece(crop, tessdata),
+                             two_models=KINDS[kind].lang != "eng")
             if settled is not None and settled.trusted and kind == "text":
-                text, n = settled.text, 0  # the digits are settled; the rest keeps jpn's confidence
+                # the digits are settled; the rest keeps jpn's confidence
+                rest = min((g.conf for g in zt.glyphs if not g.text.isdigit()), default=1.0)
+                text, n, part_raw = settled.text, 0, max(part_raw, min(SETTLED, rest))
             elif settled is not None and settled.trusted:
                 text, part_raw, n = settled.text, max(part_raw, SETTLED), 0
             elif (settled is not None and kind != "text" and settled.score >= DRAWN_OK
@@ -300,16 +308,25 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
                 text, part_raw = settled.text, min(part_raw, 0.5)  # the drawing's choice, for the clerk to check
         disagreements += n
         part_raw = min(part_raw, cap)
-        tess = min(tess, part_raw)
         text = fix_lookalikes(text)
         if kind in VERIFY_KINDS and text:
             v = verify(part, text)
             if v.similarity >= SIM_OK[kind]:
                 swapped = [i for i, (a, b) in enumerate(zip(text, v.text)) if a != b]
-                text = v.text
+                read, text = text, v.text
                 if swapped:  # a look-alike jpn cannot output: is it the best of everything that looks so?
                     text, contested = contest(part, text, swapped)
+                    if any(rare_kanji(text[i]) for i in swapped):
+                        # 秣 for 株 (0.075 per character): a rare kanji must beat what jpn read clearly,
+                        # else jpn's common one is the likelier print, and the clerk decides
+                        m = Matcher(part)
+                        if (m.score(text) - m.score(read)) * len(text) < RARE_MARGIN:
+                            text, contested = read, 0.0
                     margin = min(margin, contested)
+                    if contested >= MARGIN_OK and part_raw == zt.raw and "".join(g.text for g in zt.glyphs) == read:
+                        # jpn's doubt about a character it cannot output (叱 for 颯) says nothing once the
+                        # drawing has settled it: the rest of the reading keeps jpn's confidence
+                        part_raw = min((g.conf for i, g in enumerate(zt.glyphs) if i not in swapped), default=part_raw)
             elif " " not in text:
                 # the drawing does not fit (look-alike choices are then noise): offer the clerk a
                 # repaired spelling, or else jpn's own, and keep the poor fit's confidence so the
@@ -320,6 +337,7 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
             # the margin is measured on the whole drawing, where one character is 1/n of the ink:
             # per character it is n times larger (a long address is not less certain than a name)
             sim, margin = min(sim, v.similarity), min(margin, v.margin * max(1, len(text)))
+        tess = min(tess, part_raw)
         texts.append(text)
     text = " ".join(t for t in texts if t)
     raw = tess
@@ -331,6 +349,14 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
     if disagreements:  # digits jpn and eng read differently that the drawing could not settle
         raw = min(raw, 0.5)
     return ZoneResult(text, raw, tess, sim, margin, len(parts), disagreements)
+
+
+def _surer_line_reading(image: np.ndarray, zt: ZoneText, kind: str, tessdata: Path) -> ZoneText:
+    alt = ocr_crop(image, kind, tessdata, psm=PSM_LINE)
+    if not alt.text.strip() or alt.raw <= zt.raw:
+        return zt
+    m = Matcher(image)
+    return alt if m.score(alt.text) >= m.score(zt.text) else zt
 
 
 def _half_width(image: np.ndarray) -> bool:
@@ -393,7 +419,9 @@ def _read_digit_piece(crop: np.ndarray, tessdata: Path) -> str:
     if not piece:
         return ""
     ph, pw = piece[0].shape
-    return ocr_crop(piece[0], "digitchar" if pw < 0.9 * ph else "digitrun", tessdata).text
+    kinds = ("digitchar", "digitrun") if pw < 0.9 * ph else ("digitrun", "digitchar")
+    # either psm returns nothing now and then for a lone, narrow 1 that the other one reads
+    return ocr_crop(piece[0], kinds[0], tessdata).text or ocr_crop(piece[0], kinds[1], tessdata).text
 
 
 def decimal_point(image: np.ndarray, text: str) -> tuple[str, float]:
@@ -521,6 +549,8 @@ def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[
         ph, pw = piece[0].shape
         one_digit = len(old) == 1 and pw < 0.9 * ph  # narrower than two digits side by side
         eng = ocr_crop(piece[0], "digitchar" if one_digit else "digitrun", tessdata)
+        if not eng.text:  # either psm now and then returns nothing where the other one reads
+            eng = ocr_crop(piece[0], "digitrun" if one_digit else "digitchar", tessdata)
         if wide is not None:  # jpn may have dropped a digit (10 → 1): the wider run is the other candidate
             wide_piece = split_at(image[:, wide[0]:wide[1]], [])
             word = ocr_crop(wide_piece[0], "digitrun", tessdata) if wide_piece else None

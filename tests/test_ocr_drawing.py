@@ -89,3 +89,39 @@ def test_half_width_katakana(tessdata: Path) -> None:
 def test_a_clean_word_psm7_drops_is_still_read(tessdata: Path) -> None:
     for word in ("炭火焼鳥", "恵子", "とり吉"):
         assert read_clean(crop_of(word), "text", tessdata).text == word
+
+
+# --- crops cut from the scan-like corpus (seed 42) where a reading used to be wrong or doubted ---
+CROPS = Path(__file__).parent / "crops"
+
+
+def read_crop(name: str, kind: str, tessdata: Path):  # noqa: ANN201
+    import cv2
+
+    return read_clean(cv2.imread(str(CROPS / name), cv2.IMREAD_GRAYSCALE), kind, tessdata)
+
+
+@pytest.mark.parametrize(("crop", "kind", "text"), [
+    # psm 13 reads the lone 蒼 as 状 (0.58); psm 7, asked because jpn doubted, reads 蒼 (0.95)
+    ("name_lone_kanji_300dpi.png", "line", "伊藤 蒼"),
+    # blurred at 200 dpi the drawing cannot tell 3 from 1; jpn and eng (in the drawing's columns) agree
+    ("date_blurred_200dpi.png", "date", "令和3年7月12日"),
+    # eng first read 114 (a cut too wide); jpn and eng then agree on 19, which the drawing puts a hair nearer 18
+    ("address_19_200dpi.png", "text", "若葉県みどり町西の森1-14-19"),
+    # eng's psm 8 returned nothing for 11 that its psm 10 reads
+    ("address_11_300dpi.png", "text", "若葉県若葉市中央1丁目20番11号"),
+    # 71,7 from eng: the drawing fits 71.7 far better
+    ("area_decimal_300dpi.png", "amount", "71.7"),
+])
+def test_right_readings_are_trusted(tessdata: Path, crop: str, kind: str, text: str) -> None:
+    res = read_crop(crop, kind, tessdata)
+    assert res.text == text
+    assert res.raw >= 0.8, res  # registered without a clerk's look
+
+
+def test_a_rare_look_alike_does_not_replace_a_common_kanji_on_a_thin_margin(tessdata: Path) -> None:
+    # jpn reads 株 at 0.99; 秣 (JIS level 2, which jpn cannot output) was drawn a hair closer at
+    # 200 dpi and registered: 秣式会社. Now jpn's 株 stays, and the clerk confirms it.
+    res = read_crop("company_kabushiki_200dpi.png", "line", tessdata)
+    assert res.text == "株式会社みどりフーズ"
+    assert res.raw < 0.8
