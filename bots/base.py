@@ -28,6 +28,7 @@ from ocr.document import Document
 REQUIRED_EMPTY = "必須項目が空です"
 HANDWRITTEN = "手書き欄のため目視確認が必要です"
 NEAR_TIE = 0.05  # two forms scoring within this of each other cannot be told apart
+LAYOUT_MARGIN = 0.15  # scans: forms whose layout correlates this much worse than the best one are not read
 _EPS = 1e-9
 
 
@@ -117,6 +118,18 @@ class FormBot(Bot):
         from ocr.zones import align_to_form
 
         return align_to_form(doc, reference, self.template.match.keywords)
+
+    def layout_match(self, doc: Document) -> float | None:
+        """Scanned pages: how well their printed layout matches this form's blank at a glance (0..1;
+        cheap). None for text-layer documents or a template without a reference."""
+        if not any(p.source == "scan" for p in doc.pages):
+            return None
+        reference = self.template.reference_path()
+        if reference is None:
+            return None
+        from ocr.zones import layout_match
+
+        return layout_match(doc, reference)
 
     # -- reading ------------------------------------------------------------------------------
     def extract(self, doc: Document) -> Record:
@@ -225,7 +238,7 @@ def classify(doc: Document, bots: Sequence[type[FormBot] | str]) -> tuple[type[F
     candidates = _resolve(bots)
     if not candidates:
         raise Unrecognised("どの様式にも該当しません (候補の様式がありません)")
-    scored = [(bot, bot().score(doc)) for bot in candidates]
+    scored = [(bot, bot().score(doc)) for bot in _likely_layouts(doc, candidates)]
     eligible = [(b, s) for b, s in scored if s > 0 and s + _EPS >= b.template.match.min_score]
     if not eligible:
         best, score = max(scored, key=lambda bs: bs[1])
@@ -240,6 +253,18 @@ def classify(doc: Document, bots: Sequence[type[FormBot] | str]) -> tuple[type[F
             raise Unrecognised(f"複数の様式に該当し区別できません: {top.template.title} ({top_score:.2f}) と "
                                f"{other.template.title} ({other_score:.2f})")
     return top, top_score
+
+
+def _likely_layouts(doc: Document, candidates: list[type[FormBot]]) -> list[type[FormBot]]:
+    """Scanned documents: the forms whose layout matches at a glance nearly as well as the best
+    one's. The others (another form of the same style correlates ≈ 0.4–0.55 where the right one has
+    ≈ 0.7–0.9) are not this form: they are spared the fine registration and the keyword OCR."""
+    layouts = [(bot, bot().layout_match(doc)) for bot in candidates]
+    known = [s for _, s in layouts if s is not None]
+    if not known:
+        return candidates
+    best = max(known)
+    return [bot for bot, s in layouts if s is None or s >= best - LAYOUT_MARGIN]
 
 
 def _resolve(bots: Sequence[type[FormBot] | str]) -> list[type[FormBot]]:

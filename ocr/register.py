@@ -234,9 +234,18 @@ def candidate_turns(scan_shape: tuple[int, int], ref: RefPage) -> list[int]:
     return [0, 2] if scan_portrait == ref_portrait else [1, 3]
 
 
-def register(scan: np.ndarray, dpi: float, ref: RefPage, turns: list[int] | None = None) -> Alignment:
-    """Align a grey scan (uint8, paper white) at `dpi` to a reference page. Never raises: a page
-    that cannot be aligned gets a low score (see ``Alignment.ok``)."""
+@dataclass(frozen=True)
+class Coarse:
+    """The first, cheap step of registration (~7 ms per candidate turn): rigid ECC at COARSE_DPI."""
+
+    score: float  # correlation, 0..1: the right form ≈ 0.7–0.9, another form of the same style ≈ 0.4–0.55
+    turns: int
+    warp: np.ndarray
+    base: np.ndarray  # the scan's coarse ECC image (as given)
+
+
+def coarse(scan: np.ndarray, dpi: float, ref: RefPage, turns: list[int] | None = None) -> Coarse:
+    """Rigid alignment at ~25 dpi over the candidate quarter turns: the best one."""
     turns = candidate_turns(scan.shape, ref) if turns is None else turns
     ref_c = ref.level(COARSE_DPI)
     base_c = ecc_image(scan, dpi, COARSE_DPI)
@@ -252,15 +261,24 @@ def register(scan: np.ndarray, dpi: float, ref: RefPage, turns: list[int] | None
             if best is None or cc > best[0]:
                 best = (cc, k, w)
     assert best is not None
-    cc0, k, warp_c = best
+    return Coarse(max(0.0, best[0]), best[1], best[2], base_c)
+
+
+def register(scan: np.ndarray, dpi: float, ref: RefPage, turns: list[int] | None = None,
+             first: Coarse | None = None) -> Alignment:
+    """Align a grey scan (uint8, paper white) at `dpi` to a reference page (`first`: its coarse step,
+    if already done). Never raises: a page that cannot be aligned gets a low score (``Alignment.ok``)."""
+    first = coarse(scan, dpi, ref, turns) if first is None else first
+    k, warp_c, base_c = first.turns, first.warp, first.base
+    ref_c = ref.level(COARSE_DPI)
 
     # refine at the fine level: same motion in fine pixels, then full affine
     ref_f = ref.level(FINE_DPI)
     img_f = np.ascontiguousarray(np.rot90(ecc_image(scan, dpi, FINE_DPI), -k))
     warp_f = _rescale_warp(warp_c, ref_c.shape, img_c_shape(base_c, k), ref_f.shape, img_f.shape)
-    cc, warp_f2 = _ecc(ref_f, img_f, warp_f, cv2.MOTION_AFFINE, 100, 1e-6)
+    cc, warp_f2 = _ecc(ref_f, img_f, warp_f, cv2.MOTION_AFFINE, 50, 1e-5)
     if cc < 0:
-        cc, warp_f2 = cc0, warp_f
+        cc, warp_f2 = first.score, warp_f
     matrix = _compose(warp_f2, ref, ref_f.shape, img_f.shape, scan.shape, k)
     return Alignment(matrix, max(0.0, cc), k, dpi)
 

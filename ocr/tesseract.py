@@ -44,7 +44,7 @@ from ocr.repair import contest, repair, script_of
 
 if TYPE_CHECKING:
     from kakari.config import KakariConfig
-    from ocr.register import Alignment, RefPage
+    from ocr.register import Alignment, Coarse, RefPage
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before libtesseract (and its OpenMP) is loaded
 
@@ -648,6 +648,7 @@ class ScanReader:
         self.ref: RefPage | None = None
         self.alignment: Alignment | None = None
         self._aligned: dict[int, Alignment] = {}
+        self._coarsened: dict[int, Coarse] = {}
         self._upright: Alignment | None = None
         self._verified: dict[tuple[int, tuple[str, ...]], float] = {}
         self.trace: list[tuple[Box, str, ZoneResult]] = []  # every zone read, with its evidence
@@ -660,7 +661,7 @@ class ScanReader:
 
         al = self._aligned.get(id(ref))
         if al is None:
-            al = register(self.gray, self.dpi, ref)
+            al = register(self.gray, self.dpi, ref, first=self._coarse(ref))
             self._aligned[id(ref)] = al
         self.ref, self.alignment = ref, al
         page.chars = list(ref.chars)  # the form's printed text, in template mm (anchors, keywords)
@@ -671,6 +672,19 @@ class ScanReader:
             self._verified[key] = self._verify_keywords(page, ref, keywords) if keywords else 1.0
         quality = min(1.0, (al.score - 0.25) / 0.25)
         return round(self._verified[key] * max(0.0, quality), 4)
+
+    def layout_match(self, ref: RefPage) -> float:
+        """How well this page's printed layout correlates with a blank-form page at a glance (the
+        coarse step of registration, cached): cheap enough to rank every form before reading any."""
+        return self._coarse(ref).score
+
+    def _coarse(self, ref: RefPage) -> Coarse:
+        from ocr.register import coarse
+
+        c = self._coarsened.get(id(ref))
+        if c is None:
+            c = self._coarsened[id(ref)] = coarse(self.gray, self.dpi, ref)
+        return c
 
     def _verify_keywords(self, page: Page, ref: RefPage, keywords: Sequence[str]) -> float:
         from ocr.document import find_in_chars

@@ -131,3 +131,21 @@ def align_to_form(doc: Document, reference: Path, keywords: Sequence[str] = ()) 
             continue
         scores.append(use(page, ref_page, keywords))
     return min(scores) if scores else 0.0
+
+
+def layout_match(doc: Document, reference: Path) -> float | None:
+    """How well the scanned pages' printed layout correlates with the blank form at a glance (the
+    weakest page; 0..1), or None without scanned pages. The coarse step of registration, kept for
+    ``align_to_form``: ranking every form by it costs ~15 ms each."""
+    from ocr.register import load_reference
+
+    scans = [p for p in doc.pages if p.source == "scan" and p.reader is not None]
+    if not scans:
+        return None
+    ref = load_reference(reference)
+    scores = []
+    for page in scans:
+        ref_page = ref.page(page.number)
+        match = getattr(page.reader, "layout_match", None)
+        scores.append(0.0 if ref_page is None or match is None else match(ref_page))
+    return min(scores)

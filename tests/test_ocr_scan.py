@@ -139,6 +139,24 @@ def test_scanned_documents_every_field_right_or_sent_to_review(samples: Path) ->
     assert exact >= 0.95, exact
 
 
+def test_forms_of_another_layout_are_not_registered_finely(samples: Path) -> None:
+    import bots
+    from bots.base import LAYOUT_MARGIN, classify
+    from kakari.config import KakariConfig
+    from ocr import read_document
+
+    forms = ["child_medical", "restaurant_permit", "juminhyo_request"]
+    for path in scans_of(samples):
+        doc = read_document(path, KakariConfig(), doc_id="t")
+        form = path.parent.name
+        layouts = {f: bots.registry.get(f)().layout_match(doc) for f in forms}
+        assert all(layouts[form] - s > LAYOUT_MARGIN for f, s in layouts.items() if f != form), (path, layouts)
+        bot, _ = classify(doc, forms)
+        assert bot.name == form
+        # only the right form got the fine registration and the keyword OCR
+        assert len(doc.pages[0].reader._aligned) == 1, path
+
+
 def test_kakari_run_takes_scans_into_the_ledger(samples: Path, tmp_path: Path) -> None:
     from connectors.excel import read_ledger
     from jobs.runner import run_job
