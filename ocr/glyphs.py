@@ -100,10 +100,11 @@ def rendered(text: str, font_path: str) -> np.ndarray | None:
     if not cells or any(c is None for c in cells):
         return None
     a = np.hstack(cells)  # type: ignore[arg-type]
-    ys, xs = np.nonzero(a > 0.3)
-    if ys.size == 0:
+    on = a > 0.3
+    cols, rows = np.flatnonzero(on.any(axis=0)), np.flatnonzero(on.any(axis=1))
+    if rows.size == 0:
         return None
-    return a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _prepare(ink: np.ndarray, sigma: float) -> np.ndarray:
