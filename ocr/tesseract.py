@@ -261,6 +261,8 @@ class ZoneResult:
 VERIFY_KINDS = ("line", "text", "kana")
 SIM_OK = {"line": 0.80, "text": 0.75, "kana": 0.75}  # render-compare similarity of a plainly right reading
 MARGIN_OK = 0.03  # a look-alike spelling this close to the best one (per character): cannot tell them apart
+FIT_CHECKED = 0.90  # a reading drawn this well or better is not searched for better spellings
+REPAIR_GAIN = 0.05  # …a spelling from the bank fitting this much better puts it in doubt
 RARE_MARGIN = 0.10  # the same for a swap to a rare kanji (JIS level 2): the common one is likelier in print
 
 
@@ -327,6 +329,12 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
                         # jpn's doubt about a character it cannot output (叱 for 颯) says nothing once the
                         # drawing has settled it: the rest of the reading keeps jpn's confidence
                         part_raw = min((g.conf for i, g in enumerate(zt.glyphs) if i not in swapped), default=part_raw)
+                if v.similarity < FIT_CHECKED and " " not in text:
+                    # a middling fit (済二 for 浩二 at 0.80, jpn 0.86): if another spelling from the
+                    # glyph bank fits clearly better, this one is in doubt; the better one is offered
+                    fixed, fit = repair(part, text)
+                    if fixed != text and fit > v.similarity + REPAIR_GAIN:
+                        text, part_raw = fixed, min(part_raw, 0.5)
             elif " " not in text:
                 # the drawing does not fit (look-alike choices are then noise): offer the clerk a
                 # repaired spelling, or else jpn's own, and keep the poor fit's confidence so the
