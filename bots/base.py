@@ -110,9 +110,7 @@ class FormBot(Bot):
         """Scanned pages (no text layer): align them to this form's blank reference and return how
         sure OCR is that the document is this form (keywords confirmed where the blank prints
         them, 0..1). None for text-layer documents or a template without a reference."""
-        if not any(p.source == "scan" for p in doc.pages):
-            return None
-        reference = self.template.reference_path()
+        reference = self._scan_reference(doc)
         if reference is None:
             return None
         from ocr.zones import align_to_form
@@ -122,14 +120,18 @@ class FormBot(Bot):
     def layout_match(self, doc: Document) -> float | None:
         """Scanned pages: how well their printed layout matches this form's blank at a glance (0..1;
         cheap). None for text-layer documents or a template without a reference."""
-        if not any(p.source == "scan" for p in doc.pages):
-            return None
-        reference = self.template.reference_path()
+        reference = self._scan_reference(doc)
         if reference is None:
             return None
         from ocr.zones import layout_match
 
         return layout_match(doc, reference)
+
+    def _scan_reference(self, doc: Document) -> Path | None:
+        """The blank form scanned pages are aligned to; None for text-layer documents or without one."""
+        if not any(p.source == "scan" for p in doc.pages):
+            return None
+        return self.template.reference_path()
 
     # -- reading ------------------------------------------------------------------------------
     def extract(self, doc: Document) -> Record:

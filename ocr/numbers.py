@@ -120,6 +120,7 @@ def settle(image: np.ndarray, text: str, proposals: Sequence[str],
         if not changed:
             break
     score = m.score_with(spaced(current, spacer), style)
+    margin = min(margins.values(), default=1.0)
     groups = [g.group() for g in _GROUP.finditer(current)]
     read = [_GROUP.findall(p) for p in proposals]
     if read_digits is not None:
@@ -139,8 +140,7 @@ def settle(image: np.ndarray, text: str, proposals: Sequence[str],
             current = _GROUP.sub(lambda _: next(pieces), current)
             score = m.score_with(spaced(current, spacer), style)
             if score >= MODELS_FIT:
-                return Settled(current, True, score, min(margins.values(), default=1.0))
+                return Settled(current, True, score, margin)
     agreed = all(any(len(r) == len(groups) and r[k] == v for r in read) for k, v in enumerate(groups))
-    margin = min(margins.values(), default=1.0)
     trusted = agreed and score >= DRAWN_OK and margin >= MARGIN_OK
     return Settled(current, trusted, score, margin)

@@ -427,13 +427,19 @@ def _read_digit_piece(crop: np.ndarray, tessdata: Path) -> str:
     if not piece:
         return ""
     ph, pw = piece[0].shape
-    kinds = ("digitchar", "digitrun") if pw < 0.9 * ph else ("digitrun", "digitchar")
-    # either psm returns nothing now and then for a lone, narrow 1 that the other one reads
-    return ocr_crop(piece[0], kinds[0], tessdata).text or ocr_crop(piece[0], kinds[1], tessdata).text
+    return _eng_digits(piece[0], pw < 0.9 * ph, tessdata).text
+
+
+def _eng_digits(piece: np.ndarray, one_digit: bool, tessdata: Path) -> ZoneText:
+    """eng on a piece of digits: psm 10 for one digit, psm 8 for a run, and the other one when the
+    first returns nothing (either does now and then, e.g. for a lone, narrow 1 or an 11)."""
+    kinds = ("digitchar", "digitrun") if one_digit else ("digitrun", "digitchar")
+    first = ocr_crop(piece, kinds[0], tessdata)
+    return first if first.text else ocr_crop(piece, kinds[1], tessdata)
 
 
 def decimal_point(image: np.ndarray, text: str) -> tuple[str, float]:
-    """71,7 (jpn at 0.96) is 71.7 with its point read as a comma. Returns the amount with a point
+    """71,7 (eng at 0.96) is 71.7 with its point read as a comma. Returns the amount with a point
     and the highest confidence it may have: kept when drawn with a point it fits clearly better,
     else capped (a comma really written there, or ink too poor to tell) so the clerk checks it."""
     as_point = text.replace(",", ".")
@@ -556,9 +562,7 @@ def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[
         old = "".join(g.text for g in glyphs[a : b + 1])
         ph, pw = piece[0].shape
         one_digit = len(old) == 1 and pw < 0.9 * ph  # narrower than two digits side by side
-        eng = ocr_crop(piece[0], "digitchar" if one_digit else "digitrun", tessdata)
-        if not eng.text:  # either psm now and then returns nothing where the other one reads
-            eng = ocr_crop(piece[0], "digitrun" if one_digit else "digitchar", tessdata)
+        eng = _eng_digits(piece[0], one_digit, tessdata)
         if wide is not None:  # jpn may have dropped a digit (10 → 1): the wider run is the other candidate
             wide_piece = split_at(image[:, wide[0]:wide[1]], [])
             word = ocr_crop(wide_piece[0], "digitrun", tessdata) if wide_piece else None

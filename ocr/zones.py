@@ -8,10 +8,10 @@ single-line mode reads best. A zone with no ink left is empty: no OCR call, no i
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from ocr.preprocess import clear_border_components, despeckle, ink_bbox, line_mask, px
 
 if TYPE_CHECKING:
-    from ocr.document import Document
+    from ocr.document import Document, Page
 
 CROP_DPI = 300.0  # zones are resampled to this resolution whatever the scan's
 PRINTED_COVER = 0.75  # a component this much inside printed ink of the blank form is print, not writing
@@ -116,27 +116,20 @@ def align_to_form(doc: Document, reference: Path, keywords: Sequence[str] = ()) 
     times a registration-quality factor; alignment is cached per reference, so calling again (to
     classify, then to extract) costs nothing.
     """
-    from ocr.register import load_reference
-
-    scans = [p for p in doc.pages if p.source == "scan" and p.reader is not None]
-    if not scans:
-        return None
-    ref = load_reference(reference)
-    scores: list[float] = []
-    for page in scans:
-        ref_page = ref.page(page.number)
-        use = getattr(page.reader, "use_reference", None)
-        if ref_page is None or use is None:
-            scores.append(0.0)
-            continue
-        scores.append(use(page, ref_page, keywords))
-    return min(scores) if scores else 0.0
+    return _weakest_page(doc, reference, "use_reference", lambda use, page, ref_page: use(page, ref_page, keywords))
 
 
 def layout_match(doc: Document, reference: Path) -> float | None:
     """How well the scanned pages' printed layout correlates with the blank form at a glance (the
     weakest page; 0..1), or None without scanned pages. The coarse step of registration, kept for
     ``align_to_form``: ranking every form by it costs ~15 ms each."""
+    return _weakest_page(doc, reference, "layout_match", lambda match, _page, ref_page: match(ref_page))
+
+
+def _weakest_page(doc: Document, reference: Path, method: str,
+                  call: Callable[[Callable[..., float], Page, Any], float]) -> float | None:
+    """`call(reader.<method>, page, blank page)` on every scanned page: the lowest result (0 for a
+    page the blank form or the reader lacks), or None without scanned pages."""
     from ocr.register import load_reference
 
     scans = [p for p in doc.pages if p.source == "scan" and p.reader is not None]
@@ -146,6 +139,6 @@ def layout_match(doc: Document, reference: Path) -> float | None:
     scores = []
     for page in scans:
         ref_page = ref.page(page.number)
-        match = getattr(page.reader, "layout_match", None)
-        scores.append(0.0 if ref_page is None or match is None else match(ref_page))
+        fn = getattr(page.reader, method, None)
+        scores.append(0.0 if ref_page is None or fn is None else call(fn, page, ref_page))
     return min(scores)
