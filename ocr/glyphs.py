@@ -28,6 +28,7 @@ FONTS = (
 CONFUSABLES_FILE = Path(__file__).with_name("confusables.tsv")
 RENDER_PX = 64  # glyphs are drawn this tall before being fitted to the zone
 MAX_ALTERNATIVES = 40  # look-alikes drawn per character (a few fallback outputs like 人 have hundreds)
+LOCAL_SHIFT = 0.2  # a character compared on its own may sit this much of its size (em) off its place
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class Matcher:
         self.h, self.w = max(1, h), max(1, w)
         self.sigma = max(1.0, self.h / 20.0)
         self.target = _prepare(ink[y : y + h, x : x + w], self.sigma) if not self.empty else ink
+        self._blurred: np.ndarray | None = None  # the whole crop's ink, blurred (for ``local``)
 
     def score(self, text: str) -> float:
         """Best correlation of `text` (in any of its drawings and fonts) with the ink, -1..1."""
@@ -155,30 +157,79 @@ class Matcher:
             return -1.0
         return self._fit(rendered(drawn(text, style[1]), style[0]))
 
-    def spans(self, text: str, style: Style) -> list[tuple[int, int]]:
-        """Columns of the crop each character of `text` occupies when its drawing is fitted to the ink."""
+    def _layout(self, text: str, style: Style) -> tuple[list[float], float, float, float] | None:
+        """Where `text`'s drawing lands when fitted to the ink: the crop columns of each character's
+        advance-box edges, the crop row of the drawing cells' top, and the scale (x, y) from drawing
+        to crop."""
         font, variant = style
         cells = [[glyph(c, font) for c in piece(ch, variant)] for ch in text]
         flat = [c for cs in cells for c in cs]
         if self.empty or not flat or any(c is None for c in flat):
-            return [(self.x, self.x + self.w)] * len(text)
-        widths = np.array([sum(c.shape[1] for c in cs) for cs in cells], dtype=np.float64)  # type: ignore[union-attr]
+            return None
         a = np.hstack(flat)  # type: ignore[arg-type]
-        xs = np.nonzero((a > 0.3).any(axis=0))[0]
+        on = a > 0.3
+        xs, ys = np.nonzero(on.any(axis=0))[0], np.nonzero(on.any(axis=1))[0]
         if xs.size == 0:
-            return [(self.x, self.x + self.w)] * len(text)
-        lo, hi = float(xs.min()), float(xs.max() + 1)
-        f = self.w / max(1.0, hi - lo)
+            return None
+        fx = self.w / float(xs.max() + 1 - xs.min())
+        fy = self.h / float(ys.max() + 1 - ys.min())
+        widths = [sum(c.shape[1] for c in cs) for cs in cells]  # type: ignore[union-attr]
         edges = np.concatenate([[0.0], np.cumsum(widths)])
-        pos = [self.x + (e - lo) * f for e in edges]
-        return [(int(max(self.x, round(pos[i]))), int(min(self.x + self.w, round(pos[i + 1]))))
-                for i in range(len(text))]
+        return [self.x + (e - xs.min()) * fx for e in edges], self.y - ys.min() * fy, fx, fy
+
+    def spans(self, text: str, style: Style) -> list[tuple[int, int]]:
+        """Columns of the crop each character of `text` occupies (its advance box, which may reach
+        past the ink at either end) when its drawing is fitted to the ink."""
+        layout = self._layout(text, style)
+        if layout is None:
+            return [(self.x, self.x + self.w)] * len(text)
+        pos = layout[0]
+        return [(int(round(pos[i])), int(round(pos[i + 1]))) for i in range(len(text))]
+
+    def local(self, text: str, i: int, candidates: set[str], style: Style) -> dict[str, float]:
+        """How well each candidate for text[i], drawn alone at the reading's scale where text[i]
+        stands, matches the ink there (normalised correlation, best over a small shift, -1..1).
+
+        One character is judged on its own ink: in the whole drawing's fit it weighs 1/n, and a
+        look-alike wider at the ends (秣 for 株) rescales every other character as well."""
+        layout = self._layout(text, style)
+        if layout is None:
+            return {c: -1.0 for c in candidates}
+        pos, top, fx, fy = layout
+        if self._blurred is None:
+            self._blurred = cv2.GaussianBlur((self.image < 128).astype(np.float32), (0, 0), self.sigma)
+        out: dict[str, float] = {}
+        for c in candidates:
+            cells = [glyph(p, style[0]) for p in piece(c, style[1])]
+            if not cells or any(g is None for g in cells):
+                out[c] = -1.0
+                continue
+            g = np.hstack(cells)  # type: ignore[arg-type]
+            tw, th = max(2, int(round(g.shape[1] * fx))), max(2, int(round(g.shape[0] * fy)))
+            t = cv2.GaussianBlur(cv2.resize(g, (tw, th), interpolation=cv2.INTER_AREA), (0, 0), self.sigma)
+            if float(t.std()) == 0.0:
+                out[c] = -1.0
+                continue
+            shift = int(round(LOCAL_SHIFT * RENDER_PX * fy))
+            x0, y0 = int(round(pos[i])) - shift, int(round(top)) - shift
+            window = ink_window(self._blurred, x0, y0, tw + 2 * shift, th + 2 * shift)
+            out[c] = float(cv2.matchTemplate(window, t, cv2.TM_CCOEFF_NORMED).max())
+        return out
 
     def _fit(self, r: np.ndarray | None) -> float:
         if r is None:
             return -1.0
         r = cv2.resize(r, (self.w, self.h), interpolation=cv2.INTER_AREA)
         return float(np.sum(self.target * _prepare(r, self.sigma)))
+
+
+def ink_window(a: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
+    """a[y:y+h, x:x+w], with zeros (no ink) where the window reaches past the crop."""
+    out = np.zeros((h, w), a.dtype)
+    ys, xs = slice(max(0, y), min(a.shape[0], y + h)), slice(max(0, x), min(a.shape[1], x + w))
+    if ys.start < ys.stop and xs.start < xs.stop:
+        out[ys.start - y : ys.stop - y, xs.start - x : xs.stop - x] = a[ys, xs]
+    return out
 
 
 def similarity(image: np.ndarray, text: str) -> float:

@@ -38,9 +38,9 @@ from kakari.errors import MissingDependency
 from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
-from ocr.glyphs import Matcher, rare_kanji, similarity, verify
+from ocr.glyphs import KANA_LOOKALIKES, Matcher, alternatives, rare_kanji, similarity, verify
 from ocr.numbers import DRAWN_OK, settle
-from ocr.repair import contest, repair, script_of
+from ocr.repair import LOCAL_RATIO, confirm, contest, repair, script_of
 
 if TYPE_CHECKING:
     from kakari.config import KakariConfig
@@ -264,6 +264,7 @@ MARGIN_OK = 0.03  # a look-alike spelling this close to the best one (per charac
 FIT_CHECKED = 0.90  # a reading drawn this well or better is not searched for better spellings
 REPAIR_GAIN = 0.05  # …a spelling from the bank fitting this much better puts it in doubt
 RARE_MARGIN = 0.10  # the same for a swap to a rare kanji (JIS level 2): the common one is likelier in print
+CONFIRMED = 0.85  # raw confidence of characters in doubt that their own ink settles (ocr.repair.confirm)
 
 
 def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
@@ -312,39 +313,9 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
         part_raw = min(part_raw, cap)
         text = fix_lookalikes(text)
         if kind in VERIFY_KINDS and text:
-            v = verify(part, text)
-            if v.similarity >= SIM_OK[kind]:
-                swapped = [i for i, (a, b) in enumerate(zip(text, v.text)) if a != b]
-                read, text = text, v.text
-                if swapped:  # a look-alike jpn cannot output: is it the best of everything that looks so?
-                    text, contested = contest(part, text, swapped)
-                    if any(rare_kanji(text[i]) for i in swapped):
-                        # 秣 for 株 (0.075 per character): a rare kanji must beat what jpn read clearly,
-                        # else jpn's common one is the likelier print, and the clerk decides
-                        m = Matcher(part)
-                        if (m.score(text) - m.score(read)) * len(text) < RARE_MARGIN:
-                            text, contested = read, 0.0
-                    margin = min(margin, contested)
-                    if contested >= MARGIN_OK and part_raw == zt.raw and "".join(g.text for g in zt.glyphs) == read:
-                        # jpn's doubt about a character it cannot output (叱 for 颯) says nothing once the
-                        # drawing has settled it: the rest of the reading keeps jpn's confidence
-                        part_raw = min((g.conf for i, g in enumerate(zt.glyphs) if i not in swapped), default=part_raw)
-                if v.similarity < FIT_CHECKED and " " not in text:
-                    # a middling fit (済二 for 浩二 at 0.80, jpn 0.86): if another spelling from the
-                    # glyph bank fits clearly better, this one is in doubt; the better one is offered
-                    fixed, fit = repair(part, text)
-                    if fixed != text and fit > v.similarity + REPAIR_GAIN:
-                        text, part_raw = fixed, min(part_raw, 0.5)
-            elif " " not in text:
-                # the drawing does not fit (look-alike choices are then noise): offer the clerk a
-                # repaired spelling, or else jpn's own, and keep the poor fit's confidence so the
-                # field still goes to 要確認 (ocr/repair.py)
-                fixed, fit = repair(part, text)
-                if fit >= SIM_OK[kind]:
-                    text = fixed
-            # the margin is measured on the whole drawing, where one character is 1/n of the ink:
-            # per character it is n times larger (a long address is not less certain than a name)
-            sim, margin = min(sim, v.similarity), min(margin, v.margin * max(1, len(text)))
+            checked = _check_by_drawing(part, text, zt, part_raw, kind)
+            text, part_raw = checked.text, checked.raw
+            sim, margin = min(sim, checked.similarity), min(margin, checked.margin)
         tess = min(tess, part_raw)
         texts.append(text)
     text = " ".join(t for t in texts if t)
@@ -357,6 +328,93 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
     if disagreements:  # digits jpn and eng read differently that the drawing could not settle
         raw = min(raw, 0.5)
     return ZoneResult(text, raw, tess, sim, margin, len(parts), disagreements)
+
+
+@dataclass(frozen=True)
+class Checked:
+    text: str
+    raw: float
+    similarity: float
+    margin: float  # per character
+
+
+def _check_by_drawing(part: np.ndarray, text: str, zt: ZoneText, raw: float, kind: str) -> Checked:
+    """A name or text reading drawn again and compared with its ink (``ocr.glyphs``): look-alikes jpn
+    cannot output swapped in, a poor fit repaired from the glyph bank, and every character still in
+    doubt (jpn unsure of it, swapped, repaired, or near a look-alike) judged on its own ink
+    (``ocr.repair.confirm``): settled clearly there, it no longer holds the reading back."""
+    v = verify(part, text)
+    read, fit, margin = text, v.similarity, 1.0
+    # the margin is measured on the whole drawing, where one character is 1/n of the ink:
+    # per character it is n times larger (a long address is not less certain than a name)
+    whole_margin = v.margin * max(1, len(v.text))
+    repaired = False
+    swapped: list[int] = []
+    if v.similarity >= SIM_OK[kind]:
+        swapped = [i for i, (a, b) in enumerate(zip(text, v.text)) if a != b]
+        text = v.text
+        if swapped:  # a look-alike jpn cannot output: is it the best of everything that looks so?
+            text, contested = contest(part, text, swapped)
+            if any(rare_kanji(text[i]) for i in swapped):
+                # 秣 for 株 (0.075 per character): a rare kanji must beat what jpn read clearly,
+                # else jpn's common one is the likelier print, and the clerk decides
+                m = Matcher(part)
+                if (m.score(text) - m.score(read)) * len(text) < RARE_MARGIN:
+                    text, contested = read, 0.0
+            margin = contested
+        if v.similarity < FIT_CHECKED and " " not in text:
+            # a middling fit (済二 for 浩二 at 0.80, jpn 0.86): if another spelling from the
+            # glyph bank fits clearly better, this one is in doubt; the better one is offered
+            fixed, better = repair(part, text)
+            if fixed != text and better > v.similarity + REPAIR_GAIN:
+                text, fit, repaired = fixed, better, True
+    elif " " not in text:
+        # the drawing does not fit (look-alike choices are then noise): offer the clerk a
+        # repaired spelling, or else jpn's own
+        fixed, better = repair(part, text)
+        if better >= SIM_OK[kind]:
+            text, fit, repaired = fixed, better, fixed != text
+    margin = min(margin, whole_margin)
+    if fit < SIM_OK[kind]:
+        return Checked(text, raw, fit, margin)
+    if repaired:
+        raw = min(raw, 0.5)  # a repair is an offer to the clerk unless its every character is settled
+    elif text != v.text:
+        fit = Matcher(part).score(text)
+
+    # every character still in doubt, judged on its own ink
+    aligned = not repaired and "".join(g.text for g in zt.glyphs) == read and len(read) == len(text)
+    unsure = {i for i, g in enumerate(zt.glyphs) if g.conf < THRESHOLDS[kind]} if aligned else set()
+    near = {i for i, ch in enumerate(text) if alternatives(ch)} if whole_margin < MARGIN_OK else set()
+    doubts = sorted(i for i in (set(range(len(text))) if repaired else unsure | near | set(swapped))
+                    if script_of(text[i]) not in ("digit", "other"))
+    if not doubts or " " in text:
+        return Checked(text, _unsure_of_unreadable(raw, zt, read, swapped, margin), fit, margin)
+    local, ratio = confirm(part, text, doubts)
+    if local != text:
+        # the characters' own ink prefers other spellings (鄧 swapped for jpn's 部 by the whole
+        # drawing, a hair better): they are offered, and trusted only where they are what jpn read
+        back_to_jpn = aligned and all(local[i] == read[i] for i in doubts if local[i] != text[i])
+        text, fit = local, Matcher(part).score(local)
+        if not (back_to_jpn and ratio >= LOCAL_RATIO):
+            return Checked(text, min(raw, 0.5), fit, 0.0)
+        swapped = [i for i in swapped if text[i] != read[i]]
+    if ratio < LOCAL_RATIO or fit < FIT_CHECKED:
+        # not settled on its own ink, or the whole reading fits too loosely to lift its doubts
+        # (a character missing or too many): as the whole drawing left it
+        return Checked(text, _unsure_of_unreadable(raw, zt, read, swapped, margin), fit, margin)
+    rest = [g.conf for i, g in enumerate(zt.glyphs) if i not in doubts] if aligned else []
+    if repaired or aligned:
+        raw = max(raw, min([CONFIRMED, *rest]))
+    return Checked(text, raw, fit, max(margin, MARGIN_OK))  # the whole drawing's narrow margin is settled
+
+
+def _unsure_of_unreadable(raw: float, zt: ZoneText, read: str, swapped: list[int], margin: float) -> float:
+    """jpn's doubt about a character it cannot output (叱 for 颯) says nothing once the drawing has
+    chosen the look-alike clearly: the rest of the reading keeps jpn's confidence."""
+    if swapped and margin >= MARGIN_OK and raw == zt.raw and "".join(g.text for g in zt.glyphs) == read:
+        return min((g.conf for i, g in enumerate(zt.glyphs) if i not in swapped), default=raw)
+    return raw
 
 
 def _surer_line_reading(image: np.ndarray, zt: ZoneText, kind: str, tessdata: Path) -> ZoneText:
@@ -397,13 +455,15 @@ def _read_half_width_kana(image: np.ndarray, zt: ZoneText, tessdata: Path) -> Zo
     text = "".join(g.text for g in out)
     if not text:
         return zt
-    v = verify(image, text, kana=True)  # ﾝ or ｼ: the drawing decides
+    v = verify(image, text, kana=True)  # ﾝ or ｼ: the drawing decides…
     if v.similarity <= similarity(image, zt.text):
         return zt
-    conf = min((g.conf for g in out), default=0.0)
-    if v.text != text or v.margin * len(text) < MARGIN_OK:
-        conf = min(conf, 0.5)
-    return ZoneText(v.text, conf, [Glyph(ch, conf, (0, 0, 0, 0)) for ch in v.text])
+    # …as a whole, where one kana weighs little: a kana it changed or chose narrowly stays in doubt
+    # (confidence 0.5) for ``confirm`` to judge on its own ink
+    narrow = v.margin * len(text) < MARGIN_OK
+    glyphs = [Glyph(ch, g.conf if ch == g.text and not (narrow and ch in KANA_LOOKALIKES) else min(g.conf, 0.5),
+                    (0, 0, 0, 0)) for ch, g in zip(v.text, out)]
+    return ZoneText(v.text, min(g.conf for g in glyphs), glyphs)
 
 
 SETTLE_KINDS = ("date", "amount")
@@ -567,7 +627,10 @@ def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[
             wide_piece = split_at(image[:, wide[0]:wide[1]], [])
             word = ocr_crop(wide_piece[0], "digitrun", tessdata) if wide_piece else None
             if word is not None and word.text.isdigit() and len(word.text) > len(old):
+                # a dispute like any other: unless settled (here or by ``settle``), the run is in doubt
+                # (平成24年 read 平成4年 at 0.92, eng agreeing on the 4 alone, was registered as 1992)
                 disputes.append((a, b, word.text, word.raw))
+                disagreements += 1
         if len(eng.text) != len(old) or not eng.text.isdigit():
             # eng saw a different number of digits (a neighbour touching the run, or jpn dropped one:
             # 10 → 1): keep jpn's reading, trusted only as far as jpn itself is sure of every digit,
