@@ -155,7 +155,8 @@ def contest(image: np.ndarray, text: str, positions: list[int]) -> tuple[str, fl
 
 CONFIRM_K = 24  # closest characters (glyph bank) a character is confirmed against, beside its own kin
 LOCAL_FIT = 0.95  # the character drawn alone must match its own ink this well…
-LOCAL_RATIO = 3.0  # …and every other candidate must miss that ink (1 - correlation) this many times as much
+LOCAL_RATIO = 3.0  # …and every close rival must miss that ink (1 - correlation) this many times as much
+RIVALS = 3  # the closest rivals (by their fit) compared where they differ, when the whole cell cannot tell
 _SMALL_KANA = dict(zip("ァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎ", "アイウエオツヤユヨワカケあいうえおつやゆよわ"))
 
 
@@ -185,20 +186,33 @@ def kin(ch: str) -> str:
 def confirm(image: np.ndarray, text: str, positions: list[int]) -> tuple[str, float]:
     """Each character at `positions` judged on its own ink against everything that looks like it
     (the glyph bank's closest, its look-alikes, its kana kin). Returns the reading with each one the
-    best fit there, and the smallest ratio by which the runner-up misses the ink more than the
-    winner (1 - correlation; 0 when a winner itself fits poorly). Near 1, fits crowd together (太
-    0.991, 大 0.944): the ratio, 6, says how clearly the ink chose."""
+    best fit there, and how clearly the ink chose: the smallest ratio by which a close rival misses
+    the ink (1 - correlation) more than the winner, on the whole cell or, where that is too close
+    to call (太 0.991 against 大 0.944 is 6; ば 0.991 against ぱ 0.982 is 2), on just the part where
+    the two drawings differ (the mark: 4.8). 0 when the winner itself fits poorly."""
     m = Matcher(image)
     if m.empty or not positions:
         return text, float("inf")
     style = m.style(text)
-    ratio = float("inf")
+    clearest = float("inf")
     for i in positions:
         ch = text[i]
         options = ({ch} | set(closest(m, text, i, style, CONFIRM_K)) | set(alternatives(ch))
                    | set(kin(ch)) | set(KANA_LOOKALIKES.get(ch, "")))
-        scored = sorted(m.local(text, i, options, style).items(), key=lambda kv: kv[1], reverse=True)
-        (best, fit), runner_up = scored[0], (scored[1][1] if len(scored) > 1 else -1.0)
+        fits = m.local(text, i, options, style)
+        scored = sorted(fits.items(), key=lambda kv: (kv[1], kv[0] == ch), reverse=True)  # a tie keeps ch
+        best, fit = scored[0]
         text = text[:i] + best + text[i + 1 :]
-        ratio = min(ratio, (1.0 - runner_up) / max(1e-6, 1.0 - fit) if fit >= LOCAL_FIT else 0.0)
-    return text, ratio
+        if fit < LOCAL_FIT:
+            return text, 0.0
+        for rival, rival_fit in scored[1:RIVALS + 1]:
+            ratio = _misses(fit, rival_fit)
+            if ratio < LOCAL_RATIO:
+                ratio = _misses(*m.differ(text, i, best, rival, style))
+            clearest = min(clearest, ratio)
+    return text, clearest
+
+
+def _misses(fit: float, rival: float) -> float:
+    """How many times as much the rival misses the ink as the winner (0 if the rival fits better)."""
+    return (1.0 - rival) / max(1e-6, 1.0 - fit) if fit >= rival else 0.0
