@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr.glyphs import Matcher, Style
-from ocr.repair import LOCAL_FIT, LOCAL_RATIO
+from ocr.repair import LOCAL_FIT, LOCAL_RATIO, confirm
 
 ERA_CHARS = "令和平成昭大正明治元"
 DRAWN_OK = 0.90  # the winning drawing fits the ink at least this well
@@ -145,7 +145,35 @@ def settle(image: np.ndarray, text: str, proposals: Sequence[str],
                 return Settled(current, True, score, margin)
     agreed = all(any(len(r) == len(groups) and r[k] == v for r in read) for k, v in enumerate(groups))
     trusted = agreed and score >= DRAWN_OK and margin >= MARGIN_OK
+    if not trusted and read_digits is not None:
+        confirmed = _eng_confirmed(image, current, spacer, read[-1], read[0])
+        if confirmed is not None:
+            return confirmed
     return Settled(current, trusted, score, margin)
+
+
+def _eng_confirmed(image: np.ndarray, current: str, spacer: str, eng: list[str], jpn: list[str]) -> Settled | None:
+    """eng's reading (in the drawing's columns) where the whole drawing chose another value or
+    too narrowly: trusted if each digit jpn read otherwise (each digit, when jpn read another
+    number of them) is eng's on its own ink too (``ocr.repair.confirm``). The whole drawing errs at
+    a zone's ends (29807466 drawn as 29807468: the last digit's bearing); a digit's ink does not."""
+    groups = list(_GROUP.finditer(current))
+    if len(eng) != len(groups) or not all(e.isdigit() for e in eng):
+        return None
+    pieces = iter(eng)
+    text = _GROUP.sub(lambda _: next(pieces), current)
+    m = Matcher(image)
+    drawn, at = spaced(text, spacer), _positions(text, spacer)
+    score = m.score(drawn)
+    if score < DRAWN_OK:
+        return None
+    same_shape = [len(j) for j in jpn] == [len(e) for e in eng]
+    disputed = [at[g.start() + d] for k, g in enumerate(_GROUP.finditer(text)) for d in range(len(g.group()))
+                if not same_shape or jpn[k][d] != eng[k][d]]
+    if not disputed:
+        return None
+    local, ratio = confirm(image, drawn, disputed)
+    return Settled(text, True, score, MARGIN_OK) if local == drawn and ratio >= LOCAL_RATIO else None
 
 
 def _drawn_clearly(m: Matcher, current: str, spacer: str, style: Style, k: int, models: str) -> bool:
