@@ -165,9 +165,11 @@ def _eng_confirmed(image: np.ndarray, current: str, spacer: str, eng: list[str],
     m = Matcher(image)
     drawn, at = spaced(text, spacer), _positions(text, spacer)
     score = m.score(drawn)
-    if score < DRAWN_OK:
-        return None
     same_shape = [len(j) for j in jpn] == [len(e) for e in eng]
+    # jpn and eng agreeing on how many digits there are, the whole need only fit as when they agree
+    # on all of them (digits of another typeface: 0.86)
+    if score < (MODELS_FIT if same_shape else DRAWN_OK):
+        return None
     disputed = [at[g.start() + d] for k, g in enumerate(_GROUP.finditer(text)) for d in range(len(g.group()))
                 if not same_shape or jpn[k][d] != eng[k][d]]
     if not disputed:
