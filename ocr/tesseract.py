@@ -645,10 +645,10 @@ def reread_digit_runs(image: np.ndarray, zt: ZoneText, tessdata: Path) -> tuple[
             disagreements += 1
         for k, ch in enumerate(eng.text):
             g = glyphs[a + k]
-            conf = eng.glyphs[k].conf if k < len(eng.glyphs) else eng.raw
+            sure = eng.glyphs[k].conf if k < len(eng.glyphs) else eng.raw
             # both models read this digit: as sure as the surer of them (eng doubts the 1 of "102"
             # at 0.43 that jpn read at 0.99; each alone is wrong in its own ways, rarely both alike)
-            glyphs[a + k] = Glyph(ch, max(conf, g.conf) if ch == g.text else conf, g.box)
+            glyphs[a + k] = Glyph(ch, max(sure, g.conf) if ch == g.text else sure, g.box)
     text = "".join(g.text for g in glyphs)
     raw = min([conf] + [g.conf for g in glyphs])
     if disputes:
