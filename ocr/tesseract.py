@@ -316,6 +316,12 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
             checked = _check_by_drawing(part, text, zt, part_raw, kind)
             text, part_raw = checked.text, checked.raw
             sim, margin = min(sim, checked.similarity), min(margin, checked.margin)
+        elif kind == "date" and part_raw < THRESHOLDS[kind] and text and not any(c.isdigit() for c in text):
+            # a date in kanji numerals (令和二年五月二十日) has no digits for eng or ``settle``: a numeral
+            # jpn doubts is judged on its own ink like a name's character
+            checked = _check_by_drawing(part, text, zt, part_raw, "line")
+            if checked.similarity >= SIM_OK["line"] and checked.margin >= MARGIN_OK:
+                text, part_raw = checked.text, checked.raw
         tess = min(tess, part_raw)
         texts.append(text)
     text = " ".join(t for t in texts if t)

@@ -124,6 +124,9 @@ def read_crop(name: str, kind: str, tessdata: Path):  # noqa: ANN201
     # jpn reads 155 at 0.99, eng alike but unsure of the last 5 (0.59): both read it, so it is as sure
     # as the surer (eng's doubt used to leak into the whole zone's confidence; held-out seed 7)
     ("address_eng_doubt_300dpi.png", "text", "若葉県みどり町中央155番地"),
+    # a date in kanji numerals, jpn unsure of 二 (0.58): no digits for eng, the numeral's own ink
+    # settles it (held-out seed 13)
+    ("date_kanji_numerals_300dpi.png", "date", "令和二年五月二十日"),
 ])
 def test_right_readings_are_trusted(tessdata: Path, crop: str, kind: str, text: str) -> None:
     res = read_crop(crop, kind, tessdata)
@@ -178,7 +181,7 @@ def test_characters_jpn_doubts_are_settled_on_their_own_ink(tessdata: Path, crop
     assert res.raw >= 0.8
 
 
-@pytest.mark.parametrize("word", ["高橋", "渡辺", "颯太", "株式会社", "コバヤシ", "そば処", "29807466"])
+@pytest.mark.parametrize("word", ["高橋", "渡辺", "颯太", "株式会社", "コバヤシ", "そば処", "29807466", "令和二年五月二十日"])
 def test_a_wrong_look_alike_is_never_confirmed(word: str) -> None:
     # what a misreading looks like: each character replaced by what looks most like it (the glyph
     # bank's nearest, the kana with another mark). On its own ink the wrong one must never be
