@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr.glyphs import Matcher, Style
-from ocr.repair import LOCAL_FIT, LOCAL_RATIO, confirm
+from ocr.repair import LOCAL_FIT, LOCAL_RATIO, confirm, misses
 
 ERA_CHARS = "令和平成昭大正明治元"
 DRAWN_OK = 0.90  # the winning drawing fits the ink at least this well
@@ -189,6 +189,6 @@ def _drawn_clearly(m: Matcher, current: str, spacer: str, style: Style, k: int, 
     for j, (mine, theirs) in enumerate(zip(g.group(), models)):
         if mine != theirs:
             fits = m.local(text, at[g.start() + j], {mine, theirs}, style)
-            if fits[mine] < LOCAL_FIT or (1.0 - fits[theirs]) < LOCAL_RATIO * (1.0 - fits[mine]):
+            if fits[mine] < LOCAL_FIT or misses(fits[mine], fits[theirs]) < LOCAL_RATIO:
                 return False
     return True

@@ -6,8 +6,11 @@ are compared with every character of its script drawn small (a glyph bank, built
 when first needed); the few closest, and dropping the character, are tried in the whole drawing, and
 a change is kept when the whole fits clearly better.
 
-A repaired reading is never trusted because of the repair: the zone keeps the confidence of the poor
-fit and goes to 要確認. The clerk then finds the field filled in right more often, and types less.
+A repaired reading is not trusted because of the repair: it goes to 要確認, where the clerk finds the
+field filled in right more often and types less, unless every character of it is then settled on
+its own ink (``confirm``): each one, drawn alone at the reading's scale in its place, matches the ink
+there far better than every character that looks like it (the bank's closest, its look-alikes, its
+kana kin). ``confirm`` also settles characters jpn doubts, and swaps to look-alikes jpn cannot output.
 """
 from __future__ import annotations
 
@@ -206,13 +209,13 @@ def confirm(image: np.ndarray, text: str, positions: list[int]) -> tuple[str, fl
         if fit < LOCAL_FIT:
             return text, 0.0
         for rival, rival_fit in scored[1:RIVALS + 1]:
-            ratio = _misses(fit, rival_fit)
+            ratio = misses(fit, rival_fit)
             if ratio < LOCAL_RATIO:
-                ratio = _misses(*m.differ(text, i, best, rival, style))
+                ratio = misses(*m.differ(text, i, best, rival, style))
             clearest = min(clearest, ratio)
     return text, clearest
 
 
-def _misses(fit: float, rival: float) -> float:
+def misses(fit: float, rival: float) -> float:
     """How many times as much the rival misses the ink as the winner (0 if the rival fits better)."""
     return (1.0 - rival) / max(1e-6, 1.0 - fit) if fit >= rival else 0.0

@@ -17,8 +17,8 @@ and given a confidence: the weakest character's, mapped so that the per-kind thr
 the scan-like benchmark (``THRESHOLDS``) lands at ``CONFIDENT``. Below it the bot sends the document
 to 要確認. Name fields get an extra check for kanji the model cannot output (髙, 﨑 …, ``ocr.glyphs``);
 digit groups of dates, amounts and addresses that the models doubt or disagree on are settled by
-drawing (``ocr.numbers``); a reading whose drawing fits poorly is offered repaired but still goes to
-要確認 (``ocr.repair``).
+drawing (``ocr.numbers``); a reading whose drawing fits poorly is offered repaired (``ocr.repair``);
+a character still in doubt is trusted only once its own ink settles it (``ocr.repair.confirm``).
 """
 from __future__ import annotations
 
