@@ -156,9 +156,15 @@ def _eng_confirmed(image: np.ndarray, current: str, spacer: str, eng: list[str],
     """eng's reading (in the drawing's columns) where the whole drawing chose another value or
     too narrowly: trusted if each digit jpn read otherwise (each digit, when jpn read another
     number of them) is eng's on its own ink too (``ocr.repair.confirm``). The whole drawing errs at
-    a zone's ends (29807466 drawn as 29807468: the last digit's bearing); a digit's ink does not."""
+    a zone's ends (29807466 drawn as 29807468: the last digit's bearing); a digit's ink does not.
+    A group eng reads nothing in (a lone 1, which eng misses at any psm) is jpn's, on the same terms."""
     groups = list(_GROUP.finditer(current))
-    if len(eng) != len(groups) or not all(e.isdigit() for e in eng):
+    if len(eng) != len(groups):
+        return None
+    read_by_eng = [bool(e) for e in eng]
+    if len(jpn) == len(eng):
+        eng = [e or j for e, j in zip(eng, jpn)]
+    if not all(e.isdigit() for e in eng):
         return None
     pieces = iter(eng)
     text = _GROUP.sub(lambda _: next(pieces), current)
@@ -171,7 +177,7 @@ def _eng_confirmed(image: np.ndarray, current: str, spacer: str, eng: list[str],
     if score < (MODELS_FIT if same_shape else DRAWN_OK):
         return None
     disputed = [at[g.start() + d] for k, g in enumerate(_GROUP.finditer(text)) for d in range(len(g.group()))
-                if not same_shape or jpn[k][d] != eng[k][d]]
+                if not same_shape or jpn[k][d] != eng[k][d] or not read_by_eng[k]]
     if not disputed:
         return None
     local, ratio = confirm(image, drawn, disputed)

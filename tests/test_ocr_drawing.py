@@ -127,6 +127,9 @@ def read_crop(name: str, kind: str, tessdata: Path):  # noqa: ANN201
     # a date in kanji numerals, jpn unsure of 二 (0.58): no digits for eng, the numeral's own ink
     # settles it (held-out seed 13)
     ("date_kanji_numerals_300dpi.png", "date", "令和二年五月二十日"),
+    # eng reads nothing for the lone 1 after 森 (psm 8 and 10 alike); jpn's 1 is confirmed on its own
+    # ink (held-out seed 17)
+    ("address_lone_one_300dpi.png", "text", "若葉県みどり町西の森1-24-5"),
     # held-out seed 7: jpn reads 浩 as 済 at 0.86, the drawing fits at 0.80; the glyph bank's 浩 fits
     # far better, and on its own ink beats every character that looks like it: the repair is registered
     ("name_misread_300dpi.png", "line", "池田 浩二"),
