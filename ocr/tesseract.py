@@ -338,10 +338,12 @@ def read_clean(image: np.ndarray, kind: str, tessdata: Path) -> ZoneResult:
 
 @dataclass(frozen=True)
 class Checked:
+    """A part's reading after the drawing checks: its spelling, confidence and the evidence."""
+
     text: str
     raw: float
-    similarity: float
-    margin: float  # per character
+    similarity: float  # the whole drawing's fit of `text`
+    margin: float  # over the nearest look-alike spelling, per character
 
 
 def _check_by_drawing(part: np.ndarray, text: str, zt: ZoneText, raw: float, kind: str) -> Checked:
