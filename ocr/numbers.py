@@ -138,21 +138,26 @@ def settle(image: np.ndarray, text: str, proposals: Sequence[str],
         if two_models and read[0] == eng and len(eng) == len(groups) and all(
                 v == w or margins[k] < VETO or not _drawn_clearly(m, current, spacer, style, k, w)
                 for k, (v, w) in enumerate(zip(groups, eng))):
-            pieces = iter(eng)
-            current = _GROUP.sub(lambda _: next(pieces), current)
+            current = _with_groups(current, eng)
             score = m.score_with(spaced(current, spacer), style)
             if score >= MODELS_FIT:
                 return Settled(current, True, score, margin)
     agreed = all(any(len(r) == len(groups) and r[k] == v for r in read) for k, v in enumerate(groups))
     trusted = agreed and score >= DRAWN_OK and margin >= MARGIN_OK
     if not trusted and read_digits is not None:
-        confirmed = _eng_confirmed(image, current, spacer, read[-1], read[0])
+        confirmed = _eng_confirmed(m, current, spacer, read[-1], read[0])
         if confirmed is not None:
             return confirmed
     return Settled(current, trusted, score, margin)
 
 
-def _eng_confirmed(image: np.ndarray, current: str, spacer: str, eng: list[str], jpn: list[str]) -> Settled | None:
+def _with_groups(text: str, groups: list[str]) -> str:
+    """`text` with its digit groups replaced, in order, by `groups`."""
+    values = iter(groups)
+    return _GROUP.sub(lambda _: next(values), text)
+
+
+def _eng_confirmed(m: Matcher, current: str, spacer: str, eng: list[str], jpn: list[str]) -> Settled | None:
     """eng's reading (in the drawing's columns) where the whole drawing chose another value or
     too narrowly: trusted if each digit jpn read otherwise (each digit, when jpn read another
     number of them) is eng's on its own ink too (``ocr.repair.confirm``). The whole drawing errs at
@@ -166,9 +171,7 @@ def _eng_confirmed(image: np.ndarray, current: str, spacer: str, eng: list[str],
         eng = [e or j for e, j in zip(eng, jpn)]
     if not all(e.isdigit() for e in eng):
         return None
-    pieces = iter(eng)
-    text = _GROUP.sub(lambda _: next(pieces), current)
-    m = Matcher(image)
+    text = _with_groups(current, eng)
     drawn, at = spaced(text, spacer), _positions(text, spacer)
     score = m.score(drawn)
     same_shape = [len(j) for j in jpn] == [len(e) for e in eng]
@@ -180,7 +183,7 @@ def _eng_confirmed(image: np.ndarray, current: str, spacer: str, eng: list[str],
                 if not same_shape or jpn[k][d] != eng[k][d] or not read_by_eng[k]]
     if not disputed:
         return None
-    local, ratio = confirm(image, drawn, disputed)
+    local, ratio = confirm(m.image, drawn, disputed)
     return Settled(text, True, score, MARGIN_OK) if local == drawn and ratio >= LOCAL_RATIO else None
 
 

@@ -352,7 +352,9 @@ def _check_by_drawing(part: np.ndarray, text: str, zt: ZoneText, raw: float, kin
     doubt (jpn unsure of it, swapped, repaired, or near a look-alike) judged on its own ink
     (``ocr.repair.confirm``): settled clearly there, it no longer holds the reading back."""
     v = verify(part, text)
+    m = Matcher(part)
     read, fit, margin = text, v.similarity, 1.0
+    as_read = "".join(g.text for g in zt.glyphs) == read  # jpn's glyphs spell the reading, one per character
     # the margin is measured on the whole drawing, where one character is 1/n of the ink:
     # per character it is n times larger (a long address is not less certain than a name)
     whole_margin = v.margin * max(1, len(v.text))
@@ -366,7 +368,6 @@ def _check_by_drawing(part: np.ndarray, text: str, zt: ZoneText, raw: float, kin
             if any(rare_kanji(text[i]) for i in swapped):
                 # 秣 for 株 (0.075 per character): a rare kanji must beat what jpn read clearly,
                 # else jpn's common one is the likelier print, and the clerk decides
-                m = Matcher(part)
                 if (m.score(text) - m.score(read)) * len(text) < RARE_MARGIN:
                     text, contested = read, 0.0
             margin = contested
@@ -388,39 +389,39 @@ def _check_by_drawing(part: np.ndarray, text: str, zt: ZoneText, raw: float, kin
     if repaired:
         raw = min(raw, 0.5)  # a repair is an offer to the clerk unless its every character is settled
     elif text != v.text:
-        fit = Matcher(part).score(text)
+        fit = m.score(text)
 
     # every character still in doubt, judged on its own ink
-    aligned = not repaired and "".join(g.text for g in zt.glyphs) == read and len(read) == len(text)
+    aligned = not repaired and as_read and len(read) == len(text)
     unsure = {i for i, g in enumerate(zt.glyphs) if g.conf < THRESHOLDS[kind]} if aligned else set()
     near = {i for i, ch in enumerate(text) if alternatives(ch)} if whole_margin < MARGIN_OK else set()
     doubts = sorted(i for i in (set(range(len(text))) if repaired else unsure | near | set(swapped))
                     if script_of(text[i]) not in ("digit", "other"))
     if not doubts or " " in text:
-        return Checked(text, _unsure_of_unreadable(raw, zt, read, swapped, margin), fit, margin)
+        return Checked(text, _unsure_of_unreadable(raw, zt, as_read, swapped, margin), fit, margin)
     local, ratio = confirm(part, text, doubts)
     if local != text:
         # the characters' own ink prefers other spellings (鄧 swapped for jpn's 部 by the whole
         # drawing, a hair better): they are offered, and trusted only where they are what jpn read
         back_to_jpn = aligned and all(local[i] == read[i] for i in doubts if local[i] != text[i])
-        text, fit = local, Matcher(part).score(local)
+        text, fit = local, m.score(local)
         if not (back_to_jpn and ratio >= LOCAL_RATIO):
             return Checked(text, min(raw, 0.5), fit, 0.0)
         swapped = [i for i in swapped if text[i] != read[i]]
     if ratio < LOCAL_RATIO or fit < FIT_CHECKED:
         # not settled on its own ink, or the whole reading fits too loosely to lift its doubts
         # (a character missing or too many): as the whole drawing left it
-        return Checked(text, _unsure_of_unreadable(raw, zt, read, swapped, margin), fit, margin)
+        return Checked(text, _unsure_of_unreadable(raw, zt, as_read, swapped, margin), fit, margin)
     rest = [g.conf for i, g in enumerate(zt.glyphs) if i not in doubts] if aligned else []
     if repaired or aligned:
         raw = max(raw, min([CONFIRMED, *rest]))
     return Checked(text, raw, fit, max(margin, MARGIN_OK))  # the whole drawing's narrow margin is settled
 
 
-def _unsure_of_unreadable(raw: float, zt: ZoneText, read: str, swapped: list[int], margin: float) -> float:
+def _unsure_of_unreadable(raw: float, zt: ZoneText, as_read: bool, swapped: list[int], margin: float) -> float:
     """jpn's doubt about a character it cannot output (叱 for 颯) says nothing once the drawing has
     chosen the look-alike clearly: the rest of the reading keeps jpn's confidence."""
-    if swapped and margin >= MARGIN_OK and raw == zt.raw and "".join(g.text for g in zt.glyphs) == read:
+    if swapped and margin >= MARGIN_OK and raw == zt.raw and as_read:
         return min((g.conf for i, g in enumerate(zt.glyphs) if i not in swapped), default=raw)
     return raw
 

@@ -136,7 +136,7 @@ def _weakest_page(doc: Document, reference: Path, method: str,
     if not scans:
         return None
     ref = load_reference(reference)
-    scores = []
+    scores: list[float] = []
     for page in scans:
         ref_page = ref.page(page.number)
         fn = getattr(page.reader, method, None)
