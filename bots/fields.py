@@ -1,8 +1,8 @@
 """Field types: how a raw reading becomes a normalised value plus Japanese problems.
 
 Each type is a small class registered by its ``type_name`` (``__init_subclass__`` fills the registry),
-so 和暦, kana, 〒, phone numbers and check digits live in one place. The helpers below (``parse_wareki``,
-``to_katakana``, ``normalise_text`` …) are plain functions so validators and tools can reuse them.
+so kana, 〒, phone numbers and check digits live in one place (和暦 is the kernel's, kakari/wareki.py). The
+helpers below (``to_katakana``, ``normalise_text`` …) are plain functions so validators and tools can reuse them.
 Normalised values follow docs/template grammar: ISO strings for dates, "NNN-NNNN" for postal codes,
 ASCII digit strings for numbers, int/float for amounts, bool for checkboxes, str|None for choices.
 """
@@ -14,12 +14,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kakari.errors import ConfigError
+from kakari.wareki import nfkc_keep_kanji, parse_wareki
 
 if TYPE_CHECKING:  # template.py imports this module; only the type hint goes the other way
     from bots.template import FieldSpec
 
 # -- messages shown to clerks ------------------------------------------------------------------
-BAD_DATE = "日付として正しくありません"
 BAD_FORMAT = "形式が正しくありません"
 NOT_KATAKANA = "カタカナ以外の文字があります"
 SEVERAL_CHOICES = "複数の選択肢に印があります"
@@ -27,22 +27,13 @@ SEVERAL_CHOICES = "複数の選択肢に印があります"
 # =============================================================================================
 # Text helpers
 # =============================================================================================
-# CJK compatibility ideographs (e.g. 神 U+FA19) have NFKC decompositions to other kanji; names
-# must keep the kanji as written, so these ranges are left out of normalisation.
-_COMPAT_IDEOGRAPHS = re.compile("([\uF900-\uFAFF\U0002F800-\U0002FA1F]+)")
 _SPACES = re.compile(r"\s+")
-
-
-def _nfkc_keep_kanji(text: str) -> str:
-    parts = _COMPAT_IDEOGRAPHS.split(text)
-    # odd indexes are the captured compatibility ideographs
-    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
 
 
 def normalise_text(text: str, space: str = " ") -> str:
     """NFKC (full-width digits/Latin → ASCII, half-width katakana → full-width), never touching kanji;
     runs of whitespace (ASCII, 「　」, newlines) become one `space`; stripped."""
-    return space.join(_SPACES.split(_nfkc_keep_kanji(text).strip())).strip()
+    return space.join(_SPACES.split(nfkc_keep_kanji(text).strip())).strip()
 
 
 _HALF_KANA_RUN = re.compile("[\uFF61-\uFF9F]+")
@@ -58,95 +49,6 @@ def to_katakana(text: str) -> str:
 def is_katakana(ch: str) -> bool:
     """Full-width katakana letters, ・, ー, ヽ, ヾ."""
     return "\u30A1" <= ch <= "\u30FE"
-
-
-# =============================================================================================
-# 和暦
-# =============================================================================================
-# (name, initials, first day, first day of the next era). 明治 is counted from 1868-01-01: the
-# calendar reform makes its first day ambiguous (DOMAIN.md), so early-1868 dates are not flagged.
-ERAS: tuple[tuple[str, str, date, date | None], ...] = (
-    ("明治", "M明", date(1868, 1, 1), date(1912, 7, 30)),
-    ("大正", "T大", date(1912, 7, 30), date(1926, 12, 25)),
-    ("昭和", "S昭", date(1926, 12, 25), date(1989, 1, 8)),
-    ("平成", "H平", date(1989, 1, 8), date(2019, 5, 1)),
-    ("令和", "R令", date(2019, 5, 1), None),
-)
-_ERA_BY_TOKEN: dict[str, int] = {}
-for _i, (_name, _initials, _s, _e) in enumerate(ERAS):
-    _ERA_BY_TOKEN[_name] = _i
-    for _ch in _initials:
-        _ERA_BY_TOKEN[_ch] = _i
-_ERA_TOKENS = "|".join(sorted(_ERA_BY_TOKEN, key=len, reverse=True))
-_SEP_Y = r"(?:年|[./\-])"
-_SEP_M = r"(?:月|[./\-])"
-_WAREKI = re.compile(rf"({_ERA_TOKENS})(元|\d{{1,2}}){_SEP_Y}(\d{{1,2}}){_SEP_M}(\d{{1,2}})(?:日|(?!\d))", re.I)
-_SEIREKI = re.compile(rf"(?<!\d)(\d{{4}}){_SEP_Y}(\d{{1,2}}){_SEP_M}(\d{{1,2}})(?:日|(?!\d))")
-_COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")  # 20230401
-_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-_KANJI_RUN = re.compile("[〇零一二三四五六七八九十百千]+")
-
-
-def kanji_to_int(run: str) -> int:
-    """Kanji numerals → int: 十二 → 12, 三十一 → 31, 二〇二三 → 2023, 二千二十三 → 2023."""
-    if not any(ch in _KANJI_UNITS for ch in run):  # positional, as in 二〇二三
-        return int("".join(str(_KANJI_DIGITS[ch]) for ch in run))
-    total, digit = 0, None
-    for ch in run:
-        if ch in _KANJI_DIGITS:
-            digit = _KANJI_DIGITS[ch]
-        else:
-            total += (1 if digit is None else digit) * _KANJI_UNITS[ch]
-            digit = None
-    return total + (digit or 0)
-
-
-def era_of(d: date) -> int:
-    """Index into ERAS of the era a date belongs to (明治 for anything earlier)."""
-    for i in range(len(ERAS) - 1, -1, -1):
-        if d >= ERAS[i][2]:
-            return i
-    return 0
-
-
-def format_wareki(d: date) -> str:
-    """令和元年5月1日 style."""
-    i = era_of(d)
-    year = d.year - ERAS[i][2].year + 1
-    return f"{ERAS[i][0]}{'元' if year == 1 else year}年{d.month}月{d.day}日"
-
-
-def parse_wareki(text: str) -> tuple[date | None, list[str]]:
-    """A date as people write it (和暦 or 西暦) → (date, problems).
-
-    Unreadable or impossible dates (2月30日) give (None, [BAD_DATE]); a date outside its era
-    (平成31年5月1日) is converted and flagged, since real people write it and a clerk should look.
-    """
-    s = "".join(_nfkc_keep_kanji(text).split())
-    if not s:
-        return None, []
-    s = _KANJI_RUN.sub(lambda m: str(kanji_to_int(m.group())), s)
-    if m := _WAREKI.search(s):
-        token, y, mo, d = m.groups()
-        era = _ERA_BY_TOKEN.get(token) if token in _ERA_BY_TOKEN else _ERA_BY_TOKEN[token.upper()]
-        year = 1 if y == "元" else int(y)
-        if year < 1:
-            return None, [BAD_DATE]
-        try:
-            value = date(ERAS[era][2].year + year - 1, int(mo), int(d))
-        except ValueError:
-            return None, [BAD_DATE]
-        start, end = ERAS[era][2], ERAS[era][3]
-        if value < start or (end is not None and value >= end):
-            return value, [f"元号と日付が合いません ({format_wareki(value)}のこと?)"]
-        return value, []
-    if m := _SEIREKI.search(s) or _COMPACT.search(s):
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3))), []
-        except ValueError:
-            return None, [BAD_DATE]
-    return None, [BAD_DATE]
 
 
 # =============================================================================================
@@ -282,7 +184,7 @@ class WarekiDateType(FieldType):
 
 
 def _digits_only(raw: str) -> str:
-    return "".join(ch for ch in _nfkc_keep_kanji(raw) if ch.isascii() and ch.isdigit())
+    return "".join(ch for ch in nfkc_keep_kanji(raw) if ch.isascii() and ch.isdigit())
 
 
 class PostalCodeType(FieldType):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field as PField, ValidationError, mo
 
 from kakari.config import format_validation_error
 from kakari.errors import ConfigError
+from kakari import wareki
 from kakari.model import Record
 
 SYSTEMS_DIR = Path(__file__).with_name("systems")
@@ -226,8 +227,6 @@ def load_credentials(spec: CredentialsSpec, home: Path, system: str) -> Credenti
 # =============================================================================================
 # Value transforms: record value → text typed or chosen on the screen
 # =============================================================================================
-ERAS = [("令和", date(2019, 5, 1)), ("平成", date(1989, 1, 8)), ("昭和", date(1926, 12, 25)),
-        ("大正", date(1912, 7, 30)), ("明治", date(1868, 1, 1))]
 _PREFECTURE = re.compile(r"^(東京都|北海道|(?:京都|大阪)府|.{2,3}?県)")
 _MUNICIPALITY = re.compile(r"^((?:.+?郡)?.+?[市区町村])")
 
@@ -252,16 +251,15 @@ def as_date(v: Any) -> date:
 
 
 def wareki_parts(v: Any) -> tuple[str, int, int, int]:
-    d = as_date(v)
-    for era, start in ERAS:
-        if d >= start:
-            return era, d.year - start.year + 1, d.month, d.day
-    raise TransformError("明治より前の日付は和暦にできません")
+    try:
+        return wareki.wareki_parts(as_date(v))
+    except ValueError as e:
+        raise TransformError(str(e)) from None
 
 
 def _wareki(v: Any) -> str:
-    era, y, m, d = wareki_parts(v)
-    return f"{era}{'元' if y == 1 else y}年{m}月{d}日"
+    wareki_parts(v)  # refuses dates before 明治 with the transform's error
+    return wareki.format_wareki(as_date(v))
 
 
 def split_name(v: Any) -> tuple[str, str]:

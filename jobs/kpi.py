@@ -17,6 +17,7 @@ import pandas as pd
 
 from kakari.config import KpiConfig
 from kakari.errors import ConfigError
+from kakari.wareki import wareki_year
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 TOTAL_LABEL = "合計"
@@ -25,11 +26,6 @@ REQUIRED_COLUMNS = ("date", "items", "minutes_before", "minutes_after", "robot_s
 METRIC_COLUMNS = ("items", "hours_before", "hours_after", "hours_saved", "reduction_rate", "robot_hours",
                   "review_rate")
 _SUMS = ["items", "minutes_before", "minutes_after", "robot_seconds", "review_den", "review_num"]
-
-# era name, first Gregorian year of the era; a fiscal year takes the era of its 1 April
-# (so April 2019 – March 2020 is 令和元年度, as the government writes it).
-_ERAS = (("令和", 2019), ("平成", 1989), ("昭和", 1926), ("大正", 1912), ("明治", 1868))
-
 
 class ReportError(ConfigError, ValueError):
     """A report request that cannot be met (bad period, frame without the time-log columns, ...).
@@ -65,18 +61,12 @@ def fiscal_year_of(d: date) -> int:
     return d.year if d.month >= 4 else d.year - 1
 
 
-def wareki_year(year: int) -> str:
-    """Gregorian year → era and year, 元 for year 1: 2025 → "令和7", 2019 → "令和元"."""
-    for era, first in _ERAS:
-        if year >= first:
-            n = year - first + 1
-            return f"{era}{'元' if n == 1 else n}"
-    raise ReportError(f"{year}年は和暦に変換できません (明治より前です)")
-
-
 def fiscal_year_label(fiscal_year: int) -> str:
     """2025 → "令和7年度" (April 2025 – March 2026)."""
-    return f"{wareki_year(fiscal_year)}年度"
+    try:
+        return f"{wareki_year(fiscal_year)}年度"
+    except ValueError:
+        raise ReportError(f"{fiscal_year}年は和暦に変換できません (明治より前です)") from None
 
 
 def _jp_day(d: date) -> str:

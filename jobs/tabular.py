@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kakari.errors import ConfigError
+from kakari.wareki import parse_wareki
 
 
 class ImportError_(ConfigError):
@@ -117,8 +118,6 @@ def day(value: Any, what: str = "日付") -> date:
     try:
         if m:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
-        from bots.fields import parse_wareki
-
         parsed, problems = parse_wareki(s)
         if parsed is not None and not problems:
             return parsed

@@ -13,15 +13,14 @@ from bots.fields import (
     corporate_number_check_digit,
     field_type,
     format_phone,
-    kanji_to_int,
     my_number_check_digit,
     normalise_text,
     parse_value,
-    parse_wareki,
     to_katakana,
 )
 from bots.template import FieldSpec
 from kakari.errors import ConfigError
+from kakari.wareki import kanji_to_int, parse_wareki
 
 BOX = {"page": 1, "x": 10, "y": 10, "w": 50, "h": 8}
 OUTSIDE = "元号と日付が合いません"
