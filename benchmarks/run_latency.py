@@ -29,7 +29,7 @@ def measure(pdfs: list[Path], home: Path, settle: float, gap: float) -> list[flo
     from sqlalchemy import select
 
     from jobs.store import Store, documents, events
-    from jobs.watch import Watcher
+    from schedule.watch import Watcher
     from kakari.config import load_config
     from kakari.log import logger
 

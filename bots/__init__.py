@@ -1,13 +1,13 @@
-"""Bots: one small .py plus one .toml per paper form. Found by walking this package (built-ins),
-entry points (group "kakari.bots") and a town's ``bots_dir`` folders; see kakari.registry.
+"""Bots: one small .py plus one .toml per paper form, and task bots. Found by walking this package
+(built-ins), entry points (group "kakari.bots") and a town's ``bots_dir`` folders (kakari.registry).
 
-Every module in this package is imported by the walk, so modules here must import cheaply.
+A form bot's module needs one import: ``from bots import FormBot, Record``. Every module in this
+package is imported by the walk, so modules here must import cheaply.
 """
 from __future__ import annotations
 
-from bots.base import Bot, FormBot, classify
-from kakari.registry import Registry
+from bots.base import FormBot, classify, registry
+from kakari.bot import Bot
+from kakari.model import Box, Field, Record, Status
 
-registry: Registry[Bot] = Registry("kakari.bots", Bot, "bots")
-
-__all__ = ["Bot", "FormBot", "classify", "registry"]
+__all__ = ["Bot", "Box", "Field", "FormBot", "Record", "Status", "classify", "registry"]

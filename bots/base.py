@@ -12,7 +12,6 @@ registry walk with a TemplateError naming the file and key, before any document 
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,9 +19,11 @@ from typing import Any, ClassVar
 
 from bots.fields import field_type, parse_value
 from bots.template import FieldSpec, FormTemplate, load_template
+from kakari.bot import Bot, module_file
 from kakari.config import RunContext
 from kakari.errors import ConfigError, TemplateError, Unrecognised
 from kakari.model import Box, Field, Record
+from kakari.registry import Registry
 from ocr.document import Document
 
 REQUIRED_EMPTY = "必須項目が空です"
@@ -32,35 +33,8 @@ LAYOUT_MARGIN = 0.15  # scans: forms whose layout correlates this much worse tha
 _EPS = 1e-9
 
 
-def _module_file(cls: type) -> Path | None:
-    module = sys.modules.get(cls.__module__)
-    file = getattr(module, "__file__", None)
-    return Path(file) if file else None
-
-
-class Bot:
-    """Any automated task. Registry key: ``name`` (defaults to the module's file stem)."""
-
-    abstract: ClassVar[bool] = True  # bases set this in their own body; the registry skips them
-    name: ClassVar[str] = ""
-    task: ClassVar[str] = ""  # 業務名
-    manual_minutes: ClassVar[float] = 0.0  # 導入前 per item (the job's config may override)
-    review_minutes: ClassVar[float] = 2.0  # 導入後 per 要確認 item (estimate)
-    ledger: ClassVar[tuple[tuple[str, str], ...]] = ()  # (field, 見出し) of a task bot's ledger; form bots: template
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "abstract" not in cls.__dict__:
-            cls.abstract = False  # not inherited: only a class that says so is a base
-        if not cls.abstract and "name" not in cls.__dict__:
-            file = _module_file(cls)
-            cls.name = file.stem if file else cls.__name__.lower()
-
-    def run(self, ctx: RunContext) -> Iterator[Record]:
-        """Do the task, yielding one Record per item handled (doc_id: stable per item, so a re-run
-        counts nothing twice). The job is ``ctx.extras["job"]``; the runner commits each record
-        with its time-log row and ledger row, as for a document."""
-        raise NotImplementedError(f"{type(self).__name__}.run が実装されていません")
+# built-in bots are found by walking this package, others by entry points and kakari.toml's bots_dir
+registry: Registry[Bot] = Registry("kakari.bots", Bot, "bots")
 
 
 class FormBot(Bot):
@@ -74,7 +48,7 @@ class FormBot(Bot):
             super().__init_subclass__(**kwargs)
             return
         if "template" not in cls.__dict__:
-            file = _module_file(cls)
+            file = module_file(cls)
             if file is None:
                 raise TemplateError(f"ボット {cls.__qualname__} のファイルが分からないため様式テンプレートを探せません")
             toml = file.with_suffix(".toml")
@@ -273,8 +247,6 @@ def _resolve(bots: Sequence[type[FormBot] | str]) -> list[type[FormBot]]:
     out: list[type[FormBot]] = []
     for bot in bots:
         if isinstance(bot, str):
-            from bots import registry  # bots/__init__ imports this module: look it up late
-
             found = registry.get(bot)
             if not (isinstance(found, type) and issubclass(found, FormBot)):
                 raise ConfigError(f"ボット「{bot}」は様式ボットではないため様式の判定に使えません")

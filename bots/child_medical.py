@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kakari import FormBot, Record
+from bots import FormBot, Record
 
 # 保険者番号 digits by insurance type: 8 for 社会保険 (協会けんぽ・健保組合) and 共済組合, 6 for 国民健康保険
 INSURER_DIGITS = {"社会保険": 8, "共済組合": 8, "国民健康保険": 6}

@@ -5,13 +5,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from kakari.cli import ConfigOpt, HomeOpt
+from kakari.cli import ConfigOpt, HomeOpt, context, out
 from kakari.errors import ExitCode
 
 app = typer.Typer(no_args_is_help=True)
-out = Console()
 
 
 @app.command("list")
@@ -19,7 +17,6 @@ def list_bots(config: ConfigOpt = None, home: HomeOpt = None,
               verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> int:
     """登録されているボット (様式) の一覧: 名前・様式名・業務名・導入前の分数・所在。"""
     from bots import registry
-    from jobs.cli import context
 
     context(config, home, verbose)
     for name, entry in sorted(registry.entries().items()):
@@ -41,7 +38,6 @@ def new_bot(
 ) -> int:
     """白紙の様式から、ボット (.py) と様式定義 (.toml) のひな形を作ります。"""
     from bots.scaffold import scaffold
-    from jobs.cli import context
 
     cfg = context(config, home)
     target = out_dir or (cfg.bots_dir[0] if cfg.bots_dir else Path("bots_local"))
@@ -62,7 +58,6 @@ def test_bot(
     """期待値付きの文書でボットを試し、項目ごとの違いと正解率を表示します (違いがあれば終了コード 4)。"""
     from bots import registry
     from bots.harness import check_folder
-    from jobs.cli import context
 
     cfg = context(config, home)
     checks = check_folder(registry.get(name), folder, cfg)
@@ -90,7 +85,6 @@ def preview_bot(
     """1ページ目に読み取り枠と読み取った値を描いた PNG を作ります (赤: 要確認)。"""
     from bots import registry
     from bots.harness import preview
-    from jobs.cli import context
 
     cfg = context(config, home)
     target = out_file or file.with_suffix(".preview.png")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kakari.errors import ConfigError

@@ -63,11 +63,11 @@ def check_folder(bot_cls: type, folder: Path, config: KakariConfig) -> list[DocC
 
 def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int = 100) -> Path:
     """PNG of page 1 with every zone drawn and the value read (red: a problem or low confidence)."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import ImageDraw, ImageFont
 
     from ocr import read_document
-    from ocr.raster import rasterise
     from ocr.inputs import sniff
+    from ocr.raster import rasterise
 
     if not file.is_file():
         raise ConfigError(f"文書 {file} が見つかりません")

@@ -1,7 +1,7 @@
 """住民票の写し等交付請求書 (template: juminhyo_request.toml). Scaffolded with `kakari bots new`."""
 from __future__ import annotations
 
-from kakari import FormBot, Record
+from bots import FormBot, Record
 
 
 class JuminhyoRequest(FormBot):

@@ -54,7 +54,7 @@ class OvertimeSummary(Bot):
 
 
 def _read_sheet(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    from jobs.tabular import ImportError_, read_table
+    from connectors.tabular import ImportError_, read_table
 
     try:
         return read_table(path, COLUMNS, ("staff_id", "day", "hours"))
@@ -63,7 +63,7 @@ def _read_sheet(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _record(digest: str, source: str, line: int, cells: dict[str, Any]) -> Record:
-    from jobs.tabular import day, number
+    from connectors.tabular import day, number
 
     doc_id = hashlib.sha256(f"{digest}:{line}".encode()).hexdigest()
     rec = Record(doc_id=doc_id, bot=OvertimeSummary.name, meta={"source": f"{source} {line}行目"})

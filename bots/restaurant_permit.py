@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kakari import FormBot, Record
+from bots import FormBot, Record
 
 
 class RestaurantPermit(FormBot):

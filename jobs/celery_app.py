@@ -1,37 +1,14 @@
-"""Scale-out on Celery: `executor = "celery"` makes `kakari run`/`watch` claim documents and enqueue
-them; `kakari worker` processes run `jobs.runner.process` on them, the same code as in-process.
-
-Exactly once does not depend on Celery: a document's outcome is committed under its doc_id before
-its file moves, and ledger rows are written from the outbox keyed by doc_id. Celery only has to
-deliver at least once: tasks are acknowledged late and re-queued when a worker dies
-(`task_acks_late`, `task_reject_on_worker_lost`, Redis visibility timeout), and a redelivered task
-for a finished document returns at once.
-"""
+"""The Celery worker's tasks (`kakari worker` loads this module): one claimed document, processed by
+the same `jobs.runner.process` as in-process runs."""
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from celery import Celery
-
-from kakari.config import JobConfig, KakariConfig, RunContext, load_config
+from jobs.queue import PROCESS_DOCUMENT, app
+from kakari.config import KakariConfig, RunContext, load_config
 from kakari.model import DocRef
-
-app = Celery("kakari")
-app.conf.update(
-    broker_url=os.environ.get("KAKARI_BROKER_URL", "redis://127.0.0.1:6379/0"),
-    task_serializer="json", accept_content=["json"], result_backend=None, task_ignore_result=True,
-    task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-    broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
-    # a task not acknowledged within this time is given to another worker (its worker died)
-    # and the sweep that finds such tasks runs every 5 s (kombu's default, 10 s × throttle 10, took
-    # 100 s to give a killed worker's document to the other one)
-    broker_transport_options={"visibility_timeout": int(os.environ.get("KAKARI_CELERY_VISIBILITY", "600")),
-                              "unacked_restore_interval": 5, "unacked_restore_throttle": 1},
-)
 
 
 @lru_cache(maxsize=8)
@@ -39,23 +16,11 @@ def _config(config_path: str | None, home: str) -> KakariConfig:
     return load_config(Path(config_path) if config_path else None, Path(home))
 
 
-def enqueue(job: JobConfig, refs: Iterable[DocRef], ctx: RunContext) -> int:
-    """Hand claimed documents to the workers; returns how many."""
-    app.conf.broker_url = ctx.config.broker
-    n = 0
-    for ref in refs:
-        process_document.delay(str(ctx.config.path) if ctx.config.path else None, str(ctx.home), job.name,
-                               str(ref.path), ref.original_name, ref.doc_id, ref.received_at.isoformat(),
-                               ctx.run_id)
-        n += 1
-    return n
-
-
-@app.task(name="kakari.process_document")
+@app.task(name=PROCESS_DOCUMENT)
 def process_document(config_path: str | None, home: str, job_name: str, path: str, original_name: str,
                      doc_id: str, received_at: str, run_id: str | None = None) -> str:
+    from jobs.outbox import flush_pending
     from jobs.runner import process
-    from jobs.sinks import flush_pending
     from jobs.store import Store
 
     config = _config(config_path, home)

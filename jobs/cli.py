@@ -1,32 +1,14 @@
-"""Job commands: run, report, history, jobs, timelog, doctor."""
+"""Pipeline commands: run, history, doctor, worker, jobs list|history|retry."""
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kakari.cli import ConfigOpt, HomeOpt
-from kakari.config import KakariConfig, RunContext, load_config
+from kakari.cli import ConfigOpt, HomeOpt, context, err, out
+from kakari.config import RunContext
 from kakari.errors import ExitCode
-from kakari.log import setup_logging
-
-err = Console(stderr=True)
-out = Console()
-
-
-def context(config: Path | None, home: Path | None, verbose: bool = False) -> KakariConfig:
-    cfg = load_config(config, home)
-    cfg.home.mkdir(parents=True, exist_ok=True)
-    setup_logging(cfg.home, "DEBUG" if verbose else "WARNING")
-    if cfg.bots_dir:
-        from bots import registry
-
-        registry.add_folders(cfg.bots_dir)
-    return cfg
 
 
 def run(
@@ -57,60 +39,6 @@ def run(
         if o.status.value == "エラー":
             out.print(f"[red]エラー[/red] {o.original_name}: {o.reason}")
     return ExitCode.documents_failed if summary.errors else ExitCode.ok
-
-
-def report(
-    month: Annotated[str | None, typer.Option("--month", help="対象月 YYYY-MM (既定: 今月)")] = None,
-    fiscal_year: Annotated[int | None, typer.Option("--fiscal-year", help="年度 (2026 = 2026年4月〜2027年3月)")] = None,
-    start: Annotated[str | None, typer.Option("--start", help="期間の開始日 YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="期間の終了日 YYYY-MM-DD (この日を含む)")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md | csv | xlsx | html | pdf")] = "md",
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="出力ファイル")] = None,
-    file_to: Annotated[Path | None, typer.Option(
-        "--file-to", help="月次報告 (xlsx・pdf・csv) をこのフォルダーに保存 ([kpi] report_dir の代わり)")] = None,
-    filing: Annotated[bool, typer.Option("--file", help="月次報告を報告フォルダーに保存 (定期実行用)")] = False,
-    config: ConfigOpt = None,
-    home: HomeOpt = None,
-) -> int:
-    """削減効果報告 (原課・業務名ごとの導入前/導入後時間、削減時間、削減率、目標との比較)。"""
-    from jobs.kpi import period_bounds
-    from jobs.report import FORMATS, file_monthly_report, gather, render
-    from jobs.tabular import day
-
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"{'・'.join(FORMATS)} のいずれかを指定してください", param_hint="--format")
-    if fmt in ("xlsx", "pdf") and out_file is None and not (filing or file_to):
-        raise typer.BadParameter(f"{fmt} 形式では出力ファイルを指定してください", param_hint="--out")
-    cfg = context(config, home)
-    if filing or file_to:
-        if fiscal_year is not None or start or end:
-            raise typer.BadParameter("報告フォルダーへの保存は --month と組み合わせてください", param_hint="--file")
-        written = file_monthly_report(cfg, month or _last_month(), file_to.resolve() if file_to else None)  # CLI paths: from cwd
-        for path in written:
-            out.print(f"報告を保存しました: {path}")
-        return ExitCode.ok
-    try:
-        s = day(start) if start else None
-        e = day(end) if end else None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--start/--end") from exc
-    if month is None and fiscal_year is None and s is None and e is None:
-        month = date.today().strftime("%Y-%m")
-    period = period_bounds(month=month, fiscal_year=fiscal_year, start=s, end=e)
-    data = gather(cfg, period, with_trend=fmt in ("xlsx", "html", "pdf"))
-    result = render(data, period, fmt, out_file)
-    if out_file is None:
-        print(result)
-    else:
-        out.print(f"報告を書き出しました: {out_file}")
-    return ExitCode.ok
-
-
-def _last_month() -> str:
-    """The month a report filed on the 1st is about."""
-    first = date.today().replace(day=1)
-    prev = date(first.year - 1, 12, 1) if first.month == 1 else date(first.year, first.month - 1, 1)
-    return prev.strftime("%Y-%m")
 
 
 def history(
@@ -174,28 +102,51 @@ def jobs_history(job: Annotated[str | None, typer.Argument(help="ジョブ名")]
     return ExitCode.ok
 
 
-timelog_app = typer.Typer(help="削減時間の記録", no_args_is_help=True)
-
-
-@timelog_app.command("list")
-def timelog_list(month: Annotated[str | None, typer.Option("--month", help="対象月 YYYY-MM")] = None,
-                 config: ConfigOpt = None, home: HomeOpt = None) -> int:
-    """記録された作業時間を表示します (個人情報は含みません)。"""
-    from jobs.kpi import period_bounds
-    from jobs.store import Store
-    from jobs.timelog import TimeLog
+@jobs_app.command("retry")
+def jobs_retry(run_id: Annotated[str, typer.Argument(help="実行ID (kakari jobs history)")],
+               config: ConfigOpt = None, home: HomeOpt = None) -> int:
+    """その実行でエラーになった文書だけを、もう一度処理します。"""
+    from jobs.retry import requeue_failed
+    from jobs.runner import run_job
+    from kakari.config import RunContext
 
     cfg = context(config, home)
-    period = period_bounds(month=month) if month else None
-    frame = TimeLog(Store(cfg.database_url)).frame(period.start if period else None, period.end if period else None)
-    print(frame.to_string(index=False) if not frame.empty else "記録はありません")
+    job, moved = requeue_failed(cfg, run_id)
+    if not moved:
+        out.print(f"実行 {run_id} に再実行できるエラーの文書はありません")
+        return ExitCode.ok
+    inbox = cfg.job(job).folders(cfg.home)["inbox"]
+    s = run_job(cfg.job(job), RunContext(cfg), trigger=f"retry:{run_id}", paths=[inbox / n for n in moved])
+    c = s.counts
+    out.print(f"{len(moved)}件を再実行しました — 自動登録 {c['自動登録']} / 要確認 {c['要確認']} / エラー {c['エラー']}")
+    return ExitCode.documents_failed if s.errors else ExitCode.ok
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", help="同時に処理する文書の数 (0 = コア数)")] = 0,
+    config: ConfigOpt = None, home: HomeOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳しいログを表示")] = False,
+) -> int:
+    """Celery ワーカーを起動し、キューに入った文書を処理します (executor = "celery" のとき)。"""
+    import os
+
+    from jobs.celery_app import app as celery_app
+
+    cfg = context(config, home, verbose)
+    celery_app.conf.broker_url = cfg.broker
+    n = concurrency or cfg.pool_size
+    # solo for one at a time: a killed worker is exactly the process that held the document
+    pool = "solo" if n == 1 else "prefork"
+    out.print(f"ワーカーを起動します: {cfg.broker} (同時 {n}件)")
+    celery_app.worker_main(["worker", f"--loglevel={'INFO' if verbose else 'WARNING'}", f"--pool={pool}",
+                            f"--concurrency={n}", f"--hostname=kakari-{os.getpid()}@%h", "--without-gossip",
+                            "--without-mingle", "--without-heartbeat"])
     return ExitCode.ok
 
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
-    app.command("report")(report)
     app.command("history")(history)
     app.command("doctor")(doctor)
     app.add_typer(jobs_app, name="jobs")
-    app.add_typer(timelog_app, name="timelog")
+    app.command("worker")(worker)

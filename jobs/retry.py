@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from jobs.store import Store, documents, pending_writes, runs, time_log
+from jobs import timelog
+from jobs.store import Store, documents, forget_document, runs
 from kakari.config import KakariConfig
 from kakari.errors import ConfigError
 
@@ -39,11 +40,8 @@ def requeue_failed(config: KakariConfig, run_id: str) -> tuple[str, list[str]]:
         if target.exists():
             target = inbox / f"再実行_{stored.name}"
         with store.begin() as conn:  # forget the failure first: a crash here leaves the file to retry by hand
-            conn.execute(delete(time_log).where(time_log.c.doc_id == doc["doc_id"], time_log.c.job == job.name,
-                                                time_log.c.step == "ledger"))
-            conn.execute(delete(documents).where(documents.c.id == doc["id"]))
-            conn.execute(delete(pending_writes).where(pending_writes.c.doc_id == doc["doc_id"],
-                                                      pending_writes.c.job == job.name))
+            timelog.forget(conn, doc["doc_id"], job.name)
+            forget_document(conn, doc["id"], doc["doc_id"], job.name)
             store.add_event("retry", doc["doc_id"], job.name, f"実行 {run_id} の失敗を再実行します", run_id, conn=conn)
         os.rename(stored, target)
         stored.with_name(stored.name + ".error.txt").unlink(missing_ok=True)

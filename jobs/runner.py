@@ -3,7 +3,7 @@
 Order matters for crash safety: the outcome (documents row, time log, pending ledger rows, events)
 is committed in one transaction *before* the file leaves processing/. A crash before the commit
 replays the document; a crash after it finds the committed row and only moves the file. Ledger rows
-are written from the outbox in batches (see jobs/sinks.py), keyed by doc_id, so nothing doubles.
+are written from the outbox in batches (see jobs/outbox.py), keyed by doc_id, so nothing doubles.
 """
 from __future__ import annotations
 
@@ -22,12 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from threading import Event
 
-from bots import classify, registry as bot_registry
+from bots import classify
+from bots import registry as bot_registry
 from bots.base import Bot, FormBot
 from connectors.folder import FolderSource
-from jobs.sinks import FlushResult, flush_pending
-from jobs.store import Store, documents, insert_ignore, now, pending_writes, record_to_dict
-from jobs.timelog import TaskRecord, TimeLog
+from jobs import timelog
+from jobs.outbox import FlushResult, flush_pending
+from jobs.store import Store, insert_document, now, queue_writes, record_to_dict
+from jobs.timelog import TaskRecord
 from kakari.config import JobConfig, RunContext
 from kakari.errors import DocumentError, MissingDependency, ReadTimeout
 from kakari.log import logger, redact, register_personal
@@ -110,21 +112,19 @@ def commit(store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: S
     task = job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
         bot_registry.get(job.bots[0]), "task", job.name)
     with store.begin() as conn:
-        inserted = insert_ignore(conn, documents, {
+        inserted = insert_document(conn, {
             "doc_id": rec.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
             "original_name": original_name, "stored_path": stored_path, "received_at": received_at,
             "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
         if inserted:
-            TimeLog(store).record(TaskRecord(
+            timelog.record(conn, TaskRecord(
                 doc_id=rec.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
                 task=task, bot=bot_name, status=status.value, started=started, finished=finished,
-                minutes_before=before, minutes_after=after), conn=conn)
-            insert_ignore(conn, pending_writes, [
-                {"doc_id": rec.doc_id, "job": job.name, "sink": s, "payload": record_to_dict(rec),
-                 "created": finished, "attempts": 0} for s in job.sinks])
+                minutes_before=before, minutes_after=after))
+            queue_writes(conn, rec.doc_id, job.name, job.sinks, record_to_dict(rec), finished)
             event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
             store.add_event(event, rec.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
-    return bool(inserted)
+    return inserted
 
 
 @contextmanager
@@ -233,7 +233,7 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
             on_total(len(recovered) + len(paths))
         refs = _claimed(recovered, paths, source, store, job, run_id, stop)
         if ctx.config.executor == "celery":  # the workers process them; nothing comes back here
-            from jobs.celery_app import enqueue
+            from jobs.queue import enqueue
 
             summary.queued = enqueue(job, refs, ctx)
             documents_done: Iterable[Outcome] = ()

@@ -23,13 +23,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
 
-from kakari.model import Box, Field, Record
+from kakari.model import Box, Field, Record, Status
 
 metadata = MetaData()
 
@@ -61,27 +62,6 @@ events = Table(
     Column("run_id", String(40)),
 )
 
-time_log = Table(
-    "time_log", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("doc_id", String(200), nullable=False),  # a document id, or an import key
-    Column("job", String(100), nullable=False),
-    Column("step", String(100), nullable=False),
-    Column("department", String(100), nullable=False),
-    Column("task", String(200), nullable=False),
-    Column("bot", String(100)),
-    Column("status", String(20)),
-    Column("work_date", DateTime, nullable=False),  # local (Asia/Tokyo) date the work counts for
-    Column("started", DateTime(timezone=True)),
-    Column("finished", DateTime(timezone=True)),
-    Column("items", Integer, nullable=False, default=1),
-    Column("robot_seconds", Float, nullable=False, default=0.0),
-    Column("minutes_before", Float, nullable=False),
-    Column("minutes_after", Float, nullable=False),
-    Column("baseline", String(20), nullable=False, default="estimate"),
-    Column("source", String(40), nullable=False, default="kakari"),
-    UniqueConstraint("doc_id", "job", "step", name="uq_time_log_doc_job_step"),
-)
 
 runs = Table(
     "runs", metadata,
@@ -112,34 +92,6 @@ pending_writes = Table(
     UniqueConstraint("doc_id", "job", "sink", name="uq_pending_doc_job_sink"),
 )
 
-baselines = Table(  # manual timing studies before automation (kakari baseline record/import)
-    "baselines", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(64), nullable=False, unique=True),  # content hash: importing twice adds nothing
-    Column("department", String(100), nullable=False),
-    Column("task", String(200), nullable=False),
-    Column("minutes", Float, nullable=False),  # observed minutes for ONE item
-    Column("observed_on", DateTime),
-    Column("note", Text),
-    Column("source", String(200)),
-)
-
-schedule_state = Table(  # kakari scheduler: the last fire time of each scheduled job survives restarts
-    "schedule_state", metadata,
-    Column("name", String(100), primary_key=True),
-    Column("last_fire", DateTime(timezone=True)),  # the cron time last run (or skipped), not the wall clock
-    Column("last_run_id", String(40)),
-    Column("last_status", String(20)),  # started, skipped-overlap, skipped-misfire
-)
-
-users = Table(  # kakari web accounts: clerks see their own 原課 only
-    "users", metadata,
-    Column("username", String(100), primary_key=True),
-    Column("password_hash", Text, nullable=False),  # argon2id
-    Column("role", String(20), nullable=False),  # clerk, manager, admin
-    Column("section", String(100)),  # 原課 (clerks)
-    Column("created", DateTime(timezone=True)),
-)
 
 
 def now() -> datetime:
@@ -148,7 +100,7 @@ def now() -> datetime:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process; tables created on first use."""
+    """One engine per URL per process."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         eng = create_engine(url, connect_args={"timeout": 60})
@@ -162,8 +114,18 @@ def engine_for(url: str) -> Engine:
             cur.close()
     else:
         eng = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(eng)
     return eng
+
+
+_created: dict[str, int] = {}
+
+
+def _create_tables(eng: Engine) -> None:
+    """Create the tables known so far; owners outside this module (web users, baselines, schedule
+    state) attach theirs to `metadata`, so a table imported after the first Store is made later."""
+    if _created.get(eng.url.render_as_string()) != len(metadata.tables):
+        metadata.create_all(eng)
+        _created[eng.url.render_as_string()] = len(metadata.tables)
 
 
 def insert_ignore(conn: Connection, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
@@ -210,10 +172,44 @@ def record_from_dict(data: dict[str, Any]) -> Record:
                   min_confidence=data.get("min_confidence", 0.0), meta=meta)
 
 
+# -- writes of the pipeline's tables, each inside the caller's transaction ---------------------------
+def insert_document(conn: Connection, row: dict[str, Any]) -> bool:
+    """The documents row of a first outcome; False if (doc_id, job) was committed before."""
+    return insert_ignore(conn, documents, row) == 1
+
+
+def queue_writes(conn: Connection, doc_id: str, job: str, sinks: Iterable[str], payload: dict[str, Any],
+                 created: datetime) -> None:
+    """One outbox row per sink, written later by jobs.outbox.flush_pending."""
+    insert_ignore(conn, pending_writes, [{"doc_id": doc_id, "job": job, "sink": s, "payload": payload,
+                                          "created": created, "attempts": 0} for s in sinks])
+
+
+def decide_document(conn: Connection, doc_id: str, job: str, status: str, payload: dict[str, Any],
+                    stored_path: str, reason: str) -> bool:
+    """A person's decision on a 要確認 document, and its outbox rows queued again with the decided
+    record; False if someone decided it first (the row is no longer 要確認)."""
+    done = conn.execute(update(documents).where(documents.c.doc_id == doc_id, documents.c.job == job,
+                                                documents.c.status == Status.REVIEW.value)
+                        .values(status=status, record=payload, stored_path=stored_path, reason=reason))
+    if done.rowcount != 1:
+        return False
+    conn.execute(update(pending_writes).where(pending_writes.c.doc_id == doc_id, pending_writes.c.job == job)
+                 .values(payload=payload, done_at=None, attempts=0, next_try=None, last_error=None))
+    return True
+
+
+def forget_document(conn: Connection, row_id: int, doc_id: str, job: str) -> None:
+    """Drop a failed document's row and its outbox rows so a retry counts once (`jobs retry`)."""
+    conn.execute(delete(documents).where(documents.c.id == row_id))
+    conn.execute(delete(pending_writes).where(pending_writes.c.doc_id == doc_id, pending_writes.c.job == job))
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = engine_for(url)
+        _create_tables(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -1,4 +1,10 @@
-"""The time log: one row per document, job and step; the KPIs are pandas queries over it."""
+"""The time log: one row per document (or imported row), job and step; the KPIs are queries over it.
+
+This module is the table's only writer. Every producer — the runner's commit, web entry's
+reconcile, a clerk's decision, `timelog import`, `jobs retry` — calls these functions with its own
+open transaction, so the row is written if and only if the producer's own outcome is committed:
+the unique key (doc_id, job, step) makes a replay a no-op. Reads go through `TimeLog`.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -7,9 +13,45 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Connection, String, func, select, type_coerce, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 
-from jobs.store import Store, insert_ignore, time_log
+from jobs.store import Store, insert_ignore, metadata
+
+time_log = Table(
+    "time_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("doc_id", String(200), nullable=False),  # a document id, or an import key
+    Column("job", String(100), nullable=False),
+    Column("step", String(100), nullable=False),
+    Column("department", String(100), nullable=False),
+    Column("task", String(200), nullable=False),
+    Column("bot", String(100)),
+    Column("status", String(20)),
+    Column("work_date", DateTime, nullable=False),  # local (Asia/Tokyo) date the work counts for
+    Column("started", DateTime(timezone=True)),
+    Column("finished", DateTime(timezone=True)),
+    Column("items", Integer, nullable=False, default=1),
+    Column("robot_seconds", Float, nullable=False, default=0.0),
+    Column("minutes_before", Float, nullable=False),
+    Column("minutes_after", Float, nullable=False),
+    Column("baseline", String(20), nullable=False, default="estimate"),
+    Column("source", String(40), nullable=False, default="kakari"),
+    UniqueConstraint("doc_id", "job", "step", name="uq_time_log_doc_job_step"),
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 FRAME_COLUMNS = ["date", "department", "task", "bot", "job", "step", "items", "minutes_before",
@@ -33,6 +75,7 @@ class TaskRecord:
     baseline: Literal["measured", "estimate"] = "estimate"
     items: int = 1
     source: str = "kakari"
+    work_date: date | None = None  # the Tokyo day the work counts for (default: the day it finished)
 
     @property
     def robot_seconds(self) -> float:
@@ -45,27 +88,42 @@ def local_date(ts: datetime) -> datetime:
     return datetime.combine(d, time())
 
 
+def _row(r: TaskRecord) -> dict[str, object]:
+    day = datetime.combine(r.work_date, time()) if r.work_date else local_date(r.finished)
+    return asdict(r) | {"robot_seconds": r.robot_seconds, "work_date": day}
+
+
+def record(conn: Connection, r: TaskRecord) -> bool:
+    """Insert once per (doc_id, job, step); False if it was already recorded."""
+    return insert_ignore(conn, time_log, _row(r)) == 1
+
+
+def record_many(conn: Connection, records: list[TaskRecord]) -> int:
+    """Insert each once; returns how many were new."""
+    return insert_ignore(conn, time_log, [_row(r) for r in records]) if records else 0
+
+
+def set_human_minutes(conn: Connection, doc_id: str, job: str, minutes: float, status: str | None = None,
+                      step: str = "ledger") -> None:
+    """A person's measured minutes on the item replace the estimate (the review screen measures them)."""
+    values: dict[str, object] = {"minutes_after": minutes}
+    if status:
+        values["status"] = status
+    conn.execute(update(time_log).where(time_log.c.doc_id == doc_id, time_log.c.job == job,
+                                        time_log.c.step == step).values(**values))
+
+
+def forget(conn: Connection, doc_id: str, job: str, step: str = "ledger") -> None:
+    """Drop an item's row so a new attempt is counted once (`jobs retry`)."""
+    conn.execute(delete(time_log).where(time_log.c.doc_id == doc_id, time_log.c.job == job,
+                                        time_log.c.step == step))
+
+
 class TimeLog:
+    """Reads of the time log for the KPIs."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
-
-    def record(self, r: TaskRecord, conn: Connection | None = None) -> bool:
-        """Insert once per (doc_id, job, step); False if it was already recorded."""
-        row = asdict(r) | {"robot_seconds": r.robot_seconds, "work_date": local_date(r.finished)}
-        if conn is not None:
-            return insert_ignore(conn, time_log, row) == 1
-        with self.store.begin() as c:
-            return insert_ignore(c, time_log, row) == 1
-
-    def set_human_minutes(self, doc_id: str, job: str, minutes: float, status: str | None = None,
-                          step: str = "ledger") -> None:
-        """The review screen measured how long a person spent: it replaces the estimate."""
-        values: dict[str, object] = {"minutes_after": minutes}
-        if status:
-            values["status"] = status
-        with self.store.begin() as conn:
-            conn.execute(update(time_log).where(time_log.c.doc_id == doc_id, time_log.c.job == job,
-                                                time_log.c.step == step).values(**values))
 
     def frame(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
         """Rows with start <= date < end (either bound optional), in FRAME_COLUMNS.

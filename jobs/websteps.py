@@ -1,6 +1,6 @@
 """Web entry as a later step of a job: sinks named "web:<system>" in a job's `sinks` list.
 
-`build_web_sink` is what jobs/sinks.build_sink calls for those names. Around the connector it adds
+`build_web_sink` is what jobs/outbox.build_sink calls for those names. Around the connector it adds
 the job's bookkeeping, kept durable by the web_submissions table rather than by the call order:
   - a time-log row per confirmed record, step="web:<system>", minutes_before = the system's
     typing_minutes, minutes_after = 0, started/finished = robot time of the entry;
@@ -21,11 +21,13 @@ from connectors.base import WriteResult
 from connectors.webform import WebFormSink, WebHooks
 from connectors.webmapping import SystemMapping, load_system
 from connectors.webstate import Submission, WebState
-from jobs.store import Store, documents, record_from_dict, time_log
-from jobs.timelog import TaskRecord, TimeLog
+from jobs import timelog
+from jobs.ledger import build_ledger
+from jobs.store import Store, documents, record_from_dict
+from jobs.timelog import TaskRecord, time_log
 from kakari.config import JobConfig, RunContext
 from kakari.errors import TransientError
-from kakari.log import logger, redact
+from kakari.log import redact
 from kakari.model import Record, Status
 
 PREFIX = "web:"
@@ -83,17 +85,16 @@ def reconcile(job: JobConfig, ctx: RunContext, system: SystemMapping | str, stor
     if not subs:
         return 0
     step = step_name(system.name)
-    timelog = TimeLog(store)
     with store.begin() as conn:
         for sub in subs:
             base = _ledger_step(store, sub.doc_id, job.name)
             finished = sub.confirmed_at or datetime.now().astimezone()
-            timelog.record(TaskRecord(
+            timelog.record(conn, TaskRecord(
                 doc_id=sub.doc_id, job=job.name, step=step,
                 department=base.get("department") or job.department or "(未設定)",
                 task=base.get("task") or job.task or system.title, bot=base.get("bot") or "",
                 status=base.get("status") or Status.REGISTERED.value, started=sub.started or finished,
-                finished=finished, minutes_before=system.typing_minutes, minutes_after=0.0), conn=conn)
+                finished=finished, minutes_before=system.typing_minutes, minutes_after=0.0))
     if "excel" not in job.sinks:
         state.mark_synced([s.doc_id for s in subs], system.name)
         return len(subs)
@@ -102,8 +103,6 @@ def reconcile(job: JobConfig, ctx: RunContext, system: SystemMapping | str, stor
 
 def _write_back(job: JobConfig, ctx: RunContext, system: SystemMapping, store: Store, state: WebState,
                 subs: list[Submission], fresh: dict[str, Record]) -> int:
-    from jobs.sinks import build_sink  # imported here: jobs.sinks builds web sinks through this module
-
     records: list[Record] = []
     orphans: list[str] = []
     for sub in subs:
@@ -115,7 +114,7 @@ def _write_back(job: JobConfig, ctx: RunContext, system: SystemMapping, store: S
         records.append(rec)
     synced = list(orphans)
     if records:
-        ledger = build_sink("excel", job, ctx)
+        ledger = build_ledger(job, ctx)
         update_many = getattr(ledger, "update_many", None)
         result = update_many(records) if callable(update_many) else _update_each(ledger, records)
         synced += [r.doc_id for r in records if r.doc_id in result.written]
@@ -164,15 +163,3 @@ def _stored_record(store: Store, doc_id: str, job: str) -> Record | None:
     rec = record_from_dict(row[0])
     rec.meta.setdefault("status", row[1])
     return rec
-
-
-def reconcile_job(job: JobConfig, ctx: RunContext) -> int:
-    """reconcile() for every web step of the job; a locked ledger is logged and left for the next call."""
-    done = 0
-    for name in job.sinks:
-        if is_web_sink(name):
-            try:
-                done += reconcile(job, ctx, name.removeprefix(PREFIX))
-            except TransientError as e:
-                logger.warning(f"{job.name}: {e.message}")
-    return done

@@ -1,5 +1,6 @@
-"""The `kakari` command: a typer root that mounts the folders' commands, and the one place where
-exceptions become a Japanese message and an exit code."""
+"""The `kakari` command: a typer root that mounts the command modules found through the
+`kakari.commands` entry-point group, and the one place where exceptions become a Japanese message
+and an exit code. `context()` is what every command calls first: config, home, logging."""
 from __future__ import annotations
 
 import secrets
@@ -10,8 +11,11 @@ from typing import Annotated
 
 import click
 import typer
+from rich.console import Console
 
+from kakari.config import KakariConfig, load_config
 from kakari.errors import ExitCode, KakariError, MissingDependency
+from kakari.log import setup_logging
 
 app = typer.Typer(
     name="kakari",
@@ -27,30 +31,25 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", envvar="KAKARI_HOME",
                                               help="データベース・ログ・作業ファイルの置き場 (既定 ./var)", show_envvar=True)]
 
 
-# Command modules, each with ``register(app)``. Listed by name so the kernel imports no plugin
-# folder at import time; a module not written yet (an optional part) is simply absent.
-COMMAND_MODULES = (
-    "bots.cli",  # bots list/new/test/preview
-    "jobs.cli",  # run, report, history, doctor, jobs, timelog
-    "jobs.watch_cli",  # watch
-    "jobs.sched_cli",  # scheduler, worker, jobs status/retry
-    "jobs.kpi_cli",  # baseline, timelog import, report extras
-    "web.cli",  # web, users
-    "connectors.web_cli",  # web back-office systems
-)
+err = Console(stderr=True)
+out = Console()
+
+COMMAND_GROUP = "kakari.commands"  # entry points "name = module:register"; register(app) adds the commands
+
+
+def context(config: Path | None, home: Path | None, verbose: bool = False) -> KakariConfig:
+    """The configuration of one command: kakari.toml (or none), the home folder, logging."""
+    cfg = load_config(config, home)
+    cfg.home.mkdir(parents=True, exist_ok=True)
+    setup_logging(cfg.home, "DEBUG" if verbose else "WARNING")
+    return cfg
 
 
 def _mount() -> None:
-    import importlib
-    import importlib.util
+    from importlib.metadata import entry_points
 
-    for name in COMMAND_MODULES:
-        try:
-            if importlib.util.find_spec(name) is None:
-                continue
-        except ModuleNotFoundError:  # its package is not there either
-            continue
-        importlib.import_module(name).register(app)
+    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        ep.load()(app)
 
 
 def _click_family(name: str) -> tuple[type[BaseException], ...]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field as PField, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import Field as PField
 
 from kakari.errors import ConfigError
 
@@ -259,4 +260,8 @@ def load_config(config: Path | None = None, home: Path | None = None) -> KakariC
         raise ConfigError(f"設定ファイル {path}: {e}") from None
     if path is not None:
         cfg.bots_dir = [_resolve(path.absolute().parent, p) for p in cfg.bots_dir]
+    if cfg.bots_dir:  # every process that reads this config (CLI, web, Celery worker) sees the town's bots
+        from kakari.registry import add_folders
+
+        add_folders("kakari.bots", cfg.bots_dir)
     return cfg

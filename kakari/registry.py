@@ -18,6 +18,21 @@ from kakari.errors import ConfigError
 
 T = TypeVar("T")
 
+# Extra plugin folders per entry-point group, set from kakari.toml (bots_dir) before any registry of
+# that group loads; the kernel keeps them so it never has to name a plugin package.
+_FOLDERS: dict[str, list[Path]] = {}
+_generation = 0
+
+
+def add_folders(group: str, folders: Iterable[Path]) -> None:
+    """Add folders of local plugins (`*.py`) for every registry of `group`."""
+    global _generation
+    known = _FOLDERS.setdefault(group, [])
+    new = [Path(f) for f in folders if Path(f) not in known]
+    if new:
+        known.extend(new)
+        _generation += 1
+
 
 @dataclass(frozen=True)
 class Entry(Generic[T]):
@@ -33,28 +48,27 @@ class Registry(Generic[T]):
         self.base = base
         self.package = package
         self._entries: dict[str, Entry[T]] | None = None
-        self._folders: list[Path] = []
+        self._generation = -1
         self._lock = threading.RLock()
 
     def add_folders(self, folders: Iterable[Path]) -> None:
-        new = [Path(f) for f in folders if Path(f) not in self._folders]
-        if new:
-            self._folders.extend(new)
-            self._entries = None
+        add_folders(self.group, folders)
 
     # -- lookup -----------------------------------------------------------------------------
     def entries(self) -> dict[str, Entry[T]]:
         entries = self._entries
-        if entries is not None:
+        if entries is not None and self._generation == _generation:
             return entries
         with self._lock:  # the web server's threads may all ask at once: load once, publish when complete
-            if self._entries is None:
+            if self._entries is None or self._generation != _generation:
+                generation = _generation
                 self._loading: dict[str, Entry[T]] = {}
                 self._load_package()
                 self._load_entry_points()
-                for folder in self._folders:
+                for folder in _FOLDERS.get(self.group, []):
                     self._load_folder(folder)
-                self._entries = self._loading
+                self._entries, self._generation = self._loading, generation
+            assert self._entries is not None
             return self._entries
 
     def names(self) -> list[str]:

@@ -20,7 +20,16 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ocr.glyphs import KANA_LOOKALIKES, Matcher, Style, alternatives, ink_window, is_kanji, piece, render_cells
+from ocr.glyphs import (
+    KANA_LOOKALIKES,
+    Matcher,
+    Style,
+    alternatives,
+    ink_window,
+    is_kanji,
+    piece,
+    render_cells,
+)
 
 BANK_PX = 24  # glyphs are compared at 24×24: enough to tell 蓮 from 運, cheap to hold for 6,000 kanji
 TOP_K = 6  # closest characters tried in the whole drawing

@@ -3,7 +3,7 @@
 Why in-process: pytesseract starts a process per call (~0.18 s); tesserocr keeps the model loaded,
 one ``PyTessBaseAPI`` per language per process, reused for every crop. OpenMP threading inside
 Tesseract is switched off (OMP_THREAD_LIMIT=1): on two cores, two single-threaded workers read five
-times more pages than one multi-threaded one (OCR-NOTES.md).
+times more pages than one multi-threaded one (measured on a 2-core machine).
 
 Why tesserocr once read worse than the CLI: it hands Tesseract an image without a resolution, so
 Tesseract assumes 70 dpi and sizes its noise filters for that. We pass the crop's real resolution

@@ -187,7 +187,7 @@ def phone_number(rng: random.Random, mobile: bool) -> str:
 
 
 def corporate_check_digit(body12: str) -> int:
-    """法人番号 check digit for the 12 digits after it (DOMAIN.md): 9 − (Σ Pn×Qn mod 9)."""
+    """法人番号 check digit for the 12 digits after it (docs/domain.md): 9 − (Σ Pn×Qn mod 9)."""
     total = sum(int(ch) * (1 if n % 2 else 2) for n, ch in enumerate(reversed(body12), start=1))
     return 9 - total % 9
 

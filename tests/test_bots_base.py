@@ -434,7 +434,7 @@ def test_package_registry_and_facade() -> None:
     assert Path(bots.__file__).resolve().is_relative_to(repo)  # not the PyPI package named "bots"
     import kakari
 
-    assert kakari.FormBot is FormBot and kakari.Bot is Bot
+    assert bots.FormBot is FormBot and bots.Bot is Bot is kakari.Bot  # the kernel's Bot; FormBot lives in bots
 
 
 def test_registry_walk_finds_form_bots_skips_bases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

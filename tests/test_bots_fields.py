@@ -38,7 +38,7 @@ def parse(type_: str, raw: str, **kw: Any) -> tuple[Any, list[str]]:
     return parse_value(raw, spec(type_, **kw))
 
 
-# -- check digits, computed by an independent implementation of the DOMAIN.md rules ---------------
+# -- check digits, computed by an independent implementation of the docs/domain.md rules ---------------
 def my_number_by_rule(first11: str) -> str:
     # weights for the 11 digits read left to right: Qn for n = 11 … 1 (n counted from the right)
     weights = [6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2]

@@ -182,7 +182,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 
 def test_repository_templates_load() -> None:
-    """Every bots/*.toml in the repository is a valid template (the lint test of ARCHITECTURE §10)."""
+    """Every bots/*.toml in the repository is a valid template (a lint test)."""
     folder = Path(__file__).resolve().parents[1] / "bots"
     for path in sorted(folder.glob("*.toml")):
         t = load_template(path)

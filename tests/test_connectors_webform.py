@@ -29,7 +29,6 @@ from samples.backoffice.records import mismatches, sample_records
 from samples.backoffice.server import Backoffice
 
 
-
 # =============================================================================================
 # Mapping, transforms, credentials, state: no browser
 # =============================================================================================

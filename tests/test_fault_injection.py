@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.excel import read_ledger
-from jobs.store import Store, documents, time_log
+from jobs.store import Store, documents
+from jobs.timelog import time_log
 from kakari.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]

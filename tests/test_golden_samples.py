@@ -2,7 +2,7 @@
 
 read_document (text layer) → classify → the bot reads every field; each value must equal the
 ground-truth JSON and the status must be the expected one (自動登録, or 要確認 for the deliberately
-defective one in ten). Text-layer samples must be read exactly (ARCHITECTURE.md §10).
+defective one in ten). Text-layer samples must be read exactly (docs/architecture.md).
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from jobs import timelog
 from jobs.store import Store, record_from_dict, record_to_dict
 from jobs.timelog import TaskRecord, TimeLog
 from kakari.model import Box, Field, Record
@@ -17,12 +18,18 @@ def rec(doc: str, finished: datetime, status: str = "自動登録", before: floa
                       finished=finished, minutes_before=before, minutes_after=after)
 
 
+def write(store: Store, r: TaskRecord) -> bool:
+    with store.begin() as conn:
+        return timelog.record(conn, r)
+
+
 def test_record_once_and_frame(tmp_path: Path) -> None:
-    log = TimeLog(Store(f"sqlite:///{tmp_path}/k.db"))
+    store = Store(f"sqlite:///{tmp_path}/k.db")
+    log = TimeLog(store)
     t = datetime(2026, 4, 10, 1, 0, tzinfo=UTC)
-    assert log.record(rec("a", t)) is True
-    assert log.record(rec("a", t)) is False  # a replay after a crash adds nothing
-    assert log.record(rec("b", t, "要確認", after=2.0)) is True
+    assert write(store, rec("a", t)) is True
+    assert write(store, rec("a", t)) is False  # a replay after a crash adds nothing
+    assert write(store, rec("b", t, "要確認", after=2.0)) is True
     df = log.frame(date(2026, 4, 1), date(2026, 5, 1))
     assert len(df) == 2
     assert df["minutes_before"].sum() == 16.0 and df["minutes_after"].sum() == 2.0
@@ -31,19 +38,21 @@ def test_record_once_and_frame(tmp_path: Path) -> None:
 
 
 def test_work_date_is_tokyo_day(tmp_path: Path) -> None:
-    log = TimeLog(Store(f"sqlite:///{tmp_path}/k.db"))
+    store = Store(f"sqlite:///{tmp_path}/k.db")
+    log = TimeLog(store)
     # 2026-04-30 15:30 UTC is 2026-05-01 00:30 in Tokyo: it counts for May
-    log.record(rec("late", datetime(2026, 4, 30, 15, 30, tzinfo=UTC)))
+    write(store, rec("late", datetime(2026, 4, 30, 15, 30, tzinfo=UTC)))
     assert log.frame(date(2026, 4, 1), date(2026, 5, 1)).empty
     may = log.frame(date(2026, 5, 1), date(2026, 6, 1))
     assert may["date"].dt.date.tolist() == [date(2026, 5, 1)]
 
 
 def test_measured_minutes_replace_estimate(tmp_path: Path) -> None:
-    log = TimeLog(Store(f"sqlite:///{tmp_path}/k.db"))
-    log.record(rec("a", datetime(2026, 4, 10, tzinfo=UTC), "要確認", after=2.0))
-    log.set_human_minutes("a", "kodomo", 0.75, status="確認済")
-    df = log.frame()
+    store = Store(f"sqlite:///{tmp_path}/k.db")
+    write(store, rec("a", datetime(2026, 4, 10, tzinfo=UTC), "要確認", after=2.0))
+    with store.begin() as conn:
+        timelog.set_human_minutes(conn, "a", "kodomo", 0.75, status="確認済")
+    df = TimeLog(store).frame()
     assert df["minutes_after"].tolist() == [0.75] and df["status"].tolist() == ["確認済"]
 
 

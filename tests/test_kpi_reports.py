@@ -16,16 +16,18 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from jobs import baseline
-from jobs.kpi import TOTAL_LABEL, months_of, period_bounds
-from jobs.report import CSV_COLUMNS, file_monthly_report, gather, render
-from jobs.report_charts import AFTER, BEFORE, FONT_FILES, SAVED, text_of
+from connectors.tabular import ImportError_
+from jobs import timelog
 from jobs.store import Store
-from jobs.tabular import ImportError_
 from jobs.timelog import TOKYO, TaskRecord, TimeLog
-from jobs.timelog_import import import_timelog
 from kakari.cli import main
 from kakari.config import KakariConfig, KpiConfig
+from kpi import baseline
+from kpi.charts import AFTER, BEFORE, FONT_FILES, SAVED, text_of
+from kpi.metrics import TOTAL_LABEL, months_of, period_bounds
+from kpi.report import file_monthly_report, render
+from kpi.table import CSV_COLUMNS, gather
+from kpi.timelog_import import import_timelog
 
 OCTOBER = period_bounds(month="2026-10")
 TIMELOG_HEADER = "date,department,task,items,before_minutes,after_minutes,robot_minutes"
@@ -38,10 +40,11 @@ def cfg(home: Path, **kpi: object) -> KakariConfig:
 
 def kakari_doc(store: Store, n: int, when: datetime, *, before: float = 8.0, after: float = 0.0,
                status: str = "自動登録", dept: str = "子育て支援課", task: str = "子ども医療費") -> None:
-    TimeLog(store).record(TaskRecord(
-        doc_id=f"doc{n}", job="kodomo", step="ledger", department=dept, task=task, bot="child_medical",
-        status=status, started=when, finished=when + timedelta(seconds=30), minutes_before=before,
-        minutes_after=after))
+    with store.begin() as conn:
+        timelog.record(conn, TaskRecord(
+            doc_id=f"doc{n}", job="kodomo", step="ledger", department=dept, task=task, bot="child_medical",
+            status=status, started=when, finished=when + timedelta(seconds=30), minutes_before=before,
+            minutes_after=after))
 
 
 def write_csv(path: Path, header: str, rows: list[str], encoding: str = "utf-8", bom: bool = False) -> Path:
@@ -329,7 +332,7 @@ def test_cli_baseline_timelog_and_report(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_daily_sums_give_the_same_table_as_single_records(october: KakariConfig) -> None:
     """The report reads per-day sums from the database; every figure must equal the per-record sum."""
-    from jobs.kpi import kpi_table
+    from kpi.metrics import kpi_table
 
     store = Store(october.database_url)
     for i in range(4, 9):  # more documents on the same days, other statuses

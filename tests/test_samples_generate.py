@@ -99,7 +99,7 @@ def test_normalised_values_have_the_grammar_shapes(samples: Path) -> None:
 
 
 def test_corporate_numbers_follow_the_check_digit_rule(samples: Path) -> None:
-    # 国税庁's own published 法人番号: the rule in DOMAIN.md must accept it
+    # 国税庁's own published 法人番号: the rule in docs/domain.md must accept it
     assert g.corporate_check_digit("000012050002") == 7
     seen = 0
     for t in _truths(samples, "restaurant_permit"):

@@ -10,10 +10,10 @@ import openpyxl
 
 from connectors.excel import read_ledger
 from jobs.runner import run_job
-from jobs.scheduler import Scheduler
 from jobs.store import Store
 from jobs.timelog import TOKYO, TimeLog
 from kakari.config import RunContext, load_config
+from schedule.scheduler import Scheduler
 
 
 def sheet(path: Path, rows: list[list[object]]) -> Path:

@@ -22,8 +22,9 @@ from sqlalchemy import select
 
 from connectors.webmapping import SYSTEMS_DIR, load_system
 from connectors.webstate import CONFIRMED, SUBMITTED, WebState
-from jobs.store import Store, events, record_from_dict, record_to_dict, time_log
-from jobs.timelog import TaskRecord, TimeLog
+from jobs import timelog
+from jobs.store import Store, events, record_from_dict, record_to_dict
+from jobs.timelog import TaskRecord, TimeLog, time_log
 from jobs.websteps import build_web_sink, reconcile
 from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import PageTimeout, TransientError
@@ -113,9 +114,9 @@ def test_job_step_enters_a_batch_under_503s_slow_pages_and_logouts(tmp_path: Pat
     records = sample_records(8, seed=21, salt=str(tmp_path))
     store = Store(ctx.config.database_url)
     now = datetime.now(timezone.utc)
-    for rec in records:  # the ledger step the runner recorded before: the web step copies 原課・業務名
-        TimeLog(store).record(TaskRecord(rec.doc_id, JOB, "ledger", "生活環境課", "飲食店営業許可申請の受付入力",
-                                         "restaurant_permit", "自動登録", now, now, 12.0, 0.0))
+    with store.begin() as conn:  # the ledger step the runner recorded before: the web step copies 原課・業務名
+        timelog.record_many(conn, [TaskRecord(rec.doc_id, JOB, "ledger", "生活環境課", "飲食店営業許可申請の受付入力",
+                                              "restaurant_permit", "自動登録", now, now, 12.0, 0.0) for rec in records])
     before = server.injected()
     server.faults(error_rate=0.08, slow_ms=400, slow_rate=0.25, logout_every=45, seed=21, duplicate_check=False)
     sink = build_web_sink("web:eisei", job, ctx)
@@ -278,16 +279,16 @@ def test_reconcile_is_idempotent_after_a_crash_between_confirm_and_bookkeeping(
 def test_paper_to_ledger_to_web_system(tmp_path: Path, server: Backoffice, browser: object) -> None:
     """The whole job: generated PDFs in the inbox → OCR → ledger → web system, via run_job."""
     pytest.importorskip("connectors.excel", reason="connectors/excel.py (ExcelLedger) is not in the tree yet")
+    from jobs.outbox import build_sink
     from jobs.runner import run_job
-    from jobs.sinks import build_sink
     from samples.generate import generate
 
     home = setup_home(tmp_path / "home")
     job, ctx = context(home, browser, sinks=["excel", "web:eisei"])
     try:
         build_sink("web:eisei", job, ctx)
-    except Exception as e:  # noqa: BLE001 - the wiring is the lead's one-line change in jobs/sinks.py
-        pytest.fail(f"jobs/sinks.build_sink does not route 'web:' sinks to jobs.websteps.build_web_sink: {e}")
+    except Exception as e:  # noqa: BLE001 - the wiring is the lead's one-line change in jobs/outbox.py
+        pytest.fail(f"jobs/outbox.build_sink does not route 'web:' sinks to jobs.websteps.build_web_sink: {e}")
     pdfs = generate(tmp_path / "samples", 6, 61, ["restaurant_permit"])
     inbox = job.folders(home)["inbox"]
     inbox.mkdir(parents=True, exist_ok=True)

@@ -5,10 +5,19 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Column, DateTime, String, Table, Text, select
 
-from jobs.store import Store, now, users
+from jobs.store import Store, metadata, now
 from kakari.errors import ConfigError
+
+users = Table(  # kakari web accounts: clerks see their own 原課 only
+    "users", metadata,
+    Column("username", String(100), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(20), nullable=False),  # clerk, manager, admin
+    Column("section", String(100)),  # 原課 (clerks)
+    Column("created", DateTime(timezone=True)),
+)
 
 ROLES = ("clerk", "manager", "admin")
 _hasher = PasswordHasher()

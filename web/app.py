@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import secrets
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from jobs.outbox import Flusher
 from jobs.store import Store
 from kakari.config import KakariConfig
 from kakari.model import Status
@@ -35,8 +38,14 @@ def _secret(home: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def create_app(config: KakariConfig, https_only: bool = False) -> FastAPI:
-    app = FastAPI(title="kakari", docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(config: KakariConfig, https_only: bool = False, flush_interval: float = 5.0) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        flusher = Flusher(config, flush_interval).start()  # decisions reach the ledger without the request waiting
+        yield
+        flusher.stop()
+
+    app = FastAPI(title="kakari", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(SessionMiddleware, secret_key=_secret(config.home), session_cookie="kakari_session",
                        same_site="strict", https_only=https_only, max_age=8 * 3600)
     store = Store(config.database_url)
@@ -162,9 +171,9 @@ def create_app(config: KakariConfig, https_only: bool = False) -> FastAPI:
         user = current(request)
         if user.role == "clerk":
             raise HTTPException(403, "ダッシュボードは管理職・管理者のみ見られます")
-        from jobs.kpi import fiscal_year_of, period_bounds
-        from jobs.report import gather, visible
-        from jobs.report_charts import charts, html_table, png_b64
+        from kpi.charts import charts, html_table, png_b64
+        from kpi.metrics import fiscal_year_of, period_bounds
+        from kpi.table import gather, visible
 
         today = date.today()
         month = month or today.strftime("%Y-%m")
@@ -187,7 +196,7 @@ def create_app(config: KakariConfig, https_only: bool = False) -> FastAPI:
     def admin_page(request: Request, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:
         from sqlalchemy import select
 
-        from jobs.store import users
+        from web.accounts import users
 
         with store.engine.connect() as conn:
             accounts = conn.execute(select(users.c.username, users.c.role, users.c.section)
@@ -224,8 +233,9 @@ def create_app(config: KakariConfig, https_only: bool = False) -> FastAPI:
             raise HTTPException(404, "xlsx・pdf・csv のいずれかです")
         import tempfile
 
-        from jobs.kpi import period_bounds
-        from jobs.report import gather, render
+        from kpi.metrics import period_bounds
+        from kpi.report import render
+        from kpi.table import gather
 
         period = period_bounds(month=month)
         with tempfile.TemporaryDirectory() as tmp:
@@ -274,8 +284,8 @@ def _render(path: Path, config: KakariConfig, box: Any, dpi: int = 110) -> bytes
 @lru_cache(maxsize=128)  # a clerk's page is drawn once, not on every visit (keyed by the file's mtime)
 def _render_cached(path: str, mtime_ns: int, box: tuple[float, float, float, float] | None, dpi: int,
                    max_pixels: int, max_pages: int) -> bytes:
-    from ocr.inputs import sniff
     from kakari.config import LimitsConfig
+    from ocr.inputs import sniff
     from ocr.raster import rasterise
 
     limits = LimitsConfig(max_pixels=max_pixels, max_pages=max_pages)

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from jobs.cli import context, err, out
-from kakari.cli import ConfigOpt, HomeOpt
+from kakari.cli import ConfigOpt, HomeOpt, context, err, out
 from kakari.errors import ExitCode
 
 users_app = typer.Typer(help="Web 画面の利用者", no_args_is_help=True)

@@ -1,22 +1,18 @@
 """What the review screen does, without HTTP: the queue a clerk may see, and confirming or rejecting
-a 要確認 document. One transaction per decision (documents row, time log with the measured minutes,
-the ledger outbox row, an event), then the file moves and the ledger row is rewritten in place."""
+a 要確認 document (recorded by jobs.decisions; the ledger row is rewritten by the outbox)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bots import registry
 from bots.base import parse_checked
-from connectors.folder import free_name
-from jobs.sinks import flush_pending
-from jobs.store import Store, documents, pending_writes, record_from_dict, record_to_dict
-from jobs.timelog import TimeLog
-from kakari.config import KakariConfig, RunContext
+from jobs.decisions import AlreadyDecided, record_decision
+from jobs.store import Store, documents, record_from_dict
+from kakari.config import KakariConfig
 from kakari.model import Record, Status
 from web.accounts import User
 
@@ -103,35 +99,9 @@ def _minutes(active_seconds: float) -> float:
 
 def decide(config: KakariConfig, user: User, job: str, doc_id: str, rec: Record, status: Status,
            active_seconds: float, reason: str = "") -> Path:
-    """Record a person's decision (確認済 or エラー) and rewrite the ledger row in place."""
-    store = Store(config.database_url)
-    row, _ = load(config, user, job, doc_id)
-    if row["status"] != Status.REVIEW.value:
-        raise Gone(f"この文書は既に「{row['status']}」です")
-    folders = config.job(job).folders(config.home)
-    source = Path(row["stored_path"] or "")
-    target_folder = folders["archive"] if status == Status.CONFIRMED else folders["errors"]
-    planned = free_name(target_folder, source.name, doc_id)  # recorded, then the file goes exactly there
-    rec.meta.update(status=status.value, reason=reason or rec.meta.get("reason", ""), archived_path=str(planned),
-                    reviewed_by=user.username)
-    minutes = _minutes(active_seconds)
-    payload = record_to_dict(rec)
-    with store.begin() as conn:
-        done = conn.execute(update(documents).where(documents.c.doc_id == doc_id, documents.c.job == job,
-                                                    documents.c.status == Status.REVIEW.value)
-                            .values(status=status.value, record=payload, stored_path=str(planned), reason=reason))
-        if done.rowcount != 1:
-            raise Gone("この文書は他の人が処理しました")
-        conn.execute(update(pending_writes).where(pending_writes.c.doc_id == doc_id, pending_writes.c.job == job)
-                     .values(payload=payload, done_at=None, attempts=0, next_try=None, last_error=None))
-        store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
-                        f"{user.username}: {minutes}分" + (f" 理由: {reason}" if reason else ""), conn=conn)
-    TimeLog(store).set_human_minutes(doc_id, job, minutes, status=status.value)
-    target_folder.mkdir(parents=True, exist_ok=True)
-    if source.is_file():
-        os.replace(source, planned)
-    if status == Status.ERROR:
-        planned.with_name(planned.name + ".error.txt").write_text(
-            f"ファイル: {row['original_name']}\n理由: {reason}\n差し戻し: {user.username}\n", encoding="utf-8")
-    flush_pending(config.job(job), RunContext(config), store, force=True)  # locked ledger: parked, written later
-    return planned
+    """Record a person's decision (確認済 or エラー); the ledger row is rewritten by the outbox flusher."""
+    load(config, user, job, doc_id)  # 403 for another section, Gone if deleted
+    try:
+        return record_decision(config, job, doc_id, rec, status, user.username, _minutes(active_seconds), reason)
+    except AlreadyDecided as e:
+        raise Gone(str(e)) from None

@@ -1,4 +1,4 @@
-"""jobs/kpi.py: periods (month, 年度, custom) and the KPI table, on hand-built time-log frames."""
+"""kpi/metrics.py: periods (month, 年度, custom) and the KPI table, on hand-built time-log frames."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from jobs.kpi import (
+from jobs.timelog import FRAME_COLUMNS, empty_frame
+from kakari.errors import ConfigError
+from kakari.model import Status
+from kpi.metrics import (
     METRIC_COLUMNS,
     TOTAL_LABEL,
     Period,
@@ -19,9 +22,6 @@ from jobs.kpi import (
     kpi_table,
     period_bounds,
 )
-from jobs.timelog import FRAME_COLUMNS, empty_frame
-from kakari.errors import ConfigError
-from kakari.model import Status
 
 APRIL = period_bounds(month="2026-04")
 
@@ -232,16 +232,20 @@ def test_from_a_real_time_log(tmp_path: Path) -> None:
     # TimeLog in SQLite → frame(period.start, period.end) → table: both use the same half-open bounds
     from datetime import timezone
 
+    from jobs import timelog
     from jobs.store import Store
     from jobs.timelog import TaskRecord, TimeLog
 
-    log = TimeLog(Store(f"sqlite:///{tmp_path}/k.db"))
+    store = Store(f"sqlite:///{tmp_path}/k.db")
+    log = TimeLog(store)
     # 2026-04-30 14:59:30Z = 23:59:30 JST (April); 15:00:30Z = 2026-05-01 00:00:30 JST (May)
     for doc, end, after, status in (("a", datetime(2026, 4, 30, 14, 59, 30, tzinfo=timezone.utc), 0.0, "自動登録"),
                                     ("b", datetime(2026, 4, 30, 15, 0, 30, tzinfo=timezone.utc), 2.0, "要確認")):
-        log.record(TaskRecord(doc_id=doc, job="child", step="ledger", department="子育て支援課", task="入力",
-                              bot="child_medical", status=status, started=end.replace(second=0), finished=end,
-                              minutes_before=6.0, minutes_after=after))
+        with store.begin() as conn:
+            timelog.record(conn, TaskRecord(doc_id=doc, job="child", step="ledger", department="子育て支援課",
+                                            task="入力", bot="child_medical", status=status,
+                                            started=end.replace(second=0), finished=end, minutes_before=6.0,
+                                            minutes_after=after))
     april = kpi_table(log.frame(APRIL.start, APRIL.end), APRIL)
     assert april.iloc[0]["items"] == 1 and april.iloc[0]["robot_hours"] == pytest.approx(30 / 3600)
     may_p = period_bounds(month="2026-05")

@@ -1,6 +1,6 @@
 """Charts (matplotlib, IPA Gothic so no 豆腐) and the self-contained HTML and PDF reports.
 
-Both show the same tables as the xlsx/markdown (jobs/report.py does the rounding) and two charts:
+Both show the same tables as the xlsx/markdown (kpi/table.py does the rounding) and two charts:
 hours before/after per task, and the monthly trend of hours saved and 削減率 against the target.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from jobs.kpi import TOTAL_LABEL  # noqa: E402
-from jobs.report import ReportData, _headers, _is_number, _text_rows, title, visible  # noqa: E402
 from kakari.errors import MissingDependency  # noqa: E402
+from kpi.metrics import TOTAL_LABEL  # noqa: E402
+from kpi.table import ReportData, headers, is_number, text_rows, title, visible  # noqa: E402
 
 FONT_FILES = ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf")
 BEFORE, AFTER, SAVED, RATE, TARGET = "#9dc3e6", "#2f5597", "#70ad47", "#c00000", "#7f7f7f"
@@ -96,11 +96,11 @@ def png_b64(fig: Figure) -> str:
 
 def html_table(table: Any) -> str:
     table = visible(table)
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in _headers(table))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers(table))
     rows = []
-    for values in _text_rows(table):
+    for values in text_rows(table):
         total = values[0] == TOTAL_LABEL
-        cells = "".join(f'<td class="{"num" if _is_number(c) else ""}">{html.escape(v)}</td>'
+        cells = "".join(f'<td class="{"num" if is_number(c) else ""}">{html.escape(v)}</td>'
                         for c, v in zip(table.columns, values))
         rows.append(f'<tr class="{"total" if total else ""}">{cells}</tr>')
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -129,8 +129,8 @@ def _table_page(pdf: PdfPages, heading: str, table: Any, note: str = "") -> None
         fig.text(0.04, 0.915, note, fontsize=10)
     ax = fig.add_axes((0.03, 0.05, 0.94, 0.84))
     ax.axis("off")
-    rows = _text_rows(table)
-    tab = ax.table(cellText=rows or [[""] * len(table.columns)], colLabels=_headers(table), loc="upper center",
+    rows = text_rows(table)
+    tab = ax.table(cellText=rows or [[""] * len(table.columns)], colLabels=headers(table), loc="upper center",
                    cellLoc="right", colLoc="center")
     tab.auto_set_font_size(False)
     tab.set_fontsize(7.5)
@@ -140,7 +140,7 @@ def _table_page(pdf: PdfPages, heading: str, table: Any, note: str = "") -> None
             cell.set_facecolor("#ddebf7")
         elif rows and rows[r - 1][0] == TOTAL_LABEL:
             cell.set_facecolor("#f2f2f2")
-        if r > 0 and not _is_number(table.columns[c]):
+        if r > 0 and not is_number(table.columns[c]):
             cell.get_text().set_horizontalalignment("left")
     pdf.savefig(fig)
     plt.close(fig)
@@ -169,5 +169,5 @@ def text_of(data: ReportData) -> str:
     if data.trend is not None:
         tables.append(data.trend)
     for t in map(visible, tables):
-        parts += _headers(t) + [v for row in _text_rows(t) for v in row]
+        parts += headers(t) + [v for row in text_rows(t) for v in row]
     return "".join(parts)

@@ -16,8 +16,8 @@ import openpyxl
 import pytest
 
 from jobs.store import Store
-from jobs.watch import Watcher
 from kakari.config import KakariConfig, load_config
+from schedule.watch import Watcher
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "samples" / "kakari.toml"
@@ -104,9 +104,9 @@ def test_broken_file_goes_to_errors_and_watching_goes_on(watching: tuple[KakariC
 
 def test_locked_ledger_rows_arrive_when_the_lock_is_gone(watching: tuple[KakariConfig, Watcher, Path],
                                                          pdfs: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    import jobs.sinks
+    import jobs.outbox
 
-    monkeypatch.setattr(jobs.sinks, "BACKOFF_SECONDS", (0.5, 1.0))  # the schedule, not the behaviour
+    monkeypatch.setattr(jobs.outbox, "BACKOFF_SECONDS", (0.5, 1.0))  # the schedule, not the behaviour
     config, _, inbox = watching
     shutil.copy(pdfs[0], inbox / pdfs[0].name)
     until(lambda: len(ledger_names(config.home)) == 1, what="the first row")

@@ -23,12 +23,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
+from sqlalchemy import Column, DateTime, String, Table, select
 
-from jobs.store import Store, aware_utc, insert_ignore, schedule_state
+from jobs.store import Store, aware_utc, insert_ignore, metadata
 from jobs.timelog import TOKYO
 from kakari.config import KakariConfig, RunContext, cron_trigger
 from kakari.log import logger, redact
+
+schedule_state = Table(  # kakari scheduler: the last fire time of each scheduled job survives restarts
+    "schedule_state", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("last_fire", DateTime(timezone=True)),  # the cron time last run (or skipped), not the wall clock
+    Column("last_run_id", String(40)),
+    Column("last_status", String(20)),  # started, skipped-overlap, skipped-misfire
+)
 
 REPORT_ENTRY = "monthly_report"
 
@@ -87,7 +95,7 @@ def previous_month(day: date) -> str:
 
 def _report_action(config: KakariConfig) -> Callable[[datetime], str]:
     def run(fire: datetime) -> str:
-        from jobs.report import file_monthly_report
+        from kpi.report import file_monthly_report
 
         paths = file_monthly_report(config, previous_month(fire.astimezone(TOKYO).date()))
         return "、".join(p.name for p in paths)

@@ -12,9 +12,10 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from jobs.store import Store, insert_ignore, time_log
-from jobs.tabular import ImportError_, day, number, read_table, text
-from jobs.timelog import TOKYO
+from connectors.tabular import ImportError_, day, number, read_table, text
+from jobs import timelog
+from jobs.store import Store
+from jobs.timelog import TOKYO, TaskRecord
 
 ALIASES = {
     "date": ("日付",),
@@ -52,15 +53,14 @@ def import_timelog(store: Store, path: Path) -> tuple[int, int]:
         occurrences[content] += 1  # the same line twice in one file is two real rows
         key = "import:" + hashlib.sha256(f"{content}\x1f{occurrences[content]}".encode()).hexdigest()
         start = datetime.combine(d, time(), tzinfo=TOKYO)
-        rows.append({"doc_id": key, "job": JOB, "step": "import", "department": dept, "task": task, "bot": "",
-                     "status": "", "work_date": datetime.combine(d, time()), "started": start,
-                     "finished": start + timedelta(minutes=robot), "items": int(items),
-                     "robot_seconds": robot * 60.0, "minutes_before": before, "minutes_after": after,
-                     "baseline": "measured", "source": f"import:{path.name}"[:40]})
+        rows.append(TaskRecord(doc_id=key, job=JOB, step="import", department=dept, task=task, bot="", status="",
+                               started=start, finished=start + timedelta(minutes=robot), minutes_before=before,
+                               minutes_after=after, baseline="measured", items=int(items),
+                               source=f"import:{path.name}"[:40], work_date=d))
     if errors:
         raise ImportError_(f"{path.name} に誤りがあるため、1行も取り込みませんでした:\n" + "\n".join(errors))
     if not rows:
         raise ImportError_(f"{path.name}: 取り込む行がありません")
     with store.begin() as conn:
-        new = insert_ignore(conn, time_log, rows)
+        new = timelog.record_many(conn, rows)
     return new, len(rows) - new

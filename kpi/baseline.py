@@ -14,10 +14,22 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Column, DateTime, Float, Integer, String, Table, Text, select
 
-from jobs.store import Store, baselines, insert_ignore
-from jobs.tabular import ImportError_, day, number, read_table, text
+from connectors.tabular import ImportError_, day, number, read_table, text
+from jobs.store import Store, insert_ignore, metadata
+
+baselines = Table(  # manual timing studies before automation (kakari baseline record/import)
+    "baselines", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),  # content hash: importing twice adds nothing
+    Column("department", String(100), nullable=False),
+    Column("task", String(200), nullable=False),
+    Column("minutes", Float, nullable=False),  # observed minutes for ONE item
+    Column("observed_on", DateTime),
+    Column("note", Text),
+    Column("source", String(200)),
+)
 
 ALIASES = {
     "department": ("原課", "課", "部署"),

@@ -1,52 +1,31 @@
-"""Builds a job's sinks and flushes the outbox (pending_writes) into them in batches."""
+"""Builds a job's sinks and flushes the outbox (pending_writes) into them in batches; `Flusher` does
+it in the background for processes that only decide (the web server)."""
 from __future__ import annotations
 
+import secrets
+import threading
+import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bots import registry as bot_registry
 from connectors.base import Sink
-from connectors.excel import ExcelLedger
+from jobs.ledger import build_ledger
 from jobs.store import Store, now, record_from_dict
-from kakari.config import JobConfig, RunContext
+from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import ConfigError, LedgerRefused, TransientError
-from kakari.log import logger
+from kakari.log import logger, redact
 
 BACKOFF_SECONDS = (5, 15, 60, 300, 900)  # then every 15 minutes: a locked ledger is never given up on
 
 
-def ledger_columns(job: JobConfig) -> list[tuple[str, str]]:
-    """The union of the job's bots' ledger columns, in template order."""
-    seen: dict[str, str] = {}
-    for name in job.bots:
-        bot = bot_registry.get(name)
-        template = getattr(bot, "template", None)
-        if template is None:  # a task bot declares its columns
-            for col, label in bot.ledger:
-                seen.setdefault(col, label)
-            continue
-        for col in template.ledger_columns():
-            seen.setdefault(col, template.fields[col].label)
-    return list(seen.items())
-
-
-def my_number_columns(job: JobConfig) -> set[str]:
-    """Fields typed my_number (個人番号): masked in the ledger unless the job keeps them."""
-    out: set[str] = set()
-    for name in job.bots:
-        template = getattr(bot_registry.get(name), "template", None)
-        if template is not None:
-            out |= {n for n, spec in template.fields.items() if spec.type == "my_number"}
-    return out
-
-
 def build_sink(name: str, job: JobConfig, ctx: RunContext) -> Sink:
+    """The sink a job's `sinks` entry names: "excel" (the ledger) or "web:<system>"."""
     if name == "excel":
-        return ExcelLedger(job.ledger_path(ctx.home), ledger_columns(job),
-                           sheet=job.ledger_sheet or "台帳", keep_my_number=job.keep_my_number,
-                           my_number_columns=my_number_columns(job))
+        return build_ledger(job, ctx)
     if name.startswith("web:"):
-        from jobs.websteps import build_web_sink  # Playwright is imported only by jobs that type into a system
+        from jobs.websteps import (
+            build_web_sink,  # Playwright is imported only by jobs that type into a system
+        )
 
         return build_web_sink(name, job, ctx)
     raise ConfigError(f"ジョブ「{job.name}」の出力先「{name}」は未対応です (使用可能: excel, web:<システム名>)")
@@ -92,3 +71,38 @@ def flush_pending(job: JobConfig, ctx: RunContext, store: Store, force: bool = F
         result.written += len(res.written)
         result.skipped += len(res.skipped)
     return result
+
+
+class Flusher:
+    """A background thread that writes what a job's outbox holds when it is due: the web server
+    runs one, so a clerk's decision reaches the ledger without the request waiting for it."""
+
+    def __init__(self, config: KakariConfig, interval: float = 5.0) -> None:
+        self.config, self.interval = config, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="kakari-outbox", daemon=True)
+
+    def start(self) -> Flusher:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def flush_once(self) -> int:
+        """Flush every job with rows waiting; returns rows written."""
+        store = Store(self.config.database_url)
+        written = 0
+        for job in self.config.jobs.values():
+            if store.pending_count(job.name):
+                try:
+                    written += flush_pending(job, RunContext(self.config), store).written
+                except Exception:  # noqa: BLE001 - a sink's bug must not stop later flushes; logged with its id
+                    incident = secrets.token_hex(4)
+                    logger.error(redact(f"{job.name}: 台帳への書き込みで内部エラー {incident}: {traceback.format_exc()}"))
+        return written
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush_once()

@@ -1,6 +1,6 @@
 """KPIs over the time log: report periods (month, 年度, custom) and the 削減効果 table.
 
-The table keeps full float precision; rounding belongs to `jobs/report.py` only, so a total is
+The table keeps full float precision; rounding belongs to `kpi/report.py` only, so a total is
 never the sum of rounded parts.
 """
 from __future__ import annotations

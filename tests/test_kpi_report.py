@@ -1,4 +1,4 @@
-"""jobs/report.py: half-up rounding, Markdown/CSV/xlsx output reopened and checked."""
+"""kpi/report.py: half-up rounding, Markdown/CSV/xlsx output reopened and checked."""
 from __future__ import annotations
 
 import codecs
@@ -12,9 +12,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from jobs.kpi import ReportError, kpi_table, period_bounds
-from jobs.report import fmt_hours, fmt_rate, render, round_half_up, write_atomic
 from jobs.timelog import FRAME_COLUMNS
+from kpi.metrics import ReportError, kpi_table, period_bounds
+from kpi.report import render, write_atomic
+from kpi.table import fmt_hours, fmt_rate, round_half_up
 
 APRIL = period_bounds(month="2026-04")
 HEADERS = ["原課", "業務名", "件数", "導入前(時間)", "導入後(時間)", "削減時間(時間)", "削減率", "RPA処理時間(時間)", "要確認率"]

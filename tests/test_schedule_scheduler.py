@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs.scheduler import Entry, Scheduler, previous_month
+from jobs import timelog
 from jobs.timelog import TOKYO
 from kakari.config import KakariConfig, KpiConfig, load_config
+from schedule.scheduler import Entry, Scheduler, previous_month
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 10, 30, 9, 0, tzinfo=TOKYO)  # a Friday
@@ -103,12 +104,13 @@ def test_missed_runs_after_downtime(tmp_path: Path, policy: str) -> None:
 
 def test_monthly_report_is_filed_on_the_first(tmp_path: Path) -> None:
     from jobs.store import Store
-    from jobs.timelog import TaskRecord, TimeLog
+    from jobs.timelog import TaskRecord
 
     config = KakariConfig(home=tmp_path, kpi=KpiConfig(report_schedule="0 6 1 * *", report_dir=tmp_path / "共有"))
     when = datetime(2026, 10, 15, 10, tzinfo=TOKYO)
-    TimeLog(Store(config.database_url)).record(TaskRecord("d1", "j", "ledger", "市民課", "住民票", "b", "自動登録",
-                                                         when, when + timedelta(seconds=20), 8.0, 0.0))
+    with Store(config.database_url).begin() as conn:
+        timelog.record(conn, TaskRecord("d1", "j", "ledger", "市民課", "住民票", "b", "自動登録",
+                                        when, when + timedelta(seconds=20), 8.0, 0.0))
     s = Scheduler(config, clock=lambda: T0)
     assert [e.name for e in s.entries] == ["monthly_report"]
     s.tick(T0)

@@ -21,7 +21,7 @@ from watchdog.observers import Observer
 
 from connectors.folder import FolderSource
 from jobs.runner import RunSummary, run_job
-from jobs.sinks import flush_pending
+from jobs.outbox import flush_pending
 from jobs.store import Store
 from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import ConfigError, MissingDependency

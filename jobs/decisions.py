@@ -1,0 +1,50 @@
+"""A person's decision on a 要確認 document (確認済 or エラー), as the pipeline records it.
+
+One transaction holds the decision: the documents row (only if it is still 要確認, so two clerks
+cannot both decide), the outbox rows queued again with the decided record, the measured minutes in
+the time log and an event. The file then moves to exactly the path recorded. The sinks' work
+(ledger row rewritten in place, web entry) is left to the outbox, which the runner, the watcher,
+a worker or the web server's flusher writes: a decision never waits on a ledger or a browser robot.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from connectors.folder import free_name
+from jobs import timelog
+from jobs.store import Store, decide_document, record_to_dict
+from kakari.config import KakariConfig
+from kakari.model import Record, Status
+
+
+class AlreadyDecided(Exception):
+    """Someone else decided this document first."""
+
+
+def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, status: Status, who: str,
+                    minutes: float, reason: str = "") -> Path:
+    """Commit the decision, then move the file; returns where the file went."""
+    store = Store(config.database_url)
+    row = store.document(doc_id, job)
+    if row is None or row["status"] != Status.REVIEW.value:
+        raise AlreadyDecided(f"この文書は既に「{row['status'] if row else '削除済み'}」です")
+    folders = config.job(job).folders(config.home)
+    source = Path(row["stored_path"] or "")
+    target_folder = folders["archive"] if status == Status.CONFIRMED else folders["errors"]
+    planned = free_name(target_folder, source.name, doc_id)  # recorded, then the file goes exactly there
+    rec.meta.update(status=status.value, reason=reason or rec.meta.get("reason", ""), archived_path=str(planned),
+                    reviewed_by=who)
+    with store.begin() as conn:
+        if not decide_document(conn, doc_id, job, status.value, record_to_dict(rec), str(planned), reason):
+            raise AlreadyDecided("この文書は他の人が処理しました")
+        timelog.set_human_minutes(conn, doc_id, job, minutes, status=status.value)
+        store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
+                        f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else ""), conn=conn)
+    target_folder.mkdir(parents=True, exist_ok=True)
+    if source.is_file():
+        os.replace(source, planned)
+    if status == Status.ERROR:
+        planned.with_name(planned.name + ".error.txt").write_text(
+            f"ファイル: {row['original_name']}\n理由: {reason}\n差し戻し: {who}\n", encoding="utf-8")
+    return planned

@@ -1,0 +1,1 @@
+"""KPIs: time-log queries, measured baselines, targets, and the report in every format."""

@@ -1,0 +1,1 @@
+"""Live intake and schedules: the folder watcher and the cron scheduler."""
