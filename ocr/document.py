@@ -68,7 +68,8 @@ class Page:
 
 
 def join_chars(chars: list[Word], line_tol: float = 2.0, space_gap: float = 2.5) -> str:
-    """Characters in reading order: lines top to bottom, left to right; a wide gap becomes a space."""
+    """Characters in reading order: lines top to bottom, left to right; a wide gap or a space glyph
+    between two characters becomes one space."""
     if not chars:
         return ""
     ordered = sorted(chars, key=lambda c: (c.cy, c.cx))
@@ -81,13 +82,22 @@ def join_chars(chars: list[Word], line_tol: float = 2.0, space_gap: float = 2.5)
     out = []
     for line in lines:
         line.sort(key=lambda c: c.cx)
-        parts = [line[0].text]
-        for prev, cur in zip(line, line[1:]):
-            # a half-width space is narrower than space_gap: compare with the glyphs' own width too
-            if cur.box.x - prev.box.x1 > min(space_gap, 0.6 * min(prev.box.w, cur.box.w)):
-                parts.append(" ")
+        parts: list[str] = []
+        prev: Word | None = None
+        spaced = False  # a space glyph since the previous character
+        for cur in line:
+            if not cur.text.strip():
+                spaced = prev is not None
+                continue
+            if prev is not None:
+                # a half-width space is narrower than space_gap: compare with the glyphs' own width too
+                gap = cur.box.x - prev.box.x1
+                if spaced or gap > min(space_gap, 0.6 * min(prev.box.w, cur.box.w)):
+                    parts.append(" ")
             parts.append(cur.text)
-        out.append("".join(parts))
+            prev, spaced = cur, False
+        if parts:
+            out.append("".join(parts))
     return "\n".join(out)
 
 

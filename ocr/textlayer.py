@@ -135,8 +135,10 @@ def _read_page(pp: Any) -> Page:
     chars: list[Word] = []
     for c in pp.chars:
         text = _char_text(c.get("text") or "")
-        if not text.strip():  # spaces come back from gaps in join_chars; boxed spaces only add noise
+        if not text:
             continue
+        # a space glyph is kept: join_chars reads it as a space even where the font draws it
+        # narrower than the gap it reads as one (a half-width space, some fonts' 「　」)
         b = box(c)
         cx, cy = b.x + b.w / 2, b.y + b.h / 2
         if not (0 <= cx <= width and 0 <= cy <= height):  # text off the page is not on the form

@@ -171,6 +171,23 @@ def test_read_and_find_on_a_document(tmp_path: Path) -> None:
     assert doc.find("電話番号") is None
 
 
+def test_a_space_glyph_narrower_than_a_gap_is_still_a_space(tmp_path: Path) -> None:
+    """A half-width space (and 「　」 in fonts that draw it narrow) leaves a gap smaller than the one
+    read as a space: the space glyph of the text layer says it is one."""
+    pdf = tmp_path / "spaces.pdf"
+    s = Sheet(pdf)
+    s.text(20, 20, TITLE, 14)
+    s.text(45, 40, "田中 一郎")  # half-width: 1.7 mm at 10 pt
+    s.text(45, 55, "ｻﾄｳ ﾀﾛｳ", 10)
+    s.text(45, 70, "緑川  花子　")  # two spaces and a trailing one: one space between the words
+    s.save()
+    doc = read_document(pdf, cfg_for(tmp_path))
+    assert doc.read(Box(1, 43, 33, 60, 9)).text == "田中 一郎"
+    assert doc.read(Box(1, 43, 48, 60, 9)).text == "ｻﾄｳ ﾀﾛｳ"
+    assert doc.read(Box(1, 43, 63, 60, 9)).text == "緑川 花子"
+    assert doc.find("田中一郎") is not None  # labels are found with or without their spaces
+
+
 # --- marks ----------------------------------------------------------------------------------------
 def test_circles_and_ticks_are_marks_printed_boxes_are_not(tmp_path: Path) -> None:
     pdf = tmp_path / "marks.pdf"
