@@ -8,9 +8,9 @@ SAMPLES := samples/out
 DEMO_HOME := var/demo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: setup system venv samples demo test test-fast bench clean
+.PHONY: setup system venv fonts samples demo test test-fast bench clean
 
-setup: system venv
+setup: system venv fonts
 
 system:
 	@bash scripts/install-system.sh
@@ -22,6 +22,9 @@ $(VENV)/.installed: pyproject.toml
 	@$(PY) -m pip install -q --upgrade pip
 	@$(PY) -m pip install -q -e ".[test,web,celery]"
 	@touch $@
+
+fonts: venv
+	@$(PY) scripts/setup_fonts.py
 
 samples: setup
 	@test -f $(SAMPLES)/.complete || ($(PY) -m samples.generate --out $(SAMPLES) --count 50 --seed 42 && touch $(SAMPLES)/.complete)

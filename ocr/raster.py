@@ -112,7 +112,9 @@ def _image_pages(path: Path, numbers: list[int] | None, max_pixels: int,
                     if pixels > max_pixels:
                         raise TooLarge(_too_many_pixels(n, pixels, max_pixels))
                     frame = im.copy()  # decodes this frame only
-                    dpi = image_dpi(im)
+                    frame, dpi = square_pixels(frame, image_resolution(im))
+                    if frame.width * frame.height > max_pixels:  # a fax stretched to square dots
+                        raise TooLarge(_too_many_pixels(n, frame.width * frame.height, max_pixels))
                     frame = ImageOps.exif_transpose(frame) if n == 1 and im.format == "JPEG" else frame
                 except Image.DecompressionBombError as e:
                     raise TooLarge(f"画像の画素数が多すぎます (上限 {max_pixels:,} 画素)") from e
@@ -121,8 +123,9 @@ def _image_pages(path: Path, numbers: list[int] | None, max_pixels: int,
                 yield Raster(n, normalise_mode(frame), dpi or inferred_dpi(frame.size))
 
 
-def image_dpi(im: Image.Image) -> float | None:
-    """The file's resolution tag, or None when missing or implausible (JFIF aspect-only 1×1 …)."""
+def image_resolution(im: Image.Image) -> tuple[float, float] | None:
+    """(horizontal, vertical) resolution tag, or None when missing or implausible. A fax is
+    200×100 dpi (or 204×98): its dots are twice as tall as they are wide."""
     raw = im.info.get("dpi")
     if not raw:
         return None
@@ -130,9 +133,24 @@ def image_dpi(im: Image.Image) -> float | None:
         x, y = (float(v) for v in raw[:2])
     except (TypeError, ValueError):
         return None
-    if not (MIN_DPI <= x <= MAX_DPI) or abs(x - y) > 0.02 * x:
+    if not (MIN_DPI / 2 <= min(x, y) and max(x, y) <= MAX_DPI and MIN_DPI <= max(x, y)):
         return None
-    return x
+    return x, y
+
+
+def square_pixels(frame: Image.Image, res: tuple[float, float] | None) -> tuple[Image.Image, float | None]:
+    """A frame whose dots are not square (fax) stretched to the finer resolution both ways, so that
+    the page keeps its shape; returns (frame, dpi), dpi None when the file has no usable tag."""
+    if res is None:
+        return frame, None
+    x, y = res
+    if abs(x - y) <= 0.02 * max(x, y):
+        return frame, x
+    fine = max(x, y)
+    size = (round(frame.width * fine / x), round(frame.height * fine / y))
+    if frame.mode == "1":  # black-and-white dots: stretch on grey so that edges stay smooth
+        frame = frame.convert("L")
+    return frame.resize(size, Image.Resampling.BILINEAR), fine
 
 
 def inferred_dpi(size: tuple[int, int]) -> float:

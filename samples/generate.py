@@ -1,30 +1,35 @@
 """Seeded generator of synthetic filled forms of the fictional town みどり町 (若葉県), with ground truth.
 
     python -m samples.generate --out DIR --count 50 --seed 42 [--forms child_medical,restaurant_permit]
+        [--value-font FONT] [--hand-font FONT] [--label-font FONT] [--scan --profile fax --dpi 200,300]
 
-Writes OUT/<form>/<form>_0001.pdf + <form>_0001.json ({"form", "expected_status", "fields", "defect"})
-and OUT/<form>/blank.pdf. A4 text-layer PDFs (reportlab, embedded IPA fonts), byte-identical for the
-same seed. About one document in ten carries a deliberate defect (expected_status 要確認); the
+Writes OUT/<form>/<form>_0001.pdf + <form>_0001.json ({"form", "expected_status", "fields", "defect",
+"fonts"}) and OUT/<form>/blank.pdf. A4 text-layer PDFs (reportlab, embedded fonts), byte-identical for
+the same seed and fonts. A FONT is any TTF/OTF/TTC file or a font name of ``samples.fonts``; values
+default to IPA Gothic, and characters a font lacks are drawn in IPA Gothic. ``--scan`` also writes the
+scan-like images (``samples.scanlike``) under OUT/scan/. About one document in ten carries a deliberate defect (expected_status 要確認); the
 others must register automatically. Only synthetic people: every name comes from the lists below.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
+from samples import fonts as typefaces
+from samples.fonts import DEFAULT_GOTHIC, DEFAULT_MINCHO, Font
 from samples.layout import OPTION_PT, PAGE_H, PT, VALUE_PT, FormLayout, Slot, baseline_for, layout
 
 FORMS = ("child_medical", "restaurant_permit")
 REGISTERED, REVIEW = "自動登録", "要確認"
-GOTHIC = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
-MINCHO = "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"
 
 # =============================================================================================
 # Synthetic people, places and numbers
@@ -526,33 +531,101 @@ def make_sample(form: str, index: int, seed: int, defect: str | None) -> Sample:
 
 
 # =============================================================================================
-# Rendering
+# Typefaces
 # =============================================================================================
-_fonts_ready = False
+FALLBACK = "IPAGothic"  # draws what a value font lacks, as a PC falls back to another font
+
+
+@dataclass(frozen=True)
+class Typefaces:
+    """The fonts a form is drawn in. `value`: the filled-in values (default IPA Gothic); `hand`: the
+    fields the bot template marks ``handwritten = true`` (default: `value`); `label`: the printed
+    form (default: IPA Gothic, titles in IPA Mincho, as the bots' blank references are printed)."""
+
+    value: Font | None = None
+    hand: Font | None = None
+    label: Font | None = None
+
+    def names(self) -> dict[str, str]:
+        value = self.value.name if self.value else DEFAULT_GOTHIC
+        return {"value": value, "hand": self.hand.name if self.hand else value,
+                "label": self.label.name if self.label else DEFAULT_GOTHIC}
+
+
+_registered: dict[str, str] = {}  # font file → reportlab font name
 
 
 def _register_fonts() -> None:
-    global _fonts_ready
-    if _fonts_ready:
+    """IPA Gothic and Mincho, the form's own fonts and the fallback."""
+    if "IPAGothic" in _registered.values():
         return
+    for name, font_name in (("IPAGothic", DEFAULT_GOTHIC), ("IPAMincho", DEFAULT_MINCHO)):
+        try:
+            path = typefaces.font(font_name).path
+        except FileNotFoundError as e:
+            from kakari.errors import MissingDependency
+
+            raise MissingDependency(f"日本語フォントがありません: {e}", fix="apt-get install fonts-ipafont") from e
+        _register(path, name)
+
+
+def _register(path: Path, name: str) -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    for name, path in (("IPAGothic", GOTHIC), ("IPAMincho", MINCHO)):
-        if not Path(path).is_file():
-            from kakari.errors import MissingDependency
+    key = str(path)
+    if key not in _registered:
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+        _registered[key] = name
+    return _registered[key]
 
-            raise MissingDependency(f"日本語フォント {path} がありません", fix="apt-get install fonts-ipafont")
-        pdfmetrics.registerFont(TTFont(name, path))
-    _fonts_ready = True
+
+def _font_name(font: Font | None, default: str) -> str:
+    """The reportlab name of a font, registering (and if need be converting) it on first use."""
+    _register_fonts()
+    if font is None:
+        return default
+    path = font.truetype()
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+    return _register(path, f"{font.name}-{digest}")
+
+
+def _has(font: str, ch: str) -> bool:
+    from reportlab.pdfbase import pdfmetrics
+
+    return ord(ch) in pdfmetrics.getFont(font).face.charToGlyph
+
+
+def runs(text: str, font: str) -> list[tuple[str, str]]:
+    """`text` cut into (font, text) runs: characters `font` lacks are drawn in the fallback font."""
+    out: list[tuple[str, str]] = []
+    for ch in text:
+        use = font if font == FALLBACK or _has(font, ch) else FALLBACK
+        if out and out[-1][0] == use:
+            out[-1] = (use, out[-1][1] + ch)
+        else:
+            out.append((use, ch))
+    return out
 
 
 def _width(text: str, size: float, font: str = "IPAGothic") -> float:
     from reportlab.pdfbase import pdfmetrics
 
-    return pdfmetrics.stringWidth(text, font, size) * PT
+    return sum(pdfmetrics.stringWidth(t, f, size) for f, t in runs(text, font)) * PT
 
 
+def handwritten_fields(form: str) -> frozenset[str]:
+    """The fields the bot template marks ``handwritten = true``."""
+    toml = Path(__file__).resolve().parents[1] / "bots" / f"{form}.toml"
+    if not toml.is_file():
+        return frozenset()
+    fields = tomllib.loads(toml.read_text(encoding="utf-8")).get("fields", {})
+    return frozenset(name for name, spec in fields.items() if isinstance(spec, dict) and spec.get("handwritten"))
+
+
+# =============================================================================================
+# Rendering
+# =============================================================================================
 class _Page:
     """A reportlab canvas addressed in millimetres from the top-left corner."""
 
@@ -566,12 +639,22 @@ class _Page:
         self.c.setProducer("kakari samples.generate")
         self.c.setAuthor("みどり町 (synthetic sample)")
         self.c.setTitle(title)
+        self.fallback_chars: set[str] = set()
 
     @staticmethod
     def xy(x: float, y: float) -> tuple[float, float]:
         return x / PT, (PAGE_H - y) / PT
 
     def text(self, x: float, y: float, s: str, size: float, font: str = "IPAGothic", align: str = "left") -> None:
+        parts = runs(s, font)
+        if len(parts) > 1:  # a character the font lacks: draw run by run in the fallback font
+            self.fallback_chars.update(ch for f, t in parts if f != font for ch in t if not ch.isspace())
+            w = _width(s, size, font)
+            x -= w / 2 if align == "centre" else (w if align == "right" else 0.0)
+            for f, t in parts:
+                self.text(x, y, t, size, f)
+                x += _width(t, size, f)
+            return
         self.c.setFont(font, size)
         px, py = self.xy(x, y)
         if align == "centre":
@@ -580,6 +663,27 @@ class _Page:
             self.c.drawRightString(px, py, s)
         else:
             self.c.drawString(px, py, s)
+
+    def hand(self, x: float, y: float, s: str, size: float, font: str, rng: random.Random) -> None:
+        """Neat handwriting: each character on its own, a little off the line, in size and angle."""
+        for ch in s:
+            w = _width(ch, size, font)
+            f = font if _has(font, ch) else FALLBACK
+            if ch.isspace():  # an invisible glyph, as a PC puts in the text layer
+                self.c.setFont(f, size)
+                self.c.drawString(*self.xy(x, y), ch)
+            else:
+                if f != font:
+                    self.fallback_chars.add(ch)
+                k = rng.uniform(0.94, 1.05)
+                px, py = self.xy(x + (1 - k) * w / 2, y + rng.uniform(-0.35, 0.35))
+                self.c.saveState()
+                self.c.translate(px, py)
+                self.c.rotate(rng.uniform(-3.0, 3.0))
+                self.c.setFont(f, size * k)
+                self.c.drawString(0, 0, ch)
+                self.c.restoreState()
+            x += w * rng.uniform(0.97, 1.06)
 
     def rect(self, x: float, y: float, w: float, h: float, shade: bool, width: float = 0.5) -> None:
         px, py = self.xy(x, y + h)
@@ -610,75 +714,108 @@ class _Page:
         self.c.save()
 
 
-def _draw_form(page: _Page, f: FormLayout) -> None:
+def _draw_form(page: _Page, f: FormLayout, label: Font | None = None) -> None:
     """The printed form: cells, labels, units, choices (no values)."""
+    gothic = _font_name(label, "IPAGothic")
+    mincho = _font_name(label, "IPAMincho")
     for cell in f.cells:
         page.rect(cell.x, cell.y, cell.w, cell.h, cell.shade)
         if cell.label and cell.align == "left":
-            page.text(cell.x + 2.0, baseline_for(cell.y, cell.h, cell.size), cell.label, cell.size)
+            page.text(cell.x + 2.0, baseline_for(cell.y, cell.h, cell.size), cell.label, cell.size, gothic)
         elif cell.label:
             base = baseline_for(cell.y, cell.h, cell.size) - (1.8 if cell.note else 0.0)
-            page.text(cell.x + cell.w / 2, base, cell.label, cell.size, align="centre")
+            page.text(cell.x + cell.w / 2, base, cell.label, cell.size, gothic, align="centre")
             if cell.note:
-                page.text(cell.x + cell.w / 2, base + 4.0, cell.note, 6.5, align="centre")
+                page.text(cell.x + cell.w / 2, base + 4.0, cell.note, 6.5, gothic, align="centre")
     page.rect(*f.frame, shade=False, width=1.2)
     for t in f.texts:
-        font = "IPAMincho" if t.font == "mincho" else "IPAGothic"
-        page.text(t.x, t.y, t.text, t.size, font, t.align)
+        page.text(t.x, t.y, t.text, t.size, mincho if t.font == "mincho" else gothic, t.align)
     for slot in f.slots.values():
         if slot.unit:
-            page.text(slot.x + slot.w - 2.0, baseline_for(slot.y, slot.h, 10.0), slot.unit, 10.0, align="right")
+            page.text(slot.x + slot.w - 2.0, baseline_for(slot.y, slot.h, 10.0), slot.unit, 10.0, gothic,
+                      align="right")
     for o in f.options:
         if o.style == "check":
-            page.text(o.x, o.y, "□", OPTION_PT)
-            page.text(o.x + OPTION_PT * PT + 0.6, o.y, o.label, OPTION_PT)
+            page.text(o.x, o.y, "□", OPTION_PT, gothic)
+            page.text(o.x + OPTION_PT * PT + 0.6, o.y, o.label, OPTION_PT, gothic)
         else:
-            page.text(o.x, o.y, o.label, OPTION_PT)
+            page.text(o.x, o.y, o.label, OPTION_PT, gothic)
 
 
-def _fit(text: str, room: float, size: float) -> float:
+def _fit(text: str, room: float, size: float, font: str = "IPAGothic") -> float:
     """Shrink the font, as a person writes smaller, when a value would overflow its cell."""
-    while size > 6.0 and _width(text, size) > room:
+    while size > 6.0 and _width(text, size, font) > room:
         size -= 0.5
     return size
 
 
-def _draw_values(page: _Page, f: FormLayout, sample: Sample, rng: random.Random) -> None:
+def _draw_values(page: _Page, f: FormLayout, sample: Sample, rng: random.Random,
+                 faces: Typefaces = Typefaces(), hand_rng: random.Random | None = None) -> list[str]:
+    """Draw the written values and marks; returns the fields drawn in a handwriting-style font."""
+    label = _font_name(faces.label, "IPAGothic")
+    value = _font_name(faces.value, "IPAGothic")
+    hand_font = faces.hand or faces.value
+    hand = _font_name(hand_font, "IPAGothic")
+    handwritten = handwritten_fields(sample.form)
+    jitter = hand_rng or random.Random(0)
+    by_hand: list[str] = []
     for name, written in sample.written.items():
         if not written:
             continue
         slot: Slot = f.slots[name]
-        unit_w = _width(slot.unit, 10.0) + 3.0 if slot.unit else 0.0
+        font, face = (hand, hand_font) if name in handwritten else (value, faces.value)
+        unit_w = _width(slot.unit, 10.0, label) + 3.0 if slot.unit else 0.0
         x = slot.x + 1.5 + rng.uniform(0.0, 2.0)
         room = slot.x + slot.w - unit_w - 1.0 - x
-        size = _fit(written, room, VALUE_PT)
+        size = _fit(written, room, VALUE_PT, font)
         if slot.unit:  # numbers sit right-aligned before their unit, as on real forms
-            x = slot.x + slot.w - unit_w - _width(written, size) - rng.uniform(0.5, 2.5)
+            x = slot.x + slot.w - unit_w - _width(written, size, font) - rng.uniform(0.5, 2.5)
         y = baseline_for(slot.y, slot.h, size) + rng.uniform(-0.4, 0.4)
-        page.text(x, y, written, size)
+        if face is not None and face.kind == "handwriting":
+            page.hand(x, y, written, size, font, jitter)
+            by_hand.append(name)
+        else:
+            page.text(x, y, written, size, font)
     for o in f.options:
         if o.value not in sample.marked.get(o.field, []):
             continue
-        x, top, w, h = o.glyph_box(_width(o.label, OPTION_PT))
+        x, top, w, h = o.glyph_box(_width(o.label, OPTION_PT, label))
         j = lambda: rng.uniform(-0.3, 0.3)  # noqa: E731 - a hand never draws the same mark twice
         if o.style == "circle":
             page.ellipse(x - 1.4 + j(), top - 0.9 + j(), x + w + 1.4 + j(), top + h + 0.9 + j())
         else:  # a tick over the □, overshooting its top right corner a little
             page.polyline([(x + 0.7 + j(), top + 2.0 + j()), (x + 1.7 + j(), top + h - 0.4 + j()),
                            (x + 4.5 + j(), top - 0.8 + j())])
+    return by_hand
 
 
-def render(sample: Sample | None, f: FormLayout, path: Path, rng: random.Random | None = None) -> None:
+@dataclass
+class Rendered:
+    """What a page was drawn with: the fields in a handwriting-style font, characters drawn in the
+    fallback font because the chosen font lacks them."""
+
+    handwriting: list[str] = field(default_factory=list)
+    fallback_chars: str = ""
+
+
+def render(sample: Sample | None, f: FormLayout, path: Path, rng: random.Random | None = None,
+           faces: Typefaces = Typefaces(), hand_rng: random.Random | None = None) -> Rendered:
     page = _Page(path, f.title)
-    _draw_form(page, f)
+    _draw_form(page, f, faces.label)
+    done = Rendered()
     if sample is not None:
-        _draw_values(page, f, sample, rng or random.Random(0))
+        done.handwriting = _draw_values(page, f, sample, rng or random.Random(0), faces, hand_rng)
+    done.fallback_chars = "".join(sorted(page.fallback_chars))
     page.save()
+    return done
 
 
-def truth_json(sample: Sample, order: list[str]) -> str:
+def truth_json(sample: Sample, order: list[str], fonts: dict[str, Any] | None = None) -> str:
     fields = {name: sample.truth.get(name) for name in order}
-    doc = {"form": sample.form, "expected_status": sample.status, "fields": fields, "defect": sample.defect}
+    doc: dict[str, Any] = {"form": sample.form, "expected_status": sample.status, "fields": fields,
+                           "defect": sample.defect}
+    if fonts is not None:
+        doc["fonts"] = fonts
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -690,7 +827,8 @@ def field_order(f: FormLayout) -> list[str]:
     return sorted(names, key=lambda n: names[n])
 
 
-def generate(out: Path, count: int, seed: int, forms: tuple[str, ...] | list[str] = FORMS) -> list[Path]:
+def generate(out: Path, count: int, seed: int, forms: tuple[str, ...] | list[str] = FORMS,
+             faces: Typefaces = Typefaces()) -> list[Path]:
     """Write `count` filled samples (+ ground-truth JSON) and a blank form per bot under OUT/<form>/.
     Returns the PDF paths of the filled samples."""
     unknown = [f for f in forms if f not in BUILDERS]
@@ -701,31 +839,67 @@ def generate(out: Path, count: int, seed: int, forms: tuple[str, ...] | list[str
         f = layout(form)
         folder = Path(out) / form
         folder.mkdir(parents=True, exist_ok=True)
-        render(None, f, folder / "blank.pdf")
+        render(None, f, folder / "blank.pdf", faces=faces)
         order = field_order(f)
         for i, defect in enumerate(plan(form, count, seed), start=1):
             sample = make_sample(form, i, seed, defect)
             pdf = folder / f"{form}_{i:04d}.pdf"
-            render(sample, f, pdf, random.Random(f"{seed}/{form}/{i}/ink"))
-            pdf.with_suffix(".json").write_text(truth_json(sample, order), encoding="utf-8")
+            done = render(sample, f, pdf, random.Random(f"{seed}/{form}/{i}/ink"), faces,
+                          random.Random(f"{seed}/{form}/{i}/hand"))
+            fonts = {**faces.names(), "handwriting": done.handwriting, "fallback_chars": done.fallback_chars}
+            pdf.with_suffix(".json").write_text(truth_json(sample, order, fonts), encoding="utf-8")
             written.append(pdf)
     return written
 
 
+def font_arg(value: str, kind: typefaces.Kind = "printed") -> Font:
+    """A font given on the command line: a file (TTF/OTF/TTC) or a catalogue name (samples.fonts)."""
+    path = Path(value)
+    if path.is_file():
+        return typefaces.from_path(path, kind=kind)
+    try:
+        return typefaces.font(value)
+    except KeyError:
+        raise FileNotFoundError(f"font {value}: no such file, nor a font name of samples.fonts") from None
+
+
 def main(argv: list[str] | None = None) -> int:
+    from samples.scanlike import PROFILES
+
     ap = argparse.ArgumentParser(prog="python -m samples.generate", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="output folder")
     ap.add_argument("--count", type=int, default=50, help="filled samples per form")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--forms", default=",".join(FORMS), help="comma-separated bot names")
+    ap.add_argument("--value-font", help="font of the filled-in values: a TTF/OTF/TTC file or a name "
+                                          "of samples.fonts (default: IPA Gothic)")
+    ap.add_argument("--label-font", help="font of the printed form (default: IPA Gothic and Mincho)")
+    ap.add_argument("--hand-font", help="font of the fields the template marks handwritten "
+                                         "(default: the value font)")
+    ap.add_argument("--handwriting", action="store_true",
+                    help="draw the values as neat handwriting (implied by a handwriting-style catalogue font)")
+    ap.add_argument("--scan", action="store_true", help="also write scan-like images of the samples under OUT/scan/")
+    ap.add_argument("--profile", default="scanner", choices=sorted(PROFILES),
+                    help="scan damage (with --scan): clean, scanner (MFP defects) or fax (200×100 dpi, 1-bit)")
+    ap.add_argument("--dpi", default="300", help="scan resolutions, comma-separated (with --scan; fax: 200×100)")
     args = ap.parse_args(argv)
     forms = [f.strip() for f in args.forms.split(",") if f.strip()]
+    kind: typefaces.Kind = "handwriting" if args.handwriting else "printed"
     try:
-        paths = generate(args.out, args.count, args.seed, forms)
-    except ValueError as e:
+        value = font_arg(args.value_font, kind) if args.value_font else None
+        faces = Typefaces(value=value, hand=font_arg(args.hand_font, "handwriting") if args.hand_font else None,
+                          label=font_arg(args.label_font) if args.label_font else None)
+        paths = generate(args.out, args.count, args.seed, forms, faces)
+    except (ValueError, FileNotFoundError) as e:
         print(e, file=sys.stderr)
         return 1
     print(f"{len(paths)} samples written to {args.out}")
+    if args.scan:
+        from samples.scanlike import make_scans
+
+        dpis = tuple(int(d) for d in args.dpi.split(",") if d.strip())
+        scans = make_scans(args.out, args.out / "scan", args.seed, dpis, forms, profile=args.profile)
+        print(f"{len(scans)} scan-like pages written to {args.out / 'scan'}")
     return 0
 
 

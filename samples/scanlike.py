@@ -1,16 +1,25 @@
-"""Scan-like versions of the generated samples: what the office multifunction printer makes of paper.
+"""Scan-like versions of the generated samples: what an office scanner or a fax machine makes of paper.
 
     python -m samples.scanlike --samples DIR --out DIR [--seed 42] [--dpi 200,300] [--limit N]
+                               [--profile clean|scanner|fax]
 
 For every ``<form>/<form>_NNNN.pdf`` (+ ``.json``) written by ``samples.generate`` this writes
-``OUT/<dpi>dpi/<form>/<form>_NNNN.<pdf|tif|png|jpg>`` and the same ground truth JSON with a
-``scan`` entry describing the damage done. Deterministic: the same seed gives the same pixels.
+``OUT/<set>/<form>/<form>_NNNN.<pdf|tif|png|jpg>`` and the same ground truth JSON with a ``scan``
+entry describing the damage done; ``<set>`` is ``<dpi>dpi`` for the scanner profile,
+``clean-<dpi>dpi`` and ``fax`` for the others. Deterministic: the same seed gives the same pixels.
 
-Damage, drawn per page from the seed: rendered at 200 or 300 dpi; rotation up to ±3°, offsets up to
-5 mm, scale ±2 %; a red seal (印) stamped over the end of a name (on colour scans, and on some grey
-ones, where no colour trick can remove it); faint toner; uneven lighting; blur; noise and dust;
-JPEG artefacts; about one page in ten upside down and a few fed sideways. Files are an image-only
-PDF (JPEG inside), a TIFF, a PNG or a JPEG, in colour or grey, with or without a resolution tag.
+Profiles:
+- ``clean``: the page rendered at the given dpi, grey, straight, stored losslessly in an image-only PDF.
+- ``scanner`` (a busy counter's multifunction printer), drawn per page from the seed: rotation up to
+  ±3°, offsets up to 5 mm, scale ±2 %; a red seal (印) stamped over the end of a name (on colour scans,
+  and on some grey ones, where no colour trick can remove it); faint toner; uneven lighting; blur;
+  noise and dust; JPEG artefacts; about one page in ten upside down and a few fed sideways. Files are
+  an image-only PDF (JPEG inside), a TIFF, a PNG or a JPEG, in colour or grey, with or without a
+  resolution tag.
+- ``fax``: as a fax machine sends it: 200×100 dpi ("standard" resolution), 1-bit after a fixed
+  threshold, skewed by the feeder, the sender's header line (TTI) on top, speckles, a dropped or
+  repeated scan line now and then, sometimes a streak from dirty glass; a seal prints black. Files are
+  Class F TIFFs (CCITT G3, some G4) tagged 200×100 dpi, or image-only PDFs from a fax server.
 """
 from __future__ import annotations
 
@@ -29,10 +38,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 MM_PER_INCH = 25.4
-SEAL_FONT = "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"
 SEAL_RGB = (208, 36, 48)
 # the name each form's applicant signs; the seal goes over its end
-SEAL_FIELD = {"child_medical": "guardian_name", "restaurant_permit": "applicant_name"}
+SEAL_FIELD = {"child_medical": "guardian_name", "restaurant_permit": "applicant_name",
+              "juminhyo_request": "requester_name"}
+PROFILES = ("clean", "scanner", "fax")
+FAX_DPI = (200, 100)  # horizontal × vertical: a fax's "standard" resolution
 
 
 @dataclass
@@ -52,6 +63,17 @@ class ScanParams:
     fmt: str  # pdf, tiff, png, jpeg
     quality: int  # JPEG quality (pdf and jpeg)
     dpi_tag: bool  # resolution written into the file
+    profile: str = "scanner"
+    dpi_y: int = 0  # vertical resolution when it differs from `dpi` (fax); 0 = the same
+    bits: int = 8  # 1 = black and white (fax)
+    lossless: bool = False  # PDF: the page stored losslessly rather than as JPEG
+    compression: str = ""  # TIFF: tiff_lzw, group3, group4
+    threshold: int = 0  # fax: grey level below which a dot is black
+    stretch: float = 1.0  # fax: vertical stretch of an uneven feed
+    speckles: float = 0.0  # fax: share of dots flipped by line noise
+    dropped_lines: int = 0  # fax: scan lines lost or repeated
+    streak: bool = False  # fax: a vertical line from dirt on the glass
+    header: str = ""  # fax: the sender's TTI line
 
 
 def draw_params(rng: random.Random, dpi: int) -> ScanParams:
@@ -76,6 +98,43 @@ def draw_params(rng: random.Random, dpi: int) -> ScanParams:
         fmt=fmt,
         quality=rng.randint(55, 90),
         dpi_tag=fmt == "pdf" or rng.random() < 0.9,
+    )
+
+
+def clean_params(dpi: int) -> ScanParams:
+    """A perfect scan: straight, even, grey, lossless."""
+    return ScanParams(dpi=dpi, rotation=0.0, dx_mm=0.0, dy_mm=0.0, scale=1.0, turns=0, colour=False,
+                      seal=False, faint=1.0, light=1.0, blur=0.0, noise=0.0, fmt="pdf", quality=100,
+                      dpi_tag=True, profile="clean", lossless=True)
+
+
+def fax_params(rng: random.Random, sent: str) -> ScanParams:
+    """One faxed page. `sent`: the date the sender's machine prints in its header line."""
+    fmt = rng.choices(["tiff", "pdf"], [75, 25])[0]
+    number = f"0{rng.randint(11, 99)}-{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
+    return ScanParams(
+        dpi=FAX_DPI[0], dpi_y=FAX_DPI[1], bits=1, profile="fax",
+        rotation=round(rng.uniform(-1.5, 1.5), 3),
+        dx_mm=round(rng.uniform(-4.0, 4.0), 2),
+        dy_mm=round(rng.uniform(-4.0, 4.0), 2),
+        scale=round(rng.uniform(0.99, 1.01), 4),
+        stretch=round(rng.uniform(0.985, 1.015), 4),
+        turns=2 if rng.random() < 0.05 else 0,
+        colour=False,
+        seal=rng.random() < 0.3,
+        faint=round(rng.uniform(0.6, 0.8), 2) if rng.random() < 0.15 else 1.0,
+        light=1.0,
+        blur=round(rng.uniform(0.3, 0.8), 2),
+        noise=0.0,
+        threshold=rng.randint(125, 165),
+        speckles=round(rng.uniform(0.00005, 0.0004), 6),
+        dropped_lines=rng.choice([0, 0, 0, 1, 2, 3]),
+        streak=rng.random() < 0.1,
+        header=f"{sent} {rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}  FAX {number}  P.001/001",
+        fmt=fmt,
+        compression=rng.choices(["group3", "group4"], [80, 20])[0] if fmt == "tiff" else "",
+        quality=0,
+        dpi_tag=True,
     )
 
 
@@ -105,7 +164,7 @@ def stamp_seal(img: np.ndarray, dpi: float, centre_mm: tuple[float, float], text
     draw = ImageDraw.Draw(seal)
     ring = max(2, int(0.6 * s))
     draw.ellipse((ring // 2, ring // 2, d - ring // 2 - 1, d - ring // 2 - 1), outline=255, width=ring)
-    font = ImageFont.truetype(SEAL_FONT, int(d * 0.55))
+    font = ImageFont.truetype(str(_font("ipam.ttf")), int(d * 0.55))
     draw.text((d / 2, d / 2), text, fill=255, font=font, anchor="mm")
     seal = seal.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR)
     alpha = np.asarray(seal, dtype=np.float32) / 255.0
@@ -127,6 +186,15 @@ def stamp_seal(img: np.ndarray, dpi: float, centre_mm: tuple[float, float], text
         grey = (0.299 * SEAL_RGB[0] + 0.587 * SEAL_RGB[1] + 0.114 * SEAL_RGB[2]) / 255.0
         region *= 1 - a * (1 - grey)
     img[y0 + ay0 : y0 + ay1, x0 + ax0 : x0 + ax1] = np.clip(region, 0, 255).astype(np.uint8)
+
+
+def _font(name: str) -> Path:
+    from kakari.fonts import find_font
+
+    path = find_font(name, "ipag.ttf")
+    if path is None:
+        raise FileNotFoundError(f"font {name} not found: apt-get install fonts-ipafont (scripts/install-system.sh)")
+    return path
 
 
 def _blur(radius: float) -> Any:
@@ -175,16 +243,59 @@ def tone(img: np.ndarray, p: ScanParams, rng: random.Random) -> np.ndarray:
 
 def degrade(pdf: Path, truth: dict[str, Any], p: ScanParams, rng: random.Random) -> np.ndarray:
     img = render_page(pdf, p.dpi, p.colour)
+    if p.profile == "clean":
+        return img
     if p.seal:
         centre = seal_centre(truth["form"], pdf, rng)
         if centre is not None:
             surname = (truth["fields"].get(SEAL_FIELD[truth["form"]]) or "印").split("\u3000")[0]
             stamp_seal(img, p.dpi, centre, surname[:2] if len(surname) <= 2 else "印", rng)
     img = geometry(img, p)
+    if p.profile == "fax":
+        return fax(img, p, rng)
     img = tone(img, p, rng)
     if p.turns:
         img = np.ascontiguousarray(np.rot90(img, -p.turns))
     return img
+
+
+def fax(img: np.ndarray, p: ScanParams, rng: random.Random) -> np.ndarray:
+    """A skewed grey page (at p.dpi both ways) → what the receiving end gets: the header line,
+    p.dpi × p.dpi_y, black and white, with line noise. Returns a bool-like uint8 image (0 or 255)."""
+    f = img.astype(np.float32)
+    if p.faint < 1.0:
+        f = 255.0 - (255.0 - f) * p.faint
+    if p.blur > 0:
+        f = cv2.GaussianBlur(f, (0, 0), p.blur)
+    page = Image.fromarray(np.clip(f, 0, 255).astype(np.uint8), "L")
+    if p.header:  # printed by the sending machine into the image, straight, whatever the paper did
+        s = p.dpi / MM_PER_INCH
+        draw = ImageDraw.Draw(page)
+        draw.rectangle((0, 0, page.width, int(5.5 * s)), fill=255)
+        draw.text((int(8 * s), int(1.2 * s)), p.header, fill=0,
+                  font=ImageFont.truetype(str(_font("ipag.ttf")), int(2.8 * s)))
+    h, w = img.shape[:2]
+    rows = max(1, round(h * p.dpi_y / p.dpi * p.stretch))
+    small = cv2.resize(np.asarray(page), (w, rows), interpolation=cv2.INTER_AREA)
+    bw = np.where(small < p.threshold, 0, 255).astype(np.uint8)
+    nrng = np.random.default_rng(rng.randrange(2**32))
+    flips = nrng.random(bw.shape) < p.speckles
+    bw[flips] = 255 - bw[flips]
+    for _ in range(p.dropped_lines):  # a line lost in transmission comes out white or repeated
+        y = int(nrng.integers(1, bw.shape[0]))
+        bw[y] = 255 if nrng.random() < 0.5 else bw[y - 1]
+    if p.streak:
+        x = int(nrng.integers(0, bw.shape[1] - 2))
+        bw[:, x : x + int(nrng.integers(1, 3))] = 0
+    # the page size stays A4: lines beyond it are cut, missing ones are white
+    height = round(h * p.dpi_y / p.dpi)
+    if bw.shape[0] >= height:
+        bw = bw[:height]
+    else:
+        bw = np.vstack([bw, np.full((height - bw.shape[0], bw.shape[1]), 255, np.uint8)])
+    if p.turns:
+        bw = np.ascontiguousarray(np.rot90(bw, -p.turns))
+    return bw
 
 
 def seal_centre(form: str, pdf: Path, rng: random.Random) -> tuple[float, float] | None:
@@ -213,11 +324,13 @@ EXT = {"pdf": ".pdf", "tiff": ".tif", "png": ".png", "jpeg": ".jpg"}
 
 def save(img: np.ndarray, path: Path, p: ScanParams) -> None:
     im = Image.fromarray(img, "RGB" if img.ndim == 3 else "L")
-    dpi = (p.dpi, p.dpi) if p.dpi_tag else None
+    if p.bits == 1:
+        im = im.convert("1", dither=Image.Dither.NONE)
+    dpi = (p.dpi, p.dpi_y or p.dpi) if p.dpi_tag else None
     if p.fmt == "pdf":
         _save_pdf(im, path, p)
     elif p.fmt == "tiff":
-        kw: dict[str, Any] = {"compression": "tiff_lzw"}
+        kw: dict[str, Any] = {"compression": p.compression or "tiff_lzw"}
         if dpi:
             kw["dpi"] = dpi
         im.save(path, "TIFF", **kw)
@@ -232,22 +345,37 @@ def _save_pdf(im: Image.Image, path: Path, p: ScanParams) -> None:
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=p.quality)
-    buf.seek(0)
-    w_pt, h_pt = im.width / p.dpi * 72, im.height / p.dpi * 72
+    if p.lossless or p.bits == 1:
+        source: Any = ImageReader(im.convert("L"))
+    else:
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=p.quality)
+        buf.seek(0)
+        source = ImageReader(buf)
+    w_pt, h_pt = im.width / p.dpi * 72, im.height / (p.dpi_y or p.dpi) * 72
     c = Canvas(str(path), pagesize=(w_pt, h_pt), invariant=1)
     c.setCreator("kakari samples.scanlike")
-    c.drawImage(ImageReader(buf), 0, 0, w_pt, h_pt)
+    c.drawImage(source, 0, 0, w_pt, h_pt)
     c.showPage()
     c.save()
 
 
-def scan_one(pdf: Path, out_dir: Path, seed: int, dpi: int) -> Path:
-    """Write the scan-like version of one sample (and its ground truth); returns the image path."""
+def scan_one(pdf: Path, out_dir: Path, seed: int, dpi: int, profile: str = "scanner") -> Path:
+    """Write the scan-like version of one sample (and its ground truth); returns the image path.
+    The fax profile ignores `dpi` (a fax is 200×100 dpi)."""
     truth = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
-    rng = random.Random(f"{seed}/{truth['form']}/{pdf.stem}/{dpi}/scan")
-    p = draw_params(rng, dpi)
+    if profile == "scanner":
+        rng = random.Random(f"{seed}/{truth['form']}/{pdf.stem}/{dpi}/scan")
+        p = draw_params(rng, dpi)
+    elif profile == "clean":
+        rng = random.Random(0)
+        p = clean_params(dpi)
+    elif profile == "fax":
+        rng = random.Random(f"{seed}/{truth['form']}/{pdf.stem}/fax")
+        sent = truth["fields"].get("applied_on") or "2025-04-01"
+        p = fax_params(rng, str(sent).replace("-", "/"))
+    else:
+        raise ValueError(f"unknown scan profile {profile!r}; known: {', '.join(PROFILES)}")
     img = degrade(pdf, truth, p, rng)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / (pdf.stem + EXT[p.fmt])
@@ -258,16 +386,24 @@ def scan_one(pdf: Path, out_dir: Path, seed: int, dpi: int) -> Path:
     return path
 
 
+def set_name(profile: str, dpi: int) -> str:
+    """The folder of one profile × resolution: 300dpi (scanner), clean-300dpi, fax."""
+    return {"scanner": f"{dpi}dpi", "clean": f"clean-{dpi}dpi"}.get(profile, profile)
+
+
 def make_scans(samples: Path, out: Path, seed: int = 42, dpis: tuple[int, ...] = (200, 300),
-               forms: tuple[str, ...] | list[str] | None = None, limit: int | None = None) -> list[Path]:
-    """Scan-like copies of the samples under SAMPLES/<form>/ into OUT/<dpi>dpi/<form>/."""
+               forms: tuple[str, ...] | list[str] | None = None, limit: int | None = None,
+               profile: str = "scanner") -> list[Path]:
+    """Scan-like copies of the samples under SAMPLES/<form>/ into OUT/<set>/<form>/ (``set_name``)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown scan profile {profile!r}; known: {', '.join(PROFILES)}")
     written: list[Path] = []
     folders = sorted(d for d in Path(samples).iterdir() if d.is_dir() and (forms is None or d.name in forms))
     for folder in folders:
         pdfs = sorted(p for p in folder.glob(f"{folder.name}_*.pdf") if p.with_suffix(".json").exists())
         for pdf in pdfs[:limit]:
-            for dpi in dpis:
-                written.append(scan_one(pdf, Path(out) / f"{dpi}dpi" / folder.name, seed, dpi))
+            for dpi in (FAX_DPI[0],) if profile == "fax" else dpis:
+                written.append(scan_one(pdf, Path(out) / set_name(profile, dpi) / folder.name, seed, dpi, profile))
     return written
 
 
@@ -278,9 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--dpi", default="200,300")
     ap.add_argument("--limit", type=int, default=None, help="samples per form")
+    ap.add_argument("--profile", default="scanner", choices=PROFILES, help="kind of damage (see above)")
     args = ap.parse_args(argv)
     dpis = tuple(int(d) for d in args.dpi.split(",") if d.strip())
-    paths = make_scans(args.samples, args.out, args.seed, dpis, limit=args.limit)
+    paths = make_scans(args.samples, args.out, args.seed, dpis, limit=args.limit, profile=args.profile)
     print(f"{len(paths)} scan-like pages written to {args.out}", file=sys.stderr)
     return 0
 

@@ -6,10 +6,16 @@ PACKAGES=(
   tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert   # OCR engine + Japanese models (offline)
   tesseract-ocr-eng tesseract-ocr-osd                      # digits model, orientation detection
   fonts-ipafont-gothic fonts-ipafont-mincho                # Japanese fonts for forms, reports, previews
+  fonts-ipaexfont-gothic fonts-ipaexfont-mincho            # more printed fonts for the sample corpus
+  fonts-noto-cjk fonts-vlgothic fonts-mplus                #   (samples/fonts.py); handwriting-style
+  fonts-sawarabi-gothic fonts-sawarabi-mincho              #   fonts come from npm (scripts/setup_fonts.py)
+  fonts-takao-gothic fonts-takao-mincho
   poppler-utils                                            # pdftoppm: report PDF checks
   chromium                                                 # Playwright drives Debian's Chromium
   redis-server                                             # Celery broker for the scale-out tests
 )
+# npm fetches the handwriting-style fonts; Node.js from elsewhere brings its own npm
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -88,3 +88,20 @@ def test_truncated_image_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "t.jpg").write_bytes(buf.getvalue()[:200])
     with pytest.raises(CorruptDocument, match="壊れて"):
         rasterise(tmp_path / "t.jpg", "jpeg", None, 300, BIG, 10)
+
+
+@pytest.mark.parametrize("dpi", [(200, 100), (204, 98)])
+def test_a_fax_with_tall_dots_keeps_the_shape_of_its_page(tmp_path: Path, dpi: tuple[int, int]) -> None:
+    """A fax's "standard" resolution has dots twice as tall as wide: the page is stretched back to A4
+    portrait at the finer resolution, ink where it was."""
+    w, h = round(210 / 25.4 * dpi[0]), round(297 / 25.4 * dpi[1])
+    arr = np.full((h, w), 255, np.uint8)
+    y0 = round(100 / 25.4 * dpi[1])  # a bar 100 mm from the top, 2 mm tall
+    arr[y0 : y0 + round(2 / 25.4 * dpi[1]), 100:600] = 0
+    Image.fromarray(arr).convert("1").save(tmp_path / "fax.tif", "TIFF", compression="group3", dpi=dpi)
+    [r] = rasterise(tmp_path / "fax.tif", "tiff", None, 300, BIG, 10)
+    assert r.dpi == pytest.approx(max(dpi))
+    assert r.width_mm == pytest.approx(210, abs=1) and r.height_mm == pytest.approx(297, abs=1)
+    grey = np.asarray(r.image)
+    row = round(101 / 25.4 * r.dpi)
+    assert grey[row, 300] < 80 and grey[round(110 / 25.4 * r.dpi), 300] > 200

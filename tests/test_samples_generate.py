@@ -171,6 +171,12 @@ def test_blank_form_has_labels_and_no_values(samples: Path) -> None:
                 assert "".join(c["text"] for c in crop.chars).strip() in ("", s.unit)
 
 
+def test_ground_truth_says_which_fonts_drew_it(samples: Path) -> None:
+    t = _truths(samples, "child_medical")[0]
+    assert t["fonts"] == {"value": "ipa-gothic", "hand": "ipa-gothic", "label": "ipa-gothic",
+                          "handwriting": [], "fallback_chars": ""}
+
+
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert g.main(["--out", str(tmp_path), "--count", "2", "--seed", "3", "--forms", "child_medical"]) == 0
     assert sorted(p.name for p in (tmp_path / "child_medical").iterdir()) == [
