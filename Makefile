@@ -8,7 +8,7 @@ SAMPLES := samples/out
 DEMO_HOME := var/demo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: setup system venv fonts samples demo test test-fast bench clean
+.PHONY: setup system venv fonts samples corpus demo test test-fast bench clean
 
 setup: system venv fonts
 
@@ -28,6 +28,9 @@ fonts: venv
 
 samples: setup
 	@test -f $(SAMPLES)/.complete || ($(PY) -m samples.generate --out $(SAMPLES) --count 50 --seed 42 && touch $(SAMPLES)/.complete)
+
+corpus: setup
+	@$(PY) -m samples.corpus --out $(SAMPLES)/corpus
 
 demo: samples
 	@rm -rf $(DEMO_HOME)
