@@ -53,26 +53,40 @@ def new_bot(
 def test_bot(
     name: Annotated[str, typer.Argument(help="ボット名")],
     folder: Annotated[Path, typer.Argument(help="試験用の文書と期待値 (.json) のフォルダー")],
+    as_json: Annotated[bool, typer.Option("--json", help="結果を JSON で出力 (文書ごとの違い・判定と集計)")] = False,
     config: ConfigOpt = None, home: HomeOpt = None,
 ) -> int:
-    """期待値付きの文書でボットを試し、項目ごとの違いと正解率を表示します (違いがあれば終了コード 4)。"""
+    """期待値付きの文書でボットを試し、項目ごとの違い・文書の判定 (自動登録/要確認) と集計を表示します
+    (違いがあれば終了コード 4)。スキャン画像にも使えます。"""
+    import json
+
     from bots import registry
-    from bots.harness import check_folder
+    from bots.harness import check_folder, report_json, summarize
 
     cfg = context(config, home)
     checks = check_folder(registry.get(name), folder, cfg)
-    right = sum(c.right for c in checks)
-    total = sum(c.total for c in checks)
+    failed = any(c.diffs or c.error for c in checks)
+    code = ExitCode.documents_failed if failed else ExitCode.ok
+    if as_json:
+        typer.echo(json.dumps(report_json(name, folder, checks), ensure_ascii=False, indent=2, default=str))
+        return code
     for c in checks:
         mark = "OK " if not c.diffs and not c.error else "NG "
-        out.print(f"{mark} {c.path.name}: {c.right}/{c.total}" + (f" エラー: {c.error}" if c.error else ""))
-        for fname, got, want in c.diffs:
-            out.print(f"      {fname}: 読取 {got!r} / 期待 {want!r}", markup=False)
+        expected = f" (期待 {c.expected_status})" if c.expected_status and c.expected_status != c.status else ""
+        out.print(f"{mark} {c.path.name}: {c.right}/{c.total} {c.status}{expected}"
+                  + (f" エラー: {c.error}" if c.error else ""), markup=False, soft_wrap=True)
+        for f in c.fields:
+            if not f.right:
+                mark = "要確認の印あり" if f.doubted else ("確認なしで登録" if c.status == "自動登録" else "印なし")
+                out.print(f"      {f.name}: 読取 {f.got!r} / 期待 {f.expected!r} ({mark})", markup=False, soft_wrap=True)
         if c.unknown:
             out.print(f"      (ボットにない項目: {', '.join(c.unknown)})")
-    rate = right / total if total else 0.0
-    out.print(f"項目の正解率: {rate:.1%} ({right}/{total}、{len(checks)}文書)")
-    return ExitCode.ok if right == total and not any(c.error for c in checks) else ExitCode.documents_failed
+    s = summarize(checks)
+    out.print(f"項目の正解率: {s['exact_rate']:.1%} ({s['exact']}/{s['fields']}、{s['documents']}文書)")
+    out.print(f"判定: 自動登録 {s['registered']}・要確認 {s['review']}・エラー {s['errors']}", soft_wrap=True)
+    out.print(f"誤り: 確認なしで登録される誤り {s['registered_wrong']}・要確認の文書で印のない誤り "
+              f"{s['unflagged_wrong']}", soft_wrap=True)
+    return code
 
 
 @app.command("preview")

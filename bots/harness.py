@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kakari.config import KakariConfig
 from kakari.errors import ConfigError, DocumentError
+from kakari.model import Status
 
 SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+@dataclass
+class FieldCheck:
+    """One compared field: what the bot read and whether the review screen would mark it."""
+
+    name: str
+    got: Any
+    expected: Any
+    right: bool
+    doubted: bool  # problems, or confidence below the record's min_confidence (the review screen's mark)
+    confidence: float
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -21,6 +36,34 @@ class DocCheck:
     total: int = 0
     error: str = ""
     unknown: list[str] = field(default_factory=list)  # expected fields the bot does not define
+    status: str = ""  # 自動登録 / 要確認 as the pipeline would decide, エラー when unreadable
+    expected_status: str | None = None  # from the expected JSON, when it says
+    engine: str = ""  # textlayer, tesseract, … (ocr.Document.engine)
+    fields: list[FieldCheck] = field(default_factory=list)
+
+    @property
+    def registered_wrong(self) -> list[FieldCheck]:
+        """Wrong values that would be registered without anyone looking."""
+        return [f for f in self.fields if not f.right] if self.status == Status.REGISTERED.value else []
+
+    @property
+    def unflagged_wrong(self) -> list[FieldCheck]:
+        """Wrong values of a 要確認 document in fields the review screen does not mark."""
+        if self.status != Status.REVIEW.value:
+            return []
+        return [f for f in self.fields if not f.right and not f.doubted]
+
+    def to_json(self, root: Path) -> dict[str, Any]:
+        return {
+            "file": _relative(self.path, root), "status": self.status, "expected_status": self.expected_status,
+            "engine": self.engine, "error": self.error, "fields": self.total, "exact": self.right,
+            "diffs": [{"field": f.name, "got": f.got, "expected": f.expected, "doubted": f.doubted,
+                       "confidence": round(f.confidence, 4), "problems": f.problems}
+                      for f in self.fields if not f.right],
+            "registered_wrong": [f.name for f in self.registered_wrong],
+            "unflagged_wrong": [f.name for f in self.unflagged_wrong],
+            "unknown": self.unknown,
+        }
 
 
 def same(got: Any, want: Any) -> bool:
@@ -30,6 +73,8 @@ def same(got: Any, want: Any) -> bool:
 
 
 def check_folder(bot_cls: type, folder: Path, config: KakariConfig) -> list[DocCheck]:
+    """Every document under FOLDER with a same-named .json ({"fields": …}, optionally
+    "expected_status") read by the bot, compared field by field, with the status it would get."""
     from ocr import read_document
 
     if not folder.is_dir():
@@ -39,31 +84,83 @@ def check_folder(bot_cls: type, folder: Path, config: KakariConfig) -> list[DocC
         raise ConfigError(f"{folder} に試験用の文書 (文書と同じ名前の .json 付き) がありません")
     out = []
     for path in files:
-        expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("fields", {})
-        check = DocCheck(path)
+        truth = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        expected = truth.get("fields", {})
+        check = DocCheck(path, expected_status=truth.get("expected_status"))
         try:
-            rec = bot_cls().read(read_document(path, config, doc_id=path.stem))
+            doc = read_document(path, config, doc_id=path.stem)
+            rec = bot_cls().read(doc)
         except DocumentError as e:
-            check.error, check.total = e.message, len(expected)
+            check.error, check.total, check.status = e.message, len(expected), Status.ERROR.value
             out.append(check)
             continue
+        check.engine, check.status = doc.engine, rec.status.value
         for name, want in expected.items():
             if name not in rec.fields:
                 check.unknown.append(name)
                 continue
-            got = rec.fields[name].value
+            f = rec.fields[name]
             check.total += 1
-            if same(got, want):
+            right = same(f.value, want)
+            check.fields.append(FieldCheck(name, f.value, want, right, rec.doubts(f), f.confidence, list(f.problems)))
+            if right:
                 check.right += 1
             else:
-                check.diffs.append((name, got, want))
+                check.diffs.append((name, f.value, want))
         out.append(check)
     return out
 
 
+def summarize(checks: list[DocCheck]) -> dict[str, Any]:
+    """The figures of one run: documents, fields, exact, wrong values registered without review,
+    wrong values in 要確認 documents with no doubt mark, documents per status."""
+    statuses = Counter(c.status for c in checks)
+    known = [c for c in checks if c.expected_status and not c.error]
+    fields = sum(c.total for c in checks)
+    exact = sum(c.right for c in checks)
+    return {
+        "documents": len(checks),
+        "fields": fields,
+        "exact": exact,
+        "exact_rate": round(exact / fields, 6) if fields else 0.0,
+        "registered_wrong": sum(len(c.registered_wrong) for c in checks),
+        "unflagged_wrong": sum(len(c.unflagged_wrong) for c in checks),
+        "review": statuses.get(Status.REVIEW.value, 0),
+        "registered": statuses.get(Status.REGISTERED.value, 0),
+        "errors": statuses.get(Status.ERROR.value, 0),
+        # against the expected status: clean documents a clerk must still look at, defects let through
+        "clean_to_review": sum(1 for c in known if c.expected_status == Status.REGISTERED.value
+                               and c.status == Status.REVIEW.value),
+        "defects_registered": sum(1 for c in known if c.expected_status == Status.REVIEW.value
+                                  and c.status == Status.REGISTERED.value),
+    }
+
+
+def report_json(bot_name: str, folder: Path, checks: list[DocCheck]) -> dict[str, Any]:
+    return {"bot": bot_name, "folder": str(folder), "summary": summarize(checks),
+            "documents": [c.to_json(folder) for c in checks]}
+
+
+def _label_font(size: int) -> Any:
+    """A Japanese font for the preview's labels, found on this machine (Pillow's own if none)."""
+    from PIL import ImageFont
+
+    from kakari.fonts import find_font
+
+    path = find_font("ipag.ttf", "ipaexg.ttf", "NotoSansCJK-Regular.ttc", "msgothic.ttc", "meiryo.ttc")
+    return ImageFont.truetype(str(path), size) if path else ImageFont.load_default(size)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int = 100) -> Path:
     """PNG of page 1 with every zone drawn and the value read (red: a problem or low confidence)."""
-    from PIL import ImageDraw, ImageFont
+    from PIL import ImageDraw
 
     from ocr import read_document
     from ocr.inputs import sniff
@@ -77,13 +174,13 @@ def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int
     image = page.image.convert("RGB")
     s = page.dpi / 25.4
     draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", max(10, int(2.8 * s)))
+    font = _label_font(max(10, int(2.8 * s)))
     for name, f in rec.fields.items():
         zones = [f.box] if f.box is not None else []
         spec = getattr(bot_cls, "template").fields.get(name)
         if spec is not None and spec.options:
             zones = [o.to_box() for o in spec.options.values()]
-        bad = bool(f.problems) or f.confidence < rec.min_confidence
+        bad = rec.doubts(f)
         colour = (220, 30, 30) if bad else (30, 110, 220)
         for b in zones:
             if b.page != 1:

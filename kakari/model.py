@@ -76,6 +76,11 @@ class Record:
     min_confidence: float = 0.0  # below this a field needs a person
     meta: dict[str, Any] = field(default_factory=dict)  # received_at, original_name, archived_path …
 
+    def doubts(self, f: Field) -> bool:
+        """Does field `f` carry a doubt mark (the review screen highlights it): a problem, or a
+        confidence below this record's min_confidence."""
+        return bool(f.problems) or f.confidence < self.min_confidence
+
     @property
     def problems(self) -> list[str]:
         out: list[str] = []

@@ -3,7 +3,7 @@ found on this machine by file name (``kakari.fonts``), and turned into TrueType 
 embed (a collection's face extracted, CFF outlines converted to quadratic curves; cached).
 
 Printed fonts come from Debian packages (scripts/install-system.sh) or a Windows PC's own fonts;
-handwriting-style fonts from npm packages that ``scripts/fetch_fonts.py`` (run by ``make setup``)
+handwriting-style fonts from npm packages that ``scripts/setup_fonts.py`` (run by ``make setup``)
 merges into ``samples/fontdata/npm/<name>.ttf``. ``held_out`` fonts are never to be used to fit or
 calibrate anything: they stand for the fonts a town prints in that nobody here has seen.
 """
@@ -66,7 +66,7 @@ CATALOGUE: tuple[FontSpec, ...] = (
     FontSpec("bizud-mincho", "BIZ UDMincho", ("BIZ-UDMinchoM.ttc",), "printed", "Windows", face="BIZ UDMincho"),
     FontSpec("meiryo", "Meiryo", ("meiryo.ttc",), "printed", "Windows", face="Meiryo"),
     FontSpec("yu-gothic", "Yu Gothic", ("YuGothR.ttc",), "printed", "Windows", face="Yu Gothic"),
-    # handwriting-style (merged from npm packages by scripts/fetch_fonts.py)
+    # handwriting-style (merged from npm packages by scripts/setup_fonts.py)
     FontSpec("klee-one", "Klee One", ("klee-one.ttf",), "handwriting", "npm @fontsource/klee-one@5.3.0"),
     FontSpec("hachi-maru-pop", "Hachi Maru Pop", ("hachi-maru-pop.ttf",), "handwriting",
              "npm @fontsource/hachi-maru-pop@5.3.0"),
@@ -158,7 +158,7 @@ def npm_failure(name: str) -> str:
     try:
         status = json.loads(NPM_STATUS.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return "scripts/fetch_fonts.py has not run"
+        return "scripts/setup_fonts.py has not run"
     entry = status.get("fonts", {}).get(name, {})
     return str(entry.get("error") or "")
 

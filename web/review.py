@@ -71,7 +71,7 @@ def load(config: KakariConfig, user: User, job: str, doc_id: str) -> tuple[dict[
 def ordered_fields(rec: Record) -> list[Any]:
     """Fields that need attention first (problems, then low confidence), then the rest in form order."""
     fields = list(rec.fields.values())
-    return sorted(fields, key=lambda f: (0 if f.problems else 1 if f.confidence < rec.min_confidence else 2,
+    return sorted(fields, key=lambda f: (0 if f.problems else 1 if rec.doubts(f) else 2,
                                          fields.index(f)))
 
 
