@@ -87,7 +87,8 @@ def minutes_for(job: JobConfig, bot: type[Bot] | None) -> tuple[float, float]:
 
 def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store) -> tuple[Record | None, type[Bot] | None, Status, str]:
     doc = read_document(ref.path, ctx.config, doc_id=ref.doc_id)
-    store.add_event("read", ref.doc_id, job.name, f"{len(doc.pages)}ページ ({doc.engine})", ctx.run_id)
+    notes = "".join(f"、{n}" for n in doc.notes)  # why pages were read as images (a lying layer, 縦書き)
+    store.add_event("read", ref.doc_id, job.name, f"{len(doc.pages)}ページ ({doc.engine}){notes}", ctx.run_id)
     candidates = [bot_registry.get(name) for name in job.bots]
     bot_cls, score = classify(doc, [b for b in candidates if issubclass(b, FormBot)])
     store.add_event("classified", ref.doc_id, job.name, f"{bot_cls.name} ({score:.2f})", ctx.run_id)

@@ -24,6 +24,7 @@ class Word:
     text: str
     box: Box
     confidence: float = 1.0
+    font: str = ""  # text layer: the PDF font that drew it
 
     @property
     def cx(self) -> float:
@@ -58,12 +59,16 @@ class Page:
     marks: list[Box] = field(default_factory=list)  # vector strokes that are not ruling lines (ticks, circles)
     image: Any = None  # scanned page: a PIL image after preprocessing (registration done by ZoneReader)
     reader: ZoneReader | None = None
+    lines: list[Word] = field(default_factory=list)  # whole-page OCR: text lines in reading order
+    writing: Literal["horizontal", "vertical"] = "horizontal"
 
     def chars_in(self, box: Box) -> list[Word]:
         return [c for c in self.chars if box.contains_point(c.cx, c.cy)]
 
     @property
     def text(self) -> str:
+        if self.lines:  # read as a whole by OCR, in its reading order (vertical columns too)
+            return "\n".join(w.text for w in self.lines)
         return join_chars(self.chars)
 
 
@@ -107,6 +112,7 @@ class Document:
     path: Path
     pages: list[Page]
     engine: str = "textlayer"  # which engine produced it, for stats
+    notes: list[str] = field(default_factory=list)  # why pages were read the way they were (Japanese)
 
     def page(self, number: int) -> Page | None:
         return self.pages[number - 1] if 1 <= number <= len(self.pages) else None

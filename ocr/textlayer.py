@@ -143,7 +143,7 @@ def _read_page(pp: Any) -> Page:
         cx, cy = b.x + b.w / 2, b.y + b.h / 2
         if not (0 <= cx <= width and 0 <= cy <= height):  # text off the page is not on the form
             continue
-        chars.append(Word(text, b, 1.0))
+        chars.append(Word(text, b, 1.0, str(c.get("fontname") or "")))
     marks = [box(o) for o in pp.lines if is_mark(o, "line")]
     marks += [box(o) for o in pp.curves if is_mark(o, "curve")]
     # pp.rects are never marks: rectangles are form furniture (cells, printed checkboxes)
