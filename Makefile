@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KAKARI := $(VENV)/bin/kakari
 SAMPLES := samples/out
+DEMO_SCANS := $(SAMPLES)/demo-scans
 DEMO_HOME := var/demo
 export OMP_THREAD_LIMIT := 1
 
@@ -33,10 +34,14 @@ corpus: setup
 	@$(PY) -m samples.corpus --out $(SAMPLES)/corpus
 
 demo: samples
+	@test -f $(DEMO_SCANS)/.complete || ($(PY) -m samples.corpus --demo --out $(DEMO_SCANS) && touch $(DEMO_SCANS)/.complete)
 	@rm -rf $(DEMO_HOME)
 	@mkdir -p $(DEMO_HOME)/jobs/kodomo_iryo/inbox $(DEMO_HOME)/jobs/inshoku_kyoka/inbox
 	@cp -p $(SAMPLES)/child_medical/child_medical_*.pdf $(DEMO_HOME)/jobs/kodomo_iryo/inbox/
 	@cp -p $(SAMPLES)/restaurant_permit/restaurant_permit_*.pdf $(DEMO_HOME)/jobs/inshoku_kyoka/inbox/
+	@# scans and faxes in several printed and handwriting-style fonts: OCR and 要確認 beside the PDFs
+	@find $(DEMO_SCANS)/child_medical -type f ! -name '*.json' -exec cp -p {} $(DEMO_HOME)/jobs/kodomo_iryo/inbox/ \;
+	@find $(DEMO_SCANS)/restaurant_permit -type f ! -name '*.json' -exec cp -p {} $(DEMO_HOME)/jobs/inshoku_kyoka/inbox/ \;
 	@$(KAKARI) run kodomo_iryo --config samples/kakari.toml --home $(DEMO_HOME)
 	@$(KAKARI) run inshoku_kyoka --config samples/kakari.toml --home $(DEMO_HOME)
 	@$(KAKARI) report --config samples/kakari.toml --home $(DEMO_HOME) --month $$(date +%Y-%m)
