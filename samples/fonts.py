@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -199,7 +200,7 @@ def _converted_path(path: Path, face: str, size: int, mtime: int) -> Path | None
         tag = fh.read(4)
     if tag in (b"\x00\x01\x00\x00", b"true") and not _misread_by_reportlab(path):
         return None
-    key = hashlib.sha1(f"{path.resolve()}|{size}|{mtime}|{face}|2".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"{path.resolve()}|{size}|{mtime}|{face}|3".encode()).hexdigest()[:12]
     return cache_dir() / f"{path.stem}{'-' + face.replace(' ', '') if face else ''}-{key}.ttf"
 
 
@@ -221,13 +222,14 @@ def _convert(path: Path, face: str, out: Path) -> None:
 
     with path.open("rb") as fh:
         collection = fh.read(4) == b"ttcf"
+    # the file's own timestamps are kept, so the same font converts to the same bytes on every machine
     if collection:
-        fonts = TTCollection(str(path)).fonts
+        fonts = TTCollection(str(path), recalcTimestamp=False).fonts
         font = next((f for f in fonts if face and _family(f) == face), None) or fonts[0]
     else:
-        font = TTFont(str(path))
+        font = TTFont(str(path), recalcTimestamp=False)
     if "CFF " in font or "CFF2" in font:
-        _subset(font)
+        subset(font, japanese_repertoire())
         _cff_to_glyf(font)
     cmap = font["cmap"]
     cmap.tables = [t for t in cmap.tables if t.isUnicode() and t.format in (4, 12)]
@@ -256,18 +258,19 @@ def japanese_repertoire() -> frozenset[int]:
     return frozenset(keep)
 
 
-def _subset(font: object) -> None:
-    from fontTools import subset
+def subset(font: object, unicodes: Iterable[int]) -> None:
+    """Keep only the glyphs `unicodes` reach (outlines, metrics, names; no layout tables, no hints)."""
+    from fontTools import subset as ft_subset
 
-    opts = subset.Options()
+    opts = ft_subset.Options()
     opts.layout_features = []
     opts.name_IDs = ["*"]
     opts.name_languages = ["*"]
     opts.notdef_outline = True
     opts.hinting = False
     opts.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "JSTF", "MATH"]
-    sub = subset.Subsetter(opts)
-    sub.populate(unicodes=japanese_repertoire())
+    sub = ft_subset.Subsetter(opts)
+    sub.populate(unicodes=list(unicodes))
     sub.subset(font)
 
 

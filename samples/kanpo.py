@@ -125,21 +125,17 @@ def _digit_font() -> Path:
     """IPA Mincho's digits alone, renamed KanpoDigits (cached beside the converted fonts)."""
     import os
 
-    from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from samples.fonts import cache_dir
+    from samples.fonts import cache_dir, subset
 
-    out = cache_dir() / "kanpo-digits.ttf"
+    source = catalogue_font("ipa-mincho").path
+    st = source.stat()
+    out = cache_dir() / f"kanpo-digits-{st.st_size}-{int(st.st_mtime)}.ttf"
     if out.is_file():
         return out
-    font = TTFont(str(catalogue_font("ipa-mincho").path))
-    opts = subset.Options()
-    opts.name_IDs = ["*"]
-    opts.notdef_outline = True
-    sub = subset.Subsetter(opts)
-    sub.populate(unicodes=[ord(ch) for ch in DIGITS + " "])
-    sub.subset(font)
+    font = TTFont(str(source), recalcTimestamp=False)
+    subset(font, [ord(ch) for ch in DIGITS + " "])
     for record in font["name"].names:
         if record.nameID in (1, 4, 6, 16):
             record.string = "KanpoDigits"

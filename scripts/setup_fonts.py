@@ -84,8 +84,10 @@ def _merge(tgz: Path, name: str, target: Path) -> str:
     if not woffs:
         raise RuntimeError(f"{tgz.name} に *-400-normal.woff がありません")
     plain = []
+    created = modified = 0
     for i, woff in enumerate(woffs):
-        f = TTFont(str(woff))
+        f = TTFont(str(woff), recalcTimestamp=False)
+        created, modified = max(created, f["head"].created), max(modified, f["head"].modified)
         for tag in ("GSUB", "GPOS", "GDEF", "BASE", "vhea", "vmtx", "VORG"):
             if tag in f:
                 del f[tag]  # reportlab lays text out without them; merging them is slow and fragile
@@ -94,7 +96,10 @@ def _merge(tgz: Path, name: str, target: Path) -> str:
         f.save(str(out))
         plain.append(str(out))
     merged = Merger().merge(plain)
-    _drop_unmapped(merged)
+    merged.recalcTimestamp = False  # the package's own dates: the same bytes on every machine
+    merged["head"].created, merged["head"].modified = created, modified
+    # the slices overlap (one per range and the whole "japanese" file): keep what the cmap reaches
+    fonts.subset(merged, merged.getBestCmap().keys())
     tmp = target.with_suffix(".tmp")
     merged.save(str(tmp))
     tmp.replace(target)
@@ -104,21 +109,6 @@ def _merge(tgz: Path, name: str, target: Path) -> str:
         text = licence.read_text(encoding="utf-8", errors="replace")
         return "OFL-1.1" if "SIL Open Font License" in text else text.splitlines()[0][:200]
     return ""
-
-
-def _drop_unmapped(font: object) -> None:
-    """Subsets overlap (a slice and the whole 'japanese' file): keep the glyphs the cmap reaches."""
-    from fontTools import subset
-
-    opts = subset.Options()
-    opts.layout_features = []
-    opts.name_IDs = ["*"]
-    opts.name_languages = ["*"]
-    opts.notdef_outline = True
-    opts.glyph_names = True
-    sub = subset.Subsetter(opts)
-    sub.populate(unicodes=font.getBestCmap().keys())  # type: ignore[attr-defined]
-    sub.subset(font)
 
 
 def convert() -> None:
