@@ -11,7 +11,7 @@ Writes DIR/kanpo_NNNN_<variant>.pdf + .json for each variant:
   without a proper map;
 - ``missing``: the digits' font has no ToUnicode map at all (extractors give (cid:N) or nothing useful).
 The ground truth JSON holds the page's dates as written (``dates``: 令和7年4月1日 with ASCII digits),
-the header's date, the variant and the page text in reading order. The lying variants need pikepdf
+the header's date, the variant and the page text in reading order. The lying variants need pypdf
 (a test dependency) to rewrite the map.
 """
 from __future__ import annotations
@@ -216,27 +216,30 @@ def _cell(c: Any, at: Any, ch: str, x: float, y: float, size: float, font: str) 
 def lie(path: Path, variant: str) -> None:
     """Rewrite the ToUnicode map of the digits' font in place: wrong (WinAnsi garbage) or missing."""
     try:
-        import pikepdf
+        from pypdf import PdfReader, PdfWriter
     except ImportError as e:  # a test dependency: pip install -e ".[test]"
-        raise RuntimeError("pikepdf is needed to write a lying text layer (pip install pikepdf)") from e
+        raise RuntimeError("pypdf is needed to write a lying text layer (pip install pypdf)") from e
 
-    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        changed = 0
-        for page in pdf.pages:
-            for _, font in page.resources.get("/Font", {}).items():
-                cmap = font.get("/ToUnicode")
-                if cmap is None or "KanpoDigits" not in str(font.get("/BaseFont", "")):
-                    continue
-                if variant == "missing":
-                    del font["/ToUnicode"]
-                else:
-                    mapping = _bfchars(cmap.read_bytes().decode("latin-1"))
-                    lies = {code: GARBAGE.get(unicodedata.normalize("NFKC", ch), ch) for code, ch in mapping.items()}
-                    font.ToUnicode = pdf.make_stream(_cmap_text(lies).encode("ascii"))
-                changed += 1
-        if not changed:
-            raise RuntimeError(f"{path.name}: the digits' font (KanpoDigits) is not on the page")
-        pdf.save(path, deterministic_id=True)
+    writer = PdfWriter(clone_from=PdfReader(path))
+    changed = 0
+    for page in writer.pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for ref in fonts.get_object().values():
+            font = ref.get_object()
+            if "/ToUnicode" not in font or "KanpoDigits" not in str(font.get("/BaseFont", "")):
+                continue
+            if variant == "missing":
+                del font["/ToUnicode"]
+            else:
+                cmap = font["/ToUnicode"].get_object()
+                mapping = _bfchars(cmap.get_data().decode("latin-1"))
+                lies = {code: GARBAGE.get(unicodedata.normalize("NFKC", ch), ch) for code, ch in mapping.items()}
+                cmap.set_data(_cmap_text(lies).encode("ascii"))
+            changed += 1
+    if not changed:
+        raise RuntimeError(f"{path.name}: the digits' font (KanpoDigits) is not on the page")
+    with path.open("wb") as fh:
+        writer.write(fh)
 
 
 def _bfchars(text: str) -> dict[int, str]:
