@@ -31,10 +31,11 @@ def read_textlayer(path: Path, doc_id: str, limits: LimitsConfig) -> list[Page]:
 
     Raises EncryptedDocument, CorruptDocument, or TooLarge (page count, checked before any page is read).
     """
-    import pdfplumber  # heavy (pdfminer): only when a PDF is actually read
+    from ocr.pdfium_layer import open_plain
 
     try:
-        pdf = pdfplumber.open(Path(path))
+        # pdfium reads a plain page ~10x faster; whatever it declines, pdfplumber reads as before
+        pdf = open_plain(Path(path), limits) or _open_with_pdfplumber(Path(path))
     except Exception as e:
         raise _translate(e) from e
     try:
@@ -60,6 +61,12 @@ def read_textlayer(path: Path, doc_id: str, limits: LimitsConfig) -> list[Page]:
     logger.debug("text layer {}: {} pages, {} chars", doc_id or Path(path).name, count,
                  sum(len(p.chars) for p in pages))
     return pages
+
+
+def _open_with_pdfplumber(path: Path) -> Any:
+    import pdfplumber  # heavy (pdfminer): only when a PDF needs it
+
+    return pdfplumber.open(path)
 
 
 def needs_scan(page: Page, min_chars: int, min_quality: float = 0.8) -> bool:
