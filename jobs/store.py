@@ -240,8 +240,8 @@ class Store:
 
     # -- events (audit trail) -------------------------------------------------------------------
     def add_event(self, event_name: str, doc_id: str | None, job: str | None, detail: str = "",
-                  run_id: str | None = None, conn: Connection | None = None) -> None:
-        row = {"ts": now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": detail, "run_id": run_id}
+                  run_id: str | None = None, conn: Connection | None = None, ts: datetime | None = None) -> None:
+        row = {"ts": ts or now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": detail, "run_id": run_id}
         if conn is not None:
             conn.execute(events.insert(), row)
         else:

@@ -5,6 +5,7 @@ judges whether a text layer is plausible text at all (``text_quality``), so brok
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -121,6 +122,7 @@ _RANGES: tuple[tuple[int, int], ...] = (
 _SINGLES = frozenset("¥£¢§¨°±´¶·×÷※‰−∓∞∴∵≒≠≦≧≪≫∈∋⊂⊃∧∨¬⇒⇔∀∃∠⊥⌒∂∇≡√∽∝∫∬")
 
 
+@functools.lru_cache(maxsize=8192)  # a page repeats a few hundred distinct characters
 def _plausible(ch: str) -> bool:
     if ch in _SINGLES:
         return True
