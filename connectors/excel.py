@@ -156,7 +156,7 @@ class ExcelLedger(Sink):
         _refuse_unsafe(self.path)
         try:
             return load_workbook(self.path, keep_vba=self.path.suffix.lower() == ".xlsm", rich_text=True)
-        except Exception as e:  # a damaged ledger must stop the writes, not be overwritten
+        except Exception as e:  # noqa: BLE001 - a damaged ledger must stop the writes, not be overwritten
             raise LedgerRefused(f"台帳 {self.path} を開けません ({type(e).__name__})。ファイルを確認してください") from None
 
     def _header(self, ws: Worksheet, need_confirmation: bool) -> dict[str, int]:

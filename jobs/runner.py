@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from threading import Event
+from typing import cast
 
 from sqlalchemy.engine import Connection
 
-from bots import classify
-from bots import registry as bot_registry
+from bots import classify, registry as bot_registry
 from bots.base import Bot, FormBot
 from connectors.folder import FolderSource
 from jobs import timelog
@@ -124,8 +124,8 @@ def _commit(conn: Connection, store: Store, job: JobConfig, ctx: RunContext, rec
     before, review = minutes_for(job, bot_cls)
     after = {Status.REGISTERED: 0.0, Status.REVIEW: review}.get(status, before)
     bot_name = bot_cls.name if bot_cls else ""
-    task = job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
-        bot_registry.get(job.bots[0]), "task", job.name)
+    task = cast(str, job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
+        bot_registry.get(job.bots[0]), "task", job.name))
     for name, detail, ts in steps:
         store.add_event(name, rec.doc_id, job.name, detail, ctx.run_id, conn=conn, ts=ts)
     inserted = insert_document(conn, {
@@ -254,7 +254,7 @@ def _read(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: Fo
         raise
     except DocumentError as e:
         status, reason = Status.ERROR, e.message
-    except Exception as e:  # a bug: the document still ends somewhere a person will see it
+    except Exception as e:  # noqa: BLE001 - a bug: the document still ends somewhere a person will see it
         incident = secrets.token_hex(4)
         logger.error(redact(f"内部エラー {incident} ({ref.original_name}): {traceback.format_exc()}"))
         status, reason = Status.ERROR, f"内部エラーが発生しました (インシデント番号 {incident}): {type(e).__name__}"
@@ -287,7 +287,7 @@ def _finish(job: JobConfig, ctx: RunContext, store: Store, source: FolderSource,
                               seconds=time.perf_counter() - r.t0)
     source.sync(moved)
     with store.begin() as conn:
-        for final, (i, r) in zip(moved, fresh, strict=True):
+        for final, (_, r) in zip(moved, fresh, strict=True):
             store.add_event("archived", r.ref.doc_id, job.name, str(final), ctx.run_id, conn=conn)
     for i, r in read:  # another worker (or an earlier copy in this batch) committed the same bytes first
         if i not in outcomes:

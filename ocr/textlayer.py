@@ -6,6 +6,7 @@ judges whether a text layer is plausible text at all (``text_quality``), so brok
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -201,7 +202,7 @@ def _axis_aligned(o: dict[str, Any]) -> bool:
     pts = [tuple(map(float, p)) for p in (o.get("pts") or [])]
     if any(cmd[0] == "h" for cmd in path) and pts:
         pts.append(pts[0])  # closing segment
-    segments = list(zip(pts, pts[1:]))
+    segments = list(itertools.pairwise(pts))
     if not segments:
         return True
     for (x0, y0), (x1, y1) in segments:
