@@ -2,6 +2,7 @@
 it cannot vouch for: a scan under a text layer, invisible text, a damaged or offset file."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pdfplumber
@@ -80,41 +81,35 @@ def test_marks_rulings_and_dashes_read_as_pdfplumber_reads_them(tmp_path: Path) 
     assert "髙橋﨑" in fast[0].text.replace(" ", "")
 
 
-def _declined(path: Path) -> None:
-    assert open_plain(path, LIMITS) is None
-    assert_same(read_textlayer(path, "", LIMITS), by_pdfplumber(path))
-
-
-def test_a_scan_under_a_text_layer_is_left_to_pdfplumber(tmp_path: Path) -> None:
+def _scan_under_text(s: Sheet, tmp_path: Path) -> None:  # a scan with an OCR layer over it
     scan = tmp_path / "scan.png"
     Image.new("L", (200, 280), 200).save(scan)
-    pdf = tmp_path / "ocrd.pdf"
-    s = Sheet(pdf)
     s.c.drawImage(ImageReader(str(scan)), 0, 0, 210 * MM, 297 * MM)
     s.text(20, 20, TITLE, 14)
-    s.save()
-    _declined(pdf)
 
 
-def test_invisible_text_is_left_to_pdfplumber(tmp_path: Path) -> None:
-    pdf = tmp_path / "invisible.pdf"
-    s = Sheet(pdf)
+def _invisible_text(s: Sheet, tmp_path: Path) -> None:
     t = s.c.beginText(*s.pt(20, 20))
     t.setFont("IPAGothic", 14)
     t.setTextRenderMode(3)
     t.textOut(TITLE)
     s.c.drawText(t)
-    s.save()
-    _declined(pdf)
 
 
-def test_a_page_with_an_offset_media_box_is_left_to_pdfplumber(tmp_path: Path) -> None:
-    pdf = tmp_path / "offset.pdf"
-    s = Sheet(pdf)
+def _offset_crop_box(s: Sheet, tmp_path: Path) -> None:
     s.c.setCropBox((10, 10, 500, 800))
     s.text(20, 20, TITLE, 14)
+
+
+@pytest.mark.parametrize("draw", [_scan_under_text, _invisible_text, _offset_crop_box])
+def test_pages_it_cannot_vouch_for_are_left_to_pdfplumber(draw: Callable[[Sheet, Path], None],
+                                                          tmp_path: Path) -> None:
+    pdf = tmp_path / "page.pdf"
+    s = Sheet(pdf)
+    draw(s, tmp_path)
     s.save()
-    _declined(pdf)
+    assert open_plain(pdf, LIMITS) is None
+    assert_same(read_textlayer(pdf, "", LIMITS), by_pdfplumber(pdf))
 
 
 def test_a_file_cut_short_is_left_to_pdfplumber(tmp_path: Path) -> None:
