@@ -9,7 +9,7 @@ DEMO_SCANS := $(SAMPLES)/demo-scans
 DEMO_HOME := var/demo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: setup system venv fonts samples corpus demo test test-fast bench clean
+.PHONY: setup system venv fonts samples corpus demo lint typecheck test test-fast bench clean
 
 setup: system venv fonts
 
@@ -48,7 +48,13 @@ demo: samples
 	@$(KAKARI) report --config samples/kakari.toml --home $(DEMO_HOME) --month $$(date +%Y-%m) --file-to $(DEMO_HOME)/reports
 	@echo "台帳: $(DEMO_HOME)/ledgers/  報告 (xlsx・pdf・csv): $(DEMO_HOME)/reports/"
 
-test: setup
+lint: setup
+	@$(VENV)/bin/ruff check .
+
+typecheck: setup
+	@$(VENV)/bin/mypy
+
+test: lint typecheck
 	@$(PY) -m pytest -q -n auto --dist loadfile
 
 test-fast: setup

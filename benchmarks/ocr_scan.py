@@ -152,8 +152,8 @@ def plain_fields(path: str, tsv: str) -> list[FieldResult]:
     """Words of the full-page OCR assigned to the template's zones by position (page mm = px/dpi)."""
     import bots
     from bots.fields import field_type, parse_value
-    from ocr.document import Word, join_chars
     from kakari.model import Box
+    from ocr.document import Word, join_chars
 
     truth = json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8"))
     bot = bots.registry.get(truth["form"])
@@ -245,13 +245,12 @@ def calibrate(docs: list[DocResult], target: float = 0.999) -> dict[str, tuple[f
     out = {}
     for kind, pairs in by.items():
         pairs.sort(reverse=True)
-        best_t, right, total = 1.01, 0, 0
-        r = t = 0
-        for raw, ok in pairs:
+        best_t, right = 1.01, 0
+        r = 0
+        for t, (raw, ok) in enumerate(pairs, start=1):
             r += ok
-            t += 1
             if r / t >= target:
-                best_t, right, total = raw, r, t
+                best_t, right = raw, r
         out[kind] = (best_t, right, len(pairs))
     return out
 

@@ -29,9 +29,9 @@ def measure(pdfs: list[Path], home: Path, settle: float, gap: float) -> list[flo
     from sqlalchemy import select
 
     from jobs.store import Store, documents, events
-    from schedule.watch import Watcher
     from kakari.config import load_config
     from kakari.log import logger
+    from schedule.watch import Watcher
 
     logger.remove()
     logging.getLogger("watchdog").setLevel(logging.ERROR)  # its stop-time notice is not a result

@@ -63,11 +63,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
+    from sqlalchemy import select
+
     from jobs.runner import run_job
     from jobs.store import Store, documents
     from kakari.config import RunContext, load_config
     from samples.generate import generate
-    from sqlalchemy import select
     from web.accounts import add_user
 
     with tempfile.TemporaryDirectory() as t:
@@ -91,7 +92,7 @@ def main() -> None:
             port = s.getsockname()[1]
         server = subprocess.Popen([str(Path(sys.executable).with_name("kakari")), "web", "--port", str(port),
                                    "--config", str(ROOT / "samples" / "kakari.toml"), "--home", str(config.home)],
-                                  stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"), cwd=ROOT)
+                                  stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"), cwd=ROOT)  # noqa: SIM115
         base = f"http://127.0.0.1:{port}"
         try:
             import httpx

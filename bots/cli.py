@@ -41,7 +41,7 @@ def new_bot(
 
     cfg = context(config, home)
     target = out_dir or (cfg.bots_dir[0] if cfg.bots_dir else Path("bots_local"))
-    module, template, n = scaffold(name, form, target, minutes, force)
+    _, template, n = scaffold(name, form, target, minutes, force)
     out.print(f"{n}項目の記入欄を見つけました: {template}")
     out.print(f"次の手順: 項目名と型を確認 → kakari bots preview {name} 記入例.pdf → kakari bots test {name} 試験フォルダー")
     if not cfg.bots_dir or target.resolve() not in [p.resolve() for p in cfg.bots_dir]:

@@ -137,9 +137,9 @@ def field_type(name: str) -> FieldType:
 def parse_value(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
     """Parse with the spec's type, then apply the shared `pattern` modifier to the normalised value."""
     value, problems = field_type(spec.type).parse(raw, spec)
-    if spec.pattern and value is not None and not isinstance(value, bool):
-        if re.fullmatch(spec.pattern, str(value)) is None and BAD_FORMAT not in problems:
-            problems = [*problems, BAD_FORMAT]
+    if (spec.pattern and value is not None and not isinstance(value, bool)
+            and re.fullmatch(spec.pattern, str(value)) is None and BAD_FORMAT not in problems):
+        problems = [*problems, BAD_FORMAT]
     return value, problems
 
 
@@ -213,10 +213,7 @@ class PhoneType(FieldType):
             return (text or None), ([BAD_FORMAT] if text else [])
         # hyphens as written are kept (area codes vary); 03(1234)5678 counts as written groups too
         valid = phone_digits_valid(digits)
-        if len(groups) > 1:
-            value = "-".join(groups)
-        else:
-            value = format_phone(digits) if valid else digits
+        value = "-".join(groups) if len(groups) > 1 else format_phone(digits) if valid else digits
         if not valid:
             return value, ["電話番号の桁数が正しくありません (固定電話は0から始まる10桁、携帯電話・IP電話は11桁)"]
         return value, []

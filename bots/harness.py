@@ -177,7 +177,7 @@ def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int
     font = _label_font(max(10, int(2.8 * s)))
     for name, f in rec.fields.items():
         zones = [f.box] if f.box is not None else []
-        spec = getattr(bot_cls, "template").fields.get(name)
+        spec = bot_cls.template.fields.get(name)
         if spec is not None and spec.options:
             zones = [o.to_box() for o in spec.options.values()]
         bad = rec.doubts(f)

@@ -139,7 +139,7 @@ def detect_image(path: Path, dpi: int = 200) -> tuple[str, list[Found]]:
     lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (long_, 1)))
     lines |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, long_)))
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((1 - lines).astype(np.uint8), connectivity=4)
+    n, _, stats, _ = cv2.connectedComponentsWithStats((1 - lines).astype(np.uint8), connectivity=4)
     tessdata = find_tessdata()
     cells = []
     for i in range(1, n):

@@ -12,8 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator, model_validator
-from pydantic import Field as PField
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field as PField,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bots.fields import FIELD_TYPES
 from kakari.errors import TemplateError

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -57,6 +58,11 @@ class Sink(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Called once after writing."""
+
+    def read_ahead(self) -> AbstractContextManager[None]:
+        """Optional: prepare the next write in the background while a run reads its documents (a
+        ledger parses its workbook); what is prepared is dropped when the context ends."""
+        return nullcontext()
 
     @abstractmethod
     def write_many(self, records: Iterable[Record]) -> WriteResult:

@@ -12,9 +12,10 @@ import glob
 import os
 import re
 import secrets
+import threading
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from copy import copy
 from datetime import date, datetime
 from pathlib import Path
@@ -121,6 +122,22 @@ class ExcelLedger(Sink):
             self._save(wb)
         return WriteResult(written=[rec.doc_id], detail=f"{self.path.name}: {row}行目を更新")
 
+    @contextlib.contextmanager
+    def read_ahead(self) -> Iterator[None]:
+        """Parse the workbook in a background thread while the run reads documents; the next write
+        uses it only if the file is still the one that was read (a large ledger takes seconds)."""
+        if not self.path.exists():
+            yield
+            return
+        ahead = _ReadAhead(self.path, self._load)
+        _AHEAD[self.path] = ahead
+        try:
+            yield
+        finally:
+            if _AHEAD.get(self.path) is ahead:
+                del _AHEAD[self.path]
+            ahead.thread.join()
+
     # --- workbook ----------------------------------------------------------------------------
     def _open(self) -> tuple[Workbook, Worksheet]:
         if not self.path.exists():
@@ -128,13 +145,19 @@ class ExcelLedger(Sink):
             ws = wb.active
             ws.title = self.sheet
             return wb, ws
-        _refuse_unsafe(self.path)
-        try:
-            wb = load_workbook(self.path, keep_vba=self.path.suffix.lower() == ".xlsm", rich_text=True)
-        except Exception as e:  # a damaged ledger must stop the writes, not be overwritten
-            raise LedgerRefused(f"台帳 {self.path} を開けません ({type(e).__name__})。ファイルを確認してください") from None
+        ahead = _AHEAD.pop(self.path, None)
+        wb = ahead.result() if ahead is not None else None
+        if wb is None:
+            wb = self._load()
         ws = wb[self.sheet] if self.sheet in wb.sheetnames else wb.create_sheet(self.sheet)
         return wb, ws
+
+    def _load(self) -> Workbook:
+        _refuse_unsafe(self.path)
+        try:
+            return load_workbook(self.path, keep_vba=self.path.suffix.lower() == ".xlsm", rich_text=True)
+        except Exception as e:  # noqa: BLE001 - a damaged ledger must stop the writes, not be overwritten
+            raise LedgerRefused(f"台帳 {self.path} を開けません ({type(e).__name__})。ファイルを確認してください") from None
 
     def _header(self, ws: Worksheet, need_confirmation: bool) -> dict[str, int]:
         """label → column; labels the ledger lacks are added at the right end, styled like the header."""
@@ -254,6 +277,36 @@ class ExcelLedger(Sink):
             except BlockingIOError:
                 raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが使用中です。解放されると自動で書き込みます") from None
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class _ReadAhead:
+    """One workbook being parsed in the background, and the identity of the file it is read from."""
+
+    def __init__(self, path: Path, load: Callable[[], Workbook]) -> None:
+        self.path, self.identity = path, _identity(path)
+        self._load, self._workbook = load, None
+        self.thread = threading.Thread(target=self._run, name="kakari-ledger-read", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(Exception):  # the write opens it again and reports what is wrong
+            self._workbook = self._load()
+
+    def result(self) -> Workbook | None:
+        """The parsed workbook if the file has not changed since (another writer, a clerk in Excel)."""
+        self.thread.join()
+        return self._workbook if _identity(self.path) == self.identity else None
+
+
+_AHEAD: dict[Path, _ReadAhead] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def read_ledger(path: Path, sheet: str = "台帳") -> list[dict[str, Any]]:

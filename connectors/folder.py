@@ -10,7 +10,7 @@ import hashlib
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import ClassVar
@@ -140,7 +140,9 @@ class FolderSource(Source):
         folder = self.targets[Status(status)]
         return free_name(folder, safe_name(ref.original_name), ref.doc_id)
 
-    def finish(self, ref: DocRef, status: Status, reason: str = "", dest: Path | None = None) -> Path:
+    def finish(self, ref: DocRef, status: Status, reason: str = "", dest: Path | None = None,
+               sync: bool = True) -> Path:
+        """Move the file; with sync=False the caller makes the moves durable later, in one `sync`."""
         if dest is None or dest.exists():
             dest = self.planned(ref, status)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -149,8 +151,14 @@ class FolderSource(Source):
             note = dest.with_name(dest.name + ".error.txt")
             _write_durably(note, _error_text(ref, reason))
         os.rename(ref.path, dest)
-        _fsync_dir(folder)
+        if sync:
+            _fsync_dir(folder)
         return dest
+
+    def sync(self, moved: Iterable[Path]) -> None:
+        """Make the moves of a batch durable: each folder they went to, once."""
+        for folder in sorted({p.parent for p in moved}):
+            _fsync_dir(folder)
 
 def free_name(folder: Path, name: str, doc_id: str) -> Path:
     """`folder/name`, or `name_<doc_id[:8]>` (then -2, -3 …) if a different file already has that name."""

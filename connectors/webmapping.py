@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field as PField, ValidationError, model_validator
 
+from kakari import wareki
 from kakari.config import format_validation_error
 from kakari.errors import ConfigError
-from kakari import wareki
 from kakari.model import Record
 
 SYSTEMS_DIR = Path(__file__).with_name("systems")
@@ -299,7 +299,7 @@ def _number(v: Any) -> str:
         f = float(text)
     except ValueError:
         raise TransformError("数値として読めません") from None
-    return str(int(f)) if f == int(f) and "." not in text else ("%f" % f).rstrip("0").rstrip(".")
+    return str(int(f)) if f == int(f) and "." not in text else f"{f:f}".rstrip("0").rstrip(".")
 
 
 def _bool(v: Any) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -12,7 +14,7 @@ from connectors.base import Sink
 from jobs.ledger import build_ledger
 from jobs.store import Store, now, record_from_dict
 from kakari.config import JobConfig, KakariConfig, RunContext
-from kakari.errors import ConfigError, LedgerRefused, TransientError
+from kakari.errors import ConfigError, KakariError, LedgerRefused, TransientError
 from kakari.log import logger, redact
 
 BACKOFF_SECONDS = (5, 15, 60, 300, 900)  # then every 15 minutes: a locked ledger is never given up on
@@ -29,6 +31,19 @@ def build_sink(name: str, job: JobConfig, ctx: RunContext) -> Sink:
 
         return build_web_sink(name, job, ctx)
     raise ConfigError(f"ジョブ「{job.name}」の出力先「{name}」は未対応です (使用可能: excel, web:<システム名>)")
+
+
+@contextmanager
+def sinks_read_ahead(job: JobConfig, ctx: RunContext) -> Iterator[None]:
+    """The job's sinks prepare their next write while a run reads its documents (Sink.read_ahead)."""
+    with ExitStack() as stack:
+        for name in job.sinks:
+            try:
+                sink = build_sink(name, job, ctx)
+            except KakariError:  # the flush builds it again and reports what is wrong
+                continue
+            stack.enter_context(sink.read_ahead())
+        yield
 
 
 @dataclass

@@ -15,19 +15,21 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from threading import Event
+from typing import cast
 
-from bots import classify
-from bots import registry as bot_registry
+from sqlalchemy.engine import Connection
+
+from bots import classify, registry as bot_registry
 from bots.base import Bot, FormBot
 from connectors.folder import FolderSource
 from jobs import timelog
-from jobs.outbox import FlushResult, flush_pending
+from jobs.outbox import FlushResult, flush_pending, sinks_read_ahead
 from jobs.store import Store, insert_document, now, queue_writes, record_to_dict
 from jobs.timelog import TaskRecord
 from kakari.config import JobConfig, RunContext
@@ -85,13 +87,16 @@ def minutes_for(job: JobConfig, bot: type[Bot] | None) -> tuple[float, float]:
     return float(before), float(review)
 
 
-def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store) -> tuple[Record | None, type[Bot] | None, Status, str]:
+Step = tuple[str, str, datetime]  # (event, detail, when): written with the outcome, in its transaction
+
+
+def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) -> tuple[Record | None, type[Bot] | None, Status, str]:
     doc = read_document(ref.path, ctx.config, doc_id=ref.doc_id)
     notes = "".join(f"、{n}" for n in doc.notes)  # why pages were read as images (a lying layer, 縦書き)
-    store.add_event("read", ref.doc_id, job.name, f"{len(doc.pages)}ページ ({doc.engine}){notes}", ctx.run_id)
+    steps.append(("read", f"{len(doc.pages)}ページ ({doc.engine}){notes}", now()))
     candidates = [bot_registry.get(name) for name in job.bots]
     bot_cls, score = classify(doc, [b for b in candidates if issubclass(b, FormBot)])
-    store.add_event("classified", ref.doc_id, job.name, f"{bot_cls.name} ({score:.2f})", ctx.run_id)
+    steps.append(("classified", f"{bot_cls.name} ({score:.2f})", now()))
     bot = bot_cls()
     rec = bot.read(doc)
     if job.min_confidence is not None:
@@ -104,27 +109,38 @@ def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store) -> tupl
 
 def commit(store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: Status, reason: str,
            bot_cls: type[Bot] | None, started: datetime, finished: datetime, *, original_name: str,
-           stored_path: str, received_at: datetime) -> bool:
-    """One item's outcome in one transaction: documents row, time-log row, pending ledger rows, event.
+           stored_path: str, received_at: datetime, steps: Sequence[Step] = ()) -> bool:
+    """One item's outcome in one transaction: documents row, time-log row, pending ledger rows, events.
     False if the item was already committed (its doc_id is the key)."""
+    with store.begin() as conn:
+        return _commit(conn, store, job, ctx, rec, status, reason, bot_cls, started, finished,
+                       original_name=original_name, stored_path=stored_path, received_at=received_at,
+                       steps=steps)
+
+
+def _commit(conn: Connection, store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: Status,
+            reason: str, bot_cls: type[Bot] | None, started: datetime, finished: datetime, *,
+            original_name: str, stored_path: str, received_at: datetime, steps: Sequence[Step] = ()) -> bool:
+    """`commit` inside the caller's transaction; the steps that led to the outcome are its first events."""
     before, review = minutes_for(job, bot_cls)
     after = {Status.REGISTERED: 0.0, Status.REVIEW: review}.get(status, before)
     bot_name = bot_cls.name if bot_cls else ""
-    task = job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
-        bot_registry.get(job.bots[0]), "task", job.name)
-    with store.begin() as conn:
-        inserted = insert_document(conn, {
-            "doc_id": rec.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
-            "original_name": original_name, "stored_path": stored_path, "received_at": received_at,
-            "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
-        if inserted:
-            timelog.record(conn, TaskRecord(
-                doc_id=rec.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
-                task=task, bot=bot_name, status=status.value, started=started, finished=finished,
-                minutes_before=before, minutes_after=after))
-            queue_writes(conn, rec.doc_id, job.name, job.sinks, record_to_dict(rec), finished)
-            event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
-            store.add_event(event, rec.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
+    task = cast(str, job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
+        bot_registry.get(job.bots[0]), "task", job.name))
+    for name, detail, ts in steps:
+        store.add_event(name, rec.doc_id, job.name, detail, ctx.run_id, conn=conn, ts=ts)
+    inserted = insert_document(conn, {
+        "doc_id": rec.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
+        "original_name": original_name, "stored_path": stored_path, "received_at": received_at,
+        "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
+    if inserted:
+        timelog.record(conn, TaskRecord(
+            doc_id=rec.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
+            task=task, bot=bot_name, status=status.value, started=started, finished=finished,
+            minutes_before=before, minutes_after=after))
+        queue_writes(conn, rec.doc_id, job.name, job.sinks, record_to_dict(rec), finished)
+        event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
+        store.add_event(event, rec.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
     return inserted
 
 
@@ -149,71 +165,152 @@ def deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@dataclass
+class _Read:
+    """A document read but not yet committed."""
+
+    ref: DocRef
+    rec: Record
+    bot_cls: type[Bot] | None
+    status: Status
+    reason: str
+    started: datetime
+    finished: datetime
+    dest: Path
+    steps: list[Step]
+    t0: float
+
+
 def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
     """One claimed document, start to finish. Picklable arguments: any executor can call it."""
+    return process_many(job, [ref], ctx)[0]
+
+
+def process_many(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> list[Outcome]:
+    """Claimed documents, start to finish, in their order. Their outcomes are committed in one
+    transaction, then the files move, then one transaction records where they went: a batch pays a
+    few fsyncs, not a few per document. Nothing moves before its outcome is committed."""
     store = Store(ctx.config.database_url)
     source = FolderSource(job.folders(ctx.home))
+    outcomes: dict[int, Outcome] = {}
+    read: list[tuple[int, _Read]] = []
+    try:
+        for i, ref in enumerate(refs):
+            replay = _replay(job, ref, ctx, store, source)
+            if replay is not None:
+                outcomes[i] = replay
+            else:
+                r = _read(job, ref, ctx, store, source)
+                if any(r.dest == other.dest for _, other in read):  # two files of one name: one after the other
+                    _finish(job, ctx, store, source, read, outcomes)
+                    read = []
+                    r.dest = source.planned(ref, r.status)
+                    r.rec.meta["archived_path"] = str(r.dest)
+                read.append((i, r))
+    except MissingDependency:
+        # the machine's fault: the rest of the batch goes back to the inbox untouched, as if never claimed
+        for ref in refs[len(outcomes) + len(read) + 1:]:
+            os.rename(ref.path, source.inbox / ref.original_name)
+            store.add_event("released", ref.doc_id, job.name, "処理を中断したため受付に戻しました", ctx.run_id)
+        _finish(job, ctx, store, source, read, outcomes)
+        raise
+    _finish(job, ctx, store, source, read, outcomes)
+    return [outcomes[i] for i in range(len(refs))]
+
+
+def _replay(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: FolderSource) -> Outcome | None:
+    """The outcome of a document committed before (a crash between commit and move, a re-sent copy,
+    a redelivered task), after moving the file where its row says; None for a new document."""
     done = store.document(ref.doc_id, job.name)
-    if done is not None and not ref.path.exists():  # a redelivered task whose first delivery finished
+    if done is None:
+        return None
+    if not ref.path.exists():  # a redelivered task whose first delivery finished
         return Outcome(ref.doc_id, ref.original_name, Status(done["status"]), done["bot"] or "",
                        done["reason"] or "", done["stored_path"] or "", replayed=True)
-    if done is not None:  # committed before (crash between commit and move, or a re-sent copy)
-        status = Status(done["status"])
-        planned = Path(done["stored_path"]) if done["stored_path"] else None
-        dest = source.finish(ref, status, done["reason"] or "", dest=planned)
-        detail = f"処理済みの文書です ({status.value}): {dest.name}"
-        store.add_event("replayed", ref.doc_id, job.name, detail, ctx.run_id)
-        return Outcome(ref.doc_id, ref.original_name, status, done["bot"] or "", done["reason"] or "",
-                       str(dest), replayed=True)
+    status = Status(done["status"])
+    planned = Path(done["stored_path"]) if done["stored_path"] else None
+    dest = source.finish(ref, status, done["reason"] or "", dest=planned)
+    detail = f"処理済みの文書です ({status.value}): {dest.name}"
+    store.add_event("replayed", ref.doc_id, job.name, detail, ctx.run_id)
+    return Outcome(ref.doc_id, ref.original_name, status, done["bot"] or "", done["reason"] or "",
+                   str(dest), replayed=True)
 
+
+def _read(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: FolderSource) -> _Read:
+    """Read, classify and extract one document; a bad document becomes an エラー outcome."""
     started = now()
     t0 = time.perf_counter()
     rec: Record | None = None
     bot_cls: type[Bot] | None = None
+    steps: list[Step] = []
     try:
         with deadline(ctx.config.limits.timeout_seconds):
-            rec, bot_cls, status, reason = _extract(job, ref, ctx, store)
+            rec, bot_cls, status, reason = _extract(job, ref, ctx, steps)
     except MissingDependency:
         # the machine's fault, not the document's: give the file back untouched and stop
+        for name, detail, ts in steps:
+            store.add_event(name, ref.doc_id, job.name, detail, ctx.run_id, ts=ts)
         os.rename(ref.path, source.inbox / ref.original_name)
         store.add_event("released", ref.doc_id, job.name, "必要なソフトウェアがないため受付に戻しました", ctx.run_id)
         raise
     except DocumentError as e:
         status, reason = Status.ERROR, e.message
-    except Exception as e:  # a bug: the document still ends somewhere a person will see it
+    except Exception as e:  # noqa: BLE001 - a bug: the document still ends somewhere a person will see it
         incident = secrets.token_hex(4)
         logger.error(redact(f"内部エラー {incident} ({ref.original_name}): {traceback.format_exc()}"))
         status, reason = Status.ERROR, f"内部エラーが発生しました (インシデント番号 {incident}): {type(e).__name__}"
     finished = now()
-
     dest = source.planned(ref, status)
     if rec is None:
         rec = Record(doc_id=ref.doc_id, bot=bot_cls.name if bot_cls else "")
     rec.meta.update(received_at=ref.received_at, original_name=ref.original_name, status=status.value,
                     archived_path=str(dest), reason=reason)
-    inserted = commit(store, job, ctx, rec, status, reason, bot_cls, started, finished,
-                      original_name=ref.original_name, stored_path=str(dest), received_at=ref.received_at)
-    if not inserted:  # another worker committed the same bytes first: treat as a replay
-        return process(job, ref, ctx)
-    bot_name = bot_cls.name if bot_cls else ""
-    final = source.finish(ref, status, redact(reason), dest=dest)
-    store.add_event("archived", ref.doc_id, job.name, str(final), ctx.run_id)
-    logger.info(redact(f"{job.name}: {ref.original_name} → {status.value} ({bot_name or '-'})"))
-    return Outcome(ref.doc_id, ref.original_name, status, bot_name, reason, str(final),
-                   seconds=time.perf_counter() - t0)
+    return _Read(ref, rec, bot_cls, status, reason, started, finished, dest, steps, t0)
+
+
+def _finish(job: JobConfig, ctx: RunContext, store: Store, source: FolderSource, read: list[tuple[int, _Read]],
+            outcomes: dict[int, Outcome]) -> None:
+    """Commit the documents read, move them, record where they went; fill `outcomes` by position."""
+    if not read:
+        return
+    with store.begin() as conn:
+        fresh = [(i, r) for i, r in read if _commit(
+            conn, store, job, ctx, r.rec, r.status, r.reason, r.bot_cls, r.started, r.finished,
+            original_name=r.ref.original_name, stored_path=str(r.dest), received_at=r.ref.received_at,
+            steps=r.steps)]
+    moved = []
+    for i, r in fresh:
+        final = source.finish(r.ref, r.status, redact(r.reason), dest=r.dest, sync=False)
+        moved.append(final)
+        bot_name = r.bot_cls.name if r.bot_cls else ""
+        logger.info(redact(f"{job.name}: {r.ref.original_name} → {r.status.value} ({bot_name or '-'})"))
+        outcomes[i] = Outcome(r.ref.doc_id, r.ref.original_name, r.status, bot_name, r.reason, str(final),
+                              seconds=time.perf_counter() - r.t0)
+    source.sync(moved)
+    with store.begin() as conn:
+        for final, (_, r) in zip(moved, fresh, strict=True):
+            store.add_event("archived", r.ref.doc_id, job.name, str(final), ctx.run_id, conn=conn)
+    for i, r in read:  # another worker (or an earlier copy in this batch) committed the same bytes first
+        if i not in outcomes:
+            outcomes[i] = _replay(job, r.ref, ctx, store, source) or process(job, r.ref, ctx)
 
 
 Progress = Callable[[Outcome], None]
 
 
+FLUSH_INTERVAL = 60.0  # seconds: during a long run, rows reach the sinks at least this often…
+FLUSH_SHARE = 0.2  # …but saving (a large ledger is rewritten whole) takes at most this share of the run
+
+
 def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: Progress | None = None,
-            on_total: Callable[[int], None] | None = None, flush_every: int = 200,
+            on_total: Callable[[int], None] | None = None, flush_every: int | None = None,
             source: FolderSource | None = None, paths: list[Path] | None = None, recover: bool = True,
             stop: Event | None = None) -> RunSummary:
     """Recover leftovers, claim what is in the inbox now, process it, flush the ledger; record the run.
 
     The watcher passes its own `source` and the `paths` it found ready, and a `stop` event: when set,
-    the document in hand is finished and the rest stay in the inbox, unclaimed.
+    the document in hand is finished and the rest stay in the inbox, unclaimed. The outbox is flushed
+    every `flush_every` items if given, else by time (FLUSH_INTERVAL, FLUSH_SHARE), and at the end.
     """
     store = Store(ctx.config.database_url)
     run_id = ctx.run_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
@@ -232,22 +329,30 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
         paths = (list(source.scan(wait=True)) if paths is None else paths) if reads_forms else []
         if on_total:
             on_total(len(recovered) + len(paths))
-        refs = _claimed(recovered, paths, source, store, job, run_id, stop)
-        if ctx.config.executor == "celery":  # the workers process them; nothing comes back here
-            from jobs.queue import enqueue
+        count = len(recovered) + len(paths)
+        batches = _claimed(recovered, paths, source, store, job, run_id, stop,
+                           _batch_size(count, ctx.config.pool_size))
+        with sinks_read_ahead(job, ctx) if count or task_bots else nullcontext():
+            if ctx.config.executor == "celery":  # the workers process them; nothing comes back here
+                from jobs.queue import enqueue
 
-            summary.queued = enqueue(job, refs, ctx)
-            documents_done: Iterable[Outcome] = ()
-        else:
-            documents_done = _outcomes(job, refs, ctx, len(recovered) + len(paths))
-        items_done = (o for bot_cls in task_bots for o in run_task_bot(job, bot_cls, ctx, store))
-        for outcome in itertools.chain(documents_done, items_done):
-            summary.outcomes.append(outcome)
-            if progress:
-                progress(outcome)
-            if len(summary.outcomes) % flush_every == 0:
-                _add_flush(summary.flush, flush_pending(job, ctx, store))
-        _add_flush(summary.flush, flush_pending(job, ctx, store, force=True))
+                summary.queued = enqueue(job, itertools.chain.from_iterable(batches), ctx)
+                documents_done: Iterable[Outcome] = ()
+            else:
+                documents_done = _outcomes(job, batches, ctx, count)
+            items_done = (o for bot_cls in task_bots for o in run_task_bot(job, bot_cls, ctx, store))
+            last_flush, flush_cost = time.perf_counter(), 0.0
+            for outcome in itertools.chain(documents_done, items_done):
+                summary.outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+                since = time.perf_counter() - last_flush
+                if (len(summary.outcomes) % flush_every == 0 if flush_every
+                        else since >= max(FLUSH_INTERVAL, flush_cost / FLUSH_SHARE)):
+                    _add_flush(summary.flush, flush_pending(job, ctx, store))
+                    flush_cost = time.perf_counter() - last_flush - since
+                    last_flush = time.perf_counter()
+            _add_flush(summary.flush, flush_pending(job, ctx, store, force=True))
         status = "ok" if summary.errors == 0 else "partial"
     finally:
         summary.pending = store.pending_count(job.name)
@@ -282,14 +387,17 @@ def run_task_bot(job: JobConfig, bot_cls: type[Bot], ctx: RunContext, store: Sto
                       seconds=(finished - started).total_seconds())
 
 
-def _outcomes(job: JobConfig, refs: Iterable[DocRef], ctx: RunContext, count: int) -> Iterator[Outcome]:
+BATCH = 8  # documents per commit: a batch pays a few fsyncs (commit, folders, events), not each document
+
+
+def _outcomes(job: JobConfig, batches: Iterable[list[DocRef]], ctx: RunContext, count: int) -> Iterator[Outcome]:
     """Process claimed documents here, or in a pool of worker processes when there are enough of them
-    (OCR is CPU bound). At most two documents per worker are in flight, so memory stays bounded and
+    (OCR is CPU bound). At most two batches per worker are in flight, so memory stays bounded and
     unclaimed files stay in the inbox for other claimers."""
     size = min(ctx.config.pool_size, count)
     if size <= 1:
-        for ref in refs:
-            yield process(job, ref, ctx)
+        for batch in batches:
+            yield from process_many(job, batch, ctx)
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -303,27 +411,49 @@ def _outcomes(job: JobConfig, refs: Iterable[DocRef], ctx: RunContext, count: in
     with ProcessPoolExecutor(size, mp_context=mp, initializer=setup_logging,
                              initargs=(ctx.home, "WARNING")) as pool:
         pending: set = set()
-        for ref in refs:
-            pending.add(pool.submit(process, job, ref, ctx))
+        for batch in batches:
+            pending.add(pool.submit(process_many, job, batch, ctx))
             if len(pending) >= 2 * size:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (f.result() for f in done)
+                for f in done:
+                    yield from f.result()
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield from (f.result() for f in done)
+            for f in done:
+                yield from f.result()
+
+
+def _batch_size(count: int, workers: int) -> int:
+    """BATCH, or less when there are too few documents to give every worker two batches."""
+    return max(1, min(BATCH, count // (2 * max(1, workers))))
 
 
 def _claimed(recovered: list[DocRef], paths: Iterable[Path], source: FolderSource, store: Store, job: JobConfig,
-             run_id: str, stop: Event | None = None) -> Iterable[DocRef]:
-    yield from recovered
+             run_id: str, stop: Event | None, size: int) -> Iterator[list[DocRef]]:
+    """Batches of claimed documents (the leftovers of a crash first), each claim recorded."""
+    for i in range(0, len(recovered), size):
+        yield recovered[i:i + size]
+    batch: list[DocRef] = []
     for path in paths:
         if stop is not None and stop.is_set():
-            return  # claimed lazily, so what is left stays in the inbox
+            break  # claimed lazily, so what is left stays in the inbox
         ref = source.claim(path)
         if ref is None:
             continue  # another worker took it
-        store.add_event("claimed", ref.doc_id, job.name, ref.original_name, run_id)
-        yield ref
+        batch.append(ref)
+        if len(batch) == size:
+            _note_claims(store, job, batch, run_id)
+            yield batch
+            batch = []
+    if batch:
+        _note_claims(store, job, batch, run_id)
+        yield batch
+
+
+def _note_claims(store: Store, job: JobConfig, refs: list[DocRef], run_id: str) -> None:
+    with store.begin() as conn:
+        for ref in refs:
+            store.add_event("claimed", ref.doc_id, job.name, ref.original_name, run_id, conn=conn)
 
 
 def _add_flush(total: FlushResult, part: FlushResult) -> None:

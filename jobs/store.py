@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.expression import Executable
 
 from kakari.model import Box, Field, Record, Status
 
@@ -130,11 +131,16 @@ def _create_tables(eng: Engine) -> None:
 
 def insert_ignore(conn: Connection, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; returns rows inserted."""
+    statement: Executable
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement = postgresql_insert(table).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    result = conn.execute(insert(table).on_conflict_do_nothing(), rows)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    result = conn.execute(statement, rows)
     return result.rowcount or 0
 
 
@@ -240,8 +246,8 @@ class Store:
 
     # -- events (audit trail) -------------------------------------------------------------------
     def add_event(self, event_name: str, doc_id: str | None, job: str | None, detail: str = "",
-                  run_id: str | None = None, conn: Connection | None = None) -> None:
-        row = {"ts": now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": detail, "run_id": run_id}
+                  run_id: str | None = None, conn: Connection | None = None, ts: datetime | None = None) -> None:
+        row = {"ts": ts or now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": detail, "run_id": run_id}
         if conn is not None:
             conn.execute(events.insert(), row)
         else:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     DateTime,
     Float,
@@ -132,7 +133,7 @@ class TimeLog:
         SQLite) to be parsed once for the whole column: per-row datetime objects made a 年度 of a
         million records three times slower and several times bigger.
         """
-        cols = [type_coerce(time_log.c.work_date, String).label("date")]
+        cols: list[ColumnElement[Any]] = [type_coerce(time_log.c.work_date, String).label("date")]
         cols += [time_log.c[c] for c in FRAME_COLUMNS if c != "date"]
         q = select(*cols)
         if start:

@@ -7,7 +7,7 @@ import secrets
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
@@ -52,11 +52,11 @@ def _mount() -> None:
         ep.load()(app)
 
 
-def _click_family(name: str) -> tuple[type[BaseException], ...]:
+def _click_family(name: str) -> tuple[type[Any], ...]:
     """click's exception and, from typer 0.26 on, typer's own vendored copy of it: both reach us."""
     found = [getattr(click.exceptions, name)]
     try:
-        from typer._click import exceptions as vendored  # type: ignore[import-not-found]
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found, unused-ignore]
 
         found.append(getattr(vendored, name))
     except (ImportError, AttributeError):
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except KakariError as e:
         print(f"エラー: {e.message}", file=sys.stderr)
         return e.exit_code
-    except Exception:  # a bug: short message on screen, traceback only in the (masked) log file
+    except Exception:  # noqa: BLE001 - a bug: short message on screen, traceback only in the (masked) log file
         incident = secrets.token_hex(4)
         from kakari.log import logger, redact
 

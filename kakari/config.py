@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
-from pydantic import Field as PField
+from pydantic import BaseModel, ConfigDict, Field as PField, ValidationError, field_validator, model_validator
 
 from kakari.errors import ConfigError
 

@@ -20,7 +20,7 @@ def font_dirs() -> list[Path]:
     dirs = [Path(d) for d in os.environ.get(ENV_DIRS, "").split(os.pathsep) if d.strip()]
     home = Path.home()
     if sys.platform == "win32":
-        windir = os.environ.get("WINDIR") or os.environ.get("SystemRoot") or r"C:\Windows"
+        windir = os.environ.get("WINDIR") or os.environ.get("SYSTEMROOT") or r"C:\Windows"
         local = os.environ.get("LOCALAPPDATA")
         if local:
             dirs.append(Path(local) / "Microsoft" / "Windows" / "Fonts")  # fonts installed per user

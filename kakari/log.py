@@ -11,9 +11,12 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 _lock = threading.Lock()
 _personal: set[str] = set()
@@ -65,7 +68,7 @@ def redact(text: str) -> str:
     return text
 
 
-def _patch(record: dict[str, Any]) -> None:
+def _patch(record: Record) -> None:
     record["message"] = redact(record["message"])
     if record["exception"] is not None:
         record["extra"]["masked"] = True

@@ -106,7 +106,7 @@ def parse_wareki(text: str) -> tuple[date | None, list[str]]:
     s = _KANJI_RUN.sub(lambda m: str(kanji_to_int(m.group())), s)
     if m := _WAREKI.search(s):
         token, y, mo, d = m.groups()
-        era = _ERA_BY_TOKEN.get(token) if token in _ERA_BY_TOKEN else _ERA_BY_TOKEN[token.upper()]
+        era = _ERA_BY_TOKEN[token] if token in _ERA_BY_TOKEN else _ERA_BY_TOKEN[token.upper()]
         year = 1 if y == "元" else int(y)
         if year < 1:
             return None, [BAD_DATE]

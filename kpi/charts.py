@@ -14,14 +14,14 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
-from kakari.errors import MissingDependency  # noqa: E402
-from kpi.metrics import TOTAL_LABEL  # noqa: E402
-from kpi.table import ReportData, headers, is_number, text_rows, title, visible  # noqa: E402
+from kakari.errors import MissingDependency
+from kpi.metrics import TOTAL_LABEL
+from kpi.table import ReportData, headers, is_number, text_rows, title, visible
 
 FONT_FILES = ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf")
 BEFORE, AFTER, SAVED, RATE, TARGET = "#9dc3e6", "#2f5597", "#70ad47", "#c00000", "#7f7f7f"

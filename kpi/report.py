@@ -194,7 +194,7 @@ def _sheet_name(name: str, taken: list[str]) -> str:
     return out
 
 
-def write_atomic(out: Path, write: Callable[[Path], None]) -> Path:
+def write_atomic(out: Path, write: Callable[[Path], object]) -> Path:
     """Write to a temp file beside `out`, then os.replace: a reader never sees half a report."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -235,10 +235,12 @@ def render(table: pd.DataFrame | ReportData, period: Period, fmt: str, out: Path
         text = to_html(data)
     elif fmt == "xlsx":
         wb = build_workbook(data, period)
+        assert out is not None  # checked above
         return write_atomic(Path(out), lambda p: wb.save(p))
     elif fmt == "pdf":
         from kpi.charts import write_pdf
 
+        assert out is not None  # checked above
         return write_atomic(Path(out), lambda p: write_pdf(data, p))
     else:
         raise ReportError(f"出力形式「{fmt}」には対応していません ({'・'.join(FORMATS)})")

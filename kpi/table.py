@@ -124,7 +124,7 @@ class ReportData:
     def department_table(self, dept: str) -> pd.DataFrame:
         """The rows of one 原課 and its own totals row (recomputed from hours, not rounded parts)."""
         part = self.table[self.table["department"] == dept]
-        total = {c: "" for c in part.columns}
+        total: dict[str, Any] = {c: "" for c in part.columns}
         for c in ("items", "hours_before", "hours_after", "hours_saved", "robot_hours", "fte_saved", "cost_saved"):
             if c in part:
                 total[c] = part[c].sum(min_count=1)

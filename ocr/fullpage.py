@@ -64,7 +64,7 @@ def _read_in_process(gray: np.ndarray, dpi: float, tessdata: Path, main: str,
     api = _api(main, tessdata)
     api.SetPageSegMode(tesserocr.PSM.AUTO)
     api.SetImage(Image.fromarray(gray))
-    api.SetSourceResolution(int(round(dpi)))
+    api.SetSourceResolution(round(dpi))
     api.Recognize()
     found = []  # (text, confidence, box px, vertical?, symbols)
     for line in tesserocr.iterate_level(api.GetIterator(), tesserocr.RIL.TEXTLINE):
@@ -103,7 +103,7 @@ def _reread(crop: np.ndarray, origin: tuple[int, int], dpi: float, tessdata: Pat
     api = _api(lang, tessdata)
     api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK_VERT_TEXT if lang == "jpn_vert" else tesserocr.PSM.SINGLE_LINE)
     api.SetImage(Image.fromarray(padded))
-    api.SetSourceResolution(int(round(dpi)))
+    api.SetSourceResolution(round(dpi))
     text = (api.GetUTF8Text() or "").strip()
     conf = float(api.MeanTextConf())
     chars = _symbols(api, (origin[0] - pad, origin[1] - pad), dpi, number)
@@ -130,7 +130,7 @@ def _read_cli(gray: np.ndarray, dpi: float, tessdata: Path, lang: str, number: i
     from PIL import Image
 
     data = pytesseract.image_to_data(Image.fromarray(gray), lang=lang,
-                                     config=f'--psm 3 --dpi {int(round(dpi))} --tessdata-dir "{tessdata}"',
+                                     config=f'--psm 3 --dpi {round(dpi)} --tessdata-dir "{tessdata}"',
                                      output_type=pytesseract.Output.DICT)
     grouped: dict[tuple[int, int, int], list[int]] = {}
     for i, word in enumerate(data["text"]):

@@ -23,7 +23,7 @@ MM_PER_INCH = 25.4
 
 def px(mm: float, dpi: float) -> int:
     """Millimetres → whole pixels at `dpi` (at least 1)."""
-    return max(1, int(round(mm / MM_PER_INCH * dpi)))
+    return max(1, round(mm / MM_PER_INCH * dpi))
 
 
 # -- grey -----------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def despeckle(mask: np.ndarray, min_area: int) -> np.ndarray:
     """Drop connected ink components smaller than `min_area` pixels (scanner dust, noise)."""
     if min_area <= 1 or not mask.any():
         return mask
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False
     return keep[labels]
@@ -192,7 +192,7 @@ def clear_border_components(mask: np.ndarray, margin: int) -> np.ndarray:
     if not mask.any() or margin <= 0:
         return mask
     h, w = mask.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     cw, ch = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     touches = (x == 0) | (y == 0) | (x + cw >= w) | (y + ch >= h)

@@ -133,7 +133,7 @@ def image_resolution(im: Image.Image) -> tuple[float, float] | None:
         x, y = (float(v) for v in raw[:2])
     except (TypeError, ValueError):
         return None
-    if not (MIN_DPI / 2 <= min(x, y) and max(x, y) <= MAX_DPI and MIN_DPI <= max(x, y)):
+    if not (min(x, y) >= MIN_DPI / 2 and max(x, y) <= MAX_DPI and max(x, y) >= MIN_DPI):
         return None
     return x, y
 

@@ -194,7 +194,7 @@ def ecc_image(gray: np.ndarray, dpi: float, target_dpi: float) -> np.ndarray:
                        interpolation=cv2.INTER_AREA)
     # ink = local paper level − grey: uneven lighting and yellowed paper drop out (a plain 255 − grey
     # would hand ECC a brightness gradient to explain); faint toner is scaled back up
-    k = max(3, int(round(3.0 / MM_PER_INCH * target_dpi)) | 1)
+    k = max(3, round(3.0 / MM_PER_INCH * target_dpi) | 1)
     paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     paper = cv2.blur(paper, (k, k))
     ink = np.clip(paper.astype(np.float32) - small.astype(np.float32), 0, None)

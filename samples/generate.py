@@ -19,10 +19,11 @@ import random
 import sys
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from samples import fonts as typefaces
 from samples.fonts import DEFAULT_GOTHIC, DEFAULT_MINCHO, Font
@@ -353,7 +354,7 @@ def child_medical_sample(rng: random.Random, defect: str | None) -> Sample:
     g_lo, g_hi = years_before(child.birth, gap[1]), years_before(child.birth, gap[0])
     if defect == "era_guardian_birth":
         g_lo, g_hi = date(1989, 1, 8), date(1989, 1, 31)  # written as 昭和64年 (昭和 ended on 1月7日)
-    same_surname = relation == "子" and rng.random() < 0.92 or relation == "孫" and rng.random() < 0.5
+    same_surname = (relation == "子" and rng.random() < 0.92) or (relation == "孫" and rng.random() < 0.5)
     sn = (child.surname, child.surname_kana)
     guardian = make_person(rng, g_lo, g_hi, surname=sn if same_surname else None)
 
@@ -450,7 +451,7 @@ def restaurant_permit_sample(rng: random.Random, defect: str | None) -> Sample:
     qual = rng.choices(["養成講習会修了", "調理師", "栄養士"], [60, 30, 10])[0]
     s.choose("manager_qualification", None if defect == "qualification_unmarked" else qual)
 
-    seated = defect == "seating_without_count" or kind in SEATED and rng.random() < 0.9
+    seated = defect == "seating_without_count" or (kind in SEATED and rng.random() < 0.9)
     s.tick("has_seating", seated)
     if seated:
         seats = rng.randint(6, 60)

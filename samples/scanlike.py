@@ -77,7 +77,8 @@ class ScanParams:
 
 
 def draw_params(rng: random.Random, dpi: int) -> ScanParams:
-    """One page's damage. Ranges follow issue 3; proportions are those of a busy counter."""
+    """One page's damage: tilt, offset, scale, noise, blur and compression within what counter
+    scanners and copiers produce; proportions are those of a busy counter."""
     turns = 2 if rng.random() < 0.1 else (rng.choice([1, 3]) if rng.random() < 0.03 else 0)
     fmt = rng.choices(["pdf", "tiff", "png", "jpeg"], [40, 20, 20, 20])[0]
     colour = fmt != "tiff" and rng.random() < 0.7

@@ -95,7 +95,7 @@ def jobs_status(config: ConfigOpt = None, home: HomeOpt = None) -> int:
         e = entries.get(name)
         trigger = f"予定 {e.cron}" if e else "手動 / 監視"
         nxt = sched.next_fire(e) if e else None
-        last = (store.runs_for(name, limit=1) or [None])[0]
+        last = next(iter(store.runs_for(name, limit=1)), None)
         last_text = (f"前回 {last['started']:%m/%d %H:%M} {last['status']}" if last else "前回 なし")
         pending = store.pending_count(name) if name in cfg.jobs else 0
         out.print(f"{name}: {trigger}" + (f" 次回 {nxt:%Y-%m-%d %H:%M}" if nxt else "") + f" / {last_text}"

@@ -20,8 +20,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from connectors.folder import FolderSource
-from jobs.runner import RunSummary, run_job
 from jobs.outbox import flush_pending
+from jobs.runner import RunSummary, run_job
 from jobs.store import Store
 from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import ConfigError, MissingDependency

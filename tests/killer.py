@@ -11,6 +11,7 @@ undisturbed to finish. Prints a JSON summary on stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -71,10 +72,8 @@ def main() -> int:
         if pid == 0:
             worker()
         time.sleep(rng.uniform(0.0, args.max_delay))
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         _, status = os.waitpid(pid, 0)
         if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
             kills += 1

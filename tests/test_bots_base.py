@@ -395,7 +395,7 @@ def test_classify_exclude_removes_a_form(make_bot: MakeBot) -> None:
     a = many(make_bot, stem="form_a", title="交付申請書", keywords=("交付申請書",), exclude=("変更届",))
     b = many(make_bot, stem="form_b", title="変更届", keywords=("交付申請書", "変更届"), min_score=0.9)
     assert classify(text_doc("交付申請書 変更届"), [a, b]) == (b, 1.0)
-    with pytest.raises(Unrecognised, match="最高: 交付申請書 0.00"):
+    with pytest.raises(Unrecognised, match=r"最高: 交付申請書 0\.00"):
         classify(text_doc("変更届"), [a])
 
 

@@ -74,7 +74,7 @@ def fill_in(template: Path) -> None:
 def test_scaffold_fill_in_and_reach_full_accuracy(tmp_path: Path, samples: Path) -> None:
     from bots import registry
 
-    module, template, n = scaffold("rp_scaffolded", BLANK, tmp_path / "bots_local")
+    _, template, n = scaffold("rp_scaffolded", BLANK, tmp_path / "bots_local")
     assert n >= 15 and (tmp_path / "bots_local" / "rp_scaffolded.blank.pdf").exists()
     with pytest.raises(ConfigError, match="既に"):
         scaffold("rp_scaffolded", BLANK, tmp_path / "bots_local")
@@ -126,7 +126,7 @@ def test_bots_test_and_preview_commands(tmp_path: Path, samples: Path) -> None:
 def test_bot_from_a_separate_package_via_entry_point(tmp_path: Path, samples: Path) -> None:
     """A town's own package (not in kakari's tree) declares `kakari.bots`; kakari lists and uses it."""
     pkg = tmp_path / "site" / "midori_bots"
-    module, template, _ = scaffold("midori_permit", BLANK, pkg)
+    _, template, _ = scaffold("midori_permit", BLANK, pkg)
     fill_in(template)
     (pkg / "__init__.py").write_text("", encoding="utf-8")
     dist = tmp_path / "site" / "midori_bots-0.1.dist-info"
@@ -178,7 +178,7 @@ def test_scaffold_from_a_scanned_blank(tmp_path: Path) -> None:
     png = tmp_path / "blank.png"
     pdfium.PdfDocument(str(BLANK))[0].render(scale=200 / 72).to_pil().save(png, dpi=(200, 200))
     _, from_pdf = detect(BLANK)
-    module, template, n = scaffold("rp_from_scan", png, tmp_path / "out")
+    _, template, n = scaffold("rp_from_scan", png, tmp_path / "out")
     from bots.scaffold import detect_image
     from bots.template import load_template
 

@@ -1,5 +1,5 @@
-"""Issue 6: targets, measured baselines, imported records, fiscal years, and the manager's
-xlsx / HTML / PDF report — computed on hand-built time logs in a real SQLite home."""
+"""Targets, measured baselines, imported records, fiscal years, and the manager's xlsx / HTML / PDF
+report — computed on hand-built time logs in a real SQLite home."""
 from __future__ import annotations
 
 import codecs

@@ -91,7 +91,7 @@ def test_a_clean_word_psm7_drops_is_still_read(tessdata: Path) -> None:
         assert read_clean(crop_of(word), "text", tessdata).text == word
 
 
-# --- crops cut from the scan-like corpus (seed 42) where a reading used to be wrong or doubted ---
+# --- crops of scan-like pages where one engine misreads or doubts a character -------------------
 CROPS = Path(__file__).parent / "crops"
 
 
@@ -113,30 +113,30 @@ def read_crop(name: str, kind: str, tessdata: Path):  # noqa: ANN201
     # 71,7 from eng: the drawing fits 71.7 far better
     ("area_decimal_300dpi.png", "amount", "71.7"),
     # jpn 29897466, eng 29807466; the whole drawing prefers 29807468 (its last digit's bearing), the
-    # disputed digit's own ink is eng's 0 (held-out seed 11)
+    # disputed digit's own ink is eng's 0
     ("symbol_digit_dispute_200dpi.png", "text", "29807466"),
     # jpn and eng agree on 1-10-5; the whole drawing, in other digit widths, prefers 1-10-8 by 0.10
-    # per character, but the last digit's own ink is a 5 (held-out seed 11)
+    # per character, but the last digit's own ink is a 5
     ("address_font_300dpi.png", "text", "若葉県みどり町緑ヶ丘1-10-5"),
     # jpn reads 30日 as 36日, eng 30; digits of another typeface fit the whole drawing at only 0.86,
-    # the disputed digit's own ink is a 0 (held-out seed 11)
+    # the disputed digit's own ink is a 0
     ("date_typeface_200dpi.png", "date", "令和6年6月30日"),
     # jpn reads 155 at 0.99, eng alike but unsure of the last 5 (0.59): both read it, so it is as sure
-    # as the surer (eng's doubt used to leak into the whole zone's confidence; held-out seed 7)
+    # as the surer (eng's doubt of one digit is not the whole zone's)
     ("address_eng_doubt_300dpi.png", "text", "若葉県みどり町中央155番地"),
     # a date in kanji numerals, jpn unsure of 二 (0.58): no digits for eng, the numeral's own ink
-    # settles it (held-out seed 13)
+    # settles it
     ("date_kanji_numerals_300dpi.png", "date", "令和二年五月二十日"),
     # eng reads nothing for the lone 1 after 森 (psm 8 and 10 alike); jpn's 1 is confirmed on its own
-    # ink (held-out seed 17)
+    # ink
     ("address_lone_one_300dpi.png", "text", "若葉県みどり町西の森1-24-5"),
-    # held-out seed 7: jpn reads 浩 as 済 at 0.86, the drawing fits at 0.80; the glyph bank's 浩 fits
+    # jpn reads 浩 as 済 at 0.86, the drawing fits at 0.80; the glyph bank's 浩 fits
     # far better, and on its own ink beats every character that looks like it: the repair is registered
     ("name_misread_300dpi.png", "line", "池田 浩二"),
     # jpn reads 株 at 0.99; 秣 (JIS level 2, which jpn cannot output) is drawn a hair closer as a whole
-    # string at 200 dpi and was once registered: 秣式会社. On its own ink 株 wins clearly.
+    # string at 200 dpi (秣式会社 would be registered); on its own ink 株 wins clearly
     ("company_kabushiki_200dpi.png", "line", "株式会社みどりフーズ"),
-    # the whole drawing swapped jpn's 部 (0.99) for 鄧 by 0.004 (held-out seed 11 registered 若葉支鄧);
+    # the whole drawing would swap jpn's 部 (0.99) for 鄧 by 0.004 (若葉支鄧);
     # on its own ink 部 wins clearly: what jpn read stands
     ("insurer_swap_200dpi.png", "text", "全国健康保険協会若葉支部"),
     # jpn cannot output 颯 (reads 叱) and doubts the 太 after it (0.77); 太 beats 大 on its own ink

@@ -1,9 +1,11 @@
 """Text layer reading, marks, text quality, error mapping and scan routing, on PDFs made with reportlab."""
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,7 +64,7 @@ class Sheet:
 
     def lines(self, pts: list[tuple[float, float]]) -> None:
         """Separate line segments between consecutive points (canvas.lines)."""
-        self.c.lines([(*self.pt(*a), *self.pt(*b)) for a, b in zip(pts, pts[1:])])
+        self.c.lines([(*self.pt(*a), *self.pt(*b)) for a, b in itertools.pairwise(pts)])
 
     def polyline(self, pts: list[tuple[float, float]]) -> None:
         """One path through the points (a stroke drawn without lifting the pen)."""
@@ -359,7 +361,7 @@ class NoBinary(OcrEngine):
 
 
 @pytest.fixture
-def engine_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def engine_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str | None], Registry[OcrEngine]]]:
     """Point ocr.engine.engines at a real Registry walking a throw-away package holding `source`."""
 
     def install(source: str | None) -> Registry[OcrEngine]:
@@ -386,7 +388,7 @@ def image_only_pdf(path: Path, png: Path) -> Path:
     return path
 
 
-def test_image_only_pdf_without_scan_engine_is_missing_dependency(tmp_path: Path, engine_package) -> None:
+def test_image_only_pdf_without_scan_engine_is_missing_dependency(tmp_path: Path, engine_package: Callable[[str | None], Registry[OcrEngine]]) -> None:
     engine_package(None)
     pdf = image_only_pdf(tmp_path / "scan.pdf", image_png(tmp_path / "scan.png"))
     assert read_textlayer(pdf, "", LimitsConfig())[0].chars == []
@@ -396,14 +398,14 @@ def test_image_only_pdf_without_scan_engine_is_missing_dependency(tmp_path: Path
     assert err.value.fix
 
 
-def test_scan_engine_check_failure_propagates(tmp_path: Path, engine_package) -> None:
+def test_scan_engine_check_failure_propagates(tmp_path: Path, engine_package: Callable[[str | None], Registry[OcrEngine]]) -> None:
     engine_package(BROKEN_ENGINE)
     with pytest.raises(MissingDependency) as err:
         read_document(image_png(tmp_path / "a.png"), cfg_for(tmp_path))
     assert "tesseract-ocr-jpn" in err.value.fix
 
 
-def test_only_thin_or_garbled_pages_go_to_the_scan_engine(tmp_path: Path, engine_package) -> None:
+def test_only_thin_or_garbled_pages_go_to_the_scan_engine(tmp_path: Path, engine_package: Callable[[str | None], Registry[OcrEngine]]) -> None:
     registry = engine_package(FAKE_ENGINE)
     png = image_png(tmp_path / "p.png")
     pdf = tmp_path / "mixed.pdf"
@@ -429,7 +431,7 @@ def test_only_thin_or_garbled_pages_go_to_the_scan_engine(tmp_path: Path, engine
     assert fake.calls == [("all.pdf", "pdf", [1])]  # type: ignore[attr-defined]
 
 
-def test_images_go_whole_to_the_scan_engine_by_content(tmp_path: Path, engine_package) -> None:
+def test_images_go_whole_to_the_scan_engine_by_content(tmp_path: Path, engine_package: Callable[[str | None], Registry[OcrEngine]]) -> None:
     registry = engine_package(FAKE_ENGINE)
     disguised = tmp_path / "申請書.pdf"
     disguised.write_bytes(image_png(tmp_path / "x.png").read_bytes())

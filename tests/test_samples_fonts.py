@@ -12,8 +12,7 @@ import pytest
 
 from kakari import fonts as kfonts
 from kakari.config import KakariConfig
-from samples import fonts
-from samples import generate as g
+from samples import fonts, generate as g
 from samples.layout import PT, layout
 
 ROOT = Path(__file__).resolve().parents[1]

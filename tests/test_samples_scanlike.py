@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 
 from kakari.config import KakariConfig
-from samples import generate as g
-from samples import scanlike as s
+from samples import generate as g, scanlike as s
 
 
 def embedded_image(pdf: Path) -> np.ndarray:

@@ -67,7 +67,7 @@ def watching(tmp_path: Path) -> Iterator[tuple[KakariConfig, Watcher, Path]]:
 
 
 def test_files_dropped_in_are_processed_once(watching: tuple[KakariConfig, Watcher, Path], pdfs: list[Path]) -> None:
-    config, watcher, inbox = watching
+    config, _, inbox = watching
     for pdf in pdfs[:3]:
         shutil.copy(pdf, inbox / pdf.name)
     until(lambda: len(ledger_names(config.home)) == 3, what="three ledger rows")
@@ -124,9 +124,8 @@ def test_locked_ledger_rows_arrive_when_the_lock_is_gone(watching: tuple[KakariC
         until(lambda: store.pending_count("kodomo_iryo") == 2, what="rows parked while locked")
         time.sleep(2.0)  # several retries while still locked: the rows wait, nothing is lost
         assert len(ledger_names(config.home)) == 1 and store.pending_count("kodomo_iryo") == 2
-        with open(ledger, "rb") as fh:  # and the workbook was not rewritten under the holder
-            with pytest.raises(BlockingIOError):
-                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        with open(ledger, "rb") as fh, pytest.raises(BlockingIOError):  # and not rewritten under the holder
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
     finally:
         holder.communicate("\n", timeout=10)
     until(lambda: len(ledger_names(config.home)) == 3, what="rows after the lock is gone")

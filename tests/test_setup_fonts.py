@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import stat
+import types
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from samples import fonts
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_script():  # scripts/ is not a package
+def load_script() -> types.ModuleType:  # scripts/ is not a package
     spec = importlib.util.spec_from_file_location("setup_fonts", ROOT / "scripts" / "setup_fonts.py")
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None

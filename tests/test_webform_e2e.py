@@ -228,7 +228,7 @@ def test_run_killed_mid_submission_resumes_without_a_second_entry(tmp_path: Path
     # run 3: to the end
     server.faults(slow_ms=0)
     proc = _worker(home, records_file)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, f"seed {seed}: {err.decode(errors='replace')[-3000:]}"
     receipts = assert_exactly_once(server, records)
     state = WebState(Store(f"sqlite:///{db}").engine)
