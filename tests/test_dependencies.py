@@ -16,7 +16,6 @@ OWN = {*SHIPPED, "samples", "benchmarks", "tests", "scripts"}
 EXTRA_FOLDERS = {"web": {"web"}, "celery": {"jobs"}}  # an extra's packages are imported only there
 # declared, never imported by our code: loaded by another package on our behalf, or a tool
 NOT_IMPORTED = {
-    "pytesseract": "the Tesseract engine for machines without tesserocr (being added to ocr/)",
     "psycopg": "SQLAlchemy's PostgreSQL driver, chosen by the database URL",
     "jinja2": "starlette's templates (fastapi.templating)",
     "python-multipart": "starlette's form parsing (fastapi.Form)",
