@@ -26,7 +26,7 @@ from bots import classify
 from bots import registry as bot_registry
 from bots.base import Bot, FormBot
 from connectors.folder import FolderSource
-from jobs import timelog
+from jobs import artifacts, timelog
 from jobs.outbox import FlushResult, flush_pending
 from jobs.store import Store, insert_document, now, queue_writes, record_to_dict
 from jobs.timelog import TaskRecord
@@ -86,6 +86,9 @@ def minutes_for(job: JobConfig, bot: type[Bot] | None) -> tuple[float, float]:
 
 
 def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store) -> tuple[Record | None, type[Bot] | None, Status, str]:
+    transformer = artifacts.document_bot(job)
+    if transformer is not None:  # a bot that makes a new file of the document (a masked copy)
+        return artifacts.transform(job, ref, ctx, store, transformer)
     doc = read_document(ref.path, ctx.config, doc_id=ref.doc_id)
     store.add_event("read", ref.doc_id, job.name, f"{len(doc.pages)}ページ ({doc.engine})", ctx.run_id)
     candidates = [bot_registry.get(name) for name in job.bots]
@@ -158,6 +161,7 @@ def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
                        done["reason"] or "", done["stored_path"] or "", replayed=True)
     if done is not None:  # committed before (crash between commit and move, or a re-sent copy)
         status = Status(done["status"])
+        artifacts.release(job, ctx, ref.doc_id, (done["record"] or {}).get("meta"), done["status"])
         planned = Path(done["stored_path"]) if done["stored_path"] else None
         dest = source.finish(ref, status, done["reason"] or "", dest=planned)
         detail = f"処理済みの文書です ({status.value}): {dest.name}"
@@ -195,6 +199,7 @@ def process(job: JobConfig, ref: DocRef, ctx: RunContext) -> Outcome:
     if not inserted:  # another worker committed the same bytes first: treat as a replay
         return process(job, ref, ctx)
     bot_name = bot_cls.name if bot_cls else ""
+    artifacts.release(job, ctx, ref.doc_id, rec.meta, status.value)  # before the original leaves processing/
     final = source.finish(ref, status, redact(reason), dest=dest)
     store.add_event("archived", ref.doc_id, job.name, str(final), ctx.run_id)
     logger.info(redact(f"{job.name}: {ref.original_name} → {status.value} ({bot_name or '-'})"))
@@ -223,8 +228,9 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
     t0 = time.perf_counter()
     status = "failed"
     try:
-        task_bots = [b for b in (bot_registry.get(n) for n in job.bots) if not issubclass(b, FormBot)]
+        task_bots = [b for b in (bot_registry.get(n) for n in job.bots) if not b.takes_documents]
         reads_forms = len(task_bots) < len(job.bots)  # a job of task bots only has no documents to claim
+        artifacts.sweep(job, ctx, store)
         recovered = list(source.recover()) if recover and reads_forms else []
         for ref in recovered:
             store.add_event("recovered", ref.doc_id, job.name, ref.original_name, run_id)

@@ -24,10 +24,10 @@ LINK = 2.4  # digits whose centres are this many character heights apart or less
 GROUP_GAP = 0.45  # …and a gap wider than this many heights between them separates two groups
 OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "〇": "0"})
 
-CHECK_FAILED = "{label}のチェックデジットが正しくありません (番号は墨塗りしました)"
-WRONG_LENGTH = "{label}の欄の番号が{n}桁です (番号は墨塗りしました)"
+CHECK_FAILED = "チェックデジットが正しくありません (墨塗りしました)"
+WRONG_LENGTH = "見出しの近くの番号が{n}桁です (墨塗りしました)"
 NO_NUMBER = "「{label}」の近くに番号が見つかりません"
-UNSURE = "{label}の読み取りが不確かです (確信度 {conf:.2f}、墨塗りしました)"
+UNSURE = "読み取りが不確かです (確信度 {conf:.2f}、墨塗りしました)"
 
 
 @dataclass
@@ -292,8 +292,8 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
         left.remove(cand)
         answered.add(id(hit))
         f = _finding(p, cand, "label", spec, ocr)
-        f.problems.append(CHECK_FAILED.format(label=p.label) if len(cand.value) in p.digits
-                          else WRONG_LENGTH.format(label=p.label, n=len(cand.value)))
+        f.problems.append(CHECK_FAILED if len(cand.value) in p.digits
+                          else WRONG_LENGTH.format(n=len(cand.value)))
         findings.append(f)
     if ocr:  # 3. a scanned run of a checked number's length whose reading is in doubt
         for cand in left:
@@ -350,7 +350,7 @@ def _claim(cand: Candidate, hits: Sequence[LabelHit], spec: MaskSpec, answered: 
 def _finding(p: Pattern, cand: Candidate, how: str, spec: MaskSpec, ocr: bool) -> Finding:
     f = Finding(p.name, p.label, cand.value, cand.box.grown(spec.margin_mm), cand.confidence, [], how)
     if ocr and cand.confidence < spec.min_confidence:
-        f.problems.append(UNSURE.format(label=p.label, conf=cand.confidence))
+        f.problems.append(UNSURE.format(conf=cand.confidence))
     return f
 
 
