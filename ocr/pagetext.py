@@ -17,7 +17,7 @@ import numpy as np
 
 from kakari.model import Box
 from ocr.document import Word
-from ocr.preprocess import flatten, otsu_mask, px, rot90
+from ocr.preprocess import px, rot90
 
 MM_PER_INCH = 25.4
 OCR_DPI = 300.0  # pages are read at this resolution whatever the scan's
@@ -53,24 +53,17 @@ def to_ocr_dpi(gray: np.ndarray, dpi: float) -> np.ndarray:
 
 
 def erase_rules(gray: np.ndarray, dpi: float) -> np.ndarray:
-    """The page with ruled lines and digit-box edges painted white (characters are left alone: a
-    vertical stroke only goes when it is as tall as a box and touches a ruled line)."""
-    ink = otsu_mask(flatten(gray, dpi))
-    m = ink.astype(np.uint8)
-    horiz = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (px(RULE_MM, dpi), 1)))
-    vert = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, px(BOX_EDGE_MM, dpi))))
-    long_vert = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, px(RULE_MM, dpi))))
-    near_rule = cv2.dilate(horiz, np.ones((px(0.6, dpi) * 2 + 1,) * 2, np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(vert, connectivity=8)
-    touching = np.zeros(n, bool)
-    if n > 1:
-        hit = np.unique(labels[(near_rule > 0) & (vert > 0)])
-        touching[hit] = True
-        touching[0] = False
-    rules = (horiz > 0) | (long_vert > 0) | touching[labels]
-    rules = cv2.dilate(rules.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ink
+    """The page with ruled lines and digit-box edges painted white. Characters are left alone: a
+    vertical stroke only goes when it is as tall as a box and stands on or under a ruled line."""
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (px(RULE_MM, dpi), 1)))
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, px(BOX_EDGE_MM, dpi))))
+    band = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * px(BOX_EDGE_MM, dpi) + 1)))
+    long_vert = cv2.morphologyEx(vert, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, px(RULE_MM, dpi))))
+    rules = horiz | (vert & band) | long_vert
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8)) & ink
     out = gray.copy()
-    out[rules] = 255
+    out[rules.astype(bool)] = 255
     return out
 
 

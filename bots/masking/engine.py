@@ -10,16 +10,21 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from bots.masking.find import Finding, find_on_page, form_zones
+from bots.masking.find import Finding, find_on_page, form_zones, no_number
 from bots.masking.render import PageImage, burn, write_pdf
 from bots.masking.spec import MaskSpec
 from bots.masking.verify import Leftover, verify
 from kakari.config import KakariConfig
 from kakari.errors import MissingDependency
 from kakari.model import Box
+
+if TYPE_CHECKING:
+    from ocr.raster import Raster
+    from ocr.textlines import TextPage
 
 SCAN_DPI = 300  # pages are rendered (and scans resampled) to this for OCR
 LEFTOVER = "墨塗り後の検証で番号が読み取れたため、ファイルを出力していません"
@@ -108,45 +113,54 @@ def _masked_pages(path: Path, kind: str, spec: MaskSpec, cfg: KakariConfig, tess
 def read_pages(path: Path, kind: str, spec: MaskSpec, cfg: KakariConfig,
                tessdata: Path) -> Iterator[tuple[PageResult, PageImage]]:
     """Each page with what was found on it, and its upright image at the output resolution."""
-    from ocr.pagetext import read_page, read_digits
     from ocr.raster import iter_rasters
 
-    text_pages = {}
-    if kind == "pdf":
-        from ocr.textlines import read_lines
+    if kind != "pdf":
+        for r in iter_rasters(path, kind, None, SCAN_DPI, cfg.limits.max_pixels, cfg.limits.max_pages):
+            yield _scanned(r, None, spec, tessdata)
+        return
+    from ocr.textlines import read_lines
 
-        text_pages = {p.number: p for p in read_lines(path, cfg.limits)}
-    rasters = iter_rasters(path, kind, None, SCAN_DPI, cfg.limits.max_pixels, cfg.limits.max_pages)
-    for r in rasters:
-        tp = text_pages.get(r.number)
-        result = PageResult(r.number, r.width_mm, r.height_mm)
-        lines_for_zones = []
-        if tp is not None:
-            found, problems = find_on_page(tp.lines, spec)
-            result.findings += found
-            result.problems += problems
-            lines_for_zones = list(tp.lines)
-        thin = tp is None or tp.chars < cfg.ocr.min_chars_per_page
-        pictured = tp is not None and (tp.image_cover >= spec.ocr_images or tp.annotations > 0)
+    for tp in read_lines(path, cfg.limits):
+        thin = tp.chars < cfg.ocr.min_chars_per_page
+        pictured = tp.image_cover >= spec.ocr_images or tp.annotations > 0
+        dpi = SCAN_DPI if thin or pictured else spec.dpi
+        [r] = iter_rasters(path, kind, [tp.number], dpi, cfg.limits.max_pixels, cfg.limits.max_pages)
         if thin or pictured:
-            from ocr.preprocess import to_gray
+            yield _scanned(r, tp, spec, tessdata)
+            continue
+        result = PageResult(r.number, r.width_mm, r.height_mm)
+        result.findings, lonely = find_on_page(tp.lines, spec)
+        result.problems = [no_number(label) for label in lonely]
+        result.findings = _merge(result.findings, form_zones(tp.lines, r.number, spec, fuzzy=False))
+        yield result, PageImage(r.image, r.width_mm, r.height_mm)
 
-            gray = to_gray(r.image)
-            pt = read_page(gray, r.dpi, tessdata, turns=None if thin and not pictured else 0)
-            found, problems = find_on_page(pt.lines, spec, ocr=True,
-                                           reread=lambda cand, pt=pt: read_digits(pt, cand.box, tessdata))
-            result.turns, result.source = pt.turns, "scan" if tp is None or not tp.lines else "mixed"
-            result.width_mm, result.height_mm = pt.width_mm, pt.height_mm
-            result.findings = _merge(result.findings, _on_page(found, r.number))
-            result.problems = list(dict.fromkeys(result.problems + problems))
-            lines_for_zones += pt.lines
-        result.findings = _merge(result.findings, form_zones(lines_for_zones, r.number, spec, fuzzy=thin))
-        image = _upright(r.image, result.turns)
-        out_w = max(1, round(result.width_mm / 25.4 * spec.dpi))
-        out_h = max(1, round(result.height_mm / 25.4 * spec.dpi))
-        r.image = None  # type: ignore[assignment]  # one page in memory at a time
-        yield result, PageImage(image.resize((out_w, out_h), Image.Resampling.LANCZOS), result.width_mm,
-                                result.height_mm)
+
+def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, tessdata: Path) -> tuple[PageResult, PageImage]:
+    """A page read by OCR: a scan (turned upright), or a text page with pictures or form fields
+    (read as displayed, its text layer too)."""
+    from ocr.pagetext import read_digits, read_page
+    from ocr.preprocess import to_gray
+
+    text = tp is not None and tp.chars > 0
+    result = PageResult(r.number, r.width_mm, r.height_mm, source="mixed" if text else "scan")
+    lines: list = []
+    lonely: list[str] | None = None
+    if tp is not None and text:
+        result.findings, lonely = find_on_page(tp.lines, spec)
+        lines += tp.lines
+    pt = read_page(to_gray(r.image), r.dpi, tessdata, turns=0 if text else None)
+    found, ocr_lonely = find_on_page(pt.lines, spec, ocr=True, reread=lambda cand: read_digits(pt, cand.box, tessdata))
+    result.findings = _merge(result.findings, _on_page(found, r.number))
+    # a label the text layer has alone may have its number in a picture or a form field: both must miss it
+    lonely = ocr_lonely if lonely is None else [label for label in lonely if label in ocr_lonely]
+    result.problems = [no_number(label) for label in lonely]
+    result.turns, result.width_mm, result.height_mm = pt.turns, pt.width_mm, pt.height_mm
+    lines += pt.lines
+    result.findings = _merge(result.findings, form_zones(lines, r.number, spec, fuzzy=not text))
+    image = _upright(r.image, pt.turns)
+    size = (max(1, round(pt.width_mm / 25.4 * spec.dpi)), max(1, round(pt.height_mm / 25.4 * spec.dpi)))
+    return result, PageImage(image.resize(size, Image.Resampling.BOX), pt.width_mm, pt.height_mm)
 
 
 def page_image(path: Path, number: int, turns: int, dpi: int, cfg: KakariConfig) -> Image.Image:

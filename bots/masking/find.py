@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bots.fields import corporate_number_check_digit, my_number_check_digit
 from bots.masking.spec import KnownForm, MaskSpec, Pattern
@@ -21,6 +21,7 @@ from ocr.document import Word
 SEPARATORS = frozenset(" \u3000-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70")
 MAX_SEPARATORS = 3  # "1234 - 5678": a hyphen with a space either side
 LINK = 2.4  # digits whose centres are this many character heights apart or less belong together
+LINK_SEPARATED = 4.0  # …or this many with a hyphen between them (1234 - 567890 in boxes)
 GROUP_GAP = 0.45  # …and a gap wider than this many heights between them separates two groups
 OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "〇": "0"})
 
@@ -51,6 +52,7 @@ class Candidate:
     line: int
     start: int  # index of the first word in its line
     confidence: float
+    words_before: list[Word] = field(default_factory=list)  # the line up to the run (nearest last)
 
     @property
     def box(self) -> Box:
@@ -63,6 +65,7 @@ class LabelHit:
     line: int
     end: int  # index after the label's last word in its line
     box: Box
+    standalone: bool = True  # not the start of a longer word (個人番号届出書): a number is due after it
 
 
 def union(boxes: Sequence[Box]) -> Box:
@@ -95,7 +98,7 @@ def digit_runs(lines: Sequence[Sequence[Word]], ocr: bool = False) -> list[Candi
                         break
                     j += 1
                     continue
-                if not (t.isascii() and t.isdigit() and _linked(words[-1], line[j])):
+                if not (t.isascii() and t.isdigit() and _linked(words[-1], line[j], LINK_SEPARATED if seps else LINK)):
                     break
                 if seps or _gap(words[-1], line[j]) > GROUP_GAP * _size(words[-1], line[j]):
                     groups.append(1)
@@ -108,7 +111,7 @@ def digit_runs(lines: Sequence[Sequence[Word]], ocr: bool = False) -> list[Candi
             if all(g == 1 for g in groups):
                 groups = [len(groups)]  # one digit per box: written as a single number
             out.append(Candidate(digits, tuple(groups), words, li, start,
-                                 min(w.confidence for w in words)))
+                                 min(w.confidence for w in words), list(line[max(0, start - 3):start])))
             i = last + 1
     return out
 
@@ -117,9 +120,9 @@ def _size(a: Word, b: Word) -> float:
     return max(0.8, max(a.box.h, b.box.h, a.box.w, b.box.w))
 
 
-def _linked(a: Word, b: Word) -> bool:
+def _linked(a: Word, b: Word, limit: float) -> bool:
     d = ((a.cx - b.cx) ** 2 + (a.cy - b.cy) ** 2) ** 0.5
-    return d <= LINK * _size(a, b)
+    return d <= limit * _size(a, b)
 
 
 def _gap(a: Word, b: Word) -> float:
@@ -158,8 +161,15 @@ def find_labels(lines: Sequence[Sequence[Word]], patterns: Sequence[Pattern], fu
                         continue
                     taken.append((s, e))
                     words = line[index[s]: index[e - 1] + 1]
-                    hits.append(LabelHit(p, li, index[e - 1] + 1, union([w.box for w in words])))
+                    after = text[e] if e < len(text) else ""
+                    hits.append(LabelHit(p, li, index[e - 1] + 1, union([w.box for w in words]),
+                                         not _word_char(after)))
     return hits
+
+
+def _word_char(ch: str) -> bool:
+    """Kanji and katakana continue a word; kana particles (は, の), digits and punctuation do not."""
+    return bool(ch) and ("\u4e00" <= ch <= "\u9fff" or "\u30a1" <= ch <= "\u30fa" or ch == "ー")
 
 
 def _squeeze(s: str) -> str:
@@ -196,6 +206,8 @@ def label_distance(hit: LabelHit, cand: Candidate) -> float | None:
         first = cand.words[0]
         d = _between(lb, first.box)
         return d if d <= p.reach_mm else None
+    if _led_by_words(cand):
+        return None
     overlap = min(lb.y1, cb.y1) - max(lb.y, cb.y)
     if overlap >= 0.5 * min(lb.h, cb.h) and -1.0 <= cb.x - lb.x1 <= p.reach_mm:
         return max(0.0, cb.x - lb.x1)
@@ -203,6 +215,16 @@ def label_distance(hit: LabelHit, cand: Candidate) -> float | None:
     if -1.0 <= dy <= p.below_mm and cb.x < lb.x1 + 15.0 and cb.x1 > lb.x - 15.0:
         return max(0.0, dy) + 0.25 * abs(cb.x - lb.x) + 5.0  # a cell's own line is nearer than the next row
     return None
+
+
+def _led_by_words(cand: Candidate) -> bool:
+    """Is the run written right after other text on its line (電話 090-…, 〒 989-…)? Then that text
+    labels it, not a heading elsewhere."""
+    before = [w for w in cand.words_before if w.text.strip()]
+    if not before:
+        return False
+    prev, first = before[-1], cand.words[0]
+    return _between(prev.box, first.box) <= 1.5 * max(first.box.h, first.box.w, 1.0)
 
 
 def _between(a: Box, b: Box) -> float:
@@ -262,7 +284,8 @@ def regex_candidates(lines: Sequence[Sequence[Word]], hits: Sequence[LabelHit]) 
 
 def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = False,
                  reread: object = None) -> tuple[list[Finding], list[str]]:
-    """Findings on one page and the page's problems (labels with no number near them).
+    """Findings on one page, and the labels (of patterns that expect a number) with no number near
+    them: ``no_number(label)`` words the problem.
 
     `reread(candidate) -> (digits, confidence)`: a second reading of a scanned candidate (eng); its
     digits replace jpn's when only they pass the check digit, else a disagreement is a doubt."""
@@ -274,27 +297,38 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
     findings: list[Finding] = []
     answered: set[int] = set()  # label hits that got their number
     left: list[Candidate] = []
-    for cand in cands:  # 1. the number's own shape says what it is
-        claim = _claim(cand, hits, spec, answered)
-        if claim is None:
+    for cand in cands:  # 1. a check digit that holds names the kind wherever the number is
+        p = next((p for p in patterns if p.check and p.anywhere and content_match(p, cand)), None)
+        if p is None:
             left.append(cand)
-        elif claim[0].enabled:
-            findings.append(_finding(claim[0], cand, claim[1], spec, ocr))
-    for hit in hits:  # 2. a label whose number has the wrong shape: its nearest run, masked and flagged
-        p = hit.pattern
-        if id(hit) in answered or not p.enabled or p.regex is not None or not p.digits:
             continue
-        near = [(d, c) for c in left if (d := label_distance(hit, c)) is not None
-                and min(p.digits) - 2 <= len(c.value) <= max(p.digits) + 2]
-        if not near:
-            continue
-        cand = min(near, key=lambda dc: dc[0])[1]
-        left.remove(cand)
-        answered.add(id(hit))
-        f = _finding(p, cand, "label", spec, ocr)
-        f.problems.append(CHECK_FAILED if len(cand.value) in p.digits
-                          else WRONG_LENGTH.format(n=len(cand.value)))
-        findings.append(f)
+        near = [(d, h) for h in hits if h.pattern is p and (d := label_distance(h, cand)) is not None]
+        if near:
+            answered.add(id(min(near, key=lambda dh: dh[0])[1]))
+        if p.enabled:  # 法人番号 is recognised, and left alone
+            findings.append(_finding(p, cand, "content", spec, ocr))
+    # 2. each label takes its nearest number of its pattern's shape; 3. failing that, its nearest
+    # number of about that length, masked and flagged (a check digit that fails, a digit too many)
+    for shaped in (True, False):
+        pairs = sorted(((d, i, k) for i, h in enumerate(hits) if id(h) not in answered and h.pattern.digits
+                        for k, c in enumerate(left) if (d := label_distance(h, c)) is not None
+                        and (content_match(h.pattern, c) if shaped else _about(h.pattern, c))),
+                       key=lambda t: t[0])
+        taken: set[int] = set()
+        for _, i, k in pairs:
+            hit, cand = hits[i], left[k]
+            if id(hit) in answered or k in taken:
+                continue
+            answered.add(id(hit))
+            taken.add(k)
+            if not hit.pattern.enabled:
+                continue
+            f = _finding(hit.pattern, cand, "label", spec, ocr)
+            if not shaped:
+                f.problems.append(CHECK_FAILED if len(cand.value) in hit.pattern.digits
+                                  else WRONG_LENGTH.format(n=len(cand.value)))
+            findings.append(f)
+        left = [c for k, c in enumerate(left) if k not in taken]
     if ocr:  # 3. a scanned run of a checked number's length whose reading is in doubt
         for cand in left:
             p = next((p for p in spec.masked() if p.check and p.anywhere and len(cand.value) in p.digits), None)
@@ -304,47 +338,41 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
         answered.add(id(hit))
         if hit.pattern.enabled:
             findings.append(_finding(hit.pattern, cand, "label", spec, ocr))
-    problems = []
+    lonely: list[str] = []
     for hit in hits:
-        if hit.pattern.expect_number and hit.pattern.enabled and id(hit) not in answered:
-            msg = NO_NUMBER.format(label=hit.pattern.label)
-            if msg not in problems:
-                problems.append(msg)
-    return findings, problems
+        p = hit.pattern
+        if p.expect_number and p.enabled and hit.standalone and id(hit) not in answered and p.label not in lonely:
+            lonely.append(p.label)
+    return findings, lonely
+
+
+def no_number(label: str) -> str:
+    return NO_NUMBER.format(label=label)
 
 
 def _second_reading(cand: Candidate, spec: MaskSpec, reread: object) -> Candidate:
+    """jpn's digits against eng's: the same digits are surer; a check digit that holds in one
+    reading only settles it; otherwise the two disagree and the reading is in doubt."""
     digits, conf = reread(cand)  # type: ignore[operator]
     if not digits:
         return cand
     if digits == cand.value:
-        return Candidate(cand.value, cand.groups, cand.words, cand.line, cand.start, max(cand.confidence, conf))
+        return replace(cand, confidence=max(cand.confidence, conf))
     checked = [p for p in spec.patterns.values() if p.check]
     ok_eng = any(len(digits) in p.digits and check_ok(p, digits) for p in checked)
     ok_jpn = any(len(cand.value) in p.digits and check_ok(p, cand.value) for p in checked)
+    if ok_jpn and not ok_eng:
+        return cand
     if ok_eng and not ok_jpn:
         groups = cand.groups if sum(cand.groups) == len(digits) else (len(digits),)
-        return Candidate(digits, groups, cand.words, cand.line, cand.start, conf)
-    # the two models disagree and no check digit settles it: the reading is in doubt
-    return Candidate(cand.value, cand.groups, cand.words, cand.line, cand.start, min(cand.confidence, conf, 0.5))
+        return replace(cand, value=digits, groups=groups, confidence=max(cand.confidence, conf))
+    return replace(cand, confidence=min(cand.confidence, conf, 0.5))
 
 
-def _claim(cand: Candidate, hits: Sequence[LabelHit], spec: MaskSpec, answered: set[int]) -> tuple[Pattern, str] | None:
-    """The pattern a run is, by its shape: a check digit that holds names it anywhere (法人番号 too,
-    which is then left alone); otherwise the nearest label whose pattern the digits fit."""
-    near = sorted(((d, h) for h in hits if h.pattern.regex is None and (d := label_distance(h, cand)) is not None),
-                  key=lambda dh: dh[0])
-    for p in spec.patterns.values():
-        if p.check and p.anywhere and content_match(p, cand):
-            hit = next((h for _, h in near if h.pattern is p), None)
-            if hit is not None:
-                answered.add(id(hit))
-            return p, "content"
-    for _, hit in near:
-        if content_match(hit.pattern, cand):
-            answered.add(id(hit))
-            return hit.pattern, "label"
-    return None
+def _about(p: Pattern, cand: Candidate) -> bool:
+    """Digits of about the pattern's length (two more or fewer): what a label's number may be when
+    mistyped or misread."""
+    return bool(p.digits) and p.regex is None and min(p.digits) - 2 <= len(cand.value) <= max(p.digits) + 2
 
 
 def _finding(p: Pattern, cand: Candidate, how: str, spec: MaskSpec, ocr: bool) -> Finding:
