@@ -9,7 +9,7 @@ Boxes are millimetres of the *upright* page, origin at its top-left corner.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -34,6 +34,7 @@ class PageText:
     turns: int  # clockwise quarter turns applied to the page as given
     gray: np.ndarray  # the upright page, uint8 at `dpi`
     dpi: float
+    box_rows: list[Box] = field(default_factory=list)  # rows of printed digit boxes (mm)
 
     @property
     def width_mm(self) -> float:
@@ -53,18 +54,51 @@ def to_ocr_dpi(gray: np.ndarray, dpi: float) -> np.ndarray:
 
 
 def erase_rules(gray: np.ndarray, dpi: float) -> np.ndarray:
-    """The page with ruled lines and digit-box edges painted white. Characters are left alone: a
-    vertical stroke only goes when it is as tall as a box and stands on or under a ruled line."""
+    """The page with ruled lines and digit-box edges painted white (see ``find_rules``)."""
+    rules = find_rules(gray, dpi)
+    out = gray.copy()
+    out[rules] = 255
+    return out
+
+
+def find_rules(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Ruled lines and digit-box edges (bool mask, with their grey fringe). Characters are left
+    alone: a vertical stroke only counts when it is as tall as a box and stands on or under a
+    ruled line."""
     _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (px(RULE_MM, dpi), 1)))
     vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, px(BOX_EDGE_MM, dpi))))
     band = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2 * px(BOX_EDGE_MM, dpi) + 1)))
     long_vert = cv2.morphologyEx(vert, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, px(RULE_MM, dpi))))
     rules = horiz | (vert & band) | long_vert
-    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8)) & ink
-    out = gray.copy()
-    out[rules.astype(bool)] = 255
-    return out
+    # the grey fringe of a line (anti-aliasing, blur) goes too, or Tesseract reads it as l or |
+    return cv2.dilate(rules, np.ones((2 * px(0.25, dpi) + 1,) * 2, np.uint8)).astype(bool)
+
+
+def even_light(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Divide by the paper's own brightness (a closing wider than any stroke, on a small copy):
+    uneven lighting and yellowed paper become white, so one threshold fits the whole page."""
+    h, w = gray.shape
+    f = 8
+    small = cv2.resize(gray, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    k = max(3, px(4.0, dpi / f) | 1)
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.resize(cv2.GaussianBlur(bg, (0, 0), k / 2), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, np.maximum(bg, 1), scale=255)
+
+
+def clean_page(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """What Tesseract reads: light evened, rules erased, then black ink on white paper (Otsu): the
+    grain of a noisy scan otherwise breaks widely spaced digits into letters."""
+    return clean_and_rules(gray, dpi)[0]
+
+
+def clean_and_rules(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    flat = even_light(gray, dpi)
+    rules = find_rules(flat, dpi)
+    flat[rules] = 255
+    t, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.where(flat > t, 255, 0).astype(np.uint8), rules
 
 
 def read_page(gray: np.ndarray, dpi: float, tessdata: Path, turns: int | None = None) -> PageText:
@@ -96,9 +130,122 @@ def _mean_conf(pt: PageText) -> float:
 
 
 def _read_upright(gray: np.ndarray, dpi: float, tessdata: Path, turns: int) -> PageText:
+    """Turned, then straightened for reading (a tilted digit box keeps its edges otherwise); the
+    boxes read are turned back onto the upright page as scanned, which is the page released."""
+    from ocr.preprocess import estimate_skew, rotate
+
     up = rot90(gray, turns)
-    lines = ocr_lines(erase_rules(up, dpi), dpi, tessdata)
-    return PageText(lines, turns, up, dpi)
+    angle = estimate_skew(up, dpi)
+    straight = rotate(up, -angle) if abs(angle) >= 0.1 else up
+    clean, rules = clean_and_rules(straight, dpi)
+    lines = ocr_lines(clean, dpi, tessdata)
+    lines += unread_ink(clean, lines, dpi, tessdata)
+    rows = [Word("", b, 1.0) for b in digit_box_rows(rules, dpi)]
+    if straight is not up:
+        lines = [[_unrotated(w, angle, up.shape, dpi) for w in line] for line in lines]
+        rows = [_unrotated(w, angle, up.shape, dpi) for w in rows]
+    return PageText(lines, turns, up, dpi, [w.box for w in rows])
+
+
+MIN_UNREAD_INK_MM2 = 2.0  # less ink than this left unread is dust or a stray mark
+MAX_REREADS = 24  # per page: the largest pieces of unread ink are read again, no more
+
+
+def unread_ink(clean: np.ndarray, lines: list[list[Word]], dpi: float, tessdata: Path) -> list[list[Word]]:
+    """Lines of ink the page reading left unexplained, read again on their own: upright as one
+    line, and pieces taller than wide turned both ways (a number printed sideways in a margin)."""
+    s = dpi / MM_PER_INCH
+    ink = (clean == 0).astype(np.uint8)
+    explained = np.zeros_like(ink)
+    g = px(0.8, dpi)
+    for line in lines:
+        for w in line:
+            if w.text.strip():
+                explained[max(0, int(w.box.y * s) - g): int(w.box.y1 * s) + g,
+                          max(0, int(w.box.x * s) - g): int(w.box.x1 * s) + g] = 1
+    rest = ink & (1 - explained)
+    joined = cv2.dilate(rest, cv2.getStructuringElement(cv2.MORPH_RECT, (px(1.5, dpi), px(1.5, dpi))))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    pieces = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        amount = int(rest[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i].sum())
+        if amount / (s * s) >= MIN_UNREAD_INK_MM2 and w < 0.9 * clean.shape[1] and h < 0.9 * clean.shape[0]:
+            pieces.append((amount, x, y, w, h))
+    out: list[list[Word]] = []
+    for _, x, y, w, h in sorted(pieces, reverse=True)[:MAX_REREADS]:
+        pad = px(1.5, dpi)
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(clean.shape[1], x + w + pad), min(clean.shape[0], y + h + pad)
+        crop = clean[y0:y1, x0:x1]
+        turns = (0,) if h < 1.8 * w else (1, 3)
+        best: list[list[Word]] = []
+        for k in turns:
+            read = ocr_lines(_framed(rot90(crop, k)), dpi, tessdata, psm=7 if k == 0 else 6)
+            read = [[_from_turned(wd, k, crop.shape, dpi, x0 - FRAME, y0 - FRAME) for wd in ln] for ln in read]
+            if _lines_score(read) > _lines_score(best):
+                best = read
+        out += best
+    return out
+
+
+FRAME = 12  # white pixels around a piece read on its own (Tesseract wants a margin)
+
+
+def _framed(img: np.ndarray) -> np.ndarray:
+    return cv2.copyMakeBorder(img, FRAME, FRAME, FRAME, FRAME, cv2.BORDER_CONSTANT, value=255)
+
+
+def _lines_score(lines: list[list[Word]]) -> float:
+    confs = [w.confidence for ln in lines for w in ln if w.text.strip()]
+    return float(np.mean(confs)) * len(confs) if confs else 0.0
+
+
+def _from_turned(w: Word, k: int, crop_shape: tuple[int, ...], dpi: float, ox: int, oy: int) -> Word:
+    """A box read on a framed crop turned k quarter turns clockwise, on the page (mm)."""
+    s = dpi / MM_PER_INCH
+    h, wd = crop_shape[0] + 2 * FRAME, crop_shape[1] + 2 * FRAME  # the framed crop before turning
+    b = w.box
+    xs, ys = (b.x * s, b.x1 * s), (b.y * s, b.y1 * s)
+    pts = [(u, v) for u in xs for v in ys]
+    if k % 4 == 1:  # turned clockwise: (u, v) on the turned crop was (v, h - u) on the crop
+        pts = [(v, h - u) for u, v in pts]
+    elif k % 4 == 3:  # turned anticlockwise: (u, v) was (wd - v, u)
+        pts = [(wd - v, u) for u, v in pts]
+    us, vs = [p[0] + ox for p in pts], [p[1] + oy for p in pts]
+    return Word(w.text, Box(b.page, min(us) / s, min(vs) / s, (max(us) - min(us)) / s, (max(vs) - min(vs)) / s),
+                w.confidence)
+
+
+def digit_box_rows(rules: np.ndarray, dpi: float) -> list[Box]:
+    """Rows of printed boxes one digit each: a connected piece of ruling 5–15 mm tall with at
+    least four box edges across it (a table, taller, and a single cell are not)."""
+    s = dpi / MM_PER_INCH
+    m = rules.astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if not (5 * s <= h <= 15 * s and w >= 3 * h):
+            continue
+        mid = labels[y + h // 2, x:x + w] == i  # the row's middle line crosses each box edge once
+        edges = int(np.count_nonzero(np.diff(mid.astype(np.int8)) == 1)) + int(mid[0])
+        if edges >= 5:
+            out.append(Box(1, x / s, y / s, w / s, h / s))
+    return out
+
+
+def _unrotated(w: Word, angle: float, shape: tuple[int, ...], dpi: float) -> Word:
+    """A box read on the straightened page, on the page as it was (its corners' bounding box)."""
+    h, wd = shape[:2]
+    s = dpi / MM_PER_INCH
+    m = cv2.getRotationMatrix2D((wd / 2, h / 2), angle, 1.0)  # straightened → as scanned
+    b = w.box
+    pts = np.array([[b.x * s, b.y * s, 1], [b.x1 * s, b.y * s, 1], [b.x * s, b.y1 * s, 1], [b.x1 * s, b.y1 * s, 1]])
+    moved = pts @ m.T / s
+    x0, y0 = moved.min(axis=0)
+    x1, y1 = moved.max(axis=0)
+    return Word(w.text, Box(b.page, float(x0), float(y0), float(x1 - x0), float(y1 - y0)), w.confidence)
 
 
 def ocr_lines(image: np.ndarray, dpi: float, tessdata: Path, lang: str = "jpn", psm: int = 3) -> list[list[Word]]:
@@ -157,7 +304,7 @@ def read_digits(page: PageText, box: Box, tessdata: Path) -> tuple[str, float]:
     x0, y0 = max(0, int((box.x - pad) * s)), max(0, int((box.y - pad) * s))
     x1 = min(page.gray.shape[1], int((box.x1 + pad) * s) + 1)
     y1 = min(page.gray.shape[0], int((box.y1 + pad) * s) + 1)
-    crop = erase_rules(page.gray[y0:y1, x0:x1], page.dpi) if y1 > y0 and x1 > x0 else None
+    crop = clean_page(page.gray[y0:y1, x0:x1], page.dpi) if y1 > y0 and x1 > x0 else None
     if crop is None or crop.size == 0:
         return "", 0.0
     crop = cv2.copyMakeBorder(crop, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)

@@ -151,7 +151,7 @@ def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, tessdata: Path) -> 
         lines += tp.lines
     pt = read_page(to_gray(r.image), r.dpi, tessdata, turns=0 if text else None)
     found, ocr_lonely = find_on_page(pt.lines, spec, ocr=True, reread=lambda cand: read_digits(pt, cand.box, tessdata))
-    result.findings = _merge(result.findings, _on_page(found, r.number))
+    result.findings = _merge(result.findings, _on_page(_whole_box_rows(found, pt.box_rows), r.number))
     # a label the text layer has alone may have its number in a picture or a form field: both must miss it
     lonely = ocr_lonely if lonely is None else [label for label in lonely if label in ocr_lonely]
     result.problems = [no_number(label) for label in lonely]
@@ -179,6 +179,19 @@ def _upright(image: Image.Image, turns: int) -> Image.Image:
         return image
     return image.transpose({1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180,
                             3: Image.Transpose.ROTATE_90}[k])
+
+
+def _whole_box_rows(found: list[Finding], rows: Sequence[Box]) -> list[Finding]:
+    """A number written in a row of printed digit boxes is masked box row and all: OCR may have
+    missed a digit at either end."""
+    for f in found:
+        cx, cy = f.box.x + f.box.w / 2, f.box.y + f.box.h / 2
+        row = next((r for r in rows if r.contains_point(cx, cy)), None)
+        if row is not None:
+            x0, y0 = min(f.box.x, row.x), min(f.box.y, row.y)
+            x1, y1 = max(f.box.x1, row.x1), max(f.box.y1, row.y1)
+            f.box = Box(f.box.page, x0, y0, x1 - x0, y1 - y0)
+    return found
 
 
 def _on_page(found: list[Finding], number: int) -> list[Finding]:

@@ -21,7 +21,7 @@ from ocr.document import Word
 SEPARATORS = frozenset(" \u3000-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70")
 MAX_SEPARATORS = 3  # "1234 - 5678": a hyphen with a space either side
 LINK = 2.4  # digits whose centres are this many character heights apart or less belong together
-LINK_SEPARATED = 4.0  # …or this many with a hyphen between them (1234 - 567890 in boxes)
+LINK_SEPARATED = 5.0  # …or this many with a hyphen between them (1234 - 567890 in boxes)
 GROUP_GAP = 0.45  # …and a gap wider than this many heights between them separates two groups
 OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "〇": "0"})
 
@@ -144,20 +144,26 @@ def squeeze_line(line: Sequence[Word], ocr: bool = False) -> tuple[str, list[int
 
 
 def find_labels(lines: Sequence[Sequence[Word]], patterns: Sequence[Pattern], fuzzy: bool) -> list[LabelHit]:
-    """Where each pattern's labels are printed (OCR: one wrong character in four allowed)."""
+    """Where each pattern's labels are printed. With `fuzzy` (OCR) a label may have a misread
+    character, unless that text is exactly another pattern's label (被保険者番号 is not a misread
+    被保険者記号)."""
     hits: list[LabelHit] = []
     for li, line in enumerate(lines):
         text, index = squeeze_line(line)
         if not text:
             continue
+        exact = [(s, e) for p in patterns for label in p.labels for s, e in _occurrences(text, _squeeze(label), False)]
         for p in patterns:
             taken: list[tuple[int, int]] = []
-            blocked = [span for bad in p.not_labels for span in _occurrences(text, _squeeze(bad), fuzzy)]
+            blocked = [span for bad in p.not_labels for span in _occurrences(text, _squeeze(bad), False)]
             for label in sorted(p.labels, key=len, reverse=True):
-                for s, e in _occurrences(text, _squeeze(label), fuzzy):
+                word = _squeeze(label)
+                for s, e in _occurrences(text, word, fuzzy):
                     if any(s < te and ts < e for ts, te in taken):
                         continue
                     if any(bs <= s and e <= be for bs, be in blocked):
+                        continue
+                    if text[s:e] != word and any(s < xe and xs < e for xs, xe in exact):
                         continue
                     taken.append((s, e))
                     words = line[index[s]: index[e - 1] + 1]
@@ -177,18 +183,20 @@ def _squeeze(s: str) -> str:
 
 
 def _occurrences(text: str, word: str, fuzzy: bool) -> list[tuple[int, int]]:
+    """Spans of `word` in `text`. Fuzzy (OCR): one character in four may be misread, but never the
+    first or the last (法人番号 is not a misread 個人番号, nor 保険者番号 of 被保険者番号)."""
     if not word:
         return []
     found = [(m.start(), m.start() + len(word)) for m in re.finditer(re.escape(word), text)]
     if found or not fuzzy or len(word) < 4:
         return found
-    from ocr.tesseract import edit_distance
-
     allowed = len(word) // 4
     out: list[tuple[int, int]] = []
     i = 0
     while i + len(word) <= len(text):
-        if edit_distance(text[i: i + len(word)], word) <= allowed:
+        window = text[i: i + len(word)]
+        wrong = [k for k, (a, b) in enumerate(zip(window, word)) if a != b]
+        if len(wrong) <= allowed and 0 not in wrong and len(word) - 1 not in wrong:
             out.append((i, i + len(word)))
             i += len(word)
         else:
@@ -333,7 +341,9 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
         for cand in left:
             p = next((p for p in spec.masked() if p.check and p.anywhere and len(cand.value) in p.digits), None)
             if p is not None and cand.confidence < spec.min_confidence:
-                findings.append(_finding(p, cand, "content", spec, ocr))
+                f = _finding(p, cand, "content", spec, ocr)
+                f.problems.append(UNSURE.format(conf=cand.confidence))
+                findings.append(f)
     for hit, cand in regex_candidates(lines, hits):
         answered.add(id(hit))
         if hit.pattern.enabled:
@@ -376,10 +386,7 @@ def _about(p: Pattern, cand: Candidate) -> bool:
 
 
 def _finding(p: Pattern, cand: Candidate, how: str, spec: MaskSpec, ocr: bool) -> Finding:
-    f = Finding(p.name, p.label, cand.value, cand.box.grown(spec.margin_mm), cand.confidence, [], how)
-    if ocr and cand.confidence < spec.min_confidence:
-        f.problems.append(UNSURE.format(conf=cand.confidence))
-    return f
+    return Finding(p.name, p.label, cand.value, cand.box.grown(spec.margin_mm), cand.confidence, [], how)
 
 
 def form_zones(lines: Sequence[Sequence[Word]], page: int, spec: MaskSpec, fuzzy: bool) -> list[Finding]:

@@ -115,7 +115,7 @@ def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[
     clerk decided are not personal numbers)."""
     import pypdfium2 as pdfium
 
-    from ocr.pagetext import erase_rules, ocr_lines, read_page
+    from ocr.pagetext import clean_page, ocr_lines, read_page
 
     wanted = {squeeze_digits(v) for v in values if v}
     out: list[Leftover] = []
@@ -128,7 +128,7 @@ def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[
             bitmap.close()
             page.close()
             readings = [("OCR (jpn)", read_page(gray, VERIFY_DPI, tessdata, turns=0).lines),
-                        ("OCR (eng)", ocr_lines(erase_rules(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11))]
+                        ("OCR (eng)", ocr_lines(clean_page(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11))]
             for where, lines in readings:
                 out += _in_lines(lines, wanted, n + 1, where, kept)
     finally:
