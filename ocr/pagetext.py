@@ -164,7 +164,8 @@ def unread_ink(clean: np.ndarray, lines: list[list[Word]], dpi: float, tessdata:
                 explained[max(0, int(w.box.y * s) - g): int(w.box.y1 * s) + g,
                           max(0, int(w.box.x * s) - g): int(w.box.x1 * s) + g] = 1
     rest = ink & (1 - explained)
-    joined = cv2.dilate(rest, cv2.getStructuringElement(cv2.MORPH_RECT, (px(1.5, dpi), px(1.5, dpi))))
+    # characters of a line join, across the space between digit groups of sideways text too
+    joined = cv2.dilate(rest, cv2.getStructuringElement(cv2.MORPH_RECT, (px(1.5, dpi), px(3.0, dpi))))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     pieces = []
     for i in range(1, n):
@@ -286,6 +287,8 @@ def ocr_lines(image: np.ndarray, dpi: float, tessdata: Path, lang: str = "jpn", 
             if not text or not bb:
                 continue
             x0, y0, x1, y1 = bb
+            if (x1 - x0) * s < 0.2 or (y1 - y0) * s < 0.4:
+                continue  # a symbol without a real box (Tesseract's vertical lines): its ink is read again
             current.append(Word(text, Box(1, x0 * s, y0 * s, (x1 - x0) * s, (y1 - y0) * s),
                                 sym.Confidence(level) / 100.0))
         if current:
@@ -307,7 +310,11 @@ def read_digits(page: PageText, box: Box, tessdata: Path) -> tuple[str, float]:
     crop = clean_page(page.gray[y0:y1, x0:x1], page.dpi) if y1 > y0 and x1 > x0 else None
     if crop is None or crop.size == 0:
         return "", 0.0
-    crop = cv2.copyMakeBorder(crop, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
-    zt = ocr_crop(crop, "digitrun", tessdata, dpi=page.dpi, psm=7)
-    digits = [g for g in zt.glyphs if g.text.isdigit()]
-    return "".join(g.text for g in digits), min((g.conf for g in digits), default=0.0)
+    best = ("", 0.0)
+    for k in ((0,) if box.h < 1.5 * box.w else (1, 3)):  # sideways digits are read turned upright
+        zt = ocr_crop(_framed(rot90(crop, k)), "digitrun", tessdata, dpi=page.dpi, psm=7)
+        digits = [g for g in zt.glyphs if g.text.isdigit()]
+        reading = ("".join(g.text for g in digits), min((g.conf for g in digits), default=0.0))
+        if (len(reading[0]), reading[1]) > (len(best[0]), best[1]):
+            best = reading
+    return best

@@ -185,11 +185,10 @@ def _whole_box_rows(found: list[Finding], rows: Sequence[Box]) -> list[Finding]:
     """A number written in a row of printed digit boxes is masked box row and all: OCR may have
     missed a digit at either end."""
     for f in found:
-        cx, cy = f.box.x + f.box.w / 2, f.box.y + f.box.h / 2
-        row = next((r for r in rows if r.contains_point(cx, cy)), None)
-        if row is not None:
-            x0, y0 = min(f.box.x, row.x), min(f.box.y, row.y)
-            x1, y1 = max(f.box.x1, row.x1), max(f.box.y1, row.y1)
+        hit = [r for r in rows if _overlap(r, f.box) > 0.3]  # a 4 + 6 row is two rows of boxes
+        if hit:
+            x0, y0 = min(f.box.x, *(r.x for r in hit)), min(f.box.y, *(r.y for r in hit))
+            x1, y1 = max(f.box.x1, *(r.x1 for r in hit)), max(f.box.y1, *(r.y1 for r in hit))
             f.box = Box(f.box.page, x0, y0, x1 - x0, y1 - y0)
     return found
 

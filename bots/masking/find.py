@@ -364,8 +364,8 @@ def _second_reading(cand: Candidate, spec: MaskSpec, reread: object) -> Candidat
     """jpn's digits against eng's: the same digits are surer; a check digit that holds in one
     reading only settles it; otherwise the two disagree and the reading is in doubt."""
     digits, conf = reread(cand)  # type: ignore[operator]
-    if not digits:
-        return cand
+    if not digits:  # eng sees no digits there: jpn's reading stands alone, unconfirmed
+        return replace(cand, confidence=min(cand.confidence, 0.79))
     if digits == cand.value:
         return replace(cand, confidence=max(cand.confidence, conf))
     checked = [p for p in spec.patterns.values() if p.check]
