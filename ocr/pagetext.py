@@ -24,6 +24,7 @@ OCR_DPI = 300.0  # pages are read at this resolution whatever the scan's
 BOX_EDGE_MM = 4.5  # a vertical stroke this long touching a ruled line is a box edge, not a "1"
 RULE_MM = 12.0  # horizontal ink runs this long are ruled lines
 UNSURE_MEAN = 0.70  # mean character confidence below which the other orientations are tried
+EXPLAINED = 0.60  # …or the share of the ink read as characters below which (a page read sideways)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class PageText:
     gray: np.ndarray  # the upright page, uint8 at `dpi`
     dpi: float
     box_rows: list[Box] = field(default_factory=list)  # rows of printed digit boxes (mm)
+    explained: float = 1.0  # share of the ink the first reading turned into characters
 
     @property
     def width_mm(self) -> float:
@@ -111,7 +113,7 @@ def read_page(gray: np.ndarray, dpi: float, tessdata: Path, turns: int | None = 
         return _read_upright(gray, dpi, tessdata, turns)
     first = detect_turns(gray, dpi, tessdata)
     best = _read_upright(gray, dpi, tessdata, first)
-    if _mean_conf(best) >= UNSURE_MEAN:
+    if _mean_conf(best) >= UNSURE_MEAN and best.explained >= EXPLAINED:
         return best
     for k in (t for t in (0, 1, 2, 3) if t != first):  # OSD unsure or wrong: the most legible turn wins
         other = _read_upright(gray, dpi, tessdata, k)
@@ -121,7 +123,7 @@ def read_page(gray: np.ndarray, dpi: float, tessdata: Path, turns: int | None = 
 
 
 def _score(pt: PageText) -> float:
-    return _mean_conf(pt) * sum(len(line) for line in pt.lines)
+    return _mean_conf(pt) * pt.explained
 
 
 def _mean_conf(pt: PageText) -> float:
@@ -139,21 +141,21 @@ def _read_upright(gray: np.ndarray, dpi: float, tessdata: Path, turns: int) -> P
     straight = rotate(up, -angle) if abs(angle) >= 0.1 else up
     clean, rules = clean_and_rules(straight, dpi)
     lines = ocr_lines(clean, dpi, tessdata)
-    lines += unread_ink(clean, lines, dpi, tessdata)
+    rest, explained = unexplained(clean, lines, dpi)
+    lines += unread_ink(clean, rest, dpi, tessdata)
     rows = [Word("", b, 1.0) for b in digit_box_rows(rules, dpi)]
     if straight is not up:
         lines = [[_unrotated(w, angle, up.shape, dpi) for w in line] for line in lines]
         rows = [_unrotated(w, angle, up.shape, dpi) for w in rows]
-    return PageText(lines, turns, up, dpi, [w.box for w in rows])
+    return PageText(lines, turns, up, dpi, [w.box for w in rows], explained)
 
 
 MIN_UNREAD_INK_MM2 = 2.0  # less ink than this left unread is dust or a stray mark
 MAX_REREADS = 24  # per page: the largest pieces of unread ink are read again, no more
 
 
-def unread_ink(clean: np.ndarray, lines: list[list[Word]], dpi: float, tessdata: Path) -> list[list[Word]]:
-    """Lines of ink the page reading left unexplained, read again on their own: upright as one
-    line, and pieces taller than wide turned both ways (a number printed sideways in a margin)."""
+def unexplained(clean: np.ndarray, lines: list[list[Word]], dpi: float) -> tuple[np.ndarray, float]:
+    """Ink outside every character read (uint8 mask), and the share of the ink that was read."""
     s = dpi / MM_PER_INCH
     ink = (clean == 0).astype(np.uint8)
     explained = np.zeros_like(ink)
@@ -164,6 +166,14 @@ def unread_ink(clean: np.ndarray, lines: list[list[Word]], dpi: float, tessdata:
                 explained[max(0, int(w.box.y * s) - g): int(w.box.y1 * s) + g,
                           max(0, int(w.box.x * s) - g): int(w.box.x1 * s) + g] = 1
     rest = ink & (1 - explained)
+    total = int(ink.sum())
+    return rest, (1.0 - int(rest.sum()) / total) if total else 1.0
+
+
+def unread_ink(clean: np.ndarray, rest: np.ndarray, dpi: float, tessdata: Path) -> list[list[Word]]:
+    """Lines of ink the page reading left unexplained, read again on their own: upright as one
+    line, and pieces taller than wide turned both ways (a number printed sideways in a margin)."""
+    s = dpi / MM_PER_INCH
     # characters of a line join, across the space between digit groups of sideways text too
     joined = cv2.dilate(rest, cv2.getStructuringElement(cv2.MORPH_RECT, (px(1.5, dpi), px(3.0, dpi))))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
@@ -214,7 +224,8 @@ def _from_turned(w: Word, k: int, crop_shape: tuple[int, ...], dpi: float, ox: i
     elif k % 4 == 3:  # turned anticlockwise: (u, v) was (wd - v, u)
         pts = [(wd - v, u) for u, v in pts]
     us, vs = [p[0] + ox for p in pts], [p[1] + oy for p in pts]
-    return Word(w.text, Box(b.page, min(us) / s, min(vs) / s, (max(us) - min(us)) / s, (max(vs) - min(vs)) / s),
+    return Word(w.text, Box(b.page, float(min(us) / s), float(min(vs) / s), float((max(us) - min(us)) / s),
+                            float((max(vs) - min(vs)) / s)),
                 w.confidence)
 
 

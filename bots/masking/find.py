@@ -88,7 +88,7 @@ def digit_runs(lines: Sequence[Sequence[Word]], ocr: bool = False) -> list[Candi
             if not _norm(line[i].text, ocr).isdigit() or not _norm(line[i].text, ocr).isascii():
                 i += 1
                 continue
-            start, words, groups, seps, last = i, [line[i]], [1], 0, i
+            start, words, groups, seps, last, unknown = i, [line[i]], [1], 0, i, 0
             j = i + 1
             while j < len(line):
                 t = _norm(line[j].text, ocr)
@@ -98,7 +98,12 @@ def digit_runs(lines: Sequence[Sequence[Word]], ocr: bool = False) -> list[Candi
                         break
                     j += 1
                     continue
-                if not (t.isascii() and t.isdigit() and _linked(words[-1], line[j], LINK_SEPARATED if seps else LINK)):
+                if ocr and not unknown and not (t.isascii() and t.isdigit()) and _misread_digit(line, j, words[-1], ocr):
+                    unknown = 1  # OCR: one character the width of a digit between digits (7 read as /)
+                    t = "?"
+                    line = [*line[:j], Word("?", line[j].box, 0.0), *line[j + 1:]]
+                if not ((t == "?" or t.isascii() and t.isdigit())
+                        and _linked(words[-1], line[j], LINK_SEPARATED if seps else LINK)):
                     break
                 if seps or _gap(words[-1], line[j]) > GROUP_GAP * _size(words[-1], line[j]):
                     groups.append(1)
@@ -114,6 +119,15 @@ def digit_runs(lines: Sequence[Sequence[Word]], ocr: bool = False) -> list[Candi
                                  min(w.confidence for w in words), list(line[max(0, start - 3):start])))
             i = last + 1
     return out
+
+
+def _misread_digit(line: Sequence[Word], j: int, prev: Word, ocr: bool) -> bool:
+    """A narrow character between two digits, as wide as they are: a digit OCR misread."""
+    if j + 1 >= len(line) or not _norm(line[j + 1].text, ocr).isdigit():
+        return False
+    w = line[j]
+    return len(w.text) == 1 and w.box.w <= 1.3 * max(prev.box.w, line[j + 1].box.w) and \
+        abs(w.box.h - prev.box.h) <= 0.5 * prev.box.h
 
 
 def _size(a: Word, b: Word) -> float:
@@ -253,6 +267,8 @@ def content_match(p: Pattern, cand: Candidate) -> bool:
 
 
 def check_ok(p: Pattern, digits: str) -> bool:
+    if not (digits.isascii() and digits.isdigit()):
+        return p.check is None and p.regex is None
     if p.check == "my_number":
         return len(digits) == 12 and my_number_check_digit(digits[:11]) == int(digits[11])
     if p.check == "corporate_number":
@@ -376,7 +392,9 @@ def _second_reading(cand: Candidate, spec: MaskSpec, reread: object) -> Candidat
     if ok_eng and not ok_jpn:
         groups = cand.groups if sum(cand.groups) == len(digits) else (len(digits),)
         return replace(cand, value=digits, groups=groups, confidence=max(cand.confidence, conf))
-    return replace(cand, confidence=min(cand.confidence, conf, 0.5))
+    # neither holds: eng is the better reader of digits, but the reading is in doubt
+    groups = cand.groups if sum(cand.groups) == len(digits) else (len(digits),)
+    return replace(cand, value=digits, groups=groups, confidence=min(cand.confidence, conf, 0.5))
 
 
 def _about(p: Pattern, cand: Candidate) -> bool:
