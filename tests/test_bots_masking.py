@@ -114,6 +114,32 @@ def test_corporate_numbers_are_not_masked_by_default(tmp_path: Path) -> None:
     assert result.findings == [] and result.releasable
 
 
+def test_zones_of_a_known_form_are_masked_by_position(tmp_path: Path) -> None:
+    """Digits drawn as strokes (a pen on a tablet) are no text: the form's zone masks them, moved
+    with its anchor label (the whole form is printed 4 mm lower than the blank says)."""
+    from samples.masking import Sheet, Truth
+
+    toml = (ROOT / "bots" / "mask_numbers.toml").read_text(encoding="utf-8") + (
+        '\n[forms.todoke]\ntitle = "個人番号届出書"\nkeywords = ["個人番号届出書"]\n'
+        'anchor = { text = "個人番号", x = 22, y = 84.7 }\n'
+        'zones = [{ kind = "my_number", page = 1, x = 60, y = 82, w = 96, h = 9 }]\n')
+    (tmp_path / "spec.toml").write_text(toml, encoding="utf-8")
+    spec = load_spec(tmp_path / "spec.toml")
+    sheet = Sheet(tmp_path / "form.pdf", Truth("form", "boxes"))
+    sheet.text(60, 38, "個人番号届出書", 16)
+    sheet.text(22, 92, "個人番号", 10.5)
+    for i in range(12):
+        sheet.rect(60 + i * 8, 86, 8, 9)
+        sheet.c.line((62 + i * 8) / 0.3528, (297 - 88) / 0.3528, (66 + i * 8) / 0.3528, (297 - 93) / 0.3528)
+    sheet.save()
+    result = mask_file(tmp_path / "form.pdf", spec, KakariConfig(), tmp_path / "out.pdf")
+    [zone] = result.findings
+    assert zone.how == "zone" and coverage([60, 86, 96, 9], [zone.box]) >= 0.99
+    assert result.releasable  # the label is answered by its zone
+    plain = mask_file(tmp_path / "form.pdf", SPEC, KakariConfig(), tmp_path / "plain.pdf")
+    assert plain.findings == [] and plain.problems == ["「個人番号」の近くに番号が見つかりません"]
+
+
 def _naive(source: Path, boxes: list[Box], out: Path) -> Path:
     """What people do by hand: a black rectangle drawn on top of the page, the text left under it."""
     with pikepdf.open(source) as pdf:

@@ -131,8 +131,7 @@ def read_pages(path: Path, kind: str, spec: MaskSpec, cfg: KakariConfig,
             continue
         result = PageResult(r.number, r.width_mm, r.height_mm)
         result.findings, lonely = find_on_page(tp.lines, spec)
-        result.problems = [no_number(label) for label in lonely]
-        result.findings = _merge(result.findings, form_zones(tp.lines, r.number, spec, fuzzy=False))
+        _add_zones(result, lonely, form_zones(tp.lines, r.number, spec, fuzzy=False))
         yield result, PageImage(r.image, r.width_mm, r.height_mm)
 
 
@@ -154,10 +153,9 @@ def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, tessdata: Path) -> 
     result.findings = _merge(result.findings, _on_page(_whole_box_rows(found, pt.box_rows), r.number))
     # a label the text layer has alone may have its number in a picture or a form field: both must miss it
     lonely = ocr_lonely if lonely is None else [label for label in lonely if label in ocr_lonely]
-    result.problems = [no_number(label) for label in lonely]
     result.turns, result.width_mm, result.height_mm = pt.turns, pt.width_mm, pt.height_mm
     lines += pt.lines
-    result.findings = _merge(result.findings, form_zones(lines, r.number, spec, fuzzy=not text))
+    _add_zones(result, lonely, form_zones(lines, r.number, spec, fuzzy=not text))
     image = _upright(r.image, pt.turns)
     size = (max(1, round(pt.width_mm / 25.4 * spec.dpi)), max(1, round(pt.height_mm / 25.4 * spec.dpi)))
     return result, PageImage(image.resize(size, Image.Resampling.BOX), pt.width_mm, pt.height_mm)
@@ -179,6 +177,14 @@ def _upright(image: Image.Image, turns: int) -> Image.Image:
         return image
     return image.transpose({1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180,
                             3: Image.Transpose.ROTATE_90}[k])
+
+
+def _add_zones(result: PageResult, lonely: list[str], zones: list[Finding]) -> None:
+    """A known form's zones are masked by position; a label whose kind has a zone on the page is
+    answered by it (whatever was written there is under the box)."""
+    result.findings = _merge(result.findings, zones)
+    zoned = {z.label for z in zones}
+    result.problems = [no_number(label) for label in lonely if label not in zoned]
 
 
 def _whole_box_rows(found: list[Finding], rows: Sequence[Box]) -> list[Finding]:
