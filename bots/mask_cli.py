@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from kakari.cli import ConfigOpt, HomeOpt
+from kakari.cli import ConfigOpt, HomeOpt, context
 from kakari.errors import ConfigError, DocumentError, ExitCode
 
 out = Console(soft_wrap=True)
@@ -29,14 +29,9 @@ def mask(
     from bots.mask_numbers import MaskNumbers
     from bots.masking.engine import mask_file
     from connectors.folder import free_name, safe_name, sha256_of
-    from kakari.config import load_config
-    from kakari.log import register_personal, setup_logging
+    from kakari.log import register_personal
 
-    cfg = load_config(config, home)
-    cfg.home.mkdir(parents=True, exist_ok=True)
-    setup_logging(cfg.home, "WARNING")
-    if cfg.bots_dir:
-        registry.add_folders(cfg.bots_dir)
+    cfg = context(config, home)
     bot_cls = registry.get(bot)
     if not (isinstance(bot_cls, type) and issubclass(bot_cls, MaskNumbers)):
         raise ConfigError(f"ボット「{bot}」は墨塗りボットではありません")

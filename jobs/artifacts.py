@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from bots import registry as bot_registry
-from bots.base import Bot, DocumentBot
+from bots.base import DocumentBot
 from connectors.folder import free_name, safe_name, sha256_of
 from jobs.store import Store, aware_utc, now
+from kakari.bot import Bot
 from kakari.config import JobConfig, RunContext
 from kakari.log import logger
 from kakari.model import DocRef, Record, Status

@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kakari
     add_user(store, "tanaka", PASSWORD, "clerk", "市民課")
     add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(config, flush_interval=0.2), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -133,7 +133,11 @@ def test_clerk_adds_a_box_and_accepts(site, browser) -> None:  # noqa: ANN001
     confirmed = [e for e in history if e["event"] == "confirmed"]
     assert len(confirmed) == 1 and "墨塗り 2箇所 (追加 1・削除 0)" in confirmed[0]["detail"]
     assert values["通知_追加.pdf"] not in " ".join(e["detail"] or "" for e in history)
-    ledger = [r for r in read_ledger(job.ledger_path(config.home)) if r["文書ID"] == doc_id]
+    for _ in range(100):  # the server's outbox flusher rewrites the ledger row shortly after the decision
+        ledger = [r for r in read_ledger(job.ledger_path(config.home)) if r["文書ID"] == doc_id]
+        if ledger and ledger[0]["状態"] == "確認済":
+            break
+        time.sleep(0.1)
     assert len(ledger) == 1 and ledger[0]["状態"] == "確認済" and ledger[0]["マスク箇所数"] == 2
 
 
