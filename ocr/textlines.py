@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kakari.model import Box
 from ocr.document import Word
-from ocr.textlayer import PT_MM, _close, _translate
+from ocr.textlayer import PT_MM, each_page
 
 if TYPE_CHECKING:
     from kakari.config import LimitsConfig
@@ -37,34 +37,7 @@ class TextPage:
 
 def read_lines(path: Path, limits: LimitsConfig) -> list[TextPage]:
     """Every page's text-layer lines. Raises CorruptDocument, EncryptedDocument, TooLarge."""
-    import pdfplumber
-
-    from kakari.errors import CorruptDocument, TooLarge
-
-    try:
-        pdf = pdfplumber.open(Path(path))
-    except Exception as e:
-        raise _translate(e) from e
-    try:
-        try:
-            pages = pdf.pages
-        except Exception as e:
-            raise _translate(e) from e
-        if len(pages) > limits.max_pages:
-            raise TooLarge(f"ページ数が多すぎます ({len(pages)} ページ、上限 {limits.max_pages} ページ)")
-        if not pages:
-            raise CorruptDocument("PDF にページがありません")
-        out = []
-        for pp in pages:
-            try:
-                out.append(_page(pp))
-            except Exception as e:
-                raise _translate(e) from e
-            finally:
-                pp.close()
-        return out
-    finally:
-        _close(pdf)
+    return each_page(path, limits, _page)
 
 
 def _page(pp: Any) -> TextPage:
