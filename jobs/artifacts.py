@@ -80,14 +80,29 @@ def move_staged(staged: Path, target: Path) -> Path | None:
         return target if target.exists() else None
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(staged, target)  # fails if the name is taken: never replaces someone's file
+        _place(staged, target)
     except FileExistsError:
         if sha256_of(target) != sha256_of(staged):
             target = free_name(target.parent, target.name, sha256_of(staged))
-            os.link(staged, target)
-    staged.unlink()
+            _place(staged, target)
+    staged.unlink(missing_ok=True)
     _fsync_dir(target.parent)
     return target
+
+
+def _place(staged: Path, target: Path) -> None:
+    """`staged` at `target`, FileExistsError if the name is taken. A hard link where the file system
+    has them (the staged file goes after); a rename elsewhere (on Windows it never replaces)."""
+    try:
+        os.link(staged, target)
+        return
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (a share, FAT)
+        pass
+    if os.name != "nt" and target.exists():
+        raise FileExistsError(str(target))
+    os.rename(staged, target)
 
 
 def sweep(job: JobConfig, ctx: RunContext, store: Store) -> None:
