@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from connectors.excel import read_ledger
 from jobs import artifacts
 from jobs.runner import run_job
-from jobs.store import Store, documents, events, pending_writes, runs, time_log
+from jobs.store import Store, documents, events, pending_writes, runs
+from jobs.timelog import time_log
 from jobs.timelog import TimeLog
 from kakari.config import RunContext, load_config
 from samples.masking import Sheet, Truth, generate_text, my_number

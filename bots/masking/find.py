@@ -334,15 +334,15 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
     # 2. each label takes its nearest number of its pattern's shape; 3. failing that, its nearest
     # number of about that length, masked and flagged (a check digit that fails, a digit too many)
     for shaped in (True, False):
-        pairs = sorted(((d, i, k) for i, h in enumerate(hits) if id(h) not in answered and h.pattern.digits
+        pairs = sorted(((d, i, k) for i, h in enumerate(hits) if h.pattern.digits
                         for k, c in enumerate(left) if (d := label_distance(h, c)) is not None
                         and (content_match(h.pattern, c) if shaped else _about(h.pattern, c))),
                        key=lambda t: t[0])
         taken: set[int] = set()
         for _, i, k in pairs:
             hit, cand = hits[i], left[k]
-            if id(hit) in answered or k in taken:
-                continue
+            if k in taken or id(hit) in answered and not _in_column(hit, cand):
+                continue  # a heading over a column labels every row under it; other labels one number
             answered.add(id(hit))
             taken.add(k)
             if not hit.pattern.enabled:
@@ -395,6 +395,12 @@ def _second_reading(cand: Candidate, spec: MaskSpec, reread: object) -> Candidat
     # neither holds: eng is the better reader of digits, but the reading is in doubt
     groups = cand.groups if sum(cand.groups) == len(digits) else (len(digits),)
     return replace(cand, value=digits, groups=groups, confidence=min(cand.confidence, conf, 0.5))
+
+
+def _in_column(hit: LabelHit, cand: Candidate) -> bool:
+    """Is the run under its label (a column's heading) rather than after it on its line?"""
+    lb, cb = hit.box, cand.box
+    return hit.line != cand.line and cb.y >= lb.y1 - 1.0 and min(lb.y1, cb.y1) - max(lb.y, cb.y) < 0.5 * min(lb.h, cb.h)
 
 
 def _about(p: Pattern, cand: Candidate) -> bool:
