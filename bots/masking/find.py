@@ -341,8 +341,8 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
         taken: set[int] = set()
         for _, i, k in pairs:
             hit, cand = hits[i], left[k]
-            if k in taken or id(hit) in answered and not _in_column(hit, cand):
-                continue  # a heading over a column labels every row under it; other labels one number
+            if k in taken or id(hit) in answered and not (hit.pattern.check and _in_column(hit, cand)):
+                continue  # a 個人番号 heading labels every row of its column; other labels one number
             answered.add(id(hit))
             taken.add(k)
             if not hit.pattern.enabled:
