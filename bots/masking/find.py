@@ -341,8 +341,9 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
         taken: set[int] = set()
         for _, i, k in pairs:
             hit, cand = hits[i], left[k]
-            if k in taken or id(hit) in answered and not (hit.pattern.check and _in_column(hit, cand)):
-                continue  # a 個人番号 heading labels every row of its column; other labels one number
+            more = hit.pattern.check and len(cand.value) in hit.pattern.digits and _in_column(hit, cand)
+            if k in taken or id(hit) in answered and not more:
+                continue  # a 個人番号 heading labels every 12-digit row of its column; other labels one number
             answered.add(id(hit))
             taken.add(k)
             if not hit.pattern.enabled:
