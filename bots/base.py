@@ -41,6 +41,7 @@ class FormBot(Bot):
     """Reads one kind of paper form, described by ``<module stem>.toml`` next to the module."""
 
     abstract = True
+    takes_documents = True
     template: ClassVar[FormTemplate]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -138,6 +139,25 @@ class FormBot(Bot):
 
     def read(self, doc: Document) -> Record:
         return self.validate(self.extract(doc))
+
+
+class DocumentBot(Bot):
+    """Makes a new file of each claimed document (a masked copy) instead of reading it into fields.
+
+    ``transform`` writes the new file to `staged` (in processing/) and returns the document's Record;
+    ``rec.meta["release"]`` says whether the file may leave. The runner commits the Record, then
+    moves the staged file to the job's output folder, then the original to archive/ (or review/,
+    errors/): a crash at any point leaves something the next run finishes, never a second copy.
+    """
+
+    abstract = True
+    takes_documents = True
+
+    def transform(self, path: Path, doc_id: str, ctx: RunContext, staged: Path) -> Record:
+        raise NotImplementedError(f"{type(self).__name__}.transform が実装されていません")
+
+    def run(self, ctx: RunContext) -> Iterator[Record]:
+        raise NotImplementedError("文書を変換するボットは run ではなく transform で使います")
 
 
 def _squeeze(text: str) -> str:

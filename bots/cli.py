@@ -108,4 +108,7 @@ def preview_bot(
 
 
 def register(root: typer.Typer) -> None:
+    from bots.mask_cli import mask
+
     root.add_typer(app, name="bots", help="ボット (様式) の一覧・作成・試験")
+    root.command("mask")(mask)

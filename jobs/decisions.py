@@ -23,8 +23,9 @@ class AlreadyDecided(Exception):
 
 
 def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, status: Status, who: str,
-                    minutes: float, reason: str = "") -> Path:
-    """Commit the decision, then move the file; returns where the file went."""
+                    minutes: float, reason: str = "", note: str = "") -> Path:
+    """Commit the decision, then move the file; returns where the file went. `note` says what the
+    decision consisted of (a masking's boxes), in the same event."""
     store = Store(config.database_url)
     row = store.document(doc_id, job)
     if row is None or row["status"] != Status.REVIEW.value:
@@ -40,7 +41,8 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
             raise AlreadyDecided("この文書は他の人が処理しました")
         timelog.set_human_minutes(conn, doc_id, job, minutes, status=status.value)
         store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
-                        f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else ""), conn=conn)
+                        f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else "") + (f" {note}" if note else ""),
+                        conn=conn)
     target_folder.mkdir(parents=True, exist_ok=True)
     if source.is_file():
         os.replace(source, planned)

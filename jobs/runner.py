@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from bots import classify, registry as bot_registry
 from bots.base import Bot, FormBot
 from connectors.folder import FolderSource
-from jobs import timelog
+from jobs import artifacts, timelog
 from jobs.outbox import FlushResult, flush_pending, sinks_read_ahead
 from jobs.store import Store, insert_document, now, queue_writes, record_to_dict
 from jobs.timelog import TaskRecord
@@ -91,6 +91,11 @@ Step = tuple[str, str, datetime]  # (event, detail, when): written with the outc
 
 
 def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) -> tuple[Record | None, type[Bot] | None, Status, str]:
+    transformer = artifacts.document_bot(job)
+    if transformer is not None:  # a bot that makes a new file of the document (a masked copy)
+        rec, bot_cls, status, reason = artifacts.transform(job, ref, ctx, transformer)
+        steps.append(("transformed", str(rec.meta.get("summary", "")), now()))
+        return rec, bot_cls, status, reason
     doc = read_document(ref.path, ctx.config, doc_id=ref.doc_id)
     notes = "".join(f"、{n}" for n in doc.notes)  # why pages were read as images (a lying layer, 縦書き)
     steps.append(("read", f"{len(doc.pages)}ページ ({doc.engine}){notes}", now()))
@@ -228,6 +233,7 @@ def _replay(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: 
         return Outcome(ref.doc_id, ref.original_name, Status(done["status"]), done["bot"] or "",
                        done["reason"] or "", done["stored_path"] or "", replayed=True)
     status = Status(done["status"])
+    artifacts.release(job, ctx, ref.doc_id, (done["record"] or {}).get("meta"), done["status"])
     planned = Path(done["stored_path"]) if done["stored_path"] else None
     dest = source.finish(ref, status, done["reason"] or "", dest=planned)
     detail = f"処理済みの文書です ({status.value}): {dest.name}"
@@ -280,6 +286,7 @@ def _finish(job: JobConfig, ctx: RunContext, store: Store, source: FolderSource,
             steps=r.steps)]
     moved = []
     for i, r in fresh:
+        artifacts.release(job, ctx, r.ref.doc_id, r.rec.meta, r.status.value)  # before the original leaves processing/
         final = source.finish(r.ref, r.status, redact(r.reason), dest=r.dest, sync=False)
         moved.append(final)
         bot_name = r.bot_cls.name if r.bot_cls else ""
@@ -321,8 +328,9 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
     t0 = time.perf_counter()
     status = "failed"
     try:
-        task_bots = [b for b in (bot_registry.get(n) for n in job.bots) if not issubclass(b, FormBot)]
+        task_bots = [b for b in (bot_registry.get(n) for n in job.bots) if not b.takes_documents]
         reads_forms = len(task_bots) < len(job.bots)  # a job of task bots only has no documents to claim
+        artifacts.sweep(job, ctx, store)
         recovered = list(source.recover()) if recover and reads_forms else []
         for ref in recovered:
             store.add_event("recovered", ref.doc_id, job.name, ref.original_name, run_id)

@@ -26,6 +26,7 @@ class Bot:
     manual_minutes: ClassVar[float] = 0.0  # 導入前 per item (the job's config may override)
     review_minutes: ClassVar[float] = 2.0  # 導入後 per 要確認 item (estimate)
     ledger: ClassVar[tuple[tuple[str, str], ...]] = ()  # (field, 見出し) of a task bot's ledger; form bots: template
+    takes_documents: ClassVar[bool] = False  # the runner hands it the files claimed from the inbox
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

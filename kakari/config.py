@@ -110,6 +110,8 @@ class JobConfig(_Strict):
     review: Path | None = None
     errors: Path | None = None
     ledger: Path | None = None  # default <folder>/台帳.xlsx
+    output: Path | None = None  # files a bot makes of the documents (masked copies); default <folder>/output
+    keep_originals_days: int | None = PField(None, ge=0)  # originals in archive/ deleted after this many days
     ledger_sheet: str | None = None
     sinks: list[str] = PField(default_factory=lambda: ["excel"])
     manual_minutes: float | None = PField(None, ge=0)  # 導入前 per item; overrides the bot's estimate
@@ -132,6 +134,12 @@ class JobConfig(_Strict):
             value = getattr(self, key)
             out[key] = _resolve(home, value) if value else base / key
         return out
+
+    def output_folder(self, home: Path) -> Path:
+        if self.output:
+            return _resolve(home, self.output)
+        base = _resolve(home, self.folder) if self.folder else home / "jobs" / self.name
+        return base / "output"
 
     def ledger_path(self, home: Path) -> Path:
         if self.ledger:

@@ -69,6 +69,7 @@ def _pdf_pages(path: Path, numbers: list[int] | None, dpi: int, max_pixels: int,
         count = len(pdf)
         if count == 0:
             raise CorruptDocument("PDF にページがありません")
+        pdf.init_forms()  # form fields are drawn with what was typed into them (may_draw_forms below)
         wanted = _check_numbers(numbers, count, max_pages)
         scale = dpi / 72.0
         for n in wanted:

@@ -9,9 +9,9 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loguru import logger
 
@@ -26,6 +26,7 @@ PT_MM = 25.4 / 72  # one PDF point in millimetres
 MARK_MAX_MM = 15.0  # a stroke with both sides this long or longer is drawing, not a tick or a circle
 AXIS_TOL = 0.05  # slope below ~3°: horizontal/vertical, i.e. a ruling, a box edge or a digit divider
 _CID = re.compile(r"^\(cid:\d+\)$")  # pdfminer's text for a glyph without a Unicode mapping
+T = TypeVar("T")
 
 
 def read_textlayer(path: Path, doc_id: str, limits: LimitsConfig) -> list[Page]:
@@ -33,11 +34,23 @@ def read_textlayer(path: Path, doc_id: str, limits: LimitsConfig) -> list[Page]:
 
     Raises EncryptedDocument, CorruptDocument, or TooLarge (page count, checked before any page is read).
     """
+    pages = each_page(path, limits, _read_page, fast=True)
+    logger.debug("text layer {}: {} pages, {} chars", doc_id or Path(path).name, len(pages),
+                 sum(len(p.chars) for p in pages))
+    return pages
+
+
+def each_page(path: Path, limits: LimitsConfig, read: Callable[[Any], T], fast: bool = False) -> list[T]:
+    """`read(page)` for every page, the page count checked first, pdfplumber's and pdfminer's
+    failures turned into kakari document errors, each page's caches dropped after it. The page is
+    pdfplumber's, or with `fast` pdfium's plain page (`ocr.pdfium_layer`) where pdfium can vouch for
+    the file: it carries the chars, lines and curves `_read_page` reads, not pdfplumber's other API.
+    """
     from ocr.pdfium_layer import open_plain
 
     try:
         # pdfium reads a plain page ~10x faster; whatever it declines, pdfplumber reads as before
-        pdf = open_plain(Path(path), limits) or _open_with_pdfplumber(Path(path))
+        pdf = (open_plain(Path(path), limits) if fast else None) or _open_with_pdfplumber(Path(path))
     except Exception as e:
         raise _translate(e) from e
     try:
@@ -50,19 +63,17 @@ def read_textlayer(path: Path, doc_id: str, limits: LimitsConfig) -> list[Page]:
             raise TooLarge(f"ページ数が多すぎます ({count} ページ、上限 {limits.max_pages} ページ)")
         if count == 0:
             raise CorruptDocument("PDF にページがありません")
-        pages: list[Page] = []
+        out: list[T] = []
         for pp in plumber_pages:
             try:
-                pages.append(_read_page(pp))
+                out.append(read(pp))
             except Exception as e:
                 raise _translate(e) from e
             finally:
                 pp.close()  # drop pdfplumber's per-page caches: long documents stay small in memory
     finally:
         _close(pdf)
-    logger.debug("text layer {}: {} pages, {} chars", doc_id or Path(path).name, count,
-                 sum(len(p.chars) for p in pages))
-    return pages
+    return out
 
 
 def _open_with_pdfplumber(path: Path) -> Any:

@@ -22,7 +22,7 @@ from jobs.outbox import Flusher
 from jobs.store import Store
 from kakari.config import KakariConfig
 from kakari.model import Status
-from web import review
+from web import masking, review
 from web.accounts import User, authenticate, get_user
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -119,6 +119,8 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
     def review_page(request: Request, job: str, doc_id: str) -> Response:
         user = current(request)
         row, rec = _load(user, job, doc_id)
+        if masking.handles(rec):  # a masked copy is reviewed box by box on its own screen
+            return RedirectResponse(f"/masking/{job}/{doc_id}", status_code=303)
         return page(request, "review.html", user=user, row=row, rec=rec, job=job,
                     fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS)
 
@@ -165,6 +167,8 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         except review.Gone as e:
             raise HTTPException(409, str(e)) from None
         return RedirectResponse("/review", status_code=303)
+
+    masking.mount(app, config, current, check_csrf, page, _RENDER_LOCK)
 
     @app.get("/dashboard", response_class=HTMLResponse)
     def dashboard(request: Request, dept: str = "", month: str = "") -> Response:

@@ -98,10 +98,12 @@ def _minutes(active_seconds: float) -> float:
 
 
 def decide(config: KakariConfig, user: User, job: str, doc_id: str, rec: Record, status: Status,
-           active_seconds: float, reason: str = "") -> Path:
-    """Record a person's decision (確認済 or エラー); the ledger row is rewritten by the outbox flusher."""
+           active_seconds: float, reason: str = "", note: str = "") -> Path:
+    """Record a person's decision (確認済 or エラー); the ledger row is rewritten by the outbox flusher.
+    `note` (what a screen's decision consisted of: the boxes of a masking) goes into its event."""
     load(config, user, job, doc_id)  # 403 for another section, Gone if deleted
     try:
-        return record_decision(config, job, doc_id, rec, status, user.username, _minutes(active_seconds), reason)
+        return record_decision(config, job, doc_id, rec, status, user.username, _minutes(active_seconds), reason,
+                               note=note)
     except AlreadyDecided as e:
         raise Gone(str(e)) from None

@@ -1,0 +1,165 @@
+"""Reading a masked file again, as anyone who receives it could: its structure (pikepdf), its text
+(pdfplumber and pypdfium2) and its pixels (Tesseract jpn and eng). Anything that reads back a value
+that was masked, or any 12-digit number whose check digit holds, is a leftover: the file is not
+released. Works on any PDF, so a naive mask (a rectangle drawn over a text layer) is caught too."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bots.fields import my_number_check_digit
+from bots.masking.find import SEPARATORS, digit_runs
+from kakari.model import Box
+
+VERIFY_DPI = 300
+PAGE_KEYS = {"/Type", "/Parent", "/MediaBox", "/Resources", "/Contents"}
+ROOT_KEYS = {"/Type", "/Pages"}
+_RUN = re.compile(r"\d(?:[\d\s\-\u2010-\u2015\u2212\u30fc\uff0d]*\d)?")
+
+
+@dataclass
+class Leftover:
+    page: int  # 0: the whole file
+    where: str  # 構造, テキスト (pdfplumber), テキスト (pypdfium2), OCR (jpn), OCR (eng)
+    what: str  # never the number itself
+    box: Box | None = None
+
+    def message(self) -> str:
+        at = f"{self.page}ページ目の" if self.page else ""
+        return f"{at}{self.where}: {self.what}"
+
+
+def squeeze_digits(text: str) -> str:
+    return "".join(ch for ch in text if ch not in SEPARATORS and not ch.isspace())
+
+
+def valid_my_number(digits: str) -> bool:
+    return len(digits) == 12 and digits.isascii() and digits.isdigit() and \
+        my_number_check_digit(digits[:11]) == int(digits[11])
+
+
+def structure(path: Path) -> list[Leftover]:
+    """Anything but pages of images: document info, XMP, annotations, forms, attachments, scripts."""
+    import pikepdf
+
+    out: list[Leftover] = []
+    with pikepdf.open(path) as pdf:
+        info = pdf.trailer.get("/Info")
+        if info is not None and len(info.keys()):
+            out.append(Leftover(0, "構造", "文書情報 (作成者・表題など) が残っています"))
+        extra = set(pdf.Root.keys()) - ROOT_KEYS
+        names = {"/Metadata": "XMP メタデータ", "/AcroForm": "フォーム欄", "/Names": "添付ファイル・スクリプトの名前表",
+                 "/OpenAction": "開いたときの動作", "/AA": "自動実行の動作", "/Outlines": "しおり"}
+        for key in sorted(extra):
+            out.append(Leftover(0, "構造", f"{names.get(key, key)}が残っています"))
+        for n, page in enumerate(pdf.pages, start=1):
+            for key in sorted(set(page.obj.keys()) - PAGE_KEYS):
+                what = {"/Annots": "注釈・リンク", "/AA": "自動実行の動作"}.get(key, key)
+                out.append(Leftover(n, "構造", f"{what}が残っています"))
+            resources = page.obj.get("/Resources") or {}
+            for key in set(resources.keys()) - {"/XObject"}:
+                out.append(Leftover(n, "構造", f"画像以外の資源 ({key}) が残っています"))
+            for name, xobj in (resources.get("/XObject") or {}).items():
+                if xobj.get("/Subtype") != "/Image":
+                    out.append(Leftover(n, "構造", f"画像以外の描画要素 ({name}) が残っています"))
+    return out
+
+
+def text_layers(path: Path, values: Iterable[str]) -> list[Leftover]:
+    """The file's text as pdfplumber and pypdfium2 extract it."""
+    import pdfplumber
+    import pypdfium2 as pdfium
+
+    wanted = {squeeze_digits(v) for v in values if v}
+    out: list[Leftover] = []
+    with pdfplumber.open(path) as pdf:
+        for n, page in enumerate(pdf.pages, start=1):
+            text = "".join(c.get("text") or "" for c in page.chars)
+            out += _in_text(text, wanted, n, "テキスト (pdfplumber)")
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        for n in range(len(doc)):
+            page = doc[n]
+            tp = page.get_textpage()
+            out += _in_text(tp.get_text_range(), wanted, n + 1, "テキスト (pypdfium2)")
+            tp.close()
+            page.close()
+    finally:
+        doc.close()
+    return out
+
+
+def _in_text(text: str, wanted: set[str], page: int, where: str) -> list[Leftover]:
+    out = []
+    runs = {squeeze_digits(m.group(0)) for m in _RUN.finditer(unicode_digits(text))}
+    if runs & wanted:
+        out.append(Leftover(page, where, "墨塗りした番号が文字として読み取れます"))
+    if any(valid_my_number(r) for r in runs):
+        out.append(Leftover(page, where, "チェックデジットの合う12桁の番号が文字として残っています"))
+    return out
+
+
+def unicode_digits(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text)
+
+
+def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[Box] = ()) -> list[Leftover]:
+    """Every page rendered and read by Tesseract (jpn with layout, then eng): masked values and
+    12-digit numbers with a valid check digit must not be legible (except inside `kept`, areas a
+    clerk decided are not personal numbers)."""
+    import pypdfium2 as pdfium
+
+    from ocr.pagetext import clean_page, ocr_lines, read_page
+
+    wanted = {squeeze_digits(v) for v in values if v}
+    out: list[Leftover] = []
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        for n in range(len(doc)):
+            page = doc[n]
+            bitmap = page.render(scale=VERIFY_DPI / 72.0, grayscale=True)
+            gray = np.asarray(bitmap.to_pil().convert("L"))
+            bitmap.close()
+            page.close()
+            readings = [("OCR (jpn)", read_page(gray, VERIFY_DPI, tessdata, turns=0).lines),
+                        ("OCR (eng)", ocr_lines(clean_page(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11))]
+            for where, lines in readings:
+                out += _in_lines(lines, wanted, n + 1, where, kept)
+    finally:
+        doc.close()
+    return out
+
+
+def _in_lines(lines: Sequence[Sequence], wanted: set[str], page: int, where: str,
+              kept: Sequence[Box]) -> list[Leftover]:
+    out: list[Leftover] = []
+    for cand in digit_runs(lines, ocr=True):
+        box = Box(page, cand.box.x, cand.box.y, cand.box.w, cand.box.h)
+        if any(_inside(box, k) for k in kept if k.page == page):
+            continue
+        if cand.value in wanted:
+            out.append(Leftover(page, where, "墨塗りした番号が画像から読み取れます", box))
+        elif valid_my_number(cand.value):
+            out.append(Leftover(page, where, "チェックデジットの合う12桁の番号が画像から読み取れます", box))
+    return out
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    cx, cy = inner.x + inner.w / 2, inner.y + inner.h / 2
+    return outer.contains_point(cx, cy)
+
+
+def verify(path: Path, values: Iterable[str], tessdata: Path | None, kept: Sequence[Box] = (),
+           ocr: bool = True) -> list[Leftover]:
+    """Every way the masked file could still give a number away, empty when there is none."""
+    values = list(values)
+    found = structure(path) + text_layers(path, values)
+    if ocr and tessdata is not None:
+        found += ocr_pages(path, values, tessdata, kept)
+    return found
