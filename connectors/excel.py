@@ -49,8 +49,9 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def clean_text(value: str) -> str:
-    """Strip control characters that corrupt a workbook or hide content."""
-    return _CONTROL.sub("", value)
+    """Strip control characters that corrupt a workbook or hide content; line ends become LF,
+    Excel's own, so a cell reads back the same whichever XML writer openpyxl uses."""
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def mask_my_number(value: Any) -> Any:

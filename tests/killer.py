@@ -32,6 +32,8 @@ def main() -> int:
     ap.add_argument("--resend", type=int, default=20, help="copies of the first files sent again")
     ap.add_argument("--max-delay", type=float, default=0.35)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--max-rounds", type=int, default=0,
+                    help="stop after this many workers even if fewer were killed (0: no bound)")
     args = ap.parse_args()
 
     from kakari.log import logger
@@ -63,7 +65,8 @@ def main() -> int:
 
     kills = finished = 0
     started = time.perf_counter()
-    while kills < args.kills:
+    # Workers on an empty inbox finish before slow kills land, so a bound keeps long delays finite.
+    while kills < args.kills and not (args.max_rounds and kills + finished >= args.max_rounds):
         if queue:
             src, name = queue.pop(0)
             shutil.copy2(src, inbox / name)  # old mtime: complete at once

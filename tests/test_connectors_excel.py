@@ -69,7 +69,7 @@ def test_formula_injection_stored_as_text(tmp_path: Path, evil: str) -> None:
     ledger(path).write_many([rec("a", name=evil)])
     ws = load_workbook(path)["台帳"]
     cell = ws.cell(row=2, column=4)
-    assert cell.data_type == "s" and cell.value == evil.replace("\r", "\n")  # XML keeps CR as LF
+    assert cell.data_type == "s" and cell.value == evil.replace("\r", "\n")  # line ends are stored as LF
     with zipfile.ZipFile(path) as z:
         assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
 

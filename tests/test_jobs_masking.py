@@ -178,7 +178,7 @@ def test_sigkill_at_random_moments_releases_each_masked_copy_exactly_once(tmp_pa
     cfg.write_text('[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n', encoding="utf-8")
     home = tmp_path / "home"
     proc = subprocess.run([sys.executable, "-m", "tests.killer", str(cfg), str(home), "masking", str(corpus),
-                           "--kills", "24", "--resend", "3", "--max-delay", "5.0", "--seed", "5"],
+                           "--kills", "24", "--max-rounds", "30", "--resend", "3", "--max-delay", "5.0", "--seed", "5"],
                           cwd=ROOT, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads(proc.stdout)
