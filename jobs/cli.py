@@ -38,7 +38,13 @@ def run(
     for o in summary.outcomes:
         if o.status.value == "エラー":
             out.print(f"[red]エラー[/red] {o.original_name}: {o.reason}")
-    return ExitCode.documents_failed if summary.errors else ExitCode.ok
+    if summary.flush.rejected:
+        names = {o.doc_id: o.original_name for o in summary.outcomes}
+        out.print(f"[red]システムが受け付けなかった申請 {len(summary.flush.rejected)}件[/red] (担当者の確認が必要です)")
+        for r in summary.flush.rejected:
+            shown = f" 画面: {r.snapshot}" if r.snapshot else ""
+            out.print(f"[red]受付不可[/red] {names.get(r.doc_id) or r.doc_id[:12]}: {r.reason}{shown}", markup=True)
+    return ExitCode.documents_failed if summary.failed else ExitCode.ok
 
 
 def history(

@@ -70,6 +70,11 @@ class RunSummary:
     def errors(self) -> int:
         return sum(1 for o in self.outcomes if o.status == Status.ERROR)
 
+    @property
+    def failed(self) -> bool:
+        """Documents in errors/ or records a web system refused: exit code 4."""
+        return bool(self.errors or self.flush.rejected)
+
 
 def minutes_for(job: JobConfig, bot: type[Bot] | None) -> tuple[float, float]:
     """(manual minutes before, review minutes after) for one item: job config beats the bot's estimate."""
@@ -361,17 +366,19 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
                     flush_cost = time.perf_counter() - last_flush - since
                     last_flush = time.perf_counter()
             _add_flush(summary.flush, flush_pending(job, ctx, store, force=True))
-        status = "ok" if summary.errors == 0 else "partial"
+        status = "partial" if summary.failed else "ok"
     finally:
         summary.pending = store.pending_count(job.name)
         summary.seconds = time.perf_counter() - t0
         robot = sum(o.seconds for o in summary.outcomes)
         stats = {"docs/status/" + k: v for k, v in summary.counts.items() if k != "read"}
         stats |= {"docs/read": len(summary.outcomes), "sink/written": summary.flush.written,
-                  "sink/parked": summary.flush.parked, "docs/replayed": sum(o.replayed for o in summary.outcomes)}
+                  "sink/parked": summary.flush.parked, "sink/rejected": len(summary.flush.rejected),
+                  "docs/replayed": sum(o.replayed for o in summary.outcomes)}
         store.finish_run(run_id, status, summary.counts, robot, stats,
-                         "\n".join(f"{o.status.value} {o.original_name} {o.reason}" for o in summary.outcomes
-                                   if o.status != Status.REGISTERED))
+                         "\n".join([f"{o.status.value} {o.original_name} {o.reason}" for o in summary.outcomes
+                                    if o.status != Status.REGISTERED]
+                                   + [f"受付不可 {r.doc_id[:12]} {r.reason}" for r in summary.flush.rejected]))
     return summary
 
 
@@ -469,3 +476,4 @@ def _add_flush(total: FlushResult, part: FlushResult) -> None:
     total.skipped += part.skipped
     total.parked += part.parked
     total.errors.extend(part.errors)
+    total.rejected.extend(part.rejected)

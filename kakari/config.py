@@ -163,6 +163,9 @@ class KakariConfig(_Strict):
     executor: Literal["inline", "celery"] = "inline"
     workers: int = PField(1, ge=0)
     broker_url: str | None = None  # KAKARI_BROKER_URL wins; default redis://127.0.0.1:6379/0
+    # the browser web back-office entry drives: a path, or an installed channel ("msedge", "chrome");
+    # default: KAKARI_CHROMIUM, else Edge on Windows, Chromium on Linux (connectors/browser.py)
+    browser: str | None = None
 
     @property
     def broker(self) -> str:

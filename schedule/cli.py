@@ -82,8 +82,9 @@ def scheduler(config: ConfigOpt = None, home: HomeOpt = None,
 
 @jobs_app.command("status")
 def jobs_status(config: ConfigOpt = None, home: HomeOpt = None) -> int:
-    """ジョブごとの起動方法・次回予定・前回の結果・保留中の台帳書き込み。"""
+    """ジョブごとの起動方法・次回予定・前回の結果・保留中の台帳書き込み・業務システムが受け付けなかった申請。"""
     from jobs.store import Store
+    from jobs.websteps import web_rejections
     from schedule.scheduler import REPORT_ENTRY, Scheduler, entries_from_config
 
     cfg = context(config, home)
@@ -98,8 +99,12 @@ def jobs_status(config: ConfigOpt = None, home: HomeOpt = None) -> int:
         last = next(iter(store.runs_for(name, limit=1)), None)
         last_text = (f"前回 {last['started']:%m/%d %H:%M} {last['status']}" if last else "前回 なし")
         pending = store.pending_count(name) if name in cfg.jobs else 0
+        refused = web_rejections(cfg.jobs[name], cfg.home, store) if name in cfg.jobs else []
         out.print(f"{name}: {trigger}" + (f" 次回 {nxt:%Y-%m-%d %H:%M}" if nxt else "") + f" / {last_text}"
-                  + (f" / 保留中の書き込み {pending}件" if pending else ""))
+                  + (f" / 保留中の書き込み {pending}件" if pending else "")
+                  + (f" / [red]受付不可 {len(refused)}件[/red]" if refused else ""))
+        for line in refused:
+            out.print(f"    {line}", markup=False, soft_wrap=True)  # paths stay whole, to be copied
     return ExitCode.ok
 
 

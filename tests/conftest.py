@@ -1,22 +1,21 @@
-"""Fixtures shared by the browser tests: Debian's Chromium through Playwright, and the sample
-衛生システム (samples/backoffice) as a real server, one of each per test module."""
+"""Fixtures shared by the browser tests: the machine's Chromium through Playwright (found as kakari finds
+it: `playwright install` cannot download here), and the sample 衛生システム (samples/backoffice) as a
+real server, one of each per test module."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"  # playwright install cannot download here; Debian's browser is the one
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    from connectors.browser import find_browser
+
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(headless=True, **find_browser().launch_options())
         yield b
         b.close()
 

@@ -12,16 +12,8 @@ import pytest
 from sqlalchemy import create_engine
 
 from connectors.webform import LoginFailed, PageChanged, WebFormSink
-from connectors.webmapping import (
-    SYSTEMS_DIR,
-    Credentials,
-    load_credentials,
-    load_system,
-    split_address,
-    split_name,
-    value_for,
-    wareki_parts,
-)
+from connectors.webmapping import SYSTEMS_DIR, Credentials, load_credentials, load_system, value_for
+from connectors.webvalues import split_address, split_name, wareki_parts
 from connectors.webstate import CONFIRMED, PENDING, REJECTED, SUBMITTED, WebState
 from kakari.errors import ConfigError
 from kakari.model import Field, Record, Status
