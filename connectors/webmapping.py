@@ -320,9 +320,7 @@ class SystemMapping(_Strict):
 
     def key_for(self, doc_id: str) -> str:
         """The 外部連携番号 stored in the system: stable for a document, so a search finds it."""
-        if self.key_alphabet == "digits":
-            return f"{self.key_prefix}{int(doc_id[:32], 16) % 10 ** self.key_length:0{self.key_length}d}"
-        return f"{self.key_prefix}{doc_id[: self.key_length].upper()}"
+        return make_key(doc_id, self.key_prefix, self.key_length, self.key_alphabet)
 
     def accepts(self, rec: Record) -> bool:
         return not self.bots or rec.bot in self.bots
@@ -363,6 +361,13 @@ class SystemMapping(_Strict):
             out.append("receipt_pattern (受付番号の正規表現) がありません。完了画面と検索結果で表示の形が違うと、"
                        "台帳の受付番号の表記が揃いません。")
         return out
+
+
+def make_key(doc_id: str, prefix: str = "KK-", length: int = 12, alphabet: str = "hex") -> str:
+    """prefix + the doc_id's first `length` hex digits (upper case), or `length` decimal digits of it."""
+    if alphabet == "digits":
+        return f"{prefix}{int(doc_id[:32], 16) % 10 ** length:0{length}d}"
+    return f"{prefix}{doc_id[:length].upper()}"
 
 
 def _check_no_secrets(data: Any, where: str, path: str = "") -> None:
@@ -457,6 +462,13 @@ def _source_value(rec: Record, name: str, key: str) -> Any:
     return f.value if f is not None else None
 
 
+def _named_value(rec: Record, name: str, key: str) -> Any:
+    """A field a pattern names: a name the record does not have is a mistake in the mapping, not an empty value."""
+    if name != KEY_SOURCE and name not in rec.fields:
+        raise TransformError(f"書式の「{{{name}}}」は申請の項目にも値の部分にもありません（綴りを確認してください）")
+    return _source_value(rec, name, key)
+
+
 def document_path(rec: Record) -> Path | None:
     """The application's file as the job left it (archive/ for a registered one)."""
     for k in ("archived_path", "stored_path", "path"):
@@ -489,7 +501,7 @@ def value_for(spec: FieldSpec, rec: Record, key: str, system: SystemMapping) -> 
         legacy = LEGACY_TRANSFORMS.get(spec.transform or "")
         pattern = spec.format or legacy or "{value}"
         groups = parse_groups(re.compile(spec.parse), raw) if spec.parse else None
-        text = render(pattern, raw, lambda n: _source_value(rec, n, key), system.municipalities, groups).strip()
+        text = render(pattern, raw, lambda n: _named_value(rec, n, key), system.municipalities, groups).strip()
         if not text:
             if spec.required:
                 raise TransformError("値がありません（必須項目）")

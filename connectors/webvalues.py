@@ -156,6 +156,7 @@ LEGACY_TRANSFORMS: dict[str, str] = {
 PRESENCE_TRANSFORMS = ("bool", "present")
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMERIC_SPEC = re.compile(r"[+\- ]?0\d+[,_]?d?|[+\- ]?\d*[,_]?d")  # {x:05}, {x:d}: zero-padded numbers
 
 
 def pattern_names(pattern: str) -> list[tuple[str | None, str]]:
@@ -207,6 +208,10 @@ def render(pattern: str, own: Any, lookup: Callable[[str], Any], municipalities:
         else:
             base = lookup(head)
             value = "" if is_empty(base) else str(base).strip()
+        if spec and isinstance(value, str) and _NUMERIC_SPEC.fullmatch(spec):
+            if not value.isdigit():  # format() would pad a text on the right: 12 → 12000
+                raise TransformError(f"「{{{name}:{spec}}}」の書式指定は数字だけの値に使えます")
+            value = int(value)
         try:
             out.append(format(value, spec or ""))
         except (ValueError, TypeError):

@@ -43,7 +43,7 @@ def run(
         out.print(f"[red]システムが受け付けなかった申請 {len(summary.flush.rejected)}件[/red] (担当者の確認が必要です)")
         for r in summary.flush.rejected:
             shown = f" 画面: {r.snapshot}" if r.snapshot else ""
-            out.print(f"[red]受付不可[/red] {names.get(r.doc_id) or r.doc_id[:12]}: {r.reason}{shown}", markup=True)
+            out.print(f"[red]受付不可[/red] {names.get(r.doc_id) or r.doc_id[:12]}: {r.reason}{shown}", soft_wrap=True)
     return ExitCode.documents_failed if summary.failed else ExitCode.ok
 
 

@@ -20,14 +20,15 @@ from sqlalchemy import select
 
 from connectors.base import WriteResult
 from connectors.webform import WebFormSink, WebHooks
-from connectors.webmapping import SystemMapping, load_system
+from connectors.webmapping import DOCUMENT_SOURCE, KEY_SOURCE, SystemMapping, load_system, system_path
+from connectors.webvalues import pattern_names
 from connectors.webstate import Submission, WebState
 from jobs import timelog
 from jobs.ledger import build_ledger
 from jobs.store import Store, documents, record_from_dict
 from jobs.timelog import TaskRecord, time_log
 from kakari.config import JobConfig, RunContext
-from kakari.errors import TransientError
+from kakari.errors import ConfigError, TransientError
 from kakari.log import logger, redact
 from kakari.model import Record, Status
 
@@ -43,10 +44,41 @@ def step_name(system: str) -> str:
     return f"{PREFIX}{system}"
 
 
+def mapping_problems(system: SystemMapping) -> list[str]:
+    """Record fields the mapping names that its bots do not have, and TODO lines left from a recorded draft."""
+    from bots import registry
+
+    known: set[str] | None = None
+    if system.bots:
+        known = set()
+        for bot in system.bots:
+            template = getattr(registry.get(bot), "template", None)
+            known |= set(template.fields) if template is not None else set()
+    problems = []
+    for page in system.pages:
+        for f in page.fields:
+            where = f"画面「{page.name}」の「{f.label}」"
+            if "TODO" in f.model_dump_json():
+                problems.append(f"{where}: 下書きの TODO が残っています")
+                continue
+            for n in [f.source, f.when, f.unless] + [n for n, _ in pattern_names(f.format or "") if n]:
+                if n and n not in (KEY_SOURCE, DOCUMENT_SOURCE) and known is not None and n not in known:
+                    problems.append(f"{where}: 項目「{n}」はボット {'・'.join(system.bots)} にありません")
+    for section in ("login", "search", "submit", "errors"):
+        part = getattr(system, section)
+        if part is not None and "TODO" in part.model_dump_json():
+            problems.append(f"[{section}]: 下書きの TODO が残っています")
+    return problems
+
+
 def build_web_sink(name: str, job: JobConfig, ctx: RunContext) -> WebFormSink:
     """The sink for "web:<system>". ctx.extras["web_browser"] may hold a running Playwright Browser to share
     (tests, benchmark); KAKARI_WEB_HEADED=1 shows the browser window (debugging at a desk)."""
     system = load_system(name.removeprefix(PREFIX), ctx.home)
+    problems = mapping_problems(system)
+    if problems:
+        raise ConfigError(f"連携設定「{system.name}」({system_path(system.name, ctx.home)}) に誤りがあります:\n  - "
+                          + "\n  - ".join(problems))
     if system.name not in _warned:
         _warned.add(system.name)
         for warning in system.warnings():

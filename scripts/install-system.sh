@@ -12,6 +12,7 @@ PACKAGES=(
   fonts-takao-gothic fonts-takao-mincho
   poppler-utils                                            # pdftoppm: report PDF checks
   chromium                                                 # Playwright drives Debian's Chromium
+  xvfb                                                     # a display for the headed recorder (kakari systems record)
   redis-server                                             # Celery broker for the scale-out tests
 )
 # npm fetches the handwriting-style fonts; Node.js from elsewhere brings its own npm
