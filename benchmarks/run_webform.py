@@ -21,9 +21,6 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import write_section  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=30, help="records per pass")
@@ -31,6 +28,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
+    from connectors.browser import find_browser
     from jobs.websteps import build_web_sink
     from kakari.config import JobConfig, KakariConfig, RunContext
     from kakari.log import logger
@@ -48,7 +46,7 @@ def main() -> None:
         rows = []
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+                browser = pw.chromium.launch(headless=True, **find_browser().launch_options())
                 ctx = RunContext(cfg, run_id="bench", extras={"web_browser": browser})
                 passes = [("calm", {}), ("503 5% + slow pages 300 ms (20%)",
                                          {"error_rate": 0.05, "slow_ms": 300, "slow_rate": 0.2, "seed": 7})]

@@ -83,7 +83,8 @@ class Screen:
         self.system = system
         self.main = page
         self.page = page
-        self.scope: Any = page  # the page, or the iframe chosen by a `frame` step
+        self.scope: Any = page  # the page, or the iframe chosen by a `frame` step (a FrameLocator)
+        self.frame: Any = None  # that iframe's Frame, whose own navigations a submit waits for
         self.nav = Navigations()
         self.nav.attach(page)
         self.home_url: str | None = None  # the page shown right after logging in
@@ -166,7 +167,7 @@ class Screen:
         if not login_page_ok:
             candidates["login"] = self.system.login.form
         candidates["validation"] = self.system.errors.validation
-        locs = {k: self.locate(t, self.page if k in ("login", "validation") else None) for k, t in candidates.items()}
+        locs = {k: self.locate(t, self.page if k == "login" else None) for k, t in candidates.items()}
         union = None
         for loc in locs.values():
             union = loc if union is None else union.or_(loc)
@@ -184,15 +185,14 @@ class Screen:
             if kind == "login":
                 raise Retry(f"画面「{where}」の代わりにログイン画面が表示されました（セッション切れ）", relogin=True)
             if kind == "validation":
-                items = [t.strip() for t in self.locate(self.system.errors.items, self.page).all_inner_texts()
-                         if t.strip()]
+                items = [t.strip() for t in self.locate(self.system.errors.items).all_inner_texts() if t.strip()]
                 raise Rejected("システムが入力内容を受け付けませんでした: " + ("／".join(items) or "（理由の表示なし）"))
             return kind
         raise PageChanged(f"画面「{where}」を判別できません（{marker.describe()}）")
 
     def goto(self, path: str, marker: Target, where: str, login_page_ok: bool = False) -> str:
         url = path if "://" in path else self.system.url + path
-        self.scope = self.page
+        self.scope, self.frame = self.page, None
         self.nav.reset()
         try:
             resp = self.page.goto(url, timeout=self.nav_ms, wait_until="domcontentloaded")
@@ -208,8 +208,8 @@ class Screen:
         """Click a button that sends a form and wait for the page it leads to."""
         loc = self.find(button, where, "ボタン", state="visible")
         self.nav.reset()
-        try:
-            with self.page.expect_navigation(timeout=self.nav_ms, wait_until="domcontentloaded") as nav:
+        try:  # a form inside an iframe navigates the iframe, not the page
+            with (self.frame or self.page).expect_navigation(timeout=self.nav_ms, wait_until="domcontentloaded") as nav:
                 loc.click(timeout=self.elem_ms, no_wait_after=True)
             resp = nav.value
         except PlaywrightTimeout:
@@ -217,7 +217,8 @@ class Screen:
                         f"{self.nav_ms / 1000:.0f}秒以内に表示されませんでした", timeout=True) from None
         if resp is not None:
             self.nav.status, self.nav.method = resp.status, resp.request.method
-        self.scope = self.page
+        if self.frame is None:
+            self.scope = self.page
         return self.arrive(marker, next_name, extra, login_page_ok)
 
     # -- steps -----------------------------------------------------------------------------------
@@ -247,7 +248,19 @@ class Screen:
                     self._wait_for(loc.and_(self.scope.locator("[aria-selected=true]")), where,
                                    f"選択されたタブ「{step.tab}」")
             elif step.frame is not None:
-                self.scope = self.page if step.frame == "" else self.page.frame_locator(step.frame)
+                self._choose_frame(step.frame, where)
+
+    def _choose_frame(self, selector: str, where: str) -> None:
+        if selector == "":
+            self.scope, self.frame = self.page, None
+            return
+        self.scope, self.frame = self.page, None  # a frame is named from the page, not from another frame
+        holder = self.find(Target(css=selector), where, "フレーム")
+        frame = holder.element_handle(timeout=self.elem_ms).content_frame()
+        if frame is None:
+            raise PageChanged(f"画面「{where}」の {selector} はフレーム (iframe) ではありません")
+        frame.wait_for_load_state("domcontentloaded", timeout=self.nav_ms)
+        self.scope, self.frame = self.page.frame_locator(selector), frame
 
     def _goto_step(self, path: str, where: str) -> None:
         if path == HOME_PAGE:
@@ -255,7 +268,7 @@ class Screen:
                 raise Retry("ログイン後の画面がまだ分からないため、ログインからやり直します", relogin=True)
             path = self.home_url
         url = path if "://" in path else self.system.url + path
-        self.scope = self.page
+        self.scope, self.frame = self.page, None
         self.nav.reset()
         try:
             resp = self.page.goto(url, timeout=self.nav_ms, wait_until="domcontentloaded")
@@ -271,6 +284,7 @@ class Screen:
     def _switch(self, page: Any) -> None:
         page.wait_for_load_state("domcontentloaded", timeout=self.nav_ms)
         self.page = self.scope = page
+        self.frame = None
         self.nav = Navigations()
         self.nav.attach(page)
 
@@ -283,7 +297,7 @@ class Screen:
             self.page = self.main
             self.nav = Navigations()
             self.nav.attach(self.main)
-        self.scope = self.page
+        self.scope, self.frame = self.page, None
 
     # -- inputs ----------------------------------------------------------------------------------
     def put(self, where: str, spec: FieldSpec, value: str) -> None:
@@ -361,8 +375,9 @@ class Screen:
             return "?"
 
     def reopenable(self) -> str | None:
-        """The address of the page shown, if it came from a plain GET (safe to load again)."""
-        return str(self.page.url) if self.nav.method == "GET" else None
+        """The address of the page shown, if it came from a plain GET (safe to load again); a page inside
+        an iframe is not reopened on its own (the record starts over)."""
+        return str(self.page.url) if self.nav.method == "GET" and self.frame is None else None
 
     def snapshot(self, base: Path) -> bool:
         """Screenshot + HTML of the tab at `base`.png/.html."""

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kakari.config import KakariConfig
-from kakari.errors import KakariError
+from kakari.errors import KakariError, MissingDependency
 
 JAPANESE_FONTS = [
     Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"),
     Path("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"),
 ]
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @dataclass
@@ -94,14 +93,29 @@ def _database(cfg: KakariConfig) -> Check:
         return Check("データベース", False, f"{shown}: {e}", "KAKARI_DB_URL と接続先を確認してください")
 
 
+def _browser(cfg: KakariConfig) -> list[Check]:
+    """The browser web entry drives (configured, KAKARI_CHROMIUM or the platform's), and a display for the recorder."""
+    from connectors.browser import find_browser, needs_display
+
+    try:
+        choice = find_browser(cfg.browser)
+        out = [Check("ブラウザー (Web 転記用)", True, choice.describe(), "", optional=True)]
+    except MissingDependency as e:
+        out = [Check("ブラウザー (Web 転記用)", False, e.message, e.fix, optional=True)]
+    if needs_display():
+        xvfb = shutil.which("Xvfb")
+        out.append(Check("Xvfb (操作の記録 kakari systems record 用)", xvfb is not None, xvfb or "ありません",
+                         "apt-get install xvfb", optional=True))
+    return out
+
+
 def run_checks(cfg: KakariConfig) -> list[Check]:
     checks = [Check("Python", sys.version_info >= (3, 11), sys.version.split()[0], "Python 3.11 以上が必要です")]
     checks += _tesseract()
     fonts = [f for f in JAPANESE_FONTS if f.exists()]
     checks.append(Check("日本語フォント (IPA)", bool(fonts), ", ".join(map(str, fonts)) or "ありません",
                         "apt-get install fonts-ipafont-gothic fonts-ipafont-mincho"))
-    checks.append(Check("Chromium (Web 転記用)", CHROMIUM.exists(), str(CHROMIUM) if CHROMIUM.exists() else "ありません",
-                        "apt-get install chromium", optional=True))
+    checks += _browser(cfg)
     checks += _packages()
     checks.append(_database(cfg))
     checks += _bots(cfg)
