@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from kakari.cli import ConfigOpt, HomeOpt, context
+from kakari.cli import ConfigOpt, HomeOpt, context, out
 from kakari.errors import ConfigError, ExitCode
 
 app = typer.Typer(no_args_is_help=True)
-out = Console()
 SampleOpt = Annotated[Path | None, typer.Option(
     "--sample", help="試験用の申請: 記入済みの文書 (PDF・画像) か、項目の値の JSON ({\"fields\": {…}})")]
 BotOpt = Annotated[str | None, typer.Option("--bot", help="申請を読むボット (既定: 連携設定の bots の先頭)")]
@@ -80,10 +78,10 @@ def test(name: Annotated[str, typer.Argument(help="連携先システム名")], 
     if report.found:
         out.print(f"この申請は {system.title} に登録済みです (受付番号 {report.found})。入力はしていません。")
         return ExitCode.ok
-    table = Table("画面", "項目", "要素", "入力する値")
+    typed = Table("画面", "項目", "要素", "入力する値")
     for page, label, element, value in report.typed:
-        table.add_row(page, label, element, value)
-    out.print(table)
+        typed.add_row(page, label, element, value)
+    out.print(typed)
     if report.refused:
         out.print(f"[red]システムが受け付けませんでした[/red]: {report.refused} (画面: {cfg.home / 'web_failures'})")
         return ExitCode.documents_failed
