@@ -36,7 +36,6 @@ SCENARIOS: list[tuple[str, str, dict[str, Any], str]] = [
     ("kosodate", "as built: 0.5–1.5 s a request · 503 5% · session of 25 requests",
      {"error_rate": 0.05, "delay_min_ms": 500, "delay_max_ms": 1500, "session_requests": 25, "seed": 7}, "realistic"),
 ]
-KEY_COLUMN = {"eisei": "kakari_ref", "kosodate": "seiri_no"}
 
 
 def run(count: int, realistic: int) -> list[tuple[str, str, int, float, float, int, int]]:
@@ -75,12 +74,10 @@ def run(count: int, realistic: int) -> list[tuple[str, str, int, float, float, i
                 after = bo.injected()
                 subs = [s for s in state.all(system_name) if s.state == CONFIRMED]
                 per = [(s.confirmed_at - s.started).total_seconds() for s in subs if s.started and s.confirmed_at]
-                column = KEY_COLUMN[system_name]
-                applications = bo.applications()
+                by_key = bo.by_key()
                 keys = [system.key_for(r.doc_id) for r in records]
-                found = {a[column]: a for a in applications}
-                ok = sum(1 for r, key in zip(records, keys) if key in found and not mismatches(r, found[key]))
-                once = all(sum(1 for a in applications if a[column] == key) == 1 for key in keys)
+                ok = sum(1 for r, key in zip(records, keys) if key in by_key and not mismatches(r, by_key[key][0]))
+                once = all(len(by_key.get(key, [])) == 1 for key in keys)
                 met = sum(after[x] - before[x] for x in ("503", "logout", "expired"))
                 rows.append((system_name, scenario, len(subs), wall, statistics.median(per) if per else 0.0,
                              ok if once else -1, met))

@@ -191,6 +191,11 @@ class Screen:
         raise PageChanged(f"画面「{where}」を判別できません（{marker.describe()}）")
 
     def goto(self, path: str, marker: Target, where: str, login_page_ok: bool = False) -> str:
+        self._load(path, where)
+        return self.arrive(marker, where, login_page_ok=login_page_ok)
+
+    def _load(self, path: str, where: str) -> None:
+        """Open a path under base_url (or a full address) in the tab; the iframe chosen before is left."""
         url = path if "://" in path else self.system.url + path
         self.scope, self.frame = self.page, None
         self.nav.reset()
@@ -201,7 +206,6 @@ class Screen:
                         step=True) from None
         if resp is not None:
             self.nav.status, self.nav.method = resp.status, resp.request.method
-        return self.arrive(marker, where, login_page_ok=login_page_ok)
 
     def submit(self, button: Target, where: str, marker: Target, next_name: str,
                extra: dict[str, Target | None] | None = None, login_page_ok: bool = False) -> str:
@@ -267,16 +271,7 @@ class Screen:
             if self.home_url is None:
                 raise Retry("ログイン後の画面がまだ分からないため、ログインからやり直します", relogin=True)
             path = self.home_url
-        url = path if "://" in path else self.system.url + path
-        self.scope, self.frame = self.page, None
-        self.nav.reset()
-        try:
-            resp = self.page.goto(url, timeout=self.nav_ms, wait_until="domcontentloaded")
-        except PlaywrightTimeout:
-            raise Retry(f"画面「{where}」へ移動できませんでした（{self.nav_ms / 1000:.0f}秒）", timeout=True,
-                        step=True) from None
-        if resp is not None:
-            self.nav.status, self.nav.method = resp.status, resp.request.method
+        self._load(path, where)
         self._server_trouble(where)
         if self._on_login_page():
             raise Retry(f"画面「{where}」の代わりにログイン画面が表示されました（セッション切れ）", relogin=True)

@@ -1,6 +1,6 @@
 """Fixtures shared by the browser tests: the machine's Chromium through Playwright (found as kakari finds
-it: `playwright install` cannot download here), and the sample 衛生システム (samples/backoffice) as a
-real server, one of each per test module."""
+it: `playwright install` cannot download here), and the sample systems (samples/backoffice: 衛生システム and
+子育て支援総合システム) as real servers, one of each per test module."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -26,5 +26,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from samples.backoffice.server import start
 
     bo = start(tmp_path_factory.mktemp("backoffice") / "backoffice.db")
+    yield bo
+    bo.stop()
+
+
+@pytest.fixture(scope="module")
+def kosodate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The second sample system (子育て支援総合システム), as built but for the faults the tests switch on."""
+    from samples.backoffice.server import start
+
+    bo = start(tmp_path_factory.mktemp("kosodate") / "kosodate.db", system="kosodate")
     yield bo
     bo.stop()

@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,22 +19,16 @@ import pytest
 from sqlalchemy import create_engine
 
 from connectors.webform import WebFormSink
-from connectors.webmapping import SYSTEMS_DIR, Credentials, load_system
+from connectors.webmapping import Credentials, load_system
 from connectors.webstate import WebState
 from kakari.wareki import era_initial, wareki_parts
 from samples.backoffice.records import child_records, mismatches
-from samples.backoffice.server import Backoffice, free_port, start
+from samples.backoffice.server import Backoffice, free_port
 from samples.generate import generate, make_sample
+from tests.webhome import mapping_home
 
 ROOT = Path(__file__).resolve().parents[1]
 KAKARI = [sys.executable, "-m", "kakari.cli"]
-
-
-@pytest.fixture(scope="module")
-def kosodate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backoffice]:
-    bo = start(tmp_path_factory.mktemp("kosodate") / "kosodate.db", system="kosodate")
-    yield bo
-    bo.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -198,12 +191,8 @@ def test_systems_test_types_the_sample_up_to_registering_and_registers_nothing(t
 
 
 def test_systems_check_names_fields_no_bot_has_and_warns_about_exactly_once(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    (home / "systems").mkdir(parents=True)
-    text = (SYSTEMS_DIR / "kosodate.toml").read_text(encoding="utf-8")
-    text = text.replace('source = "child_name"', 'source = "child_nmae"')
-    text = text.replace('{ label = "整理番号", selector = { label = "整理番号" }, source = "@key" },\n', "")
-    (home / "systems" / "kosodate.toml").write_text(text, encoding="utf-8")
+    home = mapping_home(tmp_path / "home", "kosodate", ('source = "child_name"', 'source = "child_nmae"'),
+                        ('{ label = "整理番号", selector = { label = "整理番号" }, source = "@key" },\n', ""))
     proc = kakari("systems", "check", "kosodate", home=home)
     assert proc.returncode == 2
     assert "child_nmae" in proc.stdout and "child_medical" in proc.stdout
@@ -214,13 +203,9 @@ def test_systems_check_names_fields_no_bot_has_and_warns_about_exactly_once(tmp_
 # Honest outcomes: kakari run exits 4, jobs status lists the refusals
 # =============================================================================================
 def test_run_exits_4_with_the_count_when_the_system_rejects_records(tmp_path: Path, kosodate: Backoffice) -> None:
-    home = tmp_path / "home"
-    (home / "systems").mkdir(parents=True)
-    text = (SYSTEMS_DIR / "kosodate.toml").read_text(encoding="utf-8")
     # a mapping that types the 申請日 in 西暦, which this system refuses for every record
-    (home / "systems" / "kosodate.toml").write_text(
-        text.replace('format = "{era_initial}{era_year}.{month}.{day}"', 'format = "{year}/{month}/{day}"')
-        .replace("backoff_seconds = [1, 3, 10]", "backoff_seconds = [0.2]"), encoding="utf-8")
+    home = mapping_home(tmp_path / "home", "kosodate",
+                        ('format = "{era_initial}{era_year}.{month}.{day}"', 'format = "{year}/{month}/{day}"'))
     config = tmp_path / "kakari.toml"
     config.write_text('[jobs.kodomo_iryo]\ndepartment = "子育て支援課"\nbots = ["child_medical"]\n'
                       'sinks = ["excel", "web:kosodate"]\n', encoding="utf-8")

@@ -10,13 +10,7 @@ import json
 import os
 import random
 import re
-import signal
-import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -25,26 +19,19 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from connectors.webform import WebFormSink
-from connectors.webmapping import SYSTEMS_DIR, Credentials, load_system
+from connectors.webmapping import Credentials, load_system
 from connectors.webstate import CONFIRMED, SUBMITTED, WebState
 from jobs.store import Store, record_to_dict, time_log
 from jobs.websteps import build_web_sink
 from kakari.config import JobConfig, KakariConfig, RunContext
-from kakari.model import Record
-from samples.backoffice.records import child_records, mismatches
-from samples.backoffice.server import Backoffice, start
+from samples.backoffice.records import child_records
+from samples.backoffice.server import Backoffice
+from tests import webworker
+from tests.webhome import assert_exactly_once, mapping_home
 
-ROOT = Path(__file__).resolve().parents[1]
 JOB = "kodomo_iryo"
 RECEIPT = re.compile(r"^R\d+-\d{6}$")
 QUICK = {"delay_min_ms": 30, "delay_max_ms": 120}  # the realistic 0.5–1.5 s, scaled down
-
-
-@pytest.fixture(scope="module")
-def kosodate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backoffice]:
-    bo = start(tmp_path_factory.mktemp("kosodate") / "kosodate.db", system="kosodate")
-    yield bo
-    bo.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -56,36 +43,13 @@ def _env(kosodate: Backoffice, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def setup_home(home: Path, *replacements: tuple[str, str]) -> Path:
-    text = (SYSTEMS_DIR / "kosodate.toml").read_text(encoding="utf-8")
-    text = text.replace("backoff_seconds = [1, 3, 10]", "backoff_seconds = [0.2, 0.5]")
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    (home / "systems").mkdir(parents=True, exist_ok=True)
-    (home / "systems" / "kosodate.toml").write_text(text, encoding="utf-8")
-    return home
+    return mapping_home(home, "kosodate", *replacements)
 
 
 def make_sink(home: Path, bo: Backoffice, browser: object, db: str = "kakari.db") -> WebFormSink:
     state = WebState(create_engine(f"sqlite:///{home / db}"))
     return WebFormSink(load_system("kosodate", home), state, home, JOB, Credentials(bo.user, bo.password),
                        browser=browser)
-
-
-def assert_exactly_once(bo: Backoffice, records: list[Record]) -> dict[str, str]:
-    """Each record's 整理番号 once in the system's database, with the right values; key → 受付番号."""
-    system = load_system("kosodate")
-    by_key: dict[str, list[dict[str, object]]] = {}
-    for row in bo.applications():
-        by_key.setdefault(str(row["seiri_no"]), []).append(row)
-    out = {}
-    for rec in records:
-        key = system.key_for(rec.doc_id)
-        rows = by_key.get(key, [])
-        assert len(rows) == 1, f"{key}: {len(rows)} rows"
-        assert mismatches(rec, rows[0]) == [], key
-        out[key] = str(rows[0]["receipt_no"])
-    return out
 
 
 # =============================================================================================
@@ -230,37 +194,6 @@ def test_paper_to_ledger_to_the_second_system_with_realistic_delays(tmp_path: Pa
 # =============================================================================================
 # kill -9 while 登録 is in flight, in a system with no duplicate check of its own
 # =============================================================================================
-WORKER = r"""
-import json, sys
-from pathlib import Path
-from jobs.store import record_from_dict
-from jobs.websteps import build_web_sink
-from kakari.config import JobConfig, KakariConfig, RunContext
-home, records_file = Path(sys.argv[1]), Path(sys.argv[2])
-job = JobConfig(bots=["child_medical"], sinks=["web:kosodate"], department="子育て支援課")
-cfg = KakariConfig(home=home, db_url=f"sqlite:///{home / 'kakari.db'}", jobs={"kodomo_iryo": job})
-sink = build_web_sink("web:kosodate", cfg.job("kodomo_iryo"), RunContext(cfg, run_id="worker"))
-res = sink.write_many([record_from_dict(d) for d in json.loads(records_file.read_text(encoding="utf-8"))])
-print(json.dumps({"written": len(res.written), "skipped": len(res.skipped)}))
-"""
-
-
-def _states(db: Path) -> list[tuple[str, str]]:
-    if not db.exists():
-        return []
-    try:
-        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
-            return list(conn.execute("SELECT doc_id, state FROM web_submissions"))
-    except sqlite3.OperationalError:
-        return []
-
-
-def _worker(home: Path, records_file: Path) -> subprocess.Popen[bytes]:
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", WORKER, str(home), str(records_file)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-
-
 def test_killed_while_registering_resumes_by_search_without_a_second_entry(tmp_path: Path,
                                                                            kosodate: Backoffice) -> None:
     home = setup_home(tmp_path)
@@ -271,17 +204,16 @@ def test_killed_while_registering_resumes_by_search_without_a_second_entry(tmp_p
     seed = int(os.environ.get("KAKARI_KILL_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
     kosodate.faults(slow_ms=400, error_rate=0.05, session_requests=25, seed=seed % 1000)
-    proc = _worker(home, records_file)
+    proc = webworker.start(home, records_file, "kosodate", "child_medical")
     deadline, in_flight = time.monotonic() + 120, None
     k = rng.randint(0, 2)
     while time.monotonic() < deadline and proc.poll() is None:
-        states = _states(db)
+        states = webworker.states(db)
         submitted = [d for d, s in states if s == SUBMITTED]
         if submitted and sum(s == CONFIRMED for _, s in states) >= k:
             in_flight = submitted[0]
             time.sleep(rng.uniform(0.1, 0.35))
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(30)
+            webworker.kill(proc)
             break
         time.sleep(0.02)  # polling another process's database
     assert in_flight, f"seed {seed}: the run ended before the kill ({proc.returncode})"
@@ -293,7 +225,7 @@ def test_killed_while_registering_resumes_by_search_without_a_second_entry(tmp_p
             break
         time.sleep(0.1)
     kosodate.faults(slow_ms=0, **QUICK)
-    proc = _worker(home, records_file)
+    proc = webworker.start(home, records_file, "kosodate", "child_medical")
     out, err = proc.communicate(timeout=240)
     assert proc.returncode == 0, f"seed {seed}: {err.decode(errors='replace')[-3000:]}"
     receipts = assert_exactly_once(kosodate, records)

@@ -25,6 +25,7 @@ def free_port() -> int:
 
 
 TABLES = {"eisei": "applications", "kosodate": "jukyu"}  # each system's table of registered entries
+KEY_COLUMNS = {"eisei": "kakari_ref", "kosodate": "seiri_no"}  # and the column kakari's key goes in
 
 
 @dataclass
@@ -69,6 +70,13 @@ class Backoffice:
         with closing(sqlite3.connect(self.db_path)) as conn:
             conn.row_factory = sqlite3.Row
             return [dict(r) for r in conn.execute(f"SELECT * FROM {TABLES[self.system]} ORDER BY id")]
+
+    def by_key(self) -> dict[str, list[dict[str, Any]]]:
+        """The registered entries grouped by the column kakari writes its key into."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in self.applications():
+            out.setdefault(str(row[KEY_COLUMNS[self.system]]), []).append(row)
+        return out
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -85,6 +85,14 @@ class State(FaultState):
             return s
 
 
+class _Answer(Exception):
+    """Raised by a route to answer at once (the sign-in page, the expired-flow page)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__()
+        self.response = response
+
+
 def _token() -> str:
     return secrets.token_hex(5)
 
@@ -106,14 +114,23 @@ def create_app(settings: Settings) -> Any:
         resp.delete_cookie(COOKIE)
         return resp
 
-    def flow_of(request: Request, key: str) -> tuple[KSession | None, Flow | None, Response | None]:
+    @app.exception_handler(_Answer)
+    async def answer(request: Request, exc: _Answer) -> Response:
+        return exc.response
+
+    def signed_in(request: Request) -> KSession:
         s = state.session(request)
         if s is None:
-            return None, None, to_signin(request)
+            raise _Answer(to_signin(request))
+        return s
+
+    def flow_of(request: Request, key: str) -> tuple[KSession, Flow]:
+        """The caller's entry in progress; an unknown, another session's or a finished one shows the error page."""
+        s = signed_in(request)
         flow = s.flows.get(key)
         if flow is None or flow.receipt is not None:
-            return s, None, page(request, "expired.html", s)
-        return s, flow, None
+            raise _Answer(page(request, "expired.html", s))
+        return s, flow
 
     # -- sign-in / portal ------------------------------------------------------------------------
     @app.get("/", response_model=None)
@@ -148,15 +165,12 @@ def create_app(settings: Settings) -> Any:
 
     @app.get("/portal", response_model=None)
     def portal(request: Request) -> Response:
-        s = state.session(request)
-        return page(request, "portal.html", s) if s else to_signin(request)
+        return page(request, "portal.html", signed_in(request))
 
     # -- entry: begin → 1 申請者 → 2 対象児童・保険 → 3 確認 → commit → done ----------------------------
     @app.get(f"{BASE}/begin", response_model=None)
     def begin(request: Request) -> Response:
-        s = state.session(request)
-        if s is None:
-            return to_signin(request)
+        s = signed_in(request)
         key = secrets.token_urlsafe(9)
         s.flows[key] = Flow()
         return RedirectResponse(f"{BASE}/f/{key}/1", 302)
@@ -169,18 +183,12 @@ def create_app(settings: Settings) -> Any:
 
     @app.get(f"{BASE}/f/{{key}}/1", response_model=None)
     def applicant(request: Request, key: str) -> Response:
-        s, flow, early = flow_of(request, key)
-        if early is not None:
-            return early
-        assert s and flow
+        s, flow = flow_of(request, key)
         return applicant_page(request, s, key, flow, {})
 
     @app.post(f"{BASE}/f/{{key}}/1", response_model=None)
     async def applicant_post(request: Request, key: str) -> Response:
-        s, flow, early = flow_of(request, key)
-        if early is not None:
-            return early
-        assert s and flow
+        s, flow = flow_of(request, key)
         form = {k: str(v) for k, v in (await request.form()).items()}
         cleaned, errors = validate_applicant(form, flow.kana.get("1", ""))
         flow.form1 = form | {"g_kana": form.get(flow.kana.get("1", ""), "")}
@@ -198,20 +206,14 @@ def create_app(settings: Settings) -> Any:
 
     @app.get(f"{BASE}/f/{{key}}/2", response_model=None)
     def child(request: Request, key: str) -> Response:
-        s, flow, early = flow_of(request, key)
-        if early is not None:
-            return early
-        assert s and flow
+        s, flow = flow_of(request, key)
         if flow.page1 is None:
             return RedirectResponse(f"{BASE}/f/{key}/1", 302)
         return child_page(request, s, key, flow, {})
 
     @app.post(f"{BASE}/f/{{key}}/2", response_model=None)
     async def child_post(request: Request, key: str) -> Response:
-        s, flow, early = flow_of(request, key)
-        if early is not None:
-            return early
-        assert s and flow
+        s, flow = flow_of(request, key)
         if flow.page1 is None:
             return RedirectResponse(f"{BASE}/f/{key}/1", 302)
         raw = await request.form()
@@ -230,20 +232,14 @@ def create_app(settings: Settings) -> Any:
 
     @app.get(f"{BASE}/f/{{key}}/3", response_model=None)
     def check(request: Request, key: str) -> Response:
-        s, flow, early = flow_of(request, key)
-        if early is not None:
-            return early
-        assert s and flow
+        s, flow = flow_of(request, key)
         if flow.page1 is None or flow.page2 is None:
             return RedirectResponse(f"{BASE}/f/{key}/1", 302)
         return page(request, "check.html", s, key=key, v=flow.page1 | flow.page2)
 
     @app.post(f"{BASE}/f/{{key}}/commit", response_model=None)
     def commit(request: Request, key: str) -> Response:
-        s, flow, early = flow_of(request, key)
-        if early is not None:
-            return early
-        assert s and flow
+        s, flow = flow_of(request, key)
         if flow.page1 is None or flow.page2 is None:
             return page(request, "expired.html", s)
         flow.receipt = state.db.register(flow.page1 | flow.page2, s.user)
@@ -253,9 +249,7 @@ def create_app(settings: Settings) -> Any:
 
     @app.get(f"{BASE}/f/{{key}}/done", response_model=None)
     def done(request: Request, key: str) -> Response:
-        s = state.session(request)
-        if s is None:
-            return to_signin(request)
+        s = signed_in(request)
         flow = s.flows.get(key)
         if flow is None or flow.receipt is None:
             return page(request, "expired.html", s)
@@ -264,9 +258,7 @@ def create_app(settings: Settings) -> Any:
     # -- search ------------------------------------------------------------------------------------
     @app.get(f"{BASE}/find", response_model=None)
     def find(request: Request, seiri: str = "", child: str = "") -> Response:
-        s = state.session(request)
-        if s is None:
-            return to_signin(request)
+        s = signed_in(request)
         searched = bool(seiri or child)
         rows = state.db.find(seiri.strip(), child.strip()) if searched else []
         return page(request, "find.html", s, rows=rows, searched=searched, q_seiri=seiri, q_child=child)

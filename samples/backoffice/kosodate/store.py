@@ -2,13 +2,12 @@
 it registers whatever it is sent, so only a search by 整理番号 keeps a replay from entering twice."""
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from kakari.wareki import wareki_parts
+from samples.backoffice.store import SampleDB, insert_entry, next_number, writing
 
 COLUMNS = ["seiri_no", "applied_on", "guardian_name", "guardian_kana", "guardian_birth", "postal_code", "address",
            "tel", "child_name", "child_kana", "child_birth", "child_sex", "relationship", "insurance_type",
@@ -27,42 +26,16 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
-class KosodateDB:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn:
-            conn.executescript(SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        return conn
+class KosodateDB(SampleDB):
+    schema = SCHEMA
 
     def register(self, values: dict[str, Any], user: str) -> str:
         """Insert one record in one transaction; the 受付番号 counts per 令和 year of registration."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with writing(self.path) as conn:
             _, year, _, _ = wareki_parts(date.today())
-            name = f"R{year}"
-            conn.execute("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", (name,))
-            conn.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
-            seq = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0]
-            receipt = f"{name}-{seq:06d}"
-            cols = ["receipt_no", *COLUMNS, "created_at", "created_by"]
-            row = [receipt, *[values.get(c) for c in COLUMNS], datetime.now().isoformat(timespec="seconds"), user]
-            conn.execute(f"INSERT INTO jukyu({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", row)
-            conn.execute("COMMIT")
-            return receipt
-        except sqlite3.Error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
+            receipt = f"R{year}-{next_number(conn, f'R{year}'):06d}"
+            insert_entry(conn, "jukyu", COLUMNS, values, receipt, user)
+        return receipt
 
     def find(self, seiri_no: str = "", child: str = "", limit: int = 50) -> list[dict[str, Any]]:
         q, args = "SELECT * FROM jukyu WHERE 1=1", []
