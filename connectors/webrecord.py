@@ -20,12 +20,14 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.browser import BrowserChoice, display_for_headed
+from connectors.webmapping import HOME_PAGE
 from connectors.webvalues import TransformError, render
 from kakari.log import logger
 from kakari.model import Record
@@ -101,8 +103,10 @@ class Recording:
 
 
 def record(url: str, choice: BrowserChoice, key: str = "", cdp_port: int | None = None,
-           on_ready: Any = None) -> Recording:
-    """Open `url` in a headed browser and collect what the person does until every window is closed."""
+           on_ready: Callable[[], None] | None = None) -> Recording:
+    """Open `url` in a headed browser and collect what the person does until every window is closed.
+    `key` is the key the person is asked to type (the recorder finds the search row holding it);
+    `cdp_port` lets another Playwright client drive the same browser (the tests act as the person)."""
     from playwright.sync_api import Error as PlaywrightError, TimeoutError as PlaywrightTimeout, sync_playwright
 
     rec = Recording()
@@ -279,168 +283,222 @@ def _step(click: dict[str, Any]) -> dict[str, Any]:
     return step
 
 
+@dataclass
+class _Session:
+    """Which recorded visit played which part: the analysis a draft is written from."""
+
+    visits: list[Visit]
+    markers: dict[int, dict[str, Any]]
+    login: int | None  # the page with the password input
+    home: int  # the page shown after logging in
+    entry: list[int]  # the pages with inputs, in order
+    confirm: int | None  # the page without inputs between the last one and the completion page
+    done: int | None  # the completion page (it names the 受付番号)
+    search: int | None  # the search page, where the key alone was typed
+    pattern: str | None  # receipt_pattern, generalised from the completion page
+
+    @classmethod
+    def of(cls, rec: Recording, key: str) -> _Session:
+        visits = _merged([v for v in rec.visits if v.info or v.values or v.clicks])
+        tabs = {visits[0].page} if visits else set()
+        for i in range(1, len(visits)):  # a click that opened another tab is a popup step
+            if visits[i].page not in tabs:
+                tabs.add(visits[i].page)
+                if visits[i - 1].clicks:
+                    visits[i - 1].clicks[-1]["popup"] = True
+        login = next((i for i, v in enumerate(visits) if v.info.get("password") and v.values), None)
+        searching = [bool(key) and len(v.inputs) == 1 and v.inputs[0]["kind"] == "fill"
+                     and v.inputs[0].get("value") == key for v in visits]
+        home = login + 1 if login is not None else 0
+        entry = [i for i, v in enumerate(visits) if i >= home and v.inputs and not searching[i] and i != login]
+        done = next((i for i, v in enumerate(visits) if entry and i > entry[-1] and v.info.get("receipts")), None)
+        confirm = None
+        if entry and done is not None and done - entry[-1] == 2 and not visits[entry[-1] + 1].inputs:
+            confirm = entry[-1] + 1
+        pattern = None
+        if done is not None:
+            pattern = next((p for p in map(receipt_pattern, (r["text"] for r in visits[done].info["receipts"])) if p),
+                           None)
+        return cls(visits, _markers(visits), login, home, entry, confirm, done,
+                   next((i for i, s in enumerate(searching) if s), None), pattern)
+
+    def typing_minutes(self, finished: float) -> float:
+        if not self.entry:
+            return 0.0
+        end = self.visits[self.done].started if self.done is not None else finished
+        return (end - self.visits[self.entry[0]].started) / 60
+
+
+class _Writer:
+    """The TOML lines of a draft, and what is left for a person (TODOs, notes)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.todo = 0
+        self.notes: list[str] = []
+
+    def __call__(self, line: str = "") -> None:
+        self.lines.append(line)
+
+
 def draft(rec: Recording, name: str, url: str, sample: Record | None = None, key: str = "",
           bots: list[str] | None = None, key_prefix: str = "KK-", key_length: int = 12) -> Draft:
     """The mapping TOML for what was recorded."""
-    visits = _merged([v for v in rec.visits if v.info or v.values or v.clicks])
-    tabs = {visits[0].page} if visits else set()
-    for i in range(1, len(visits)):  # a click that opened another tab is a popup step
-        if visits[i].page not in tabs:
-            tabs.add(visits[i].page)
-            if visits[i - 1].clicks:
-                visits[i - 1].clicks[-1]["popup"] = True
-    markers = _markers(visits)
-    notes: list[str] = []
-    lines: list[str] = []
-    todo = 0
-    base = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
+    session = _Session.of(rec, key)
+    w = _Writer()
+    _head(w, session, rec, name, url, key, bots or [], key_prefix, key_length)
+    _login(w, session)
+    _search(w, session)
+    w("[errors]")
+    w('validation = "[role=alert]"            # 確認: 入力エラーのときに出る要素か確かめてください')
+    w('items = "[role=alert] li"')
+    w()
+    _submit(w, session)
+    _pages(w, session, sample, key)
+    return Draft("\n".join(w.lines) + "\n", w.todo, w.notes)
+
+
+def _head(w: _Writer, session: _Session, rec: Recording, name: str, url: str, key: str, bots: list[str],
+          key_prefix: str, key_length: int) -> None:
     env = re.sub(r"\W", "_", name).upper()
-
-    login_i = next((i for i, v in enumerate(visits) if v.info.get("password") and v.values), None)
-    is_search = [bool(key) and len(v.inputs) == 1 and v.inputs[0].get("value") == key and v.inputs[0]["kind"] == "fill"
-                 for v in visits]
-    start = (login_i + 1) if login_i is not None else 0
-    entry = [i for i, v in enumerate(visits) if i >= start and v.inputs and not is_search[i] and i != login_i]
-    receipt_i = next((i for i, v in enumerate(visits) if entry and i > entry[-1] and v.info.get("receipts")), None)
-
-    def w(line: str = "") -> None:
-        lines.append(line)
-
-    end = visits[receipt_i].started if receipt_i is not None else rec.finished
-    typing = (end - visits[entry[0]].started) / 60 if entry else 0.0
     w(f"# {name}: 下書き (kakari systems record が {time.strftime('%Y-%m-%d')} に記録した操作から作成)")
     w("# TODO の行を直し、「確認」の行を確かめ、kakari systems check / kakari systems test で試してから使ってください。")
-    w(f"title = {_s(_system_title(visits) or name)}")
-    w(f"base_url = {_s(base)}")
+    w(f"title = {_s(_system_title(session.visits) or name)}")
+    w(f"base_url = {_s(f'{urlsplit(url).scheme}://{urlsplit(url).netloc}')}")
     w(f"base_url_env = {_s(f'KAKARI_{env}_URL')}")
-    w(f"typing_minutes = {max(0.5, round(typing * 2) / 2):g}          # 導入前: 記録中の入力にかかった分数 (実測に直してください)")
-    w(f"bots = {_v(bots or [])}")
+    minutes = max(0.5, round(session.typing_minutes(rec.finished) * 2) / 2)
+    w(f"typing_minutes = {minutes:g}          # 導入前: 記録中の入力にかかった分数 (実測に直してください)")
+    w(f"bots = {_v(bots)}")
     w(f"key_prefix = {_s(key_prefix)}")
     w(f"key_length = {key_length}")
-    key_input = next((e for i in entry for e in visits[i].inputs if key and e.get("value") == key), None)
+    key_input = next((e for i in session.entry for e in session.visits[i].inputs if key and e.get("value") == key), None)
     if key_input:
         w(f"key_column = {_s(key_input['target'].get('label') or key_input['target'].get('elName') or '?')}")
     else:
-        notes.append("外部連携番号を入力した欄が見つかりません (記録中に表示された番号を入力しなかった)")
-    pattern = None
-    if receipt_i is not None:
-        texts = [r["text"] for r in visits[receipt_i].info["receipts"]]
-        pattern = next((p for p in map(receipt_pattern, texts) if p), None)
-    if pattern:
-        w(f"receipt_pattern = {_lit(pattern)}")
+        w.notes.append("外部連携番号を入力した欄が見つかりません (記録中に表示された番号を入力しなかった)")
+    if session.pattern:
+        w(f"receipt_pattern = {_lit(session.pattern)}")
     else:
-        notes.append("完了画面に受付番号が見つかりませんでした")
+        w.notes.append("完了画面に受付番号が見つかりませんでした")
     w()
     w("[credentials]")
     w(f"user_env = {_s(f'KAKARI_{env}_USER')}")
     w(f"password_env = {_s(f'KAKARI_{env}_PASSWORD')}")
     w(f"file = {_s(f'credentials/{name}.toml')}")
     w()
+
+
+def _login(w: _Writer, session: _Session) -> None:
     w("[login]")
-    if login_i is not None:
-        lv = visits[login_i]
-        user = next((e for e in lv.inputs if not e.get("password")), None)
-        pw = next((e for e in lv.inputs if e.get("password")), None)
-        w(f"url = {_s(_path(lv.url))}")
-        w('form = "input[type=password]"')
-        w(f"user_input = {_v(_target(user['target']) if user else TODO)}")
-        w(f"password_input = {_v(_target(pw['target']) if pw else TODO)}")
-        w(f"submit = {_v(_button(lv.clicks[-1]['target']) if lv.clicks else TODO)}")
-        w(f"success = {_v(markers.get(login_i + 1, TODO))}")
-        w('error = "[role=alert]"                 # 確認: ログインを断られたときだけ出る要素に直してください')
-    else:
+    if session.login is None:
         for k in ("url", "form", "user_input", "password_input", "submit", "success", "error"):
             w(f"{k} = {_s(TODO)}")
-        todo += 7
-        notes.append("ログイン画面 (パスワードの欄) が記録されていません")
-    w()
-    search_i = next((i for i, s in enumerate(is_search) if s), None)
-    results = visits[search_i + 1] if search_i is not None and search_i + 1 < len(visits) else None
-    rows = (results.info.get("keyRows") or []) if results else []
-    if search_i is not None and rows:
-        sv, row = visits[search_i], rows[0]
-        w("[search]")
-        w(f"url = {_s(_path(sv.url))}")
-        w(f"input = {_v(_target(sv.inputs[0]['target']) or TODO)}")
-        w(f"submit = {_v(_button(sv.clicks[-1]['target']) if sv.clicks else TODO)}")
-        region = row.get("region") or {}
-        if region.get("label"):
-            w(f"results = {_v({'role': region.get('role') or 'region', 'name': region['label']})}")
-        elif region.get("id"):
-            w(f"results = {_s('#' + region['id'])}")
-        else:
-            w(f"results = {_s(TODO)}                  # TODO: 検索結果の画面にだけある要素 (0件のときも)")
-            todo += 1
-        scope = f"#{row['tableId']}" if row.get("tableId") else f"#{region['id']}" if region.get("id") else "table"
-        w(f"row = {_s(scope + (' tbody tr' if row.get('inBody') else ' tr'))}")
-        key_cell = f"td:nth-child({row['keyIndex']})"
-        w(f"row_key = {_s(key_cell)}")
-        conf = next((i + 1 for i, c in enumerate(row["cells"]) if pattern and re.fullmatch(pattern, c)), None)
-        w(f"row_confirmation = {_s(f'td:nth-child({conf})' if conf else TODO)}")
-        if not conf:
-            todo += 1
-        if not row.get("exact"):
-            w('match = "contains"')
+        w.todo += 7
+        w.notes.append("ログイン画面 (パスワードの欄) が記録されていません")
         w()
-    else:
-        notes.append("登録後に外部連携番号で検索する操作が記録されていません: [search] がないため、中断した申請は"
-                     "担当者の確認待ちになります (kakari systems check の警告を参照)")
-    w("[errors]")
-    w('validation = "[role=alert]"            # 確認: 入力エラーのときに出る要素か確かめてください')
-    w('items = "[role=alert] li"')
+        return
+    lv = session.visits[session.login]
+    user = next((e for e in lv.inputs if not e.get("password")), None)
+    pw = next((e for e in lv.inputs if e.get("password")), None)
+    w(f"url = {_s(_path(lv.url))}")
+    w('form = "input[type=password]"')
+    w(f"user_input = {_v(_target(user['target']) if user else TODO)}")
+    w(f"password_input = {_v(_target(pw['target']) if pw else TODO)}")
+    w(f"submit = {_v(_button(lv.clicks[-1]['target']) if lv.clicks else TODO)}")
+    w(f"success = {_v(session.markers.get(session.login + 1, TODO))}")
+    w('error = "[role=alert]"                 # 確認: ログインを断られたときだけ出る要素に直してください')
     w()
-    last = entry[-1] if entry else None
-    confirm_i = None
-    if last is not None and receipt_i is not None and receipt_i - last == 2 and not visits[last + 1].inputs:
-        confirm_i = last + 1
+
+
+def _search(w: _Writer, session: _Session) -> None:
+    i, visits = session.search, session.visits
+    rows = (visits[i + 1].info.get("keyRows") or []) if i is not None and i + 1 < len(visits) else []
+    if i is None or not rows:
+        w.notes.append("登録後に外部連携番号で検索する操作が記録されていません: [search] がないため、中断した申請は"
+                       "担当者の確認待ちになります (kakari systems check の警告を参照)")
+        return
+    sv, row = visits[i], rows[0]
+    w("[search]")
+    w(f"url = {_s(_path(sv.url))}")
+    w(f"input = {_v(_target(sv.inputs[0]['target']) or TODO)}")
+    w(f"submit = {_v(_button(sv.clicks[-1]['target']) if sv.clicks else TODO)}")
+    region = row.get("region") or {}
+    if region.get("label"):
+        w(f"results = {_v({'role': region.get('role') or 'region', 'name': region['label']})}")
+    elif region.get("id"):
+        w(f"results = {_s('#' + region['id'])}")
+    else:
+        w(f"results = {_s(TODO)}                  # TODO: 検索結果の画面にだけある要素 (0件のときも)")
+        w.todo += 1
+    scope = f"#{row['tableId']}" if row.get("tableId") else f"#{region['id']}" if region.get("id") else "table"
+    w(f"row = {_s(scope + (' tbody tr' if row.get('inBody') else ' tr'))}")
+    key_cell = f"td:nth-child({row['keyIndex']})"
+    w(f"row_key = {_s(key_cell)}")
+    pattern = session.pattern
+    number = next((n + 1 for n, c in enumerate(row["cells"]) if pattern and re.fullmatch(pattern, c)), None)
+    w(f"row_confirmation = {_s(f'td:nth-child({number})' if number else TODO)}")
+    if not number:
+        w.todo += 1
+    if not row.get("exact"):
+        w('match = "contains"')
+    w()
+
+
+_RECEIPT_WORDS = r"受付番号|受付No|受付NO|申請番号|登録番号"
+
+
+def _submit(w: _Writer, session: _Session) -> None:
+    visits, last = session.visits, (session.entry[-1] if session.entry else None)
     w("[submit]")
-    if confirm_i is not None:
-        w(f"marker = {_v(markers.get(confirm_i, TODO))}")
-        w(f"button = {_v(_button(visits[confirm_i].clicks[-1]['target']) if visits[confirm_i].clicks else TODO)}")
+    if session.confirm is not None:
+        cv = visits[session.confirm]
+        w(f"marker = {_v(session.markers.get(session.confirm, TODO))}")
+        w(f"button = {_v(_button(cv.clicks[-1]['target']) if cv.clicks else TODO)}")
     elif last is not None:
         w(f"button = {_v(_button(visits[last].clicks[-1]['target']) if visits[last].clicks else TODO)}")
-    if receipt_i is not None:
-        r = visits[receipt_i].info["receipts"][0]
-        before = re.split(r"受付番号|受付No|受付NO|申請番号|登録番号", r["text"])[0].strip(" 。、:：")
-        w(f"done = {_v({'text': before} if before else markers.get(receipt_i, TODO))}")
-        keyword = re.search(r"受付番号|受付No|受付NO|申請番号|登録番号", r["own"] or r["text"])
-        w(f"confirmation = {_v({'css': '#' + r['id']} if r.get('id') else {'text': keyword.group(0) if keyword else TODO})}")
-    else:
+    if session.done is None:
         w(f"done = {_s(TODO)}")
         w(f"confirmation = {_s(TODO)}")
-        todo += 2
-    home = _shape(_path(visits[start].url)) if len(visits) > start else ""
-    prev_end = max((j for j in range(start, entry[0]) if _shape(_path(visits[j].url)) == home), default=start) \
-        if entry else start
-    for n, i in enumerate(entry):
-        v = visits[i]
+        w.todo += 2
+        return
+    r = visits[session.done].info["receipts"][0]
+    before = re.split(_RECEIPT_WORDS, r["text"])[0].strip(" 。、:：")  # 「登録しました」 of 「登録しました。受付番号：…」
+    w(f"done = {_v({'text': before} if before else session.markers.get(session.done, TODO))}")
+    word = re.search(_RECEIPT_WORDS, r["own"] or r["text"])
+    w(f"confirmation = {_v({'css': '#' + r['id']} if r.get('id') else {'text': word.group(0) if word else TODO})}")
+
+
+def _pages(w: _Writer, session: _Session, sample: Record | None, key: str) -> None:
+    visits = session.visits
+    if not session.entry:
+        w.notes.append("入力した画面が記録されていません")
+        return
+    home = _shape(_path(visits[session.home].url)) if len(visits) > session.home else ""
+    menu = max((j for j in range(session.home, session.entry[0]) if _shape(_path(visits[j].url)) == home),
+               default=session.home)  # the last time the person was back at the page after login
+    for n, i in enumerate(session.entry):
+        v, marker = visits[i], session.markers.get(i)
         w()
         w("[[pages]]")
-        heading = markers.get(i, {}).get("name") if markers.get(i, {}).get("role") == "heading" else None
-        w(f"name = {_s(heading or f'画面{n + 1}')}")
+        w(f"name = {_s(marker['name'] if marker and marker.get('role') == 'heading' else f'画面{n + 1}')}")
         if n == 0:
-            steps = [_step(c) for x in visits[prev_end:i] for c in x.clicks]
+            steps = [_step(c) for x in visits[menu:i] for c in x.clicks]
             if steps:
                 w("open = [")
-                w(f"    {_v({'goto': '@home'})},")
-                for s in steps:
-                    w(f"    {_v(s)},")
+                for step in [{"goto": HOME_PAGE}, *steps]:
+                    w(f"    {_v(step)},")
                 w("]")
             else:
                 w(f"url = {_s(_path(v.url))}")
-        w(f"marker = {_v(markers.get(i, TODO))}")
-        if i not in markers:
-            todo += 1
+        w(f"marker = {_v(marker or TODO)}")
+        w.todo += marker is None
         w(f"next = {_v(_button(v.clicks[-1]['target']) if v.clicks else TODO)}")
         w("fields = [")
         for e in v.inputs:
             line, missing = _field(e, sample, key)
-            todo += missing
+            w.todo += missing
             w(f"    {line}")
         w("]")
-    if not entry:
-        notes.append("入力した画面が記録されていません")
-    return Draft("\n".join(lines) + "\n", todo, notes)
 
 
 def _system_title(visits: list[Visit]) -> str:
