@@ -44,9 +44,11 @@ def run(count: int, realistic: int) -> list[tuple[str, str, int, float, float, i
     from connectors.webform import WebFormSink
     from connectors.webmapping import Credentials, load_system
     from connectors.webstate import CONFIRMED, WebState
+    from kakari.log import logger
     from samples.backoffice.records import child_records, mismatches, sample_records
     from samples.backoffice.server import start
 
+    logger.remove()  # each retry logs a line; the table is what this prints
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
