@@ -196,6 +196,17 @@ def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int
     return out
 
 
+def sample_form(path: Path) -> str | None:
+    """The bot a sample's JSON names ("form", as samples/generate writes it), if it is a JSON that does."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        form = json.loads(path.read_text(encoding="utf-8")).get("form")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return None
+    return form if isinstance(form, str) and form else None
+
+
 def sample_record(bot_cls: type, path: Path, config: KakariConfig) -> Record:
     """One record to try a web mapping with: a filled document read by the bot, or a .json of its
     expected values ({"fields": {...}}, as `kakari bots test` uses). Its document is the file itself."""

@@ -54,7 +54,7 @@ def wareki_parts(v: Any) -> tuple[str, int, int, int]:
 
 
 def split_name(v: Any) -> tuple[str, str]:
-    """姓・名: surname first, separated by a full- or half-width space; the characters are never altered."""
+    """姓・名: surname first, separated by a full- or half-width space (docs/domain.md); never altered."""
     parts = str(v).strip().replace("\u3000", " ").split()
     if len(parts) < 2:
         raise TransformError("姓と名の区切り（空白）がないため分割できません")

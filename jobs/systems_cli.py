@@ -12,6 +12,7 @@ from rich.table import Table
 
 from kakari.cli import ConfigOpt, HomeOpt, context, out
 from kakari.errors import ConfigError, ExitCode
+from kakari.model import Record
 
 app = typer.Typer(no_args_is_help=True)
 SampleOpt = Annotated[Path | None, typer.Option(
@@ -89,7 +90,7 @@ def test(name: Annotated[str, typer.Argument(help="連携先システム名")], 
     return ExitCode.ok
 
 
-def _sample(bots: list[str], sample: Path | None, bot: str | None, cfg: Any) -> Any:
+def _sample(bots: list[str], sample: Path | None, bot: str | None, cfg: Any) -> Record:
     from bots import registry
     from bots.harness import sample_record
 
@@ -120,10 +121,10 @@ def record_cmd(
     target = out_file or cfg.home / "systems" / f"{name}.toml"
     if target.exists() and not force:
         raise ConfigError(f"{target} は既にあります (上書きするときは --force)")
-    if bot is None and sample is not None and sample.suffix.lower() == ".json":
-        import json
+    if bot is None and sample is not None:
+        from bots.harness import sample_form
 
-        bot = json.loads(sample.read_text(encoding="utf-8")).get("form") or None
+        bot = sample_form(sample)
     rec = _sample([], sample, bot, cfg) if sample is not None else None
     key = make_key(rec.doc_id) if rec is not None else ""
     choice = find_browser(cfg.browser)
