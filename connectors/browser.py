@@ -94,6 +94,14 @@ def needs_display(platform: str = sys.platform) -> bool:
     return platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _end_with_parent() -> None:
+    """In the Xvfb child (Linux only): ask the kernel to stop it when kakari dies, even by kill -9."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def display_for_headed() -> Iterator[dict[str, str]]:
     """Environment for a headed browser: as it is, or with DISPLAY of a private Xvfb started here."""
@@ -106,7 +114,8 @@ def display_for_headed() -> Iterator[dict[str, str]]:
                                 fix="apt-get install xvfb (scripts/install-system.sh が入れます)")
     read, write = os.pipe()
     proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1366x900x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=_end_with_parent)
     os.close(write)
     try:
         with os.fdopen(read) as f:

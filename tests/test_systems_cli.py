@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -119,7 +120,7 @@ def test_a_recorded_session_becomes_a_mapping_that_enters_records_after_one_edit
     proc = subprocess.Popen([*KAKARI, "systems", "record", "kosodate2", "--url", f"{kosodate.url}/auth/signin",
                              "--sample", str(sample), "--home", str(home), "--cdp-port", str(port)],
                             cwd=ROOT, env=env | {"COLUMNS": "250"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, start_new_session=True)
     try:
         shown = []
         for line in proc.stdout:  # type: ignore[union-attr]
@@ -134,8 +135,8 @@ def test_a_recorded_session_becomes_a_mapping_that_enters_records_after_one_edit
         page.close()  # the person closes the window: the draft is written
         output, _ = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # the recorder, its browser and its Xvfb
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
     assert proc.returncode == 0, "".join(shown) + output
     draft = (home / "systems" / "kosodate2.toml").read_text(encoding="utf-8")
