@@ -17,6 +17,7 @@ What cannot be inferred is left as a TODO line; the draft is checked by loading 
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 import time
@@ -107,7 +108,11 @@ def record(url: str, choice: BrowserChoice, key: str = "", cdp_port: int | None 
     """Open `url` in a headed browser and collect what the person does until every window is closed.
     `key` is the key the person is asked to type (the recorder finds the search row holding it);
     `cdp_port` lets another Playwright client drive the same browser (the tests act as the person)."""
-    from playwright.sync_api import Error as PlaywrightError, TimeoutError as PlaywrightTimeout, sync_playwright
+    from playwright.sync_api import (
+        Error as PlaywrightError,
+        TimeoutError as PlaywrightTimeout,
+        sync_playwright,
+    )
 
     rec = Recording()
     pages: list[Any] = []
@@ -133,19 +138,15 @@ def record(url: str, choice: BrowserChoice, key: str = "", cdp_port: int | None 
             if on_ready is not None:
                 on_ready()
             while context.pages:
-                try:
+                with contextlib.suppress(PlaywrightTimeout):
                     context.wait_for_event("page", timeout=500)
-                except PlaywrightTimeout:
-                    pass
         except KeyboardInterrupt:
             logger.info("記録を終了します (Ctrl-C)")
         except PlaywrightError as e:  # the person closed the browser itself
             logger.info(f"ブラウザーが閉じられました: {str(e).splitlines()[0][:120]}")
         finally:
-            try:
+            with contextlib.suppress(PlaywrightError):
                 context.close()
-            except PlaywrightError:
-                pass
     return rec
 
 

@@ -29,7 +29,7 @@ class Retry(Exception):
     """Timeout, 5xx, logout or a crashed browser: worth another attempt."""
 
     def __init__(self, message: str, *, timeout: bool = False, relogin: bool = False, restart: bool = False,
-                 step: bool = False):
+                 step: bool = False) -> None:
         super().__init__(message)
         self.message, self.timeout, self.relogin, self.restart = message, timeout, relogin, restart
         self.step = step  # the failed step can be redone on its own (an idempotent GET, a 5xx on a form page)

@@ -90,7 +90,7 @@ def number_text(v: Any) -> str:
         f = float(text)
     except ValueError:
         raise TransformError("数値として読めません") from None
-    return str(int(f)) if f == int(f) and "." not in text else ("%f" % f).rstrip("0").rstrip(".")
+    return str(int(f)) if f == int(f) and "." not in text else f"{f:f}".rstrip("0").rstrip(".")
 
 
 def bool_text(v: Any) -> str:

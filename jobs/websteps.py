@@ -21,8 +21,8 @@ from sqlalchemy import select
 from connectors.base import WriteResult
 from connectors.webform import WebFormSink, WebHooks
 from connectors.webmapping import DOCUMENT_SOURCE, KEY_SOURCE, SystemMapping, load_system, system_path
-from connectors.webvalues import pattern_names
 from connectors.webstate import Submission, WebState
+from connectors.webvalues import pattern_names
 from jobs import timelog
 from jobs.ledger import build_ledger
 from jobs.store import Store, documents, record_from_dict

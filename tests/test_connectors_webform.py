@@ -13,8 +13,8 @@ from sqlalchemy import create_engine
 
 from connectors.webform import LoginFailed, PageChanged, WebFormSink
 from connectors.webmapping import SYSTEMS_DIR, Credentials, load_credentials, load_system, value_for
-from connectors.webvalues import split_address, split_name, wareki_parts
 from connectors.webstate import CONFIRMED, PENDING, REJECTED, SUBMITTED, WebState
+from connectors.webvalues import split_address, split_name, wareki_parts
 from kakari.errors import ConfigError
 from kakari.model import Field, Record, Status
 from samples.backoffice.records import mismatches, sample_records

@@ -227,7 +227,7 @@ def test_killed_while_registering_resumes_by_search_without_a_second_entry(tmp_p
         time.sleep(0.1)
     kosodate.faults(slow_ms=0, **QUICK)
     proc = webworker.start(home, records_file, "kosodate", "child_medical")
-    out, err = proc.communicate(timeout=240)
+    _, err = proc.communicate(timeout=240)
     assert proc.returncode == 0, f"seed {seed}: {err.decode(errors='replace')[-3000:]}"
     receipts = assert_exactly_once(kosodate, records)
     subs = {s.doc_id: s for s in WebState(Store(f"sqlite:///{db}").engine).all("kosodate")}
