@@ -26,7 +26,7 @@ from kakari.wareki import era_initial, wareki_parts
 from samples.backoffice.records import child_records, mismatches
 from samples.backoffice.server import Backoffice, free_port
 from samples.generate import generate, make_sample
-from tests.webhome import mapping_home
+from tests.webhome import mapping_home, point_at
 
 ROOT = Path(__file__).resolve().parents[1]
 KAKARI = [sys.executable, "-m", "kakari.cli"]
@@ -34,11 +34,7 @@ KAKARI = [sys.executable, "-m", "kakari.cli"]
 
 @pytest.fixture(autouse=True)
 def _env(kosodate: Backoffice, monkeypatch: pytest.MonkeyPatch) -> None:
-    kosodate.calm()
-    for system in ("KOSODATE", "KOSODATE2"):
-        monkeypatch.setenv(f"KAKARI_{system}_URL", kosodate.url)
-        monkeypatch.setenv(f"KAKARI_{system}_USER", kosodate.user)
-        monkeypatch.setenv(f"KAKARI_{system}_PASSWORD", kosodate.password)
+    point_at(monkeypatch, kosodate, "KOSODATE", "KOSODATE2")
 
 
 def kakari(*args: str, home: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,7 @@ from kakari.config import JobConfig, KakariConfig, RunContext
 from samples.backoffice.records import child_records
 from samples.backoffice.server import Backoffice
 from tests import webworker
-from tests.webhome import assert_exactly_once, mapping_home
+from tests.webhome import assert_exactly_once, mapping_home, point_at
 
 JOB = "kodomo_iryo"
 RECEIPT = re.compile(r"^R\d+-\d{6}$")
@@ -37,10 +37,7 @@ QUICK = {"delay_min_ms": 30, "delay_max_ms": 120}  # the realistic 0.5–1.5 s, 
 
 @pytest.fixture(autouse=True)
 def _env(kosodate: Backoffice, monkeypatch: pytest.MonkeyPatch) -> None:
-    kosodate.calm()
-    monkeypatch.setenv("KAKARI_KOSODATE_URL", kosodate.url)
-    monkeypatch.setenv("KAKARI_KOSODATE_USER", kosodate.user)
-    monkeypatch.setenv("KAKARI_KOSODATE_PASSWORD", kosodate.password)
+    point_at(monkeypatch, kosodate, "KOSODATE")
 
 
 def setup_home(home: Path, *replacements: tuple[str, str]) -> Path:

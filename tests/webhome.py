@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from connectors.webmapping import SYSTEMS_DIR, load_system
 from kakari.model import Record
 from samples.backoffice.records import mismatches
@@ -19,6 +21,15 @@ def mapping_home(home: Path, system: str, *replacements: tuple[str, str]) -> Pat
     (home / "systems").mkdir(parents=True, exist_ok=True)
     (home / "systems" / f"{system}.toml").write_text(text, encoding="utf-8")
     return home
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, bo: Backoffice, *names: str) -> None:
+    """A calm sample system, and the environment a mapping reads its address and sign-in from."""
+    bo.calm()
+    for name in names:
+        monkeypatch.setenv(f"KAKARI_{name}_URL", bo.url)
+        monkeypatch.setenv(f"KAKARI_{name}_USER", bo.user)
+        monkeypatch.setenv(f"KAKARI_{name}_PASSWORD", bo.password)
 
 
 def assert_exactly_once(bo: Backoffice, records: list[Record]) -> dict[str, str]:
