@@ -273,13 +273,15 @@ class FixedReader:
         return Reading("", 0.9)
 
 
-def test_handwritten_zone_is_never_sent_to_ocr_on_a_scan(form: type[FormBot]) -> None:
+def test_handwritten_zone_on_a_scan_is_read_and_offered(form: type[FormBot]) -> None:
+    # a reader with no evidence to weigh (not kakari's scan reader): the handwritten value is read
+    # and offered pre-filled, but only the trust policy can let it through, so a clerk looks
     reader = FixedReader("山田太郎")
     doc = document(*filled().values(), source="scan", reader=reader)
     rec = form().read(doc)
     assert rec.fields["name"].value == "山田太郎" and rec.fields["name"].confidence == 0.9
-    assert Box(1, 40, 110, 80, 8) not in reader.zones  # the signature zone
-    assert rec.fields["signature"].value is None and rec.fields["signature"].problems == [HANDWRITTEN]
+    assert Box(1, 40, 110, 80, 8) in reader.zones  # the signature zone was read
+    assert rec.fields["signature"].value == "山田太郎" and rec.fields["signature"].problems == [HANDWRITTEN]
 
 
 def test_required_empty_and_missing_anchor(form: type[FormBot]) -> None:
