@@ -113,12 +113,44 @@ def draw_value(text: str, font_path: str, dpi: int, rng: random.Random, degradat
     return cv2.resize(a, None, fx=f, fy=f, interpolation=cv2.INTER_LINEAR) if f != 1 else a
 
 
+def covers(font_path: str, text: str) -> bool:
+    """Does the font have a glyph for every character of `text`? (A form printed on a PC falls back to
+    another font for the rest; a crop drawn here would show an empty box instead.)"""
+    return all(ch.isspace() or ord(ch) in _cmap(font_path) for ch in text)
+
+
+_cmaps: dict[str, set[int]] = {}
+
+
+def _cmap(path: str) -> set[int]:
+    if path not in _cmaps:
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(path, fontNumber=0, lazy=True)
+        _cmaps[path] = set(font.getBestCmap() or {})
+    return _cmaps[path]
+
+
+def name_values(seed: int) -> list[tuple[str, str, str]]:
+    """(form, field, written) for every surname of the samples (variant kanji both ways) with a
+    given name: the names a corpus of a few dozen forms would hold too few of."""
+    from samples.generate import GIVEN_NAMES, SURNAMES
+
+    rng = random.Random(seed)
+    out = []
+    for surname, kana in SURNAMES:
+        given, given_kana = rng.choice(GIVEN_NAMES)
+        out.append(("child_medical", "guardian_name", f"{surname}\u3000{given}"))
+        out.append(("child_medical", "guardian_kana", f"{kana}\u3000{given_kana}"))
+    return out
+
+
 def crop_corpus(count: int, seed: int, dpis: tuple[int, ...], fonts: tuple[tuple[str, str, str, bool], ...]
                 = CROP_FONTS) -> list[Record]:
-    """Every text field of `count` samples per form, drawn in each font × dpi × a degradation."""
-    from pathlib import Path as P
-
+    """Every text field of `count` samples per form, and every surname, drawn in each font × dpi × a
+    degradation."""
     import bots
+    from bots.base import parse_checked
     from bots.fields import field_type
     from ocr.ppocr import recogniser
     from ocr.reader import ScanReader
@@ -129,39 +161,90 @@ def crop_corpus(count: int, seed: int, dpis: tuple[int, ...], fonts: tuple[tuple
 
     rec = recogniser()
     tessdata = find_tessdata()
+    reader = ScanReader(np.full((8, 8), 255, np.uint8), 300, rec, tessdata)  # reads crops as on a page
     out: list[Record] = []
-    for name, path, kind, held in fonts:
-        if not P(path).is_file():
-            continue
-        for form in FORMS:
-            bot = bots.registry.get(form)
-            for i, defect in enumerate(plan(form, count, seed), start=1):
-                if defect:
-                    continue
+    values: list[tuple[str, int, str, str, Any]] = []  # (form, index, field, written, truth)
+    for form in FORMS:
+        for i, defect in enumerate(plan(form, count, seed), start=1):
+            if not defect:
                 sample = make_sample(form, i, seed, defect)
-                rng = random.Random(f"{seed}/{name}/{form}/{i}")
-                for fname, written in sample.written.items():
-                    spec = bot.template.fields.get(fname)
-                    if spec is None or not written or spec.box is None and spec.anchor is None:
-                        continue
-                    ft = field_type(spec.type)
-                    if ft.reads_mark:
-                        continue
-                    dpi = rng.choice(dpis)
-                    deg = rng.choice(DEGRADATIONS)
-                    gray = draw_value(written, path, dpi, rng, deg)
-                    reader = ScanReader(np.full((8, 8), 255, np.uint8), 300, rec, tessdata)
-                    clean = clean_crop(gray, None)
-                    if clean.image is None:
-                        continue
-                    lines, parts = reader._parts(clean.image, ft.read_kind)
-                    reads = rec.read(parts)
-                    from ocr.reader import ZoneEvidence
-
-                    text = " ".join(r.text.strip() for r in reads if r.text.strip())
-                    confs = tuple(c for r in reads for ch, c in zip(r.text, r.confs) if ch.strip())
-                    ev = ZoneEvidence(ft.read_kind, text, confs, clean.image, tessdata, lines, clean.ink_mm2)
-                    out.append(Record(f"{form}/{i}/{fname}", name, kind, held, dpi, deg, form, fname, spec.type,
-                                      policy_kind(spec.type, spec.ocr.get("kind")), kind == "handwriting",
-                                      sample.truth.get(fname), **evidence_fields(ev)))
+                values += [(form, i, f, w, sample.truth.get(f)) for f, w in sample.written.items()]
+    for form, fname, written in name_values(seed):
+        spec = bots.registry.get(form).template.fields[fname]
+        values.append((form, 0, fname, written, parse_checked(written, spec)[0]))
+    for name, path, kind, held in fonts:
+        if not Path(path).is_file():
+            continue
+        for form, i, fname, written, truth in values:
+            spec = bots.registry.get(form).template.fields.get(fname)
+            if spec is None or not written or field_type(spec.type).reads_mark or not covers(path, written):
+                continue
+            read_kind = field_type(spec.type).read_kind
+            rng = random.Random(f"{seed}/{name}/{form}/{i}/{fname}/{written}")
+            dpi, deg = rng.choice(dpis), rng.choice(DEGRADATIONS)
+            clean = clean_crop(draw_value(written, path, dpi, rng, deg), None)
+            if clean.image is None:
+                continue
+            [ev] = reader.evidence([(clean.image, read_kind)])
+            out.append(Record(f"{form}/{i}/{fname}", name, kind, held, dpi, deg, form, fname, spec.type,
+                              policy_kind(spec.type, spec.ocr.get("kind")), kind == "handwriting", truth,
+                              **evidence_fields(ev)))
     return out
+
+
+# =============================================================================================
+# The policy replayed on records (what production would decide with given thresholds)
+# =============================================================================================
+@dataclass
+class Replayed:
+    """A record's evidence in the shape the trust policy reads (ocr.reader.ZoneEvidence's)."""
+
+    kind: str
+    text: str
+    neural_conf: float
+    empty: bool
+    _second: Any
+    _variants: list[Any]
+
+    def second(self) -> Any:
+        return self._second
+
+    def variants(self) -> list[Any]:
+        return self._variants
+
+
+def replay(r: Record, policy: Any) -> tuple[bool, str, Any, bool]:
+    """(registered, offered text, its parsed value, right) for a record under `policy`."""
+    from bots.fields import field_type
+    from ocr.tesseract import ZoneText
+    from ocr.variants import VariantCheck
+
+    spec = _spec(r)
+    from bots.base import parse_checked
+
+    ev = Replayed(field_type(r.field_type).read_kind, r.neural, r.neural_conf, r.empty,
+                  ZoneText(r.second, r.second_conf),
+                  [VariantCheck(i, read, best, ratio) for i, (read, best, ratio) in
+                   zip(_variant_positions(r.neural), r.variants)])
+    d = policy.decide(r.kind, ev, r.handwritten, lambda text: not parse_checked(text, spec)[1])
+    value, _ = parse_checked(d.text, spec)
+    ok = value == r.truth and type(value) is type(r.truth)
+    return d.registered, d.text, value, ok
+
+
+def _variant_positions(text: str) -> list[int]:
+    from ocr.variants import candidates
+
+    return [i for i, ch in enumerate(text) if candidates(ch)]
+
+
+_specs: dict[tuple[str, str], Any] = {}
+
+
+def _spec(r: Record) -> Any:
+    import bots
+
+    key = (r.form, r.field)
+    if key not in _specs:
+        _specs[key] = bots.registry.get(r.form).template.fields[r.field]
+    return _specs[key]

@@ -112,7 +112,7 @@ class FormBot(Bot):
     def extract(self, doc: Document) -> Record:
         """Every template field → Field (value, raw, confidence, problems, box)."""
         self.align_scan(doc)  # scanned pages: zones are read through this form's registration
-        doc.prefetch(_fixed_zones(self.template))  # scanned pages: every zone in one recognition batch
+        doc.prefetch(_text_zones(doc, self.template))  # scanned pages: every zone in one recognition batch
         rec = Record(doc_id=doc.doc_id, bot=self.name, min_confidence=self.template.min_confidence)
         for name, spec in self.template.fields.items():
             rec.fields[name] = self.extract_field(doc, spec)
@@ -222,13 +222,20 @@ def _locate(doc: Document, spec: FieldSpec) -> tuple[Reading, Box | None] | str:
     return reading, box
 
 
-def _fixed_zones(template: FormTemplate) -> list[tuple[Box, Any]]:
-    """The text zones of a template that sit at a fixed place (anchored ones are found by label)."""
+def _text_zones(doc: Document, template: FormTemplate) -> list[tuple[Box, Any]]:
+    """(zone, read kind) of every field read as text (anchored zones where their label is found)."""
     out = []
     for spec in template.fields.values():
         ftype = field_type(spec.type)
-        if spec.box is not None and not ftype.reads_mark:
+        if ftype.reads_mark or (spec.box is None and spec.anchor is None):
+            continue
+        if spec.box is not None:
             out.append((spec.box.to_box(), ftype.read_kind))
+            continue
+        assert spec.anchor is not None
+        label = doc.find(spec.anchor.text, page=spec.anchor.page)
+        if label is not None:
+            out.append((spec.anchor.zone(label), ftype.read_kind))
     return out
 
 

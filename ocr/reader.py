@@ -168,26 +168,29 @@ class ScanReader:
         """Read these zones together: one PP-OCR batch for all their parts (a form's every field)."""
         from ocr.zones import clean_crop
 
-        todo: list[tuple[tuple[int, Box, str], str, np.ndarray | None, float, list[np.ndarray], int]] = []
+        keys, cleans = [], []
         for box, kind in zones:
             key = (id(self.frame()), box, kind)
-            if key in self._read:
-                continue
-            gray, ref = self._crops(box)
-            clean = clean_crop(gray, ref, CROP_DPI)
-            parts: list[np.ndarray] = []
-            lines = 0
-            if clean.image is not None:
-                lines, parts = self._parts(clean.image, kind)
-            todo.append((key, kind, clean.image, clean.ink_mm2, parts, lines))
-        flat = [p for *_, parts, _ in todo for p in parts]
-        results = iter(self.recogniser.read(flat))
-        for key, kind, image, ink, parts, lines in todo:
+            if key not in self._read and key not in keys:
+                gray, ref = self._crops(box)
+                keys.append(key)
+                cleans.append(clean_crop(gray, ref, CROP_DPI))
+        found = self.evidence([(c.image, k[2]) for c, k in zip(cleans, keys)])
+        for key, clean, ev in zip(keys, cleans, found):
+            ev.ink_mm2 = clean.ink_mm2
+            self._read[key] = ev
+
+    def evidence(self, crops: Sequence[tuple[np.ndarray | None, str]]) -> list[ZoneEvidence]:
+        """Cleaned crops (None: no ink) of the given read kinds, recognised in one PP-OCR batch."""
+        split = [self._parts(image, kind) if image is not None else (0, []) for image, kind in crops]
+        results = iter(self.recogniser.read([p for _, parts in split for p in parts]))
+        out = []
+        for (image, kind), (lines, parts) in zip(crops, split):
             read = [next(results) for _ in parts]
-            joiner = "\n" if lines > 1 else " "
-            text = joiner.join(r.text.strip() for r in read if r.text.strip())
+            text = ("\n" if lines > 1 else " ").join(r.text.strip() for r in read if r.text.strip())
             confs = tuple(c for r in read for ch, c in zip(r.text, r.confs) if ch.strip())
-            self._read[key] = ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), ink)
+            out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines)))
+        return out
 
     def _parts(self, image: np.ndarray, kind: str) -> tuple[int, list[np.ndarray]]:
         """(lines, crops to recognise): lines found by the detector when the zone has several,

@@ -20,7 +20,8 @@ from ocr.glyphs import Matcher
 # common form → variants kept apart in names (戸籍の異体字); the recognisers output the common form
 VARIANTS: dict[str, str] = {
     "高": "髙", "崎": "﨑嵜", "辺": "邊邉", "斎": "齋齊", "沢": "澤", "浜": "濱", "島": "嶋嶌", "徳": "德",
-    "恵": "惠", "広": "廣", "国": "國", "桜": "櫻", "竜": "龍", "富": "冨", "実": "實", "吉": "\U00020bb7",
+    "恵": "惠", "広": "廣", "国": "國", "桜": "櫻", "竜": "龍", "富": "冨", "実": "實", "青": "靑",
+    "吉": "\U00020bb7",
 }
 # variants a recogniser may output for the common form, and the form itself (髙 read as-is)
 _BASE = {v: k for k, vs in VARIANTS.items() for v in vs}
