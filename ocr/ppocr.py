@@ -16,16 +16,14 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kakari.errors import MissingDependency
-from ocr.engine import OcrEngine
 
 if TYPE_CHECKING:
-    from kakari.config import KakariConfig, OcrConfig
-    from ocr.document import Page
+    from kakari.config import OcrConfig
 
 INSTALL_FIX = "pip install 'rapidocr>=3.4,<4' onnxruntime (make setup で入ります)"
 
@@ -194,39 +192,3 @@ def describe(models_dir: str | None = None) -> list[tuple[str, str]]:
                                                    f"SHA-256 {'一致' if ok else '不一致'})"))
     return out
 
-
-class PPOcrEngine(OcrEngine):
-    """Scanned pages → Pages whose zones PP-OCR reads, with Tesseract as the second opinion and for
-    the page's orientation; reading happens when a bot asks for its zones."""
-
-    name: ClassVar[str] = "ppocr"
-
-    @classmethod
-    def check(cls) -> None:
-        from ocr.tesseract import check as tesseract_check
-
-        check()
-        tesseract_check()
-
-    def read_pages(self, path: Path, kind: str, page_numbers: list[int] | None,
-                   cfg: KakariConfig) -> list[Page]:
-        from PIL import Image
-
-        from ocr.document import Page
-        from ocr.glyphs import use_fonts
-        from ocr.preprocess import to_gray
-        from ocr.raster import iter_rasters
-        from ocr.reader import ScanReader
-        from ocr.tesseract import check as tesseract_check
-
-        tessdata = tesseract_check(cfg.ocr.tessdata)
-        rec = recogniser(cfg.ocr)
-        use_fonts(cfg.ocr.drawing_fonts)
-        pages: list[Page] = []
-        for r in iter_rasters(path, kind, page_numbers, cfg.ocr.dpi, cfg.limits.max_pixels, cfg.limits.max_pages):
-            gray = to_gray(r.image)
-            r.image = None  # type: ignore[assignment]  # the colour page is no longer needed
-            reader = ScanReader(gray, r.dpi, rec, tessdata)
-            pages.append(Page(r.number, gray.shape[1] / r.dpi * 25.4, gray.shape[0] / r.dpi * 25.4,
-                              source="scan", image=Image.fromarray(gray), reader=reader))
-        return pages
