@@ -6,8 +6,9 @@
 For each field kind, separately for printed and handwritten values, and only on readings the
 field's validator accepts (the others go to 要確認 whatever the engines say):
 
-- ``alone``: the lowest PP-OCR confidence above which every reading was right (strictly above the
-  most confident wrong one), kept only if at least ``--support`` readings are above it;
+- ``alone`` (only the kinds of ``ocr.trust.ALONE_KINDS``): the lowest PP-OCR confidence above which
+  every reading was right (strictly above the most confident wrong one), kept only if at least
+  ``SUPPORT`` readings are above it;
 - ``agree`` / ``second``: the same among readings Tesseract agreed with after normalisation, for the
   Tesseract confidence (from a small grid) that lets the most right readings through;
 - ``variant_ratio``: above the largest ratio by which the ink ever preferred the common form for a
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ocr_evidence import CROP_FONTS, Record, crop_corpus, load_records  # noqa: E402
+from ocr.trust import ALONE_KINDS  # noqa: E402
 
 TARGET = 0.999
 SUPPORT = 60  # readings above a threshold, at least, for it to be trusted at all
@@ -77,7 +79,8 @@ def _read_kind(r: Record) -> str:
 
 
 def variant_ok(r: Record, ratio: float) -> bool:
-    return all(best == read and rt >= ratio for read, best, rt in r.variants)
+    """Names only (the policy judges variants in names): every variant character settled."""
+    return r.kind != "name" or all(best == read and rt >= ratio for read, best, rt in r.variants)
 
 
 def fit_variant_ratio(records: list[Record]) -> float:
@@ -132,7 +135,7 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
                 if parsed(r, text)[1] or not variant_ok(r, ratio):
                     continue  # the validator or the variant check sends it to the clerk anyway
                 usable.append((r, right(r, text)))
-            rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable])
+            rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable]) if kind in ALONE_KINDS else None
             agree, second = fit_agree([(r.neural_conf, r.second_conf, ok) for r, ok in usable if agrees(r)])
             rule[f"{prefix}agree"], rule[f"{prefix}second"] = agree, second
             counts[f"{kind}{'/hand' if hand else ''}"] = {"readings": len(mine), "validated": len(usable),
@@ -158,13 +161,15 @@ def main() -> None:
     ap.add_argument("--dpi", default="200,300")
     ap.add_argument("--save-records", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "ocr" / "trust.json")
+    ap.add_argument("--note", help="how the records were made (stored with the thresholds)")
     args = ap.parse_args()
     if args.records:
-        records, how = load_records(args.records), f"records {args.records.name}"
+        records, how = load_records(args.records), args.note or f"records {args.records.name}"
     elif args.crops:
         dpis = tuple(int(d) for d in args.dpi.split(","))
         records = crop_corpus(args.count, args.seed, dpis, CROP_FONTS)
-        how = f"crop corpus (benchmarks/ocr_evidence.py, seed {args.seed}, {args.count} samples per form)"
+        how = (f"crop corpus of benchmarks/ocr_evidence.py (seed {args.seed}, {args.count} samples per form and "
+               "every surname, each value drawn in each font)")
     else:
         ap.error("--records or --crops")
     if args.save_records:

@@ -4,7 +4,8 @@ One table, one row per field kind (``RULES``). A value is registered automatical
 field's validator accepts it (formats, check digits, 和暦, value lists, the bot's cross-field rules)
 and, on top of that, the OCR evidence its row asks for holds:
 
-- **alone**: PP-OCR's weakest character is at least this probable;
+- **alone** (dates, postal codes, phone numbers, numbers, amounts only: ``ALONE_KINDS``): PP-OCR's
+  weakest character is at least this probable;
 - **agree**: PP-OCR's weakest character is at least this probable, *and* Tesseract reads the same
   value after normalisation (``ocr.normalise.canonical``) with at least its ``second`` confidence;
 - names: every character with a variant form (髙/高, 﨑/崎 …, ``ocr.variants``) is the common form
@@ -53,6 +54,10 @@ VALIDATORS = {
     "mark": "ink added over the blank form (ocr.marks), one option per choice",
 }
 KINDS = tuple(VALIDATORS)
+# kinds whose validator checks the value's form closely enough that PP-OCR may be trusted alone; in
+# names, kana, text and addresses its confident errors (穂 read 穗, 凛 read 凜, a dropped 一, ェ read エ)
+# pass every validator, so there a value needs both engines to agree
+ALONE_KINDS = ("date", "postal", "phone", "number", "amount")
 
 DISAGREE = "2つのOCRの読みが一致しません"
 UNSURE = "読み取りの確信度が低い ({:.2f})"
@@ -109,7 +114,7 @@ class Policy:
         r = self.rule(kind)
         alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (
             r.alone, r.agree, r.second)
-        if alone is not None and n >= alone:
+        if alone is not None and n >= alone and kind in ALONE_KINDS:
             return Decision(text, True, None, _shown(n))
         if agree is not None and n >= agree:
             s = ev.second()
