@@ -45,8 +45,6 @@ from benchmarks.results import write_section  # noqa: E402
 
 TITLE = "Scanned forms (OCR)"
 POLICY_PROBLEMS = ("2つのOCRの読みが一致しません", "読み取りの確信度が低い", "異体字", "手書き欄")
-DEFAULT_FONTS = ("ipa-gothic", "noto-sans", "noto-serif", "vl-gothic", "takao-mincho", "sawarabi-gothic",
-                 "mplus-1", "sawarabi-mincho")
 
 
 # =============================================================================================
@@ -124,7 +122,10 @@ def run_kakari(path: str) -> DocResult:
                 records.append(Record(path, meta.get("font", "?"), meta.get("font_kind", "printed"),
                                       meta.get("held_out", False), truth["scan"]["dpi"], meta.get("profile", "scanner"),
                                       truth["form"], name, spec.type, policy_kind(spec.type, spec.ocr.get("kind")),
-                                      spec.handwritten, truth["fields"].get(name), **evidence_fields(ev)).__dict__)
+                                      # values drawn in a handwriting-style font count as a
+                                      # handwritten field, as a town marks a form residents fill in
+                                      spec.handwritten or meta.get("font_kind") == "handwriting",
+                                      truth["fields"].get(name), **evidence_fields(ev)).__dict__)
     return DocResult(path, truth["form"], meta.get("font", "?"), meta.get("font_kind", "printed"),
                      meta.get("held_out", False), truth["scan"]["dpi"], meta.get("profile", "scanner"),
                      truth["defect"], bot_name, status, seconds, results, records, rss,
@@ -206,51 +207,29 @@ def _blank_zone(form: str, spec: Any) -> Any:
 
 
 # =============================================================================================
-# The corpus: documents per font
+# The corpus: documents per font (samples.corpus)
 # =============================================================================================
-def make_documents(tmp: Path, fonts: list[str], count: int, seed: int, dpis: tuple[int, ...],
-                   fax: bool) -> list[Path]:
-    """Scan-like pages of `count` forms per bot and font; each truth JSON gets a "bench" entry."""
-    from samples import generate as gen
-    from samples.scanlike import make_scans
+def make_documents(tmp: Path, fonts: str, count: int, seed: int, dpis: tuple[int, ...], fax: bool,
+                   jobs: int) -> list[Path]:
+    """Scan-like pages of `count` forms per bot and font (``samples.corpus``); each truth JSON gets a
+    "bench" entry (font, kind, held out, profile)."""
+    from samples.corpus import build, choose_fonts
 
+    profiles = ["scanner"] + (["fax"] if fax else [])
+    index = build(tmp, choose_fonts(fonts), profiles, dpis, FORMS, count, seed, jobs)
     scans: list[Path] = []
-    for name in fonts:
-        try:
-            faces, kind, held = _faces(gen, name)
-        except (FileNotFoundError, KeyError) as e:
-            print(f"skipping font {name}: {e}", file=sys.stderr)
+    for entry in index["sets"]:
+        if entry["profile"] not in profiles:
             continue
-        out = tmp / name
-        if faces is None:
-            gen.generate(out / "pdf", count, seed)
-        else:
-            gen.generate(out / "pdf", count, seed, faces=faces)
-        sets = [("scanner", dpis)] + ([("fax", (200,))] if fax else [])
-        for profile, ds in sets:
-            kw = {"profile": profile} if profile != "scanner" else {}
-            made = make_scans(out / "pdf", out / f"scan-{profile}", seed, ds, **kw)
-            for p in made:
-                j = p.with_suffix(".json")
-                truth = json.loads(j.read_text(encoding="utf-8"))
-                truth["bench"] = {"font": name, "font_kind": kind, "held_out": held, "profile": profile}
-                j.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
-            scans += made
+        for doc in entry["documents"]:
+            path = tmp / entry["dir"] / doc["file"]
+            truth_path = tmp / entry["dir"] / doc["truth"]
+            truth = json.loads(truth_path.read_text(encoding="utf-8"))
+            truth["bench"] = {"font": entry["font"], "font_kind": entry["kind"], "held_out": entry["held_out"],
+                              "profile": entry["profile"]}
+            truth_path.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+            scans.append(path)
     return scans
-
-
-def _faces(gen: Any, name: str) -> tuple[Any, str, bool]:
-    """(typefaces for samples.generate, printed|handwriting, held out) of a catalogue font."""
-    if not hasattr(gen, "Typefaces"):  # a generator that only draws in IPA Gothic
-        if name != "ipa-gothic":
-            raise FileNotFoundError("this samples.generate draws values in IPA Gothic only")
-        return None, "printed", False
-    from samples import fonts as catalogue
-
-    f = catalogue.font(name)
-    if f.kind == "handwriting":
-        return gen.Typefaces(hand=f, value=f), f.kind, f.held_out
-    return gen.Typefaces(value=f), f.kind, f.held_out
 
 
 # =============================================================================================
@@ -338,22 +317,22 @@ def replay_crops(records: list[Record], policies: dict[str, Any]) -> dict[tuple[
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=4, help="forms per bot and font (each scanned at every dpi)")
-    ap.add_argument("--fonts", default=",".join(DEFAULT_FONTS))
+    ap.add_argument("--fonts", default="all", help="all, printed, handwriting, or names (samples.fonts)")
     ap.add_argument("--dpi", default="200,300")
     ap.add_argument("--fax", action="store_true", help="also the fax profile (200×100 dpi, 1 bit)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--crops", type=int, default=0, help="crop corpus: samples per form (0: none)")
+    ap.add_argument("--crop-records", type=Path, help="crop corpus records already made (calibrate_ocr.py --save-records)")
     ap.add_argument("--no-write", action="store_true", help="print only, do not touch RESULTS.md")
     ap.add_argument("--dump", type=Path, help="write the evidence records (JSON lines) here")
     args = ap.parse_args()
     dpis = tuple(int(d) for d in args.dpi.split(","))
-    fonts = [f.strip() for f in args.fonts.split(",") if f.strip()]
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         t0 = time.perf_counter()
-        scans = make_documents(tmp, fonts, args.count, args.seed, dpis, args.fax)
+        scans = make_documents(tmp, args.fonts, args.count, args.seed, dpis, args.fax, args.workers)
         gen_s = time.perf_counter() - t0
         images = {str(p): str(page_image(p, tmp)) for p in scans}
 
@@ -376,6 +355,10 @@ def main() -> None:
         from benchmarks.ocr_evidence import crop_corpus
 
         crops = crop_corpus(args.crops, args.seed + 1, dpis)
+    elif args.crop_records:
+        from benchmarks.ocr_evidence import load_records
+
+        crops = load_records(args.crop_records)
     if args.dump:
         args.dump.write_text("\n".join(r.as_json() for r in records + crops) + "\n", encoding="utf-8")
     policies = lofo(records + crops)
@@ -406,7 +389,9 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (font, profile, dpi), t in sorted(by.items()):
-        held = " (held out)" if any(d.held_out for d in docs if d.font == font) else ""
+        kind = next((d.font_kind for d in docs if d.font == font), "printed")
+        held = (" (handwriting)" if kind == "handwriting" else "") + (
+            " (held out)" if any(d.held_out for d in docs if d.font == font) else "")
         pf = [f for d in docs if (d.font, d.profile, d.dpi) == (font, profile, dpi) for f in plain[d.path]]
         lines.append(f"| {font}{held} | {profile} | {dpi} | {t.docs} | **{_pct(t.exact, t.fields)}** "
                      f"| **{t.registered_wrong}** | {t.unflagged_wrong} | {_pct(t.clean_review, t.clean_docs)} "
