@@ -185,3 +185,13 @@ def test_hard_crops_are_mostly_offered_right(reader: ScanReader) -> None:
     right = [c for c in CROP_CASES if read_hard_crop(reader, *c[:3])[0].value == parse_checked(
         c[3], bots.registry.get(c[1]).template.fields[c[2]])[0]]
     assert len(right) >= len(CROP_CASES) - 3, sorted(set(c[0] for c in CROP_CASES) - {c[0] for c in right})
+
+
+def test_a_zone_of_free_text_is_split_into_lines_by_the_detector(reader: ScanReader) -> None:
+    # two lines of writing in one zone: PP-OCR's detector finds them, each is recognised
+    f = ImageFont.truetype(GOTHIC, PX)
+    im = Image.new("L", (PX * 16, PX * 5), 255)
+    ImageDraw.Draw(im).text((PX, PX), "営業時間は午前十時から", fill=0, font=f)
+    ImageDraw.Draw(im).text((PX, PX * 3), "午後九時までです", fill=0, font=f)
+    [ev] = reader.evidence([(np.asarray(im), "text")])
+    assert ev.lines == 2 and ev.text == "営業時間は午前十時から\n午後九時までです"
