@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ocr_evidence import CROP_FONTS, Record, crop_corpus, load_records  # noqa: E402
+from benchmarks.ocr_evidence import CROP_FONTS, Record, _spec, crop_corpus, load_records  # noqa: E402
 from ocr.trust import ALONE_KINDS  # noqa: E402
 
 TARGET = 0.999
@@ -45,17 +45,11 @@ def right(r: Record, text: str) -> bool:
     return value == r.truth and type(value) is type(r.truth)
 
 
-_specs: dict[tuple[str, str], Any] = {}
-
-
 def parsed(r: Record, text: str) -> tuple[Any, list[str]]:
-    import bots
+    """The field's own parser and required check on `text`."""
     from bots.base import parse_checked
 
-    key = (r.form, r.field)
-    if key not in _specs:
-        _specs[key] = bots.registry.get(r.form).template.fields[r.field]
-    return parse_checked(text, _specs[key])
+    return parse_checked(text, _spec(r))
 
 
 def offered(r: Record) -> str:

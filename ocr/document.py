@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 from kakari.model import Box
 
-# kinds of zone reading; scanned pages map them to Tesseract modes and character sets
+# kinds of zone reading; on scanned pages they choose Tesseract's model and characters, and the spaces
 ReadKind = Literal["text", "line", "digits", "kana", "date", "char", "amount"]
 MARK_GLYPHS = frozenset("☑☒✓✔✗✘■●◉レ×xX")
 
@@ -43,7 +43,7 @@ class Reading:
 
 
 class ZoneReader(Protocol):
-    """Reads zones of a scanned page (implemented in ocr/, e.g. by the Tesseract engine)."""
+    """Reads zones of a scanned page (implemented in ocr/ by ``ocr.reader.ScanReader``)."""
 
     def read(self, page: Page, box: Box, kind: ReadKind) -> Reading: ...
 

@@ -94,16 +94,6 @@ class Matcher:
         self.target = _prepare(ink[y : y + h, x : x + w], self.sigma) if not self.empty else ink
         self._blurred: np.ndarray | None = None  # the whole crop's ink, blurred (for ``local``)
 
-    def score(self, text: str) -> float:
-        """Best correlation of `text` (in any of its drawings and fonts) with the ink, -1..1."""
-        if self.empty or not text.strip():
-            return -1.0
-        best = -1.0
-        for t in drawings(text.replace(" ", "\u3000")):
-            for f in fonts():
-                best = max(best, self._fit(rendered(t, f)))
-        return best
-
     def style(self, text: str) -> Style:
         """(font, drawing) in which `text` fits the ink best: the zone's print style."""
         best, out = -2.0, (fonts()[0] if fonts() else "", "as_read")
@@ -115,12 +105,6 @@ class Matcher:
                 if s > best:
                     best, out = s, (f, variant)
         return out
-
-    def score_with(self, text: str, style: Style) -> float:
-        """Like ``score`` in one print style only (many candidates of one zone: 4× faster)."""
-        if self.empty or not text.strip():
-            return -1.0
-        return self._fit(rendered(drawn(text, style[1]), style[0]))
 
     def _layout(self, text: str, style: Style) -> tuple[list[float], float, float, float] | None:
         """Where `text`'s drawing lands when fitted to the ink: the crop columns of each character's
@@ -141,15 +125,6 @@ class Matcher:
         widths = [sum(c.shape[1] for c in cs) for cs in cells]  # type: ignore[union-attr]
         edges = np.concatenate([[0.0], np.cumsum(widths)])
         return [self.x + (e - xs.min()) * fx for e in edges], self.y - ys.min() * fy, fx, fy
-
-    def spans(self, text: str, style: Style) -> list[tuple[int, int]]:
-        """Columns of the crop each character of `text` occupies (its advance box, which may reach
-        past the ink at either end) when its drawing is fitted to the ink."""
-        layout = self._layout(text, style)
-        if layout is None:
-            return [(self.x, self.x + self.w)] * len(text)
-        pos = layout[0]
-        return [(int(round(pos[i])), int(round(pos[i + 1]))) for i in range(len(text))]
 
     def local(self, text: str, i: int, candidates: set[str], style: Style) -> dict[str, float]:
         """How well each candidate for text[i], drawn alone at the reading's scale where text[i]
@@ -236,10 +211,6 @@ def ink_window(a: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
     return out
 
 
-def is_kanji(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
-
-
 Style = tuple[str, str]  # (font file, drawing)
 DRAWINGS = ("as_read", "wide", "half")
 
@@ -255,17 +226,6 @@ def piece(ch: str, variant: str) -> str:
 
 def drawn(text: str, variant: str) -> str:
     return "".join(piece(ch, variant) for ch in text)
-
-
-def drawings(text: str) -> list[str]:
-    """Ways the same reading may have been printed: as read, with full-width digits and hyphens
-    (１２３－４), with half-width katakana (ｶﾀｶﾅ). Tesseract outputs one form for all of them."""
-    out = [text]
-    for variant in DRAWINGS[1:]:
-        d = drawn(text, variant)
-        if d not in out:
-            out.append(d)
-    return out
 
 
 _FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")

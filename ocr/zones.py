@@ -1,10 +1,10 @@
-"""A field's zone, cut from a scan and cleaned for Tesseract; and aligning a scanned document to the
+"""A field's zone, cut from a scan and cleaned for the recognisers; and aligning a scanned document to the
 blank form a bot names (the one call bots make, through ``align_to_form``).
 
 Cleaning a crop (``clean_crop``): the zone is cut upright at 300 dpi from the registered scan; ink
 the blank form has there (a printed 円 or 〒, the edge of the cell) and long ruled lines are removed;
-dust is dropped; the rest is trimmed to its ink and given a white margin, the layout Tesseract's
-single-line mode reads best. A zone with no ink left is empty: no OCR call, no invented text.
+dust is dropped; the rest is trimmed to its ink and given a white margin, the layout line
+recognisers read best. A zone with no ink left is empty: no OCR call, no invented text.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def ink_threshold(gray: np.ndarray) -> float:
 
 def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, pad_px: int = 12,
                keep_gray: bool = True) -> CleanCrop:
-    """A zone ready for Tesseract. `ref` is the same zone of the blank form (None: no reference)."""
+    """A zone ready for the recognisers. `ref` is the same zone of the blank form (None: no reference)."""
     t = ink_threshold(gray)
     if t < 0:
         return CleanCrop(None, 0.0, 0)

@@ -95,8 +95,9 @@ def test_a_disagreement_or_a_failed_validator_goes_to_review(reader: ScanReader,
     # a reading that leans on Tesseract's agreement (PP-OCR less sure than "alone") and does not get it
     rule = load().rule(right_kind := _policy_kind(spec))
     if rule.agree is not None and (rule.alone is None or rule.agree < rule.alone):
-        doubtful = min(rule.alone or 1.0, 1.0) - 1e-3
-        ev2 = ZoneEvidence(kind, ev.text, tuple(min(c, doubtful) for c in ev.confs), ev.image, ev.tessdata)
+        doubtful = (rule.agree + min(rule.alone or 1.0, 1.0)) / 2  # in the band where agreement is needed
+        ev2 = ZoneEvidence(kind, ev.text, tuple(max(rule.agree, min(c, doubtful)) for c in ev.confs), ev.image,
+                           ev.tessdata)
         ev2._second = ZoneText("8" + written[1:] if written[0] != "8" else "7" + written[1:], 0.99)
         f = field_of(form, name, ev2)
         assert f.problems and DISAGREE in f.problems, (right_kind, f)
