@@ -107,7 +107,7 @@ def draw_value(text: str, font_path: str, dpi: int, rng: random.Random, degradat
         a = a + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(4, 10), a.shape)
     a = np.clip(a, 0, 255).astype(np.uint8)
     if degradation == "jpeg":
-        ok, buf = cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(50, 75)])
+        _, buf = cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(50, 75)])
         a = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     f = 300.0 / dpi
     return cv2.resize(a, None, fx=f, fy=f, interpolation=cv2.INTER_LINEAR) if f != 1 else a

@@ -292,7 +292,7 @@ def replay_docs(docs: list[DocResult], policies: dict[str, Any]) -> dict[tuple[s
             if r is None or policy is None:
                 fields.append((f.ok, True, f.other or f.kind == "?"))
                 continue
-            reg, _text, value, ok = replay(r, policy)
+            reg, _text, _value, ok = replay(r, policy)
             fields.append((ok, reg, f.other))
         out[(d.font, d.profile, d.dpi)].add_doc(fields, d.defect is None)
     return out

@@ -64,7 +64,7 @@ def check(image: np.ndarray, text: str, fonts: list[str] | None = None) -> list[
         forms = set(candidates(text[i]))
         fits = m.local(drawn, i, forms, style)
         ranked = sorted(fits.items(), key=lambda kv: kv[1], reverse=True)
-        best, fit = ranked[0]
+        best = ranked[0][0]
         ratio = float("inf")
         for rival, rival_fit in ranked[1:]:
             if rival_fit <= -1.0:

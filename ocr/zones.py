@@ -8,6 +8,7 @@ recognisers read best. A zone with no ink left is empty: no OCR call, no invente
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,9 +143,9 @@ def ink_gaps(image: np.ndarray) -> list[tuple[float, float]]:
 
 def split_at(image: np.ndarray, cuts: list[float], pad: int = 12) -> list[np.ndarray]:
     """The crop cut into parts at the given x positions, each trimmed to its ink and padded."""
-    bounds = [0, *[int(round(c)) for c in cuts], image.shape[1]]
+    bounds = [0, *[round(c) for c in cuts], image.shape[1]]
     parts = []
-    for x0, x1 in zip(bounds, bounds[1:]):
+    for x0, x1 in itertools.pairwise(bounds):
         piece = image[:, x0:x1]
         box = ink_bbox(piece < 128)
         if box is None:
