@@ -62,6 +62,7 @@ KINDS: dict[str, KindSpec] = {
     "digits": KindSpec("eng", 7, DIGITS + "-"),
     "amount": KindSpec("eng", 7, DIGITS + ",."),
     "char": KindSpec("jpn", 10),
+    "digitrun": KindSpec("eng", 8, DIGITS),  # a run of digits inside Japanese text, re-read by eng
 }
 
 
