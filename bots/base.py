@@ -22,7 +22,7 @@ from bots.template import FieldSpec, FormTemplate, load_template
 from kakari.bot import Bot, module_file
 from kakari.config import RunContext
 from kakari.errors import ConfigError, TemplateError, Unrecognised
-from kakari.model import Box, Field, Record
+from kakari.model import LOW_CONFIDENCE, Box, Field, Record
 from kakari.registry import Registry
 from ocr.document import Document, Reading
 from ocr.trust import NO_EVIDENCE as HANDWRITTEN, load as trust_policy, policy_kind
@@ -142,7 +142,7 @@ class FormBot(Bot):
             if spec.handwritten:  # typed into a text layer, or read without evidence to weigh
                 field.problems.append(HANDWRITTEN)
         if spec.min_confidence is not None and field.confidence < spec.min_confidence and not field.problems:
-            field.problems.append(f"読み取りの確信度が低い ({field.confidence:.2f})")
+            field.problems.append(LOW_CONFIDENCE.format(field.confidence))
         return field
 
     def validate(self, rec: Record) -> Record:
@@ -150,7 +150,8 @@ class FormBot(Bot):
         return rec
 
     def read(self, doc: Document) -> Record:
-        return self.validate(self.extract(doc))
+        """The document's Record, each doubted field's reasons in its ``problems``."""
+        return self.validate(self.extract(doc)).record_reasons()
 
 
 class DocumentBot(Bot):
@@ -180,7 +181,7 @@ def parse_checked(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
     """A field's text → (value, problems): its type's parsing and the required check. What the bot
     does with a reading and the review screen with a clerk's correction."""
     value, problems = parse_value(raw, spec)
-    if spec.required and _is_empty(value):
+    if spec.required and _is_empty(value) and not problems:  # written but unreadable is not empty
         problems = [*problems, REQUIRED_EMPTY]
     return value, problems
 

@@ -21,12 +21,14 @@ corpus in ``trust.json`` beside this module. Anything else goes to 要確認 wit
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kakari.model import LOW_CONFIDENCE
 from ocr.normalise import canonical, fix_lookalikes
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ KINDS = tuple(VALIDATORS)
 ALONE_KINDS = ("date", "postal", "phone", "number", "amount")
 
 DISAGREE = "2つのOCRの読みが一致しません"
-UNSURE = "読み取りの確信度が低い ({:.2f})"
+UNSURE = LOW_CONFIDENCE
 VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
 HANDWRITTEN = "手書き欄: 読み取った値を確認してください"
 NO_EVIDENCE = "手書き欄のため目視確認が必要です"
@@ -103,7 +105,8 @@ class Policy:
         n = ev.neural_conf
         if ev.empty:  # no ink left after cleaning (dust below the limit is dropped): nothing written
             return Decision("", True, None, 1.0)
-        text = fix_lookalikes(ev.text) if kind in ("text", "address", "name") else ev.text
+        settle = fix_lookalikes if kind in ("text", "address", "name") else str
+        text = settle(ev.text)
         if kind == "name":
             for c in ev.variants():
                 if c.best != c.read or c.ratio < self.variant_ratio:
@@ -118,10 +121,12 @@ class Policy:
             return Decision(text, True, None, _shown(n))
         if agree is not None and n >= agree:
             s = ev.second()
-            if canonical(s.text, ev.kind) == canonical(text, ev.kind) and s.raw >= second:
+            if canonical(settle(s.text), ev.kind) == canonical(text, ev.kind) and s.raw >= second:
                 return Decision(text, True, None, _shown(n))
             return Decision(text, False, HANDWRITTEN if handwritten else DISAGREE, min(DOUBT, n))
-        return Decision(text, False, HANDWRITTEN if handwritten else UNSURE.format(n), min(DOUBT, n))
+        # floored, so a value just below its threshold never shows as 1.00
+        return Decision(text, False, HANDWRITTEN if handwritten else UNSURE.format(math.floor(n * 100) / 100),
+                        min(DOUBT, n))
 
     def table(self) -> str:
         """The policy as a Markdown table (README, ``kakari doctor``)."""

@@ -113,6 +113,29 @@ def test_a_disagreement_or_a_failed_validator_goes_to_review(reader: ScanReader,
         assert f.problems and f.confidence < 0.8, f
 
 
+@pytest.mark.parametrize("font", [GOTHIC, NOTO])
+def test_a_point_where_thousands_go_is_never_registered(reader: ScanReader, font: str) -> None:
+    # both engines agree on 16.000 (a comma written or read as a point): not sixteen yen, not 16,000
+    from bots.fields import AMBIGUOUS_POINT
+
+    [ev] = reader.evidence([(crop_of("16.000", font), "amount")])
+    f = field_of("restaurant_permit", "fee", ev)
+    assert f.problems == [AMBIGUOUS_POINT] and f.value is None and f.raw == ev.text
+
+
+@pytest.mark.parametrize("font", [GOTHIC, NOTO])
+def test_a_katakana_look_alike_inside_hiragana_is_offered_as_hiragana(reader: ScanReader, font: str) -> None:
+    # り read as リ by both engines: the value offered (or registered) has the script of its neighbours
+    [ev] = reader.evidence([(crop_of("若葉県みどり町中央1丁目20番11号", font), "text")])
+    misread = ZoneEvidence("text", ev.text.replace("り", "リ"), ev.confs, ev.image, ev.tessdata)
+    misread._second = ZoneText(misread.text, 0.99)
+    f = field_of("child_medical", "address", misread)
+    assert f.value == "若葉県みどり町中央1丁目20番11号"
+    if ev.neural_conf >= load().rule("address").agree:  # sure enough to need only agreement: registered
+        assert not f.problems and f.confidence >= 0.8
+    assert all("(1.00)" not in p for p in f.problems)  # a doubt is never shown as full confidence
+
+
 def _policy_kind(spec) -> str:  # noqa: ANN001
     from ocr.trust import policy_kind
 
