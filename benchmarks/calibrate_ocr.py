@@ -53,17 +53,17 @@ def parsed(r: Record, text: str) -> tuple[Any, list[str]]:
 
 
 def offered(r: Record) -> str:
-    from ocr.normalise import fix_lookalikes
+    from ocr.trust import offered
 
-    return fix_lookalikes(r.neural) if r.kind in ("text", "address", "name") else r.neural
+    return offered(r.kind, r.neural)
 
 
 def agrees(r: Record) -> bool:
-    from ocr.normalise import canonical
     from ocr.tesseract import KINDS
+    from ocr.trust import agree_on
 
     read_kind = _read_kind(r)
-    return canonical(r.second, read_kind) == canonical(offered(r), read_kind) and read_kind in KINDS
+    return read_kind in KINDS and agree_on(r.kind, read_kind, offered(r), r.second)
 
 
 def _read_kind(r: Record) -> str:

@@ -105,13 +105,12 @@ class Policy:
         n = ev.neural_conf
         if ev.empty:  # no ink left after cleaning (dust below the limit is dropped): nothing written
             return Decision("", True, None, 1.0)
-        settle = fix_lookalikes if kind in ("text", "address", "name") else str
-        text = settle(ev.text)
+        text = offered(kind, ev.text)
         if kind == "name":
             for c in ev.variants():
                 if c.best != c.read or c.ratio < self.variant_ratio:
-                    offered = text[: c.index] + c.best + text[c.index + 1:]
-                    return Decision(offered, False, VARIANT, min(DOUBT, n))
+                    common = text[: c.index] + c.best + text[c.index + 1:]
+                    return Decision(common, False, VARIANT, min(DOUBT, n))
         if not valid(text):
             return Decision(text, False, None, min(DOUBT, n))
         r = self.rule(kind)
@@ -121,7 +120,7 @@ class Policy:
             return Decision(text, True, None, _shown(n))
         if agree is not None and n >= agree:
             s = ev.second()
-            if canonical(settle(s.text), ev.kind) == canonical(text, ev.kind) and s.raw >= second:
+            if agree_on(kind, ev.kind, text, s.text) and s.raw >= second:
                 return Decision(text, True, None, _shown(n))
             return Decision(text, False, HANDWRITTEN if handwritten else DISAGREE, min(DOUBT, n))
         # floored, so a value just below its threshold never shows as 1.00
@@ -143,6 +142,17 @@ class Policy:
         lines.append(f"\nVariant kanji in names: the common form must beat each variant on its own ink "
                      f"by ×{self.variant_ratio:.1f}. Fitted on: {self.corpus}")
         return "\n".join(lines)
+
+
+def offered(kind: str, text: str) -> str:
+    """The reading offered for a field of policy `kind`: look-alikes settled by their neighbours in
+    words (names, addresses, text), untouched where the validator reads every character."""
+    return fix_lookalikes(text) if kind in ("text", "address", "name") else text
+
+
+def agree_on(kind: str, read_kind: str, text: str, second: str) -> bool:
+    """Does Tesseract's `second` reading say the same as the offered `text` (read as `read_kind`)?"""
+    return canonical(offered(kind, second), read_kind) == canonical(text, read_kind)
 
 
 def _shown(n: float) -> float:
