@@ -6,7 +6,7 @@
 For each field kind, separately for printed and handwritten values, and only on readings the
 field's validator accepts (the others go to 要確認 whatever the engines say):
 
-- ``alone`` (only the kinds of ``ocr.trust.ALONE_KINDS``): the lowest PP-OCR confidence above which
+- ``alone`` (only the kinds of ``ocr.trust.ALONE_KINDS``, for handwriting ``HAND_ALONE_KINDS``): the lowest PP-OCR confidence above which
   every reading was right (strictly above the most confident wrong one), kept only if at least
   ``SUPPORT`` readings are above it;
 - ``agree`` / ``second``: the same among readings Tesseract agreed with after normalisation, for the
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ocr_evidence import CROP_FONTS, Record, _spec, crop_corpus, load_records  # noqa: E402
-from ocr.trust import ALONE_KINDS  # noqa: E402
+from ocr.trust import ALONE_KINDS, HAND_ALONE_KINDS  # noqa: E402
 
 TARGET = 0.999
 SUPPORT = 60  # readings above a threshold, at least, for it to be trusted at all
@@ -129,7 +129,8 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
                 if parsed(r, text)[1] or not variant_ok(r, ratio):
                     continue  # the validator or the variant check sends it to the clerk anyway
                 usable.append((r, right(r, text)))
-            rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable]) if kind in ALONE_KINDS else None
+            alone_kinds = HAND_ALONE_KINDS if hand else ALONE_KINDS
+            rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable]) if kind in alone_kinds else None
             agree, second = fit_agree([(r.neural_conf, r.second_conf, ok) for r, ok in usable if agrees(r)])
             rule[f"{prefix}agree"], rule[f"{prefix}second"] = agree, second
             counts[f"{kind}{'/hand' if hand else ''}"] = {"readings": len(mine), "validated": len(usable),

@@ -12,7 +12,8 @@ and, on top of that, the OCR evidence its row asks for holds:
   on its own ink by at least the calibrated ratio; a variant is never registered on the drawing's
   word alone (it is offered, pre-filled, for the clerk).
 
-Handwritten fields have their own thresholds (``hand_alone``/``hand_agree``). A threshold of None
+Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
+``HAND_ALONE_KINDS`` is empty). A threshold of None
 means the evidence never suffices for that kind: the value is offered, pre-filled, to the clerk.
 Every number is fitted by ``benchmarks/calibrate_ocr.py`` on a labelled corpus so that what is
 registered was right on it (0 errors, target ≥ 99.9 %), and stored with a description of that
@@ -60,6 +61,9 @@ KINDS = tuple(VALIDATORS)
 # names, kana, text and addresses its confident errors (穂 read 穗, 凛 read 凜, a dropped 一, ェ read エ)
 # pass every validator, so there a value needs both engines to agree
 ALONE_KINDS = ("date", "postal", "phone", "number", "amount")
+# handwriting: a single engine's confident misreads of hand-drawn digits keep the format (a 3 for an 8
+# is still a phone number), so a handwritten value always needs both engines to agree
+HAND_ALONE_KINDS: tuple[str, ...] = ()
 
 DISAGREE = "2つのOCRの読みが一致しません"
 UNSURE = LOW_CONFIDENCE
@@ -116,7 +120,7 @@ class Policy:
         r = self.rule(kind)
         alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (
             r.alone, r.agree, r.second)
-        if alone is not None and n >= alone and kind in ALONE_KINDS:
+        if alone is not None and n >= alone and kind in (HAND_ALONE_KINDS if handwritten else ALONE_KINDS):
             return Decision(text, True, None, _shown(n))
         if agree is not None and n >= agree:
             s = ev.second()

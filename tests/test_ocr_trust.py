@@ -57,12 +57,7 @@ class OneZone:
 def field_of(form: str, name: str, ev: ZoneEvidence):  # noqa: ANN201
     """The field as the bot extracts it from a scanned page whose zone holds this evidence (the page
     carries the blank form's printed text, as after registration, so anchored zones are found)."""
-    from ocr.register import load_reference
-
-    bot = bots.registry.get(form)()
-    chars = load_reference(bot.template.reference_path()).page(1).chars
-    doc = Document("t", Path("scan.png"), [Page(1, 210, 297, source="scan", chars=list(chars), reader=OneZone(ev))])
-    return bot.extract_field(doc, bot.template.fields[name])
+    return _extract(form, bots.registry.get(form).template.fields[name], ev)
 
 
 # (form, field, a right value as written, a reading its validator refuses, or None for no validator)
@@ -134,6 +129,49 @@ def test_a_katakana_look_alike_inside_hiragana_is_offered_as_hiragana(reader: Sc
     if ev.neural_conf >= load().rule("address").agree:  # sure enough to need only agreement: registered
         assert not f.problems and f.confidence >= 0.8
     assert all("(1.00)" not in p for p in f.problems)  # a doubt is never shown as full confidence
+
+
+KLEE = str(Path(__file__).parents[1] / "samples" / "fontdata" / "npm" / "klee-one.ttf")
+HAND_KINDS = [
+    ("child_medical", "postal_code", "989-6103"),
+    ("child_medical", "phone", "0569-51-3413"),
+    ("child_medical", "guardian_birth", "平成7年10月17日"),
+    ("child_medical", "guardian_kana", "イケダ　コウジ"),
+    ("child_medical", "guardian_name", "池田　浩二"),
+]
+
+
+@pytest.mark.skipif(not Path(KLEE).is_file(), reason="make fonts merges the handwriting-style fonts (npm)")
+@pytest.mark.parametrize(("form", "name", "written"), HAND_KINDS, ids=[k[1] for k in HAND_KINDS])
+def test_a_handwritten_value_is_read_and_never_registered_on_one_engine(reader: ScanReader, form: str,
+                                                                        name: str, written: str) -> None:
+    from bots.base import parse_checked
+    from bots.fields import field_type
+
+    spec = bots.registry.get(form).template.fields[name].model_copy(update={"handwritten": True})
+    kind = field_type(spec.type).read_kind
+    [ev] = reader.evidence([(crop_of(written, KLEE), kind)])
+    f = _extract(form, spec, ev)
+    assert f.value is not None  # read and offered, not skipped
+    if not f.problems:  # registered: both engines said it, and it is right
+        assert canonical(ev.second().text, kind) == canonical(ev.text, kind)
+        assert f.value == parse_checked(written, spec)[0]
+    # PP-OCR certain, Tesseract reading another value of the same format: the clerk decides
+    sure = ZoneEvidence(kind, ev.text, (0.9999,) * len(ev.confs), ev.image, ev.tessdata)
+    other = ev.text.replace("3", "8", 1) if "3" in ev.text else ev.text.replace("1", "7", 1)
+    sure._second = ZoneText(other if other != ev.text else ev.text + "ア", 0.99)
+    f = _extract(form, spec, sure)
+    assert f.problems and f.confidence < 0.8 and f.value is not None, f
+
+
+def _extract(form: str, spec, ev: ZoneEvidence):  # noqa: ANN001, ANN202
+    """The field of `spec` as `form` extracts it from a scanned page whose zone holds `ev`."""
+    from ocr.register import load_reference
+
+    bot = bots.registry.get(form)()
+    chars = load_reference(bot.template.reference_path()).page(1).chars
+    doc = Document("t", Path("scan.png"), [Page(1, 210, 297, source="scan", chars=list(chars), reader=OneZone(ev))])
+    return bot.extract_field(doc, spec)
 
 
 def _policy_kind(spec) -> str:  # noqa: ANN001
