@@ -42,9 +42,34 @@ def _tesseract() -> list[Check]:
     return checks
 
 
+def _ppocr(cfg: KakariConfig) -> list[Check]:
+    """The neural recogniser: its version and each pinned model file (never downloaded)."""
+    from ocr import ppocr
+
+    try:
+        ppocr.check()
+        lines = ppocr.describe(cfg.ocr.models_dir)
+    except KakariError as e:
+        return [Check("PP-OCR (rapidocr)", False, e.message, getattr(e, "fix", "") or ppocr.INSTALL_FIX)]
+    except ImportError as e:
+        return [Check("PP-OCR (rapidocr)", False, str(e), ppocr.INSTALL_FIX)]
+    return [Check(what, "不一致" not in detail, detail, ppocr.INSTALL_FIX) for what, detail in lines]
+
+
+def _tesseract_binding() -> Check:
+    from ocr import tesseract
+
+    try:
+        tesseract.check()
+        return Check("Tesseract (第二の読み取り・向き判定)", True, tesseract.version())
+    except KakariError as e:
+        return Check("Tesseract (第二の読み取り・向き判定)", False, e.message, tesseract.INSTALL_FIX)
+
+
 def _packages() -> list[Check]:
     out = []
-    for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "pandas", "loguru", "playwright", "sqlalchemy"):
+    for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "rapidocr", "onnxruntime", "pandas", "loguru",
+                "playwright", "sqlalchemy"):
         try:
             out.append(Check(f"Python パッケージ {pkg}", True, md.version(pkg)))
         except md.PackageNotFoundError:
@@ -112,6 +137,8 @@ def _browser(cfg: KakariConfig) -> list[Check]:
 def run_checks(cfg: KakariConfig) -> list[Check]:
     checks = [Check("Python", sys.version_info >= (3, 11), sys.version.split()[0], "Python 3.11 以上が必要です")]
     checks += _tesseract()
+    checks.append(_tesseract_binding())
+    checks += _ppocr(cfg)
     fonts = [f for f in JAPANESE_FONTS if f.exists()]
     checks.append(Check("日本語フォント (IPA)", bool(fonts), ", ".join(map(str, fonts)) or "ありません",
                         "apt-get install fonts-ipafont-gothic fonts-ipafont-mincho"))

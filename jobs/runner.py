@@ -422,7 +422,7 @@ def _outcomes(job: JobConfig, batches: Iterable[list[DocRef]], ctx: RunContext, 
     # forkserver, not fork: the caller may have threads (the watcher's observer, a scheduler); the
     # server imports the pipeline once, so each worker starts in milliseconds instead of a second
     mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload(["jobs.runner", "ocr.tesseract", "ocr.textlayer", "bots"])
+    mp.set_forkserver_preload(["jobs.runner", "ocr.tesseract", "ocr.ppocr", "ocr.reader", "ocr.scan", "ocr.textlayer", "bots"])
     with ProcessPoolExecutor(size, mp_context=mp, initializer=setup_logging,
                              initargs=(ctx.home, "WARNING")) as pool:
         pending: set = set()

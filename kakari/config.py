@@ -28,6 +28,8 @@ class OcrConfig(_Strict):
     lang: str = "jpn"
     min_chars_per_page: int = PField(20, ge=0)  # fewer real characters than this → treat the page as a scan
     tessdata: str | None = None  # folder holding jpn.traineddata; found automatically when unset
+    models_dir: str | None = None  # folder holding the pinned PP-OCR model files; unset: those in the rapidocr wheel
+    drawing_fonts: list[str] | None = None  # fonts variant kanji are drawn in to be judged; unset: IPA Gothic/Mincho
 
 
 class LimitsConfig(_Strict):
