@@ -35,7 +35,7 @@ from connectors.webmapping import (
 from connectors.webstate import CONFIRMED, REJECTED, SUBMITTED, Submission, WebState, new_owner
 from kakari.config import RunContext
 from kakari.errors import ConfigError, MissingDependency, PageTimeout, SystemUnavailable, TransientError
-from kakari.log import logger
+from kakari.log import logger, short_id
 from kakari.model import Record, Status
 
 CHROMIUM = "/usr/bin/chromium"
@@ -210,7 +210,7 @@ class WebFormSink(Sink):
             except _Rejected as e:
                 self._snapshot(rec.doc_id)
                 self.state.mark_rejected(rec.doc_id, sysname, e.message)
-                logger.warning(f"{self.system.title}: {rec.doc_id[:12]} を登録できません: {e.message}")
+                logger.warning(f"{self.system.title}: {short_id(rec.doc_id)} を登録できません: {e.message}")
                 self.hooks.rejected(rec, e.message)
                 return "rejected"
             except LoginFailed:
@@ -224,7 +224,8 @@ class WebFormSink(Sink):
             except _Retry as e:
                 self._snapshot(rec.doc_id)
                 self.state.note_error(rec.doc_id, sysname, e.message)
-                logger.warning(f"{self.system.title}: {rec.doc_id[:12]} 試行 {attempt}/{retry.attempts}: {e.message}")
+                logger.warning(f"{self.system.title}: {short_id(rec.doc_id)} 試行 {attempt}/{retry.attempts}: "
+                               f"{e.message}")
                 if e.relogin:
                     self._logged_in = False
                 if e.restart:
@@ -304,7 +305,7 @@ class WebFormSink(Sink):
                 if not e.step or n == tries:
                     raise
                 self._snapshot(doc_id)
-                logger.warning(f"{self.system.title}: {doc_id[:12]} 再試行 {n}/{tries}: {e.message}")
+                logger.warning(f"{self.system.title}: {short_id(doc_id)} 再試行 {n}/{tries}: {e.message}")
                 self._backoff(n)
         raise AssertionError("unreachable")
 
