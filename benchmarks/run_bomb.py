@@ -63,7 +63,7 @@ def main() -> int:
     for label, size, stages in cases:
         inflated: dict[str, int] = {}
 
-        def make(p: Path, size: int = size, stages: int = stages) -> None:
+        def make(p: Path, size: int = size, stages: int = stages, inflated: dict[str, int] = inflated) -> None:
             inflated["n"] = bomb_pdf(p, size, stages)
             inflated["file"] = p.stat().st_size
 

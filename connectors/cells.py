@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -51,7 +51,9 @@ def set_cell(cell: Any, value: Any) -> None:
     if isinstance(value, (int, float)) or value is None:
         cell.value = value
         return
-    text = clean_text(str(value))
+    # line breaks as LF: an XML reader turns a raw CR into LF, but openpyxl's lxml writer escapes it
+    # (and keeps it), so without this the stored text would depend on whether lxml is installed
+    text = clean_text(str(value)).replace("\r\n", "\n").replace("\r", "\n")
     cell.value = text
     if is_formula_like(text):
         cell.data_type = "s"  # never a formula, whatever openpyxl guessed from the leading "="

@@ -6,6 +6,7 @@ between these folders: nothing is deleted, so nothing can be lost.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -172,10 +173,8 @@ class FolderSource(Source):
             os.rename(path, target)  # atomic on one file system: exactly one claimer wins
         except FileNotFoundError:
             return None
-        try:
+        with contextlib.suppress(PermissionError):  # a scanner account's file: the folders around it are private
             make_private(target)
-        except PermissionError:  # a scanner account's file: the folders around it are private anyway
-            pass
         return self._ref(target, name)
 
     def recover(self) -> Iterator[DocRef]:

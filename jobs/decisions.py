@@ -40,8 +40,8 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
     register_personal(f.value for f in rec.fields.values() if f.personal)
     register_personal(f.raw for f in rec.fields.values() if f.personal)
     # the ledger's 備考 says what happened last, not the validator's message from before the review
-    note = f"確認者: {who}" if status == Status.CONFIRMED else f"差し戻し: {reason} (確認者: {who})"
-    rec.meta.update(status=status.value, reason=note, archived_path=str(planned), reviewed_by=who)
+    remark = f"確認者: {who}" if status == Status.CONFIRMED else f"差し戻し: {reason} (確認者: {who})"
+    rec.meta.update(status=status.value, reason=remark, archived_path=str(planned), reviewed_by=who)
     with store.begin() as conn:
         if not decide_document(conn, doc_id, job, status.value, record_to_dict(rec), str(planned), reason):
             raise AlreadyDecided("この文書は他の人が処理しました")
@@ -53,8 +53,8 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
     if source.is_file():
         os.replace(source, planned)
     if status == Status.ERROR:
-        note = planned.with_name(planned.name + ".error.txt")
-        with open(note, "w", encoding="utf-8", opener=private_opener) as f:
+        error_note = planned.with_name(planned.name + ".error.txt")
+        with open(error_note, "w", encoding="utf-8", opener=private_opener) as f:
             f.write(f"ファイル名: {mask_name(row['original_name'] or '')}\n文書ID: {doc_id}\n"
                     f"理由: {redact(reason)}\n差し戻し: {who}\n")
     return planned

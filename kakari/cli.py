@@ -3,6 +3,7 @@
 and an exit code. `context()` is what every command calls first: config, home, logging."""
 from __future__ import annotations
 
+import contextlib
 import importlib
 import secrets
 import sys
@@ -67,10 +68,8 @@ def _click_family(name: str) -> tuple[type[Any], ...]:
     """click's exception and, from typer 0.26 on, typer's own vendored copy of it: both reach us."""
     found = [getattr(click.exceptions, name)]
     for module in ("typer._click.exceptions", "typer.exceptions"):  # where each typer version keeps it
-        try:
+        with contextlib.suppress(ImportError, AttributeError):
             found.append(getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            pass
     return tuple(found)
 
 

@@ -9,6 +9,7 @@ administrators may read (the README says how).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -37,17 +38,13 @@ def make_private_dir(path: Path) -> Path:
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):
             d.mkdir(mode=PRIVATE_DIR)
-        except FileExistsError:
-            pass
     return path
 
 
 def make_private(path: Path) -> None:
     """chmod 0600 (POSIX; on Windows chmod only toggles read-only, so it is left alone)."""
     if os.name == "posix":
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.chmod(path, PRIVATE_FILE)
-        except FileNotFoundError:
-            pass

@@ -32,7 +32,6 @@ from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import ConfigError, MissingDependency
 from kakari.log import logger, redact
 
-
 # our own scan opens each candidate to see that it is readable: waking on that would rescan forever
 _READ_ONLY_EVENTS = frozenset({EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE})
 REPEAT_NOTE_SECONDS = 600.0  # the same internal error again: one short line at most this often

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from kakari.log import clean, logger, mask_name, mask_path, neutralise, redact, register_personal, setup_logging, short_id
+from kakari.log import (
+    clean,
+    logger,
+    mask_name,
+    mask_path,
+    neutralise,
+    redact,
+    register_personal,
+    setup_logging,
+    short_id,
+)
 
 
 @pytest.fixture(autouse=True)

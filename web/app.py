@@ -6,7 +6,6 @@ web/security.py; a clerk only ever sees the documents of their own 原課."""
 from __future__ import annotations
 
 import io
-import math
 import os
 import secrets
 import threading
@@ -194,7 +193,10 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         form = await request.form()
         check_csrf(request, str(form.get("csrf_token", "")))
         row, rec = _load(user, job, doc_id)
-        active = _seconds(form.get("active_seconds"))
+        try:
+            active = review.active_seconds(form.get("active_seconds"))
+        except ValueError as e:
+            raise HTTPException(400, str(e)) from None
         reason = str(form.get("reason") or "").strip()
         values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
         try:
@@ -308,17 +310,6 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
 def _with_headers(response: Response, headers: dict[str, str]) -> Response:
     response.headers.update(headers)
     return response
-
-
-def _seconds(value: Any) -> float:
-    """The page's measured active seconds; anything but a finite number is a bad request."""
-    try:
-        seconds = float(str(value if value not in (None, "") else 0))
-    except ValueError:
-        raise HTTPException(400, "作業時間 (active_seconds) の値が正しくありません。画面を開き直してください") from None
-    if not math.isfinite(seconds):
-        raise HTTPException(400, "作業時間 (active_seconds) の値が正しくありません。画面を開き直してください")
-    return seconds
 
 
 def _options(rec: Any) -> dict[str, list[str]]:

@@ -98,7 +98,7 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, receive, send_secured)
-        except Exception:  # noqa: BLE001 - the last line of defence: never a traceback to the browser
+        except Exception:
             incident = secrets.token_hex(4)
             logger.error(f"web: 内部エラー {incident} ({scope.get('method')} {scope.get('path')}): "
                          f"{traceback.format_exc()}")

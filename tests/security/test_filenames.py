@@ -13,9 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from markupsafe import escape
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tests.security.conftest import CHILD_JOB, CONFIG, KAKARI, ROOT, Site, fill_inbox, kakari, login, until
 
@@ -139,7 +138,7 @@ def test_kakari_watch_takes_every_name_and_stays_quiet(tmp_path: Path, site: Sit
         assert log.stat().st_size == size  # nothing repeats while there is nothing to do
     finally:
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        _stdout, stderr = proc.communicate(timeout=30)
     text = log.read_text(encoding="utf-8")
     assert "内部エラー" not in text and "Traceback" not in text, text[-3000:]
     assert proc.returncode == 0, stderr.decode(errors="replace")

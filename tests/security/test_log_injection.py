@@ -19,7 +19,7 @@ FORGED = "2026-01-01 00:00:00.000 | ERROR   | 1 | 偽の記録"
 def forged_lines(log: Path) -> list[str]:
     lines = log.read_text(encoding="utf-8").splitlines()
     assert lines, "the log is empty"
-    return [line for line in lines if FORGED in line and not line.startswith((" ", "\t"))
+    return [line for line in lines if (FORGED in line and not line.startswith((" ", "\t")))
             or line.startswith(("\x1b", "\r")) or "\r" in line or "\x1b" in line]
 
 
