@@ -26,9 +26,9 @@ MEASURE = ("import resource, subprocess, sys\n"
            "sys.stderr.write(p.stdout + p.stderr)\n")
 
 
-def run_measured(home: Path) -> tuple[int, int, str]:
+def run_measured(home: Path, job: str = CHILD_JOB, config: Path = CONFIG) -> tuple[int, int, str]:
     """(exit code, peak resident bytes, console) of `kakari run` over the home's inbox."""
-    proc = subprocess.run([sys.executable, "-c", MEASURE, KAKARI, "run", CHILD_JOB, "--config", str(CONFIG),
+    proc = subprocess.run([sys.executable, "-c", MEASURE, KAKARI, "run", job, "--config", str(config),
                            "--home", str(home)], capture_output=True, text=True, cwd=ROOT, timeout=600,
                           env=os.environ | {"COLUMNS": "200"})
     code, peak = proc.stdout.split()
@@ -48,4 +48,22 @@ def test_an_inflate_bomb_is_refused_within_the_memory_limit(tmp_path: Path, comp
     assert code == 4, console  # one document failed, with its reason; nothing crashed
     note = (home / "jobs" / CHILD_JOB / "errors" / "bomb.pdf.error.txt").read_text(encoding="utf-8")
     assert "圧縮" in note and "制限時間" not in note, note  # refused as a bomb, not timed out
+    assert peak < MEMORY_LIMIT, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_a_masking_job_refuses_a_bomb_before_it_masks(tmp_path: Path) -> None:
+    """The masking bot opens its PDFs itself (to burn boxes into page images): the same check comes
+    first, so a bomb dropped into a 墨塗り inbox is refused as cheaply."""
+    config = tmp_path / "kakari.toml"
+    config.write_text('[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n', encoding="utf-8")
+    home = tmp_path / "home"
+    inbox = home / "jobs" / "masking" / "inbox"
+    inbox.mkdir(parents=True)
+    bomb_pdf(inbox / "bomb.pdf", 4_000_000, 1)
+    os.utime(inbox / "bomb.pdf", (time.time() - 10, time.time() - 10))
+    code, peak, console = run_measured(home, "masking", config)
+    assert code == 4, console
+    note = (home / "jobs" / "masking" / "errors" / "bomb.pdf.error.txt").read_text(encoding="utf-8")
+    assert "圧縮" in note and "制限時間" not in note, note
+    assert not list((home / "jobs" / "masking").glob("output/*")), "a bomb was released as a masked copy"
     assert peak < MEMORY_LIMIT, f"peak {peak / 2**20:.0f} MiB"
