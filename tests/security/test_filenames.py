@@ -150,3 +150,22 @@ def test_kakari_watch_takes_every_name_and_stays_quiet(tmp_path: Path, site: Sit
     assert os.listdir(inbox) == [] and os.listdir(home / "jobs" / CHILD_JOB / "processing") == []
     stored = [r[0] for r in rows(home, "select original_name from documents")]
     assert all(isinstance(s, str) and s for s in stored) and "申請書.pdf" in stored
+
+
+def test_kakari_mask_shows_any_name_and_never_crashes(tmp_path: Path) -> None:
+    """The one-off `kakari mask` takes names from the command line: undecodable bytes are shown as the
+    town's PC would show them, and a name that looks like console markup is printed, not parsed."""
+    folder = os.fsencode(tmp_path)
+    broken = b"%PDF-1.4\n broken beyond repair"
+    for raw in (SJIS_NAME, BAD_NAME, b"x[red]y.pdf"):
+        with open(folder + b"/" + raw, "wb") as f:
+            f.write(broken)
+    names = [folder + b"/" + raw for raw in (SJIS_NAME, BAD_NAME, b"x[red]y.pdf", b"missing[/b].pdf")]
+    proc = kakari("mask", *names, "--out", str(tmp_path / "out"), home=tmp_path / "home")
+    console = proc.stdout + proc.stderr
+    assert proc.returncode == 4, console  # every file refused with its reason, nothing crashed
+    assert "内部エラー" not in console and "Traceback" not in console, console
+    for shown in ("申請書.pdf", "bad\ufffd\ufffd.pdf", "x[red]y.pdf", "missing[/b].pdf"):
+        assert shown in console, (shown, console)
+    assert "\\udc" not in console, console
+    assert not list((tmp_path / "out").glob("*.pdf"))
