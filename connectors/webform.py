@@ -42,7 +42,7 @@ from connectors.webstate import CONFIRMED, REJECTED, SUBMITTED, Submission, WebS
 from connectors.webvalues import TransformError
 from kakari.config import RunContext
 from kakari.errors import ConfigError, PageTimeout, SystemUnavailable, TransientError
-from kakari.log import logger
+from kakari.log import logger, short_id
 from kakari.model import Record, Status
 
 T = TypeVar("T")
@@ -232,7 +232,7 @@ class WebFormSink(Sink):
                 shot = self._snapshot(rec.doc_id)
                 snapshot = str(shot.with_suffix(".png")) if shot else ""
                 self.state.mark_rejected(rec.doc_id, sysname, e.message)
-                logger.warning(f"{self.system.title}: {rec.doc_id[:12]} を登録できません: {e.message}")
+                logger.warning(f"{self.system.title}: {short_id(rec.doc_id)} を登録できません: {e.message}")
                 self.hooks.rejected(rec, e.message, snapshot)
                 return Refusal(rec.doc_id, e.message, snapshot)
             except LoginFailed:
@@ -246,7 +246,7 @@ class WebFormSink(Sink):
             except Retry as e:
                 self._snapshot(rec.doc_id)
                 self.state.note_error(rec.doc_id, sysname, e.message)
-                logger.warning(f"{self.system.title}: {rec.doc_id[:12]} 試行 {attempt}/{retry.attempts}: {e.message}")
+                logger.warning(f"{self.system.title}: {short_id(rec.doc_id)} 試行 {attempt}/{retry.attempts}: {e.message}")
                 if attempt == retry.attempts:
                     cls = PageTimeout if e.timeout else SystemUnavailable
                     raise cls(f"{self.system.title} に{retry.attempts}回試みても登録できませんでした: {e.message}") from None
@@ -366,7 +366,7 @@ class WebFormSink(Sink):
                 if not e.step or n == tries:
                     raise
                 self._snapshot(doc_id)
-                logger.warning(f"{self.system.title}: {doc_id[:12]} 再試行 {n}/{tries}: {e.message}")
+                logger.warning(f"{self.system.title}: {short_id(doc_id)} 再試行 {n}/{tries}: {e.message}")
                 self._backoff(n)
         raise AssertionError("unreachable")
 

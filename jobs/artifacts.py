@@ -22,7 +22,7 @@ from connectors.folder import free_name, safe_name, sha256_of
 from jobs.store import Store, aware_utc, now
 from kakari.bot import Bot
 from kakari.config import JobConfig, RunContext
-from kakari.log import logger
+from kakari.log import logger, mask_path
 from kakari.model import DocRef, Record, Status
 
 STAGED = ".staged"
@@ -120,7 +120,7 @@ def sweep(job: JobConfig, ctx: RunContext, store: Store) -> None:
             meta = (row.get("record") or {}).get("meta") or {}
             done = release(job, ctx, staged.stem, meta, row["status"])
             if done is not None:
-                store.add_event("released", staged.stem, job.name, str(done), ctx.run_id)
+                store.add_event("released", staged.stem, job.name, mask_path(done), ctx.run_id)
     if job.keep_originals_days is not None:
         purge_originals(job, ctx, store)
 

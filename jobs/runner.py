@@ -34,7 +34,7 @@ from jobs.store import Store, insert_document, now, queue_writes, record_to_dict
 from jobs.timelog import TaskRecord
 from kakari.config import JobConfig, RunContext
 from kakari.errors import DocumentError, MissingDependency, ReadTimeout
-from kakari.log import logger, redact, register_personal
+from kakari.log import logger, mask_name, mask_path, redact, register_personal, short_id
 from kakari.model import DocRef, Record, Status
 from ocr import read_document
 
@@ -241,7 +241,7 @@ def _replay(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: 
     artifacts.release(job, ctx, ref.doc_id, (done["record"] or {}).get("meta"), done["status"])
     planned = Path(done["stored_path"]) if done["stored_path"] else None
     dest = source.finish(ref, status, done["reason"] or "", dest=planned)
-    detail = f"処理済みの文書です ({status.value}): {dest.name}"
+    detail = f"処理済みの文書です ({status.value}): {mask_name(dest.name)}"
     store.add_event("replayed", ref.doc_id, job.name, detail, ctx.run_id)
     return Outcome(ref.doc_id, ref.original_name, status, done["bot"] or "", done["reason"] or "",
                    str(dest), replayed=True)
@@ -268,7 +268,8 @@ def _read(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: Fo
         status, reason = Status.ERROR, e.message
     except Exception as e:  # noqa: BLE001 - a bug: the document still ends somewhere a person will see it
         incident = secrets.token_hex(4)
-        logger.error(redact(f"内部エラー {incident} ({ref.original_name}): {traceback.format_exc()}"))
+        where = f"{mask_name(ref.original_name)} {short_id(ref.doc_id)}"
+        logger.error(f"内部エラー {incident} ({where}): {traceback.format_exc()}")
         status, reason = Status.ERROR, f"内部エラーが発生しました (インシデント番号 {incident}): {type(e).__name__}"
     finished = now()
     dest = source.planned(ref, status)
@@ -295,13 +296,14 @@ def _finish(job: JobConfig, ctx: RunContext, store: Store, source: FolderSource,
         final = source.finish(r.ref, r.status, redact(r.reason), dest=r.dest, sync=False)
         moved.append(final)
         bot_name = r.bot_cls.name if r.bot_cls else ""
-        logger.info(redact(f"{job.name}: {r.ref.original_name} → {r.status.value} ({bot_name or '-'})"))
+        shown = f"{mask_name(r.ref.original_name)} {short_id(r.ref.doc_id)}"
+        logger.info(f"{job.name}: {shown} → {r.status.value} ({bot_name or '-'})")
         outcomes[i] = Outcome(r.ref.doc_id, r.ref.original_name, r.status, bot_name, r.reason, str(final),
                               seconds=time.perf_counter() - r.t0)
     source.sync(moved)
     with store.begin() as conn:
         for final, (_, r) in zip(moved, fresh, strict=True):
-            store.add_event("archived", r.ref.doc_id, job.name, str(final), ctx.run_id, conn=conn)
+            store.add_event("archived", r.ref.doc_id, job.name, mask_path(final), ctx.run_id, conn=conn)
     for i, r in read:  # another worker (or an earlier copy in this batch) committed the same bytes first
         if i not in outcomes:
             outcomes[i] = _replay(job, r.ref, ctx, store, source) or process(job, r.ref, ctx)
@@ -338,7 +340,7 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
         artifacts.sweep(job, ctx, store)
         recovered = list(source.recover()) if recover and reads_forms else []
         for ref in recovered:
-            store.add_event("recovered", ref.doc_id, job.name, ref.original_name, run_id)
+            store.add_event("recovered", ref.doc_id, job.name, mask_name(ref.original_name), run_id)
         paths = (list(source.scan(wait=True)) if paths is None else paths) if reads_forms else []
         if on_total:
             on_total(len(recovered) + len(paths))
@@ -376,9 +378,9 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
                   "sink/parked": summary.flush.parked, "sink/rejected": len(summary.flush.rejected),
                   "docs/replayed": sum(o.replayed for o in summary.outcomes)}
         store.finish_run(run_id, status, summary.counts, robot, stats,
-                         "\n".join([f"{o.status.value} {o.original_name} {o.reason}" for o in summary.outcomes
-                                    if o.status != Status.REGISTERED]
-                                   + [f"受付不可 {r.doc_id[:12]} {r.reason}" for r in summary.flush.rejected]))
+                         "\n".join([f"{o.status.value} {mask_name(o.original_name)} {short_id(o.doc_id)} {o.reason}"
+                                    for o in summary.outcomes if o.status != Status.REGISTERED]
+                                   + [f"受付不可 {short_id(r.doc_id)} {r.reason}" for r in summary.flush.rejected]))
     return summary
 
 
@@ -468,7 +470,7 @@ def _claimed(recovered: list[DocRef], paths: Iterable[Path], source: FolderSourc
 def _note_claims(store: Store, job: JobConfig, refs: list[DocRef], run_id: str) -> None:
     with store.begin() as conn:
         for ref in refs:
-            store.add_event("claimed", ref.doc_id, job.name, ref.original_name, run_id, conn=conn)
+            store.add_event("claimed", ref.doc_id, job.name, mask_name(ref.original_name), run_id, conn=conn)
 
 
 def _add_flush(total: FlushResult, part: FlushResult) -> None:

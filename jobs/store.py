@@ -4,6 +4,7 @@ replay after a crash changes nothing."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -31,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.expression import Executable
 
+from kakari.files import PRIVATE_FILE, make_private_dir
+from kakari.log import clean
 from kakari.model import Box, Field, Record, Status
 
 metadata = MetaData()
@@ -103,7 +106,10 @@ def now() -> datetime:
 def engine_for(url: str) -> Engine:
     """One engine per URL per process."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        db = Path(url.removeprefix("sqlite:///"))
+        make_private_dir(db.parent)
+        if not db.exists():  # password hashes and every record: the service account's alone (SQLite
+            os.close(os.open(db, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # gives -wal/-shm the same mode)
         eng = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(eng, "connect")
@@ -247,7 +253,9 @@ class Store:
     # -- events (audit trail) -------------------------------------------------------------------
     def add_event(self, event_name: str, doc_id: str | None, job: str | None, detail: str = "",
                   run_id: str | None = None, conn: Connection | None = None, ts: datetime | None = None) -> None:
-        row = {"ts": ts or now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": detail, "run_id": run_id}
+        """An audit event; its detail is stored masked (kakari.log.clean), like a log line."""
+        row = {"ts": ts or now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": clean(detail),
+               "run_id": run_id}
         if conn is not None:
             conn.execute(events.insert(), row)
         else:
@@ -312,7 +320,8 @@ class Store:
         with self.begin() as conn:
             conn.execute(update(runs).where(runs.c.run_id == run_id).values(
                 finished=now(), status=status, counts=counts, robot_seconds=robot_seconds,
-                stats=json.loads(json.dumps(stats, default=str)), log_excerpt=log_excerpt[-4000:]))
+                stats=json.loads(json.dumps(stats, default=str)),
+                log_excerpt="\n".join(clean(line) for line in log_excerpt.splitlines())[-4000:]))
 
     def runs_for(self, job: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         q = select(runs).order_by(runs.c.started.desc()).limit(limit)

@@ -36,6 +36,9 @@ class LimitsConfig(_Strict):
     max_bytes: int = PField(50 * 1024 * 1024, gt=0)
     max_pages: int = PField(50, gt=0)
     max_pixels: int = PField(120_000_000, gt=0)  # per page, after rasterising
+    # a PDF's streams other than images, inflated, per document: forms need kilobytes, a few embedded
+    # CJK fonts tens of megabytes; an inflate bomb is refused here before a parser holds it in memory
+    max_inflated_bytes: int = PField(128 * 1024 * 1024, gt=0)
     timeout_seconds: float = PField(120.0, gt=0)  # per document
 
 
@@ -90,6 +93,16 @@ class KpiConfig(_Strict):
 
     def target_for(self, task: str) -> float | None:
         return self.targets.get(task, self.target_rate)
+
+
+class WebConfig(_Strict):
+    """`kakari web`: how long a login lasts and how many wrong passwords it takes to lock one."""
+
+    session_hours: float = PField(8.0, gt=0)  # a login ends this long after it began, at the latest
+    idle_minutes: float = PField(60.0, gt=0)  # … or after this long without a request
+    login_attempts: int = PField(5, ge=1, le=10)  # wrong passwords in a row before the account waits
+    address_attempts: int = PField(20, ge=1)  # wrong passwords from one address before it waits
+    lockout_minutes: float = PField(15.0, gt=0)  # how long the account or the address waits
 
 
 class JobDefaults(_Strict):
@@ -159,6 +172,7 @@ class KakariConfig(_Strict):
     limits: LimitsConfig = PField(default_factory=LimitsConfig)
     defaults: JobDefaults = PField(default_factory=JobDefaults)
     kpi: KpiConfig = PField(default_factory=KpiConfig)
+    web: WebConfig = PField(default_factory=WebConfig)
     jobs: dict[str, JobConfig] = PField(default_factory=dict)
     # where documents are processed: in this process (a pool of `workers`, 0 = one per core), or
     # enqueued for `kakari worker` processes on Celery (broker: Redis; share the database: PostgreSQL)

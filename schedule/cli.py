@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from jobs.cli import jobs_app
-from kakari.cli import ConfigOpt, HomeOpt, context, err, out
+from kakari.cli import ConfigOpt, HomeOpt, context, err, out, shown
 from kakari.errors import ExitCode
+from kakari.log import mask_name, short_id
 
 
 def watch(
@@ -33,7 +34,8 @@ def watch(
         out.print(f"{summary.job}: {c['read']}件 — 自動登録 {c['自動登録']} / 要確認 {c['要確認']} / エラー {c['エラー']}")
         for o in summary.outcomes:
             if o.status.value == "エラー":
-                out.print(f"[red]エラー[/red] {o.original_name}: {o.reason}")
+                name = shown(mask_name(o.original_name))
+                out.print(f"[red]エラー[/red] {name} ({short_id(o.doc_id)}): {shown(o.reason)}")
 
     watcher = Watcher(cfg, names, rescan_seconds=rescan, min_age=settle, on_run=report)
     presses = 0
