@@ -34,6 +34,8 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
     source = Path(row["stored_path"] or "")
     target_folder = folders["archive"] if status == Status.CONFIRMED else folders["errors"]
     planned = free_name(target_folder, source.name, doc_id)  # recorded, then the file goes exactly there
+    if rec.meta.get("export"):  # a row of an online export: the export file holds other rows, it stays
+        planned = source
     rec.meta.update(status=status.value, reason=reason or rec.meta.get("reason", ""), archived_path=str(planned),
                     reviewed_by=who)
     with store.begin() as conn:
@@ -43,6 +45,8 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
         store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
                         f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else "") + (f" {note}" if note else ""),
                         conn=conn)
+    if planned == source:
+        return planned
     target_folder.mkdir(parents=True, exist_ok=True)
     if source.is_file():
         os.replace(source, planned)

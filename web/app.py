@@ -22,7 +22,7 @@ from jobs.outbox import Flusher
 from jobs.store import Store
 from kakari.config import KakariConfig
 from kakari.model import Status
-from web import masking, review
+from web import masking, review, rows
 from web.accounts import User, authenticate, get_user
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -121,8 +121,24 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         row, rec = _load(user, job, doc_id)
         if masking.handles(rec):  # a masked copy is reviewed box by box on its own screen
             return RedirectResponse(f"/masking/{job}/{doc_id}", status_code=303)
-        return page(request, "review.html", user=user, row=row, rec=rec, job=job,
+        return page(request, _review_template(rec), user=user, row=row, rec=rec, job=job,
                     fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS)
+
+    @app.get("/review/{job}/{doc_id}/attachment/{n}")
+    def attachment_file(request: Request, job: str, doc_id: str, n: int) -> Response:
+        """A file attached to an online application (a row of an export)."""
+        from urllib.parse import quote
+
+        user = current(request)
+        row, rec = _load(user, job, doc_id)
+        try:
+            data, media, name = rows.attachment(rec, row["stored_path"] or "", n, config.limits.max_bytes)
+        except rows.Missing as e:
+            raise HTTPException(404, str(e)) from None
+        disposition = "inline" if media != "application/octet-stream" else "attachment"
+        return Response(data, media_type=media, headers={
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"})
 
     @app.get("/review/{job}/{doc_id}/page.png")
     def page_image(request: Request, job: str, doc_id: str) -> Response:
@@ -152,7 +168,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
             if form.get("action") == "reject":
                 reason = str(form.get("reason") or "").strip()
                 if not reason:
-                    return page(request, "review.html", 400, user=user, row=row, rec=rec, job=job,
+                    return page(request, _review_template(rec), 400, user=user, row=row, rec=rec, job=job,
                                 fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
                                 error="差し戻しの理由を入力してください")
                 review.decide(config, user, job, doc_id, rec, Status.ERROR, active, reason)
@@ -160,7 +176,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                 values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
                 rec = review.apply_corrections(rec, values)
                 if rec.problems:
-                    return page(request, "review.html", 422, user=user, row=row, rec=rec, job=job,
+                    return page(request, _review_template(rec), 422, user=user, row=row, rec=rec, job=job,
                                 fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
                                 error="直していただきたい項目があります")
                 review.decide(config, user, job, doc_id, rec, Status.CONFIRMED, active)
@@ -254,6 +270,11 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     return app
+
+
+def _review_template(rec: Any) -> str:
+    """A row of an online export is checked against the row as typed, a document against its page."""
+    return "review_row.html" if rows.is_row(rec) else "review.html"
 
 
 def _options(rec: Any) -> dict[str, list[str]]:
