@@ -247,13 +247,14 @@ def resolve(table: Table, candidates: Iterable[tuple[type[FormBot], Service]]) -
         raise Unrecognised(f"{table.name}: 電子申請の対応表 (<ボット>{SUFFIX}) がありません")
     _, service, missing = max(partial, key=lambda p: p[0])
     shown = "、".join(f"「{c}」({key})" for c, key in missing)
-    headers = [str(h) for h in table.header if str(h or "").strip()]
+    mapped = {header_key(c) for c, _ in service.columns()}
+    headers = [str(h) for h in table.header if str(h or "").strip() and header_key(h) not in mapped]
     close = []
     for c, _ in missing:
         near = difflib.get_close_matches(c, headers, n=1)
         if near:
             close.append(f"「{c}」→「{near[0]}」?")
-    hint = f" 似た名前の列: {'、'.join(close)}。" if close else ""
+    hint = f"似た名前の列: {'、'.join(close)}。" if close else ""
     raise Unrecognised(f"{table.name}: {service.where} ({service.title}) の列がエクスポートにありません: {shown}。"
                        f"{hint}列の名前が変わったときは対応表を直してください")
 
