@@ -16,7 +16,6 @@ the tutor's own Shift_JIS and EUC-JP files too, as their authors encoded them.
 from __future__ import annotations
 
 import argparse
-import codecs
 import math
 import sys
 import tempfile

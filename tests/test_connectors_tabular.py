@@ -87,7 +87,7 @@ def test_mojibake_saved_again_is_refused_not_read(tmp_path: Path) -> None:
 
 def test_honest_text_with_rare_characters_is_never_refused() -> None:
     """Names with 外字-like variants, half-width kana, circled digits and a little English are all honest."""
-    text = csv_text(ROWS + [["KD-0004", "齋藤　直美", "ｻｲﾄｳ ﾅｵﾐ", "Wakaba-ken Midori-machi 1-2-3", "Tel: 090-1234-5678"]])
+    text = csv_text([*ROWS, ["KD-0004", "齋藤　直美", "ｻｲﾄｳ ﾅｵﾐ", "Wakaba-ken Midori-machi 1-2-3", "Tel: 090-1234-5678"]])
     for encoding in ("utf-8", "cp932"):
         assert decode(text.encode(encoding)).text == text
 
@@ -135,7 +135,7 @@ def test_json_lists_nested_objects_and_positions(tmp_path: Path) -> None:
 
 def test_not_a_table_and_empty_files(tmp_path: Path) -> None:
     (tmp_path / "a.pdf").write_bytes(b"%PDF-1.7")
-    with pytest.raises(ImportError_, match="CSV \\(.csv\\)・Excel \\(.xlsx\\)・JSON"):
+    with pytest.raises(ImportError_, match=r"CSV \(.csv\)・Excel \(.xlsx\)・JSON"):
         read_grid(tmp_path / "a.pdf")
     (tmp_path / "b.csv").write_bytes(b"\r\n")
     with pytest.raises(ImportError_, match="空のファイル"):
