@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _personal: set[str] = set()
+_by_head: dict[str, set[str]] = {}  # the registered values by their first two characters
 
 _PATTERNS = [
     re.compile(r"\d{4}[\s-]?\d{4}[\s-]?\d{4}"),  # 12-digit individual numbers
@@ -46,21 +47,26 @@ def register_personal(values: Any) -> None:
                 continue
             text = str(v).strip()
             if len(text) >= 2:
-                _personal.add(text)
+                _add(text)
                 # names are also written without the space between surname and given name
                 squeezed = re.sub(r"[\s\u3000]+", "", text)
                 if len(squeezed) >= 2:
-                    _personal.add(squeezed)
+                    _add(squeezed)
                 for part in re.split(r"[\s\u3000]+", text):
                     if len(part) >= 2:
-                        _personal.add(part)
+                        _add(part)
+
+
+def _add(value: str) -> None:
+    _personal.add(value)
+    _by_head.setdefault(value[:2], set()).add(value)
 
 
 def redact(text: str) -> str:
     """Mask every registered personal value and every personal-looking pattern in `text`."""
-    with _lock:
-        values = sorted(_personal, key=len, reverse=True)
-    for v in values:
+    with _lock:  # only the values that start somewhere in the text: a long run registers many thousands
+        found = {v for i in range(len(text) - 1) for v in _by_head.get(text[i:i + 2], ())}
+    for v in sorted(found, key=len, reverse=True):
         if v in text:
             text = text.replace(v, mask_value(v))
     for pat in _PATTERNS:

@@ -16,6 +16,7 @@ from jobs.store import Store
 from jobs.timelog import TimeLog
 from kakari.config import KakariConfig, RunContext, load_config
 from kakari.model import Status
+from samples.exports import Export
 
 ROOT = Path(__file__).resolve().parents[1]
 JOB = "kodomo_iryo_online"
@@ -26,7 +27,7 @@ def home(tmp_path: Path) -> KakariConfig:
 
 
 def export(tmp_path: Path, count: int = 30, start: int = 1, fmt: str | None = None, attachments: str = "none",
-           name: str | None = None):  # noqa: ANN201 - samples.exports.Export
+           name: str | None = None) -> Export:
     from samples.exports import generate
 
     return generate(tmp_path / "s", "child_medical", count=count, seed=7, start=start, fmt=fmt,
@@ -52,7 +53,7 @@ def ledger(config: KakariConfig) -> list[dict[str, object]]:
     return read_ledger(path) if path.exists() else []
 
 
-def truth(e) -> list[dict[str, object]]:  # noqa: ANN001
+def truth(e: Export) -> list[dict[str, object]]:
     return json.loads(e.truth.read_text(encoding="utf-8"))["rows"]
 
 
