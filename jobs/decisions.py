@@ -35,7 +35,8 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
     folders = config.job(job).folders(config.home)
     source = Path(row["stored_path"] or "")
     target_folder = folders["archive"] if status == Status.CONFIRMED else folders["errors"]
-    planned = free_name(target_folder, source.name, doc_id)  # recorded, then the file goes exactly there
+    # recorded, then the file goes exactly there; a row of an online export stays (its file holds other rows)
+    planned = source if rec.meta.get("export") else free_name(target_folder, source.name, doc_id)
     # what a clerk saw and typed is masked in the event, the error note and the log, as the runner does
     register_personal(f.value for f in rec.fields.values() if f.personal)
     register_personal(f.raw for f in rec.fields.values() if f.personal)
@@ -49,6 +50,8 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
         store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
                         f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else "") + (f" {note}" if note else ""),
                         conn=conn)
+    if planned == source:
+        return planned
     make_private_dir(target_folder)
     if source.is_file():
         os.replace(source, planned)

@@ -21,34 +21,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from threading import Event
-from typing import cast
-
-from sqlalchemy.engine import Connection
 
 from bots import classify, registry as bot_registry
 from bots.base import Bot, FormBot
+from connectors.exportsource import ExportSource
 from connectors.folder import FolderSource
-from jobs import artifacts, timelog
+from jobs import artifacts
+from jobs.commit import Outcome, Step, commit, commit_outcome
+from jobs.exports import process_exports
 from jobs.outbox import FlushResult, flush_pending, sinks_read_ahead
-from jobs.store import Store, insert_document, now, queue_writes, record_to_dict
-from jobs.timelog import TaskRecord
+from jobs.store import Store, now
 from kakari.config import JobConfig, RunContext
 from kakari.errors import DocumentError, MissingDependency, ReadTimeout
 from kakari.log import logger, mask_name, mask_path, redact, register_personal, short_id
 from kakari.model import DocRef, Record, Status
 from ocr import read_document
-
-
-@dataclass
-class Outcome:
-    doc_id: str
-    original_name: str
-    status: Status
-    bot: str = ""
-    reason: str = ""
-    stored_path: str = ""
-    replayed: bool = False  # already committed earlier (crash recovery or a re-sent copy)
-    seconds: float = 0.0
 
 
 @dataclass
@@ -76,25 +63,6 @@ class RunSummary:
         return bool(self.errors or self.flush.rejected)
 
 
-def minutes_for(job: JobConfig, bot: type[Bot] | None) -> tuple[float, float]:
-    """(manual minutes before, review minutes after) for one item: job config beats the bot's estimate."""
-    before = None
-    if bot is not None:
-        before = job.manual_minutes_by_bot.get(bot.name)
-    if before is None:
-        before = job.manual_minutes
-    if before is None:
-        first = bot or bot_registry.get(job.bots[0])
-        before = float(getattr(first, "manual_minutes", 0.0) or 0.0)
-    review = job.review_minutes
-    if review is None:
-        review = float(getattr(bot, "review_minutes", 2.0) or 2.0) if bot else 2.0
-    return float(before), float(review)
-
-
-Step = tuple[str, str, datetime]  # (event, detail, when): written with the outcome, in its transaction
-
-
 def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) -> tuple[Record | None, type[Bot] | None, Status, str]:
     transformer = artifacts.document_bot(job)
     if transformer is not None:  # a bot that makes a new file of the document (a masked copy)
@@ -115,43 +83,6 @@ def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) ->
     register_personal(f.raw for f in rec.fields.values() if f.personal)
     status = rec.status
     return rec, bot_cls, status, "／".join(rec.problems)
-
-
-def commit(store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: Status, reason: str,
-           bot_cls: type[Bot] | None, started: datetime, finished: datetime, *, original_name: str,
-           stored_path: str, received_at: datetime, steps: Sequence[Step] = ()) -> bool:
-    """One item's outcome in one transaction: documents row, time-log row, pending ledger rows, events.
-    False if the item was already committed (its doc_id is the key)."""
-    with store.begin() as conn:
-        return _commit(conn, store, job, ctx, rec, status, reason, bot_cls, started, finished,
-                       original_name=original_name, stored_path=stored_path, received_at=received_at,
-                       steps=steps)
-
-
-def _commit(conn: Connection, store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: Status,
-            reason: str, bot_cls: type[Bot] | None, started: datetime, finished: datetime, *,
-            original_name: str, stored_path: str, received_at: datetime, steps: Sequence[Step] = ()) -> bool:
-    """`commit` inside the caller's transaction; the steps that led to the outcome are its first events."""
-    before, review = minutes_for(job, bot_cls)
-    after = {Status.REGISTERED: 0.0, Status.REVIEW: review}.get(status, before)
-    bot_name = bot_cls.name if bot_cls else ""
-    task = cast(str, job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
-        bot_registry.get(job.bots[0]), "task", job.name))
-    for name, detail, ts in steps:
-        store.add_event(name, rec.doc_id, job.name, detail, ctx.run_id, conn=conn, ts=ts)
-    inserted = insert_document(conn, {
-        "doc_id": rec.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
-        "original_name": original_name, "stored_path": stored_path, "received_at": received_at,
-        "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
-    if inserted:
-        timelog.record(conn, TaskRecord(
-            doc_id=rec.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
-            task=task, bot=bot_name, status=status.value, started=started, finished=finished,
-            minutes_before=before, minutes_after=after))
-        queue_writes(conn, rec.doc_id, job.name, job.sinks, record_to_dict(rec), finished)
-        event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
-        store.add_event(event, rec.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
-    return inserted
 
 
 @contextmanager
@@ -286,7 +217,7 @@ def _finish(job: JobConfig, ctx: RunContext, store: Store, source: FolderSource,
     if not read:
         return
     with store.begin() as conn:
-        fresh = [(i, r) for i, r in read if _commit(
+        fresh = [(i, r) for i, r in read if commit_outcome(
             conn, store, job, ctx, r.rec, r.status, r.reason, r.bot_cls, r.started, r.finished,
             original_name=r.ref.original_name, stored_path=str(r.dest), received_at=r.ref.received_at,
             steps=r.steps)]
@@ -329,7 +260,7 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
     store = Store(ctx.config.database_url)
     run_id = ctx.run_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
     ctx = RunContext(ctx.config, run_id, ctx.extras)
-    source = source or FolderSource(job.folders(ctx.home))
+    source = source or source_for(job, ctx.home)
     summary = RunSummary(run_id, job.name)
     store.start_run(run_id, job.name, trigger)
     t0 = time.perf_counter()
@@ -342,17 +273,20 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
         for ref in recovered:
             store.add_event("recovered", ref.doc_id, job.name, mask_name(ref.original_name), run_id)
         paths = (list(source.scan(wait=True)) if paths is None else paths) if reads_forms else []
-        if on_total:
+        if on_total and job.source != "export":  # an export's rows are counted as they are read
             on_total(len(recovered) + len(paths))
         count = len(recovered) + len(paths)
+        exports = job.source == "export"  # each file holds many applications: one file per batch
         batches = _claimed(recovered, paths, source, store, job, run_id, stop,
-                           _batch_size(count, ctx.config.pool_size))
+                           1 if exports else _batch_size(count, ctx.config.pool_size))
         with sinks_read_ahead(job, ctx) if count or task_bots else nullcontext():
-            if ctx.config.executor == "celery":  # the workers process them; nothing comes back here
+            if exports:  # read where they are claimed: a table is quick, rows are committed in chunks
+                documents_done: Iterable[Outcome] = process_exports(job, batches, ctx)
+            elif ctx.config.executor == "celery":  # the workers process them; nothing comes back here
                 from jobs.queue import enqueue
 
                 summary.queued = enqueue(job, itertools.chain.from_iterable(batches), ctx)
-                documents_done: Iterable[Outcome] = ()
+                documents_done = ()
             else:
                 documents_done = _outcomes(job, batches, ctx, count)
             items_done = (o for bot_cls in task_bots for o in run_task_bot(job, bot_cls, ctx, store))
@@ -402,6 +336,12 @@ def run_task_bot(job: JobConfig, bot_cls: type[Bot], ctx: RunContext, store: Sto
                        stored_path="", received_at=started)
         yield Outcome(rec.doc_id, source, status, bot_cls.name, reason, replayed=not fresh,
                       seconds=(finished - started).total_seconds())
+
+
+def source_for(job: JobConfig, home: Path, min_age: float = 1.0) -> FolderSource:
+    """The inbox of a job: documents, or online exports (a table with its attachments beside it)."""
+    folders = job.folders(home)
+    return ExportSource(folders, min_age=min_age) if job.source == "export" else FolderSource(folders, min_age=min_age)
 
 
 BATCH = 8  # documents per commit: a batch pays a few fsyncs (commit, folders, events), not each document

@@ -245,6 +245,16 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
+    def committed(self, doc_ids: Iterable[str], job: str) -> dict[str, dict[str, Any]]:
+        """doc_id → (status, bot, reason, stored_path) of those of `doc_ids` the job has committed."""
+        ids = list(doc_ids)
+        if not ids:
+            return {}
+        cols = (documents.c.doc_id, documents.c.status, documents.c.bot, documents.c.reason, documents.c.stored_path)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).where(documents.c.job == job, documents.c.doc_id.in_(ids))).mappings()
+            return {r["doc_id"]: dict(r) for r in rows}
+
     def set_stored_path(self, doc_id: str, job: str, path: str) -> None:
         with self.begin() as conn:
             conn.execute(update(documents).where(documents.c.doc_id == doc_id, documents.c.job == job)

@@ -118,6 +118,10 @@ class JobConfig(_Strict):
     department: str | None = None  # 原課
     task: str | None = None  # 業務名; defaults to the bot's
     bots: list[str] = PField(min_length=1)
+    # "export": the inbox takes online applications' exports (CSV/xlsx/JSON, one application per row,
+    # attachments in a folder or ZIP of the same name), read through the bots' <bot>.export.toml
+    source: Literal["folder", "export"] = "folder"
+    exports: list[str] = PField(default_factory=list)  # export jobs: services it takes (default: all its bots')
     folder: Path | None = None  # base of inbox/processing/archive/review/errors; default <home>/jobs/<name>
     inbox: Path | None = None
     processing: Path | None = None
@@ -141,6 +145,12 @@ class JobConfig(_Strict):
     @classmethod
     def _cron(cls, v: str | None) -> str | None:
         return check_cron(v)
+
+    @model_validator(mode="after")
+    def _exports_need_export_source(self) -> JobConfig:
+        if self.exports and self.source != "export":
+            raise ValueError('exports は source = "export" のジョブだけで指定できます')
+        return self
 
     def folders(self, home: Path) -> dict[str, Path]:
         base = _resolve(home, self.folder) if self.folder else home / "jobs" / self.name

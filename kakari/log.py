@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _personal: set[str] = set()
-_compiled: tuple[tuple[int, int], list[str]] = ((0, 0), [])  # (which set, its size) → its values, longest first
+_by_head: dict[str, set[str]] = {}  # the registered values by their first two characters
 
 _ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
 _B, _E = f"(?<![{_ALNUM}])", f"(?![{_ALNUM}])"  # a whole number, not digits inside an id
@@ -94,24 +94,19 @@ def register_personal(values: Any) -> None:
                 continue
             text = str(v).strip()
             if len(text) >= 2:
-                _personal.add(text)
+                _add(text)
                 # names are also written without the space between surname and given name
                 squeezed = re.sub(r"[\s\u3000]+", "", text)
                 if len(squeezed) >= 2:
-                    _personal.add(squeezed)
+                    _add(squeezed)
                 for part in re.split(r"[\s\u3000]+", text):
                     if len(part) >= 2:
-                        _personal.add(part)
+                        _add(part)
 
 
-def _registered() -> list[str]:
-    """The registered values, longest first (sorted once per change, not on every line)."""
-    global _compiled
-    with _lock:
-        key = (id(_personal), len(_personal))  # values are only ever added, so the size says what changed
-        if _compiled[0] != key:
-            _compiled = (key, sorted(_personal, key=len, reverse=True))
-        return _compiled[1]
+def _add(value: str) -> None:
+    _personal.add(value)
+    _by_head.setdefault(value[:2], set()).add(value)
 
 
 def _bounded(value: str) -> str:
@@ -124,7 +119,9 @@ def _bounded(value: str) -> str:
 
 def redact(text: str) -> str:
     """Mask every registered personal value and every personal-looking pattern in `text`."""
-    found = [v for v in _registered() if v in text]  # a plain substring test first: thousands are registered
+    with _lock:  # only the values that start somewhere in the text: a long run registers many thousands
+        heads = {v for i in range(len(text) - 1) for v in _by_head.get(text[i:i + 2], ())}
+    found = sorted((v for v in heads if v in text), key=len, reverse=True)
     if found:
         text = re.sub("|".join(_bounded(v) for v in found), lambda m: mask_value(m.group(0)), text)
     for pat in _PATTERNS:

@@ -24,9 +24,8 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from connectors.folder import FolderSource
 from jobs.outbox import flush_pending
-from jobs.runner import RunSummary, run_job
+from jobs.runner import RunSummary, run_job, source_for
 from jobs.store import Store
 from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import ConfigError, MissingDependency
@@ -61,7 +60,7 @@ class Watcher:
         if unknown:
             raise ConfigError(f"ジョブ「{'・'.join(unknown)}」は設定にありません (kakari jobs list)")
         self._jobs: list[JobConfig] = [self.config.job(j) for j in self.jobs]
-        self._sources = {j.name: FolderSource(j.folders(self.config.home), min_age=self.min_age) for j in self._jobs}
+        self._sources = {j.name: source_for(j, self.config.home, self.min_age) for j in self._jobs}
         self._store = Store(self.config.database_url)
         self._failing: dict[str, tuple[str, float, int]] = {}  # job → (traceback, last told, times since)
 

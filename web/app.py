@@ -29,7 +29,7 @@ from kakari.errors import ConfigError, DocumentError
 from kakari.files import PRIVATE_FILE
 from kakari.log import logger, mask_value
 from kakari.model import Status
-from web import masking, review, security, sessions, throttle
+from web import masking, review, rows, security, sessions, throttle
 from web.accounts import User, authenticate, get_user, normalise_username
 
 HERE = Path(__file__).parent
@@ -158,7 +158,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
 
     def review_screen(request: Request, user: User, row: dict[str, Any], rec: Any, job: str,
                       status_code: int = 200, **ctx: Any) -> HTMLResponse:
-        return page(request, "review.html", status_code, user=user, row=row, rec=rec, job=job,
+        return page(request, _review_template(rec), status_code, user=user, row=row, rec=rec, job=job,
                     fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
                     **ctx)
 
@@ -169,6 +169,22 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         if masking.handles(rec):  # a masked copy is reviewed box by box on its own screen
             return RedirectResponse(f"/masking/{job}/{doc_id}", status_code=303)
         return review_screen(request, user, row, rec, job)
+
+    @app.get("/review/{job}/{doc_id}/attachment/{n}")
+    def attachment_file(request: Request, job: str, doc_id: str, n: int) -> Response:
+        """A file attached to an online application (a row of an export)."""
+        from urllib.parse import quote
+
+        user = current(request)
+        row, rec = _load(user, job, doc_id)
+        try:
+            data, media, name = rows.attachment(rec, row["stored_path"] or "", n, config.limits.max_bytes)
+        except rows.Missing as e:
+            raise HTTPException(404, str(e)) from None
+        disposition = "inline" if media != "application/octet-stream" else "attachment"
+        return Response(data, media_type=media, headers={
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"})
 
     @app.get("/review/{job}/{doc_id}/page.png")
     def page_image(request: Request, job: str, doc_id: str) -> Response:
@@ -310,6 +326,11 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
 def _with_headers(response: Response, headers: dict[str, str]) -> Response:
     response.headers.update(headers)
     return response
+
+
+def _review_template(rec: Any) -> str:
+    """A row of an online export is checked against the row as typed, a document against its page."""
+    return "review_row.html" if rows.is_row(rec) else "review.html"
 
 
 def _options(rec: Any) -> dict[str, list[str]]:
