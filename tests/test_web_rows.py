@@ -14,7 +14,7 @@ from jobs.runner import run_job
 from jobs.store import Store, record_from_dict
 from kakari.config import RunContext, load_config
 from kakari.model import Status
-from web.accounts import add_user
+from web.accounts import add_user, sections_of
 from web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def test_a_row_in_review_shows_its_cells_and_attachments(tmp_path: Path) -> None
     shutil.copy2(e.path, inbox / e.path.name)
     run_job(job, RunContext(config))
     store = Store(config.database_url)
-    add_user(store, "tanaka", PASSWORD, "clerk", "子育て支援課")
+    add_user(store, "tanaka", PASSWORD, "clerk", "子育て支援課", sections=sections_of(config))
     waiting = [d for d in store.documents_for(JOB, Status.REVIEW.value)
                if any(a.get("member") for a in (d["record"]["meta"].get("attachments") or []))]
     assert waiting, "the sample has wrong rows with their attachments"
