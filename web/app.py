@@ -278,6 +278,10 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         return page(request, "admin.html", status_code, user=user, accounts=list_accounts(store), jobs=jobs,
                     **ctx)
 
+    from web.editor import mount as mount_editor  # the zone editor (/editor), for admins
+
+    mount_editor(app, config, admin=admin_only, csrf=csrf, check_csrf=check_csrf, render_lock=_RENDER_LOCK)
+
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request) -> Response:
         return admin_page(request, admin_only(request))
