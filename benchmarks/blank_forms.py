@@ -48,9 +48,8 @@ def run_blank(folder: Path, bots: Path, config: Any, seed: int, rules: dict[str,
     from bots.scaffold import scaffold
     from bots.template import load_template
     from bots.template_edit import save, zones
-    from samples.blank_match import compare, fixed_model, load_truth, to_frame
-
     from kakari.errors import ConfigError
+    from samples.blank_match import compare, fixed_model, load_truth, to_frame
 
     truth = load_truth(folder)
     blank = next(p for p in sorted(folder.glob("blank.*")) if p.suffix != ".json")

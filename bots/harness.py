@@ -176,7 +176,7 @@ def preview_record(bot_cls: type, file: Path, config: KakariConfig, out: Path, d
 
     if not file.is_file():
         raise ConfigError(f"文書 {file} が見つかりません")
-    template = getattr(bot_cls, "template")
+    template = bot_cls.template
     doc = read_document(file, config, doc_id=file.stem)
     rec = bot_cls().read(doc)
     image = page_image(file, template, config, dpi).convert("RGB")

@@ -32,7 +32,7 @@ def zones(path: Path) -> dict[str, Any]:
     template = load_template(path)
     raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     fields = []
-    for name, spec in raw.get("fields", {}).items():
+    for name in raw.get("fields", {}):
         checked = template.fields[name]
         f: dict[str, Any] = {"name": name, "orig": name, "label": checked.label, "type": checked.type,
                              "locator": checked.locator, **{k: bool(getattr(checked, k)) for k in FLAGS}}
@@ -138,11 +138,11 @@ def render(path: Path, model: dict[str, Any]) -> str:
 def save(path: Path, model: dict[str, Any]) -> Path:
     """Write the model into the template at `path`; returns the backup of the previous version.
     TemplateError (nothing written) if the result is not a valid template."""
-    from bots.template import FormTemplate, format_template_error
-
     import tomllib
 
     from pydantic import ValidationError
+
+    from bots.template import FormTemplate, format_template_error
 
     path = Path(path)
     text = render(path, model)

@@ -136,7 +136,7 @@ def to_frame(truth: dict[str, Any], deskew: float) -> dict[str, Any]:
         f["marks"] = {k: rect(v) for k, v in f["marks"].items()}
         if f["kind"] == "table":
             for c in f["columns"]:
-                x0, y0, w, _ = rect([c["x"], f["row_y"], c["w"], f["row_h"]])
+                x0, _, w, _ = rect([c["x"], f["row_y"], c["w"], f["row_h"]])
                 c["x"], c["w"] = x0, w
             f["row_y"] = rect([f["columns"][0]["x"], f["row_y"], 1.0, f["row_h"]])[1] if f["columns"] else f["row_y"]
     return out
@@ -188,8 +188,8 @@ def _fits(spec: Any, t: dict[str, Any], loose: bool = False) -> bool:
                                                                  sorted(t["parts"], key=lambda b: b[0])))
     if t["type"] == "checkbox":
         mark = next(iter(t["marks"].values()))
-        return spec.type == "checkbox" and spec.box is not None and inside(mark, _zone(spec.box)) \
-            or spec.options is not None and len(spec.options) == 1 and inside(mark, _zone(next(iter(spec.options.values()))))
+        return (spec.type == "checkbox" and spec.box is not None and inside(mark, _zone(spec.box))) \
+            or (spec.options is not None and len(spec.options) == 1 and inside(mark, _zone(next(iter(spec.options.values())))))
     if spec.options is None:
         return False
     have = {_norm(k): v for k, v in spec.options.items()}
@@ -281,8 +281,8 @@ def truth_from_template(template: FormTemplate) -> dict[str, Any]:
     """A hand-written bot's template as ground truth for `bots new` on its blank: its box zones are
     the value areas (anchors placed on the blank's printed label), its option zones the choices
     (a mark goes in the middle of each)."""
-    from ocr import read_document
     from kakari.config import KakariConfig
+    from ocr import read_document
 
     ref = template.reference_path()
     doc = read_document(ref, KakariConfig()) if ref is not None else None

@@ -266,7 +266,7 @@ def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site
     timings = {}
     live = ("option_rows", "date_groups")  # a text-layer form and a scan read live while editing
     for b in corpus.blanks:
-        removed, moved, retyped = spoil(b)
+        _, moved, retyped = spoil(b)
         page.goto(site + f"/editor/{b.bot}")
         if b.style in live:
             page.set_input_files("#sample-file", str(b.fill))

@@ -24,8 +24,8 @@ def cells(sheet: Sheet) -> list[Rect]:
     for s in sheet.segs:
         if s.length < MIN_SIDE:
             continue
-        p0 = (int(round(s.x0 * PX)), int(round(s.y0 * PX)))
-        p1 = (int(round(s.x1 * PX)), int(round(s.y1 * PX)))
+        p0 = (round(s.x0 * PX), round(s.y0 * PX))
+        p1 = (round(s.x1 * PX), round(s.y1 * PX))
         cv2.line(mask, p0, p1, 255, 1)
     mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))  # gaps of half a millimetre at joints close
     paper = (mask == 0).astype(np.uint8)

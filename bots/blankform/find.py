@@ -143,7 +143,7 @@ def _is_unit(t: str) -> bool:
 
 
 def _is_era(t: str) -> bool:
-    return t in ERAS or sum(e in t for e in ERAS) >= 2 and len(t) <= 16
+    return t in ERAS or (sum(e in t for e in ERAS) >= 2 and len(t) <= 16)
 
 
 def _is_note(t: str) -> bool:
@@ -334,9 +334,9 @@ class Finder:
         for c in self.cells:
             if c is cell or c.used or not c.labels or self._content(c) is not None:
                 continue
-            if abs(c.box.x1 - cell.box.x0) <= 1.5 and c.box.overlap_y(cell.box) >= 0.6 * min(c.box.h, cell.box.h):
-                if c.box.h <= 1.6 * cell.box.h + 2:
-                    return c
+            beside = abs(c.box.x1 - cell.box.x0) <= 1.5 and c.box.overlap_y(cell.box) >= 0.6 * min(c.box.h, cell.box.h)
+            if beside and c.box.h <= 1.6 * cell.box.h + 2:
+                return c
         return None
 
     def _above_label(self, cell: Cell) -> Cell | None:
@@ -765,10 +765,7 @@ def _split_era(r: Run) -> list[Run]:
     if era is None:
         return [r]
     cut = len(r.text) - len(era)
-    if len(r.chars) == len(r.text):
-        x = r.chars[cut][0]
-    else:
-        x = r.box.x0 + r.box.w * cut / len(r.text)
+    x = r.chars[cut][0] if len(r.chars) == len(r.text) else r.box.x0 + r.box.w * cut / len(r.text)
     head = Run(r.text[:cut], Rect(r.box.x0, r.box.y0, x, r.box.y1), r.confidence, r.chars[:cut])
     tail = Run(era, Rect(x, r.box.y0, r.box.x1, r.box.y1), r.confidence, r.chars[cut:])
     return [head, tail]

@@ -88,7 +88,7 @@ def _grow(mask: np.ndarray, dpi: float, mm: float) -> np.ndarray:
     import cv2
     import numpy as np
 
-    k = 2 * max(1, int(round(mm / 25.4 * dpi))) + 1
+    k = 2 * max(1, round(mm / 25.4 * dpi)) + 1
     return cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
 
 
@@ -149,7 +149,7 @@ def _squares(ink: np.ndarray, dpi: float) -> tuple[list[Rect], np.ndarray]:
     out: list[Rect] = []
     mask = np.zeros(ink.shape, bool)
     for i in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[i])
+        x, y, w, h, _ = (int(v) for v in stats[i])
         if not (SQUARE_MIN * s <= w <= SQUARE_MAX * s and SQUARE_MIN * s <= h <= SQUARE_MAX * s):
             continue
         if max(w, h) > 1.3 * min(w, h):
@@ -180,7 +180,7 @@ def _blocks(ink: np.ndarray, dpi: float) -> list[Rect]:
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     out: list[Rect] = []
     for i in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[i])
+        x, y, w, h, _ = (int(v) for v in stats[i])
         if w < 0.6 * s and h < 0.6 * s:
             continue  # dust, or a dot too small to matter
         if w > 150 * s or h > 12 * s:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -186,42 +187,45 @@ def runs_of(chars: list[_Char]) -> tuple[list[Run], _Typed]:
         line.sort(key=lambda c: c.box.x0)
         current: list[_Char] = []
         unders: list[_Char] = []
-
-        def flush() -> None:
-            if current:
-                box = current[0].box
-                for c in current[1:]:
-                    box = box.union(c.box)
-                runs.append(Run("".join(c.text for c in current), box, 1.0, [(c.box.x0, c.box.x1) for c in current]))
-                current.clear()
-
-        def flush_under() -> None:
-            if unders:
-                y = max(c.box.y1 for c in unders) - 0.12 * unders[0].box.h  # on the baseline, where writing sits
-                typed.segs.append(Seg(unders[0].box.x0, y, unders[-1].box.x1, y))
-                unders.clear()
-
         for c in line:
             if c.text in SPACES:
-                flush()
-                flush_under()
+                _flush(current, runs)
+                _flush_under(unders, typed)
                 continue
             if c.text in UNDERSCORES:
-                flush()
+                _flush(current, runs)
                 unders.append(c)
                 continue
-            flush_under()
+            _flush_under(unders, typed)
             if c.text in BOX_GLYPHS:
-                flush()
+                _flush(current, runs)
                 s = c.box.h * 0.8  # the glyph's square inside its em box
                 typed.squares.append(Rect(c.box.cx - s / 2, c.box.cy - s / 2, c.box.cx + s / 2, c.box.cy + s / 2))
                 continue
             if current and c.box.x0 - current[-1].box.x1 > 0.5 * max(c.box.h, current[-1].box.h):
-                flush()
+                _flush(current, runs)
             current.append(c)
-        flush()
-        flush_under()
+        _flush(current, runs)
+        _flush_under(unders, typed)
     return runs, typed
+
+
+def _flush(current: list[_Char], runs: list[Run]) -> None:
+    """The characters gathered so far become one run."""
+    if current:
+        box = current[0].box
+        for c in current[1:]:
+            box = box.union(c.box)
+        runs.append(Run("".join(c.text for c in current), box, 1.0, [(c.box.x0, c.box.x1) for c in current]))
+        current.clear()
+
+
+def _flush_under(unders: list[_Char], typed: _Typed) -> None:
+    """A run of ＿ becomes an underline on the baseline, where writing sits."""
+    if unders:
+        y = max(c.box.y1 for c in unders) - 0.12 * unders[0].box.h
+        typed.segs.append(Seg(unders[0].box.x0, y, unders[-1].box.x1, y))
+        unders.clear()
 
 
 def _shade(o: dict[str, Any]) -> bool:
@@ -269,7 +273,7 @@ def _curve(sheet: Sheet, o: dict[str, Any], ox: float, oy: float) -> None:
 
 
 def _polyline(sheet: Sheet, pts: list[tuple[float, float]]) -> None:
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+    for (x0, y0), (x1, y1) in pairwise(pts):
         if abs(y1 - y0) <= AXIS and abs(x1 - x0) > AXIS:
             y = (y0 + y1) / 2
             sheet.segs.append(Seg(min(x0, x1), y, max(x0, x1), y))

@@ -5,8 +5,8 @@ import io
 import json
 import threading
 import tomllib
-from collections.abc import Callable
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
