@@ -43,52 +43,39 @@ PT = 25.4 / 72
 ASCENT = 0.88  # baseline below the top of the em box, as a share of the size (IPA and most CJK fonts)
 STYLES = ("unshaded_cells", "ruled_lines", "labels_above", "underline", "digit_boxes", "date_groups",
           "option_rows", "table_rows")
-# (registered name, file name, Debian package): TrueType outlines, which reportlab embeds
-FONTS = (
-    ("IPAMincho", "ipam.ttf", "fonts-ipafont-mincho"),
-    ("IPAGothic", "ipag.ttf", "fonts-ipafont-gothic"),
-    ("IPAexMincho", "ipaexm.ttf", "fonts-ipaexfont-mincho"),
-    ("VLGothic", "VL-Gothic-Regular.ttf", "fonts-vlgothic"),
-    ("SawarabiGothic", "sawarabi-gothic-medium.ttf", "fonts-sawarabi-gothic"),
-    ("IPAexGothic", "ipaexg.ttf", "fonts-ipaexfont-gothic"),
-)
-VALUE_FONT = "IPAGothic"  # what the filled copies are "written" in
+# printed fonts of samples.fonts' catalogue: the suite's blanks use these six; other seeds draw from
+# every printed font found here (Noto, Sawarabi Mincho, M PLUS … too)
+SUITE_FONTS = ("ipa-mincho", "ipa-gothic", "ipaex-mincho", "vl-gothic", "sawarabi-gothic", "ipaex-gothic")
+VALUE_FONT = "ipa-gothic"  # what the filled copies are "written" in
 VALUE_PT = 11.0
 
 Rect4 = tuple[float, float, float, float]  # x, y, w, h in mm from the top-left
 
 
-# =============================================================================================
-# Fonts, found on the machine (no fixed paths: Windows and Linux keep them elsewhere)
-# =============================================================================================
-_font_files: dict[str, str] | None = None
+def fonts_for(seed: int) -> list[str]:
+    """The fonts a seed's blanks may be printed in."""
+    if seed == 42:
+        return list(SUITE_FONTS)
+    from samples.fonts import available
 
-
-def font_files() -> dict[str, str]:
-    """Registered name → file for every font of FONTS installed here."""
-    global _font_files
-    if _font_files is None:
-        from matplotlib import font_manager
-
-        by_name = {Path(p).name: p for p in font_manager.findSystemFonts()}
-        _font_files = {name: by_name[file] for name, file, _ in FONTS if file in by_name}
-    return _font_files
+    return [f.name for f in available("printed") if f.spec is not None and f.spec.source.startswith("Debian")]
 
 
 def _need_fonts(names: list[str]) -> None:
-    from kakari.errors import MissingDependency
-
-    have = font_files()
-    missing = [(n, pkg) for n, _, pkg in FONTS if n in names and n not in have]
-    if missing:
-        raise MissingDependency(f"日本語フォントがありません: {', '.join(n for n, _ in missing)}",
-                                fix="apt-get install " + " ".join(sorted({p for _, p in missing})))
+    """Register the fonts with reportlab (as single-face TrueType files, converted where needed)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
+    from kakari.errors import MissingDependency
+    from samples.fonts import font
+
     for name in {*names, VALUE_FONT}:
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(name, have[name]))
+        if name in pdfmetrics.getRegisteredFontNames():
+            continue
+        try:
+            pdfmetrics.registerFont(TTFont(name, str(font(name).truetype())))
+        except FileNotFoundError as e:
+            raise MissingDependency(f"日本語フォントがありません: {name}", fix=str(e)) from None
 
 
 # =============================================================================================
@@ -596,7 +583,7 @@ BUILD = {name: globals()[f"style_{name}"] for name in STYLES}
 
 def make_blank(style: str, seed: int) -> Blank:
     rng = random.Random(f"{seed}/{style}/blank")
-    fonts = [n for n, _, _ in FONTS]
+    fonts = fonts_for(seed)
     rng.shuffle(fonts)
     _need_fonts(fonts[:2])
     b = Blank(style, rng.choice(TITLES[style]), fonts[:2])
