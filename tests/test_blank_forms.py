@@ -3,7 +3,10 @@ unshaded cells, ruled lines only, labels above, underlines, digit boxes, 年月�
 table of rows; half of them scans, in six fonts): `bots new` finds the fields with zones covering
 their value areas; a person fixes what needs fixing in the zone editor in real Chromium (drawing a
 zone, dragging one back, choosing a type, within a minute's worth of edits per form); the saved
-templates are valid for `bots list` and `bots test`, and read every filled copy almost exactly."""
+templates are valid for `bots list` and `bots test`, and read every filled copy almost exactly.
+
+The editor's screenshots in docs/adding-a-bot.md are taken on the way; they are written to
+docs/images only with KAKARI_DOC_SHOTS=1 (a test run leaves the repository as it was)."""
 from __future__ import annotations
 
 import json
@@ -25,7 +28,7 @@ import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 KAKARI = str(Path(sys.executable).with_name("kakari"))
-DOC_IMAGES = ROOT / "docs" / "images"
+DOC_IMAGES = ROOT / "docs" / "images" if os.environ.get("KAKARI_DOC_SHOTS") == "1" else None
 PASSWORD = "correct-horse-battery"
 EDIT_BUDGET = 12  # edits per form (≈ 5 s each in the editor: one minute)
 
@@ -157,18 +160,19 @@ def login(browser: Any, base: str, user: str) -> Any:
     return page
 
 
-def shot(page: Any, name: str, height: int | None = None, colors: int = 64) -> None:
+def shot(page: Any, name: str, scratch: Path, height: int | None = None, colors: int = 64) -> None:
     """A small PNG for docs/adding-a-bot.md (few colours: the screens are flat; a scan's grain is
     what makes a picture large, so those are cut to the form's part and get fewer colours)."""
     from PIL import Image
 
-    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-    tmp = DOC_IMAGES / f".{name}.tmp.png"
+    folder = DOC_IMAGES or scratch
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.tmp.png"
     clip = {"x": 0, "y": 0, "width": 1366, "height": height} if height else None
     page.screenshot(path=str(tmp), clip=clip)
     im = Image.open(tmp).convert("RGB")
     im.thumbnail((1100, 1100))
-    im.quantize(colors=colors).save(DOC_IMAGES / f"{name}.png", optimize=True)
+    im.quantize(colors=colors).save(folder / f"{name}.png", optimize=True)
     tmp.unlink()
 
 
@@ -252,7 +256,8 @@ def spoil(b: Blank) -> tuple[str, str, str]:
     return removed["name"], moved["name"], retyped["name"]
 
 
-def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site: str, browser: Any) -> None:
+def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site: str, browser: Any,
+                                                           tmp_path: Path) -> None:
     from bots import registry
     from bots.harness import check_folder
     from bots.template import load_template
@@ -262,7 +267,7 @@ def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site
     page = login(browser, site, "joho")
     page.goto(site + "/editor")
     assert page.locator("#bot-list tr[data-bot='town_unshaded_cells']").count() == 1
-    shot(page, "editor-list")
+    shot(page, "editor-list", tmp_path)
     timings = {}
     live = ("option_rows", "date_groups")  # a text-layer form and a scan read live while editing
     for b in corpus.blanks:
@@ -308,9 +313,9 @@ def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site
             shown = page.locator("#prop-reading").inner_text()
             assert want in shown or want.replace("\u3000", " ") in shown, shown
             if b.style == "option_rows":
-                shot(page, "editor-zones")
+                shot(page, "editor-zones", tmp_path)
             else:
-                shot(page, "editor-scan", height=560, colors=16)
+                shot(page, "editor-scan", tmp_path, height=560, colors=16)
         ed.save()
         timings[b.style] = round(time.monotonic() - t0, 1)
     print("editing seconds per form (scripted):", timings)
