@@ -45,6 +45,17 @@ def test_unshaded_label_cells_in_a_grid_of_lines() -> None:
     assert found["住所"].personal and "左の見出しセル「住所」" in found["住所"].why
 
 
+def test_a_label_read_in_pieces_keeps_its_order() -> None:
+    """A scan's label split at a gap (フ | リガナ): the small フ's top is half a millimetre lower than
+    リガナ's, and it still comes first; two lines of a label stay top to bottom."""
+    segs = grid([20, 50, 190], [60, 70, 86])
+    runs = [Run("フ", Rect(26.5, 64.6, 29.1, 67.3)), Run("リガナ", Rect(30.6, 64.1, 40.4, 67.4)),
+            run("届出人", 28, 71.5), run("住所", 29, 78.5)]
+    found = by_label(find(sheet(runs, segs)))
+    assert found["フリガナ"].type == "kana"
+    assert "届出人住所" in found
+
+
 def test_labels_above_boxes_inside_and_outside() -> None:
     segs = cell(20, 50, 100, 62) + cell(110, 40, 190, 60)
     runs = [run("勤務先", 21, 45), run("使用目的", 111.5, 41.2, 2.8)]  # above the first box; inside the second

@@ -581,7 +581,9 @@ def _r(t: tuple[float, float, float, float]) -> tuple[float, float, float, float
 
 
 def _text(runs: list[Run]) -> str:
-    return "".join(r.text for r in sorted(runs, key=lambda r: (round(r.box.y0), r.box.x0)))
+    """The runs of a cell in reading order: line by line (a small kana's top is lower than its
+    neighbours'), left to right."""
+    return "".join(item.text for line in _text_lines(runs, []) for item in line if isinstance(item, Run))
 
 
 def _type_why(label: str) -> str:
