@@ -260,6 +260,10 @@ def snap(text: str, words: frozenset[str], crop: np.ndarray | None = None) -> st
     return best
 
 
+# radicals OCR reads for a printed 口 (they are no words' characters: a form never prints them)
+RADICAL_KOU = str.maketrans({"凵": "口", "囗": "口"})
+
+
 def _read_runs(blocks: list[Rect], read: Read, gray: np.ndarray, dpi: float) -> list[Run]:
     """Each block read as one line of text (labels snapped to the known words)."""
     words = lexicon()
@@ -270,6 +274,7 @@ def _read_runs(blocks: list[Rect], read: Read, gray: np.ndarray, dpi: float) -> 
             runs.append(Run("-", b, 1.0))  # a hyphen between character boxes
             continue
         text, confidence = read(b)
+        text = text.translate(RADICAL_KOU)
         if text:
             crop = gray[max(0, int((b.y0 - 0.5) * s)):int((b.y1 + 0.5) * s), max(0, int((b.x0 - 0.5) * s)):int((b.x1 + 0.5) * s)]
             runs.append(_run(snap(text, words, crop), b, confidence))
@@ -288,8 +293,9 @@ KOU_WORDS = ("座", "頭", "径", "述", "数", "調", "語")
 def _character(sq: Rect, runs: list[Run], read: Read) -> bool:
     """Is a square the kanji 口 rather than a box? Then it goes back into its run of text, which
     is read again with it."""
-    before = [r for r in runs if -0.3 <= sq.x0 - r.box.x1 < 1.5 and r.box.overlap_y(sq) > 0.5 * sq.h]
-    after = [r for r in runs if -0.3 <= r.box.x0 - sq.x1 < 1.5 and r.box.overlap_y(sq) > 0.5 * sq.h]
+    near = sorted(runs, key=lambda r: r.box.x0)
+    before = [r for r in near if -0.3 <= sq.x0 - r.box.x1 < 1.5 and r.box.overlap_y(sq) > 0.5 * sq.h]
+    after = [r for r in near if -0.3 <= r.box.x0 - sq.x1 < 1.5 and r.box.overlap_y(sq) > 0.5 * sq.h]
     if not before and not (after and after[0].text.startswith(KOU_WORDS)):
         return False
     joined = [*before, *after]
@@ -297,9 +303,13 @@ def _character(sq: Rect, runs: list[Run], read: Read) -> bool:
     for r in joined:
         box = box.union(r.box)
     text, confidence = read(box)
+    text = text.translate(RADICAL_KOU)
+    head, tail = "".join(r.text for r in before), "".join(r.text for r in after)
+    if not text or (len(text) == len(head) + 1 + len(tail) and text.startswith(head) and text.endswith(tail)):
+        text = head + "口" + tail  # nothing read, or the square itself read as 凵, ロ or □: the 口 just decided on
     for r in joined:
         runs.remove(r)
-    runs.append(_run(text or "口", box, confidence))
+    runs.append(_run(text, box, confidence))
     return True
 
 
