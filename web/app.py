@@ -35,12 +35,7 @@ from web.accounts import User, authenticate, get_user, normalise_username
 HERE = Path(__file__).parent
 
 
-def _template_globals(request: Request) -> dict[str, Any]:
-    """What every template may use, whichever module renders it: the request's CSP nonce."""
-    return {"csp_nonce": getattr(request.state, "csp_nonce", "")}
-
-
-TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_template_globals])
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[security.template_globals])
 
 
 def _secret(home: Path) -> str:

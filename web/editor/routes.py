@@ -18,9 +18,11 @@ from fastapi.templating import Jinja2Templates
 from kakari.config import KakariConfig
 from kakari.errors import ConfigError, KakariError
 from web.editor import library
+from web.security import template_globals
 
 HERE = Path(__file__).parent
-TEMPLATES = Jinja2Templates(directory=[str(HERE / "templates"), str(HERE.parent / "templates")])
+TEMPLATES = Jinja2Templates(directory=[str(HERE / "templates"), str(HERE.parent / "templates")],
+                            context_processors=[template_globals])  # the CSP nonce of base.html's style
 PAGE_DPI = 100  # page images: A4 at 827 × 1169 px
 TYPE_NAMES = {  # shown in the type menu, in the words clerks and IT staff use
     "text": "文字", "name": "氏名", "kana": "フリガナ (カタカナ)", "wareki_date": "日付 (和暦)",
