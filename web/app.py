@@ -35,12 +35,7 @@ from web.accounts import User, authenticate, get_user, normalise_username
 HERE = Path(__file__).parent
 
 
-def _template_globals(request: Request) -> dict[str, Any]:
-    """What every template may use, whichever module renders it: the request's CSP nonce."""
-    return {"csp_nonce": getattr(request.state, "csp_nonce", "")}
-
-
-TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_template_globals])
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[security.template_globals])
 
 
 def _secret(home: Path) -> str:
@@ -277,6 +272,10 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                 for n, j in config.jobs.items()]
         return page(request, "admin.html", status_code, user=user, accounts=list_accounts(store), jobs=jobs,
                     **ctx)
+
+    from web.editor import mount as mount_editor  # the zone editor (/editor), for admins
+
+    mount_editor(app, config, admin=admin_only, csrf=csrf, check_csrf=check_csrf, render_lock=_RENDER_LOCK)
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request) -> Response:
