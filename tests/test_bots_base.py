@@ -479,3 +479,14 @@ def test_registry_walk_finds_form_bots_skips_bases(tmp_path: Path, monkeypatch: 
     finally:
         for name in [m for m in sys.modules if m.startswith("kakari_tmp_botpkg")]:
             del sys.modules[name]
+
+
+def test_a_bad_date_says_so_once() -> None:
+    """A required date that does not parse shows one message, not also 必須項目が空です."""
+    from bots.base import parse_checked
+    from bots.template import FieldSpec
+    from kakari.wareki import BAD_DATE
+
+    spec = FieldSpec(label="申請日", type="wareki_date", required=True, static="")
+    assert parse_checked("令和7年13月40日", spec)[1] == [BAD_DATE]
+    assert parse_checked("", spec)[1] == [REQUIRED_EMPTY]
