@@ -16,6 +16,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from copy import copy
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
