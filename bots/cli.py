@@ -22,7 +22,8 @@ def list_bots(config: ConfigOpt = None, home: HomeOpt = None,
     for name, entry in sorted(registry.entries().items()):
         bot = entry.obj
         template = getattr(bot, "template", None)
-        title = template.title if template is not None else (bot.__doc__ or "").strip().splitlines()[0:1]
+        doc = (bot.__doc__ or "").strip().splitlines()
+        title = template.title if template is not None else getattr(bot, "title", None) or (doc[0] if doc else bot.task or name)
         out.print(f"{name:<22} {title}  業務名={bot.task}  導入前={bot.manual_minutes}分  ({entry.origin}: {entry.file})")
     return ExitCode.ok
 

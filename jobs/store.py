@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -125,14 +126,19 @@ def engine_for(url: str) -> Engine:
 
 
 _created: dict[str, int] = {}
+_creating = threading.Lock()  # two threads (a request, the outbox flusher) must not both create a new table
 
 
 def _create_tables(eng: Engine) -> None:
     """Create the tables known so far; owners outside this module (web users, baselines, schedule
     state) attach theirs to `metadata`, so a table imported after the first Store is made later."""
-    if _created.get(eng.url.render_as_string()) != len(metadata.tables):
-        metadata.create_all(eng)
-        _created[eng.url.render_as_string()] = len(metadata.tables)
+    if _created.get(eng.url.render_as_string()) == len(metadata.tables):
+        return
+    with _creating:
+        if _created.get(eng.url.render_as_string()) != len(metadata.tables):
+            known = len(metadata.tables)
+            metadata.create_all(eng)
+            _created[eng.url.render_as_string()] = known
 
 
 def insert_ignore(conn: Connection, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> int:

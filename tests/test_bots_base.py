@@ -586,3 +586,14 @@ box = { x = 30, y = 20, w = 80, h = 8 }
 
     _blank_print.cache_clear()
     assert "_" in (bot().read(read_document(filled, config)).fields["name"].value or "")  # ＿ after NFKC
+
+
+def test_a_bad_date_says_so_once() -> None:
+    """A required date that does not parse shows one message, not also 必須項目が空です."""
+    from bots.base import parse_checked
+    from bots.template import FieldSpec
+    from kakari.wareki import BAD_DATE
+
+    spec = FieldSpec(label="申請日", type="wareki_date", required=True, static="")
+    assert parse_checked("令和7年13月40日", spec)[1] == [BAD_DATE]
+    assert parse_checked("", spec)[1] == [REQUIRED_EMPTY]
