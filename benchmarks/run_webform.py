@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import write_section  # noqa: E402
+from kakari.locate import browser_launch  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
@@ -48,7 +49,7 @@ def main() -> None:
         rows = []
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+                browser = pw.chromium.launch(**(browser_launch() or {}), headless=True, args=CHROMIUM_ARGS)
                 ctx = RunContext(cfg, run_id="bench", extras={"web_browser": browser})
                 passes = [("calm", {}), ("503 5% + slow pages 300 ms (20%)",
                                          {"error_rate": 0.05, "slow_ms": 300, "slow_rate": 0.2, "seed": 7})]

@@ -30,7 +30,7 @@ SCENARIOS = {
 
 
 def run(count: int) -> list[tuple[str, int, float, float, int, int]]:
-    from sqlalchemy import create_engine
+    from jobs.store import Store
 
     from connectors.webform import WebFormSink
     from connectors.webmapping import Credentials, load_system
@@ -52,7 +52,7 @@ def run(count: int) -> list[tuple[str, int, float, float, int, int]]:
                     bo.faults(**faults)
                 before = bo.injected()
                 records = sample_records(count, seed=100 + n, salt=f"bench{n}")
-                state = WebState(create_engine(f"sqlite:///{home / 'kakari.db'}"))
+                state = WebState(Store(f"sqlite:///{home / 'kakari.db'}").engine)
                 sink = WebFormSink(load_system("eisei"), state, home, "bench", Credentials(bo.user, bo.password))
                 t0 = time.perf_counter()
                 sink.write_many(records)
@@ -87,7 +87,7 @@ def main() -> None:
         lines.append(f"| {name} | {n} | {wall:.1f} | {60 * n / wall:.1f} | {median:.2f} | "
                      f"{'DOUBLED' if ok < 0 else f'{ok}/{n}'} | {injected} |")
     body = "\n".join(lines) + (
-        f"\n\nOne headless Chromium (`/usr/bin/chromium`), one uvicorn process, {os.cpu_count()} cores; every record "
+        f"\n\nOne headless Chromium (Debian's `chromium`), one uvicorn process, {os.cpu_count()} cores; every record "
         "is searched by its 外部連携番号 first, then typed through 申請者 → 営業所・施設 → 確認 → 登録 and its 受付番号 "
         f"read back. A clerk's estimate in the mapping is {typing:g} min per record "
         f"({60 / typing:.1f} records/hour). `python benchmarks/webform.py --count {args.count}`.")

@@ -7,7 +7,6 @@ and never touches a workbook whose charts, images or pivot tables openpyxl would
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import os
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import portalocker
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from connectors.base import Sink, WriteResult
 from kakari.errors import LedgerLocked, LedgerRefused
+from kakari.files import fsync_dir, is_busy
 from kakari.model import Record
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -72,6 +73,7 @@ class ExcelLedger(Sink):
         self.sheet = sheet
         self.keep_my_number = keep_my_number
         self.my_number_columns = set(my_number_columns)
+        self.lock_wait = LOCK_WAIT_SECONDS
 
     # --- Sink ------------------------------------------------------------------------------
     def write_many(self, records: Iterable[Record]) -> WriteResult:
@@ -230,12 +232,15 @@ class ExcelLedger(Sink):
             if self.path.exists():
                 os.chmod(tmp, self.path.stat().st_mode & 0o777)
             self._check_foreign_lock()  # Excel may have opened it while we were saving
-            os.replace(tmp, self.path)
-            dfd = os.open(self.path.parent, os.O_RDONLY)
             try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+                os.replace(tmp, self.path)
+            except OSError as e:
+                if not is_busy(e):
+                    raise
+                # Windows: Excel (or any program) holding the workbook open refuses the replace
+                raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが開いています。"
+                                   "閉じると自動で書き込みます") from None
+            fsync_dir(self.path.parent)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -246,24 +251,20 @@ class ExcelLedger(Sink):
         """Our own writers queue on a side lock file; someone else's open workbook parks the rows."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(f".{self.path.name}.lock")
-        with open(lock_path, "a+") as fh:
-            deadline = time.monotonic() + LOCK_WAIT_SECONDS
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise LedgerLocked(f"台帳 {self.path.name} は別の kakari の処理が書き込み中です") from None
-                    time.sleep(0.05)
-            try:
-                # we hold the writers' lock, so a temp file still here was left by a writer that died
-                for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*.tmp{self.path.suffix}"):
-                    stale.unlink(missing_ok=True)
-                self._check_foreign_lock()
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        lock = portalocker.Lock(lock_path, mode="a", timeout=self.lock_wait, check_interval=0.05,
+                                flags=portalocker.LOCK_EX | portalocker.LOCK_NB)
+        try:
+            lock.acquire()
+        except portalocker.LockException:
+            raise LedgerLocked(f"台帳 {self.path.name} は別の kakari の処理が書き込み中です") from None
+        try:
+            # we hold the writers' lock, so a temp file still here was left by a writer that died
+            for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*.tmp{self.path.suffix}"):
+                stale.unlink(missing_ok=True)
+            self._check_foreign_lock()
+            yield
+        finally:
+            lock.release()
 
     def _check_foreign_lock(self) -> None:
         for owner in (self.path.with_name("~$" + self.path.name), self.path.with_name(f".~lock.{self.path.name}#")):
@@ -272,12 +273,18 @@ class ExcelLedger(Sink):
                                    "閉じると自動で書き込みます")
         if not self.path.exists():
             return
-        with open(self.path, "rb") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        try:
+            fh = open(self.path, "rb")  # noqa: SIM115 - closed below, after the probe
+        except OSError as e:
+            if is_busy(e):
                 raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが使用中です。解放されると自動で書き込みます") from None
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            raise
+        with fh:
+            try:
+                portalocker.lock(fh, portalocker.LOCK_EX | portalocker.LOCK_NB)
+            except portalocker.LockException:
+                raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが使用中です。解放されると自動で書き込みます") from None
+            portalocker.unlock(fh)
 
 
 class _ReadAhead:

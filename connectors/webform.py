@@ -35,10 +35,10 @@ from connectors.webmapping import (
 from connectors.webstate import CONFIRMED, REJECTED, SUBMITTED, Submission, WebState, new_owner
 from kakari.config import RunContext
 from kakari.errors import ConfigError, MissingDependency, PageTimeout, SystemUnavailable, TransientError
+from kakari.locate import browser_launch
 from kakari.log import logger
 from kakari.model import Record, Status
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 T = TypeVar("T")
@@ -108,7 +108,9 @@ class WebFormSink(Sink):
         self.credentials = credentials or load_credentials(system.credentials, self.home, system.name)
         self.hooks = hooks or WebHooks()
         self.headless = headless
-        self.executable_path = executable_path or os.environ.get("KAKARI_CHROMIUM") or CHROMIUM
+        # a Chromium-family browser: the argument, KAKARI_CHROMIUM, [system] browser, or the platform's
+        given = executable_path or os.environ.get("KAKARI_CHROMIUM")
+        self.launch_args = {"executable_path": given} if given else browser_launch()
         self._external_browser = browser
         self._pw: Any = None
         self._browser: Any = browser
@@ -517,13 +519,14 @@ class WebFormSink(Sink):
         return self._page
 
     def _launch(self) -> None:
-        if not Path(self.executable_path).exists():
-            raise MissingDependency(f"Chromium が見つかりません ({self.executable_path})",
-                                    fix="apt-get install chromium (または環境変数 KAKARI_CHROMIUM で場所を指定)")
+        exe = (self.launch_args or {}).get("executable_path")
+        if self.launch_args is None or (exe and not Path(exe).exists()):
+            raise MissingDependency(f"ブラウザー (Chromium / Edge) が見つかりません ({exe or 'なし'})",
+                                    fix="Debian: apt-get install chromium / Windows: Microsoft Edge。"
+                                        "kakari.toml の [system] browser で場所を指定できます")
         if self._pw is None:
             self._pw = sync_playwright().start()
-        self._browser = self._pw.chromium.launch(executable_path=self.executable_path, headless=self.headless,
-                                                 args=CHROMIUM_ARGS)
+        self._browser = self._pw.chromium.launch(**self.launch_args, headless=self.headless, args=CHROMIUM_ARGS)
 
     def _discard_page(self) -> None:
         try:

@@ -20,21 +20,21 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from kakari.errors import MissingDependency
+from kakari.locate import gothic_font
 from kpi.metrics import TOTAL_LABEL
 from kpi.table import ReportData, headers, is_number, text_rows, title, visible
 
-FONT_FILES = ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf")
 BEFORE, AFTER, SAVED, RATE, TARGET = "#9dc3e6", "#2f5597", "#70ad47", "#c00000", "#7f7f7f"
 
 
 def japanese_font() -> str:
     """Register IPA Gothic with matplotlib; its family name for rcParams."""
-    for path in FONT_FILES:
-        if Path(path).is_file():
-            font_manager.fontManager.addfont(path)
-            return font_manager.FontProperties(fname=path).get_name()
+    path = gothic_font()
+    if path is not None:
+        font_manager.fontManager.addfont(str(path))
+        return font_manager.FontProperties(fname=str(path)).get_name()
     raise MissingDependency("日本語フォント (IPAゴシック) がありません。報告のグラフに必要です",
-                            "make setup (Debian パッケージ fonts-ipafont-gothic)")
+                            "make setup (Debian パッケージ fonts-ipafont-gothic)、または kakari.toml の [system] fonts")
 
 
 def _style() -> None:

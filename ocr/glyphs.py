@@ -21,10 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-FONTS = (
-    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
-    "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
-)
+from kakari.locate import japanese_fonts
+
 CONFUSABLES_FILE = Path(__file__).with_name("confusables.tsv")
 RENDER_PX = 64  # glyphs are drawn this tall before being fitted to the zone
 MAX_ALTERNATIVES = 40  # look-alikes drawn per character (a few fallback outputs like 人 have hundreds)
@@ -64,7 +62,8 @@ def _font(path: str) -> object | None:
 
 
 def fonts() -> list[str]:
-    return [f for f in FONTS if _font(f) is not None]
+    """The Japanese fonts readings are drawn in: a gothic and a mincho (kakari.locate finds them)."""
+    return [str(f) for f in japanese_fonts() if _font(str(f)) is not None]
 
 
 @lru_cache(maxsize=20000)

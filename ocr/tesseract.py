@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from kakari.errors import MissingDependency
+from kakari.locate import tessdata_dirs
 from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
@@ -48,12 +49,6 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before libtesseract (and its OpenMP) is loaded
 
-TESSDATA_DIRS = (
-    "/usr/share/tesseract-ocr/5/tessdata",
-    "/usr/share/tesseract-ocr/4.00/tessdata",
-    "/usr/share/tessdata",
-    "/usr/local/share/tessdata",
-)
 INSTALL_FIX = "apt-get install tesseract-ocr tesseract-ocr-jpn tesseract-ocr-osd (と pip install tesserocr)"
 
 DIGITS = "0123456789"
@@ -124,8 +119,9 @@ def calibrated(raw: float, kind: str) -> float:
 # Tesseract, once per process
 # =============================================================================================
 def find_tessdata(configured: str | None = None) -> Path | None:
-    """The folder holding jpn.traineddata: the configured one, $TESSDATA_PREFIX, or Debian's."""
-    candidates = [configured, os.environ.get("TESSDATA_PREFIX"), *TESSDATA_DIRS]
+    """The folder holding jpn.traineddata: the configured one, $TESSDATA_PREFIX, or the tesseract
+    command's own (kakari.locate)."""
+    candidates = [configured, os.environ.get("TESSDATA_PREFIX"), *tessdata_dirs()]
     for c in candidates:
         if c and (Path(c) / "jpn.traineddata").is_file():
             return Path(c)

@@ -1,12 +1,12 @@
 """Excel ledger: real .xlsx files written, reopened and read back."""
 from __future__ import annotations
 
-import fcntl
 import multiprocessing as mp
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import portalocker
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
@@ -150,7 +150,7 @@ def test_not_a_workbook_is_refused_not_overwritten(tmp_path: Path) -> None:
 
 def _hold_lock(path: str, ready: mp.Event, release: mp.Event) -> None:
     with open(path, "rb") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        portalocker.lock(fh, portalocker.LOCK_EX)
         ready.set()
         release.wait(30)
 

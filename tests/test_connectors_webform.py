@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from jobs.store import Store
 
 from connectors.webform import LoginFailed, PageChanged, WebFormSink
 from connectors.webmapping import (
@@ -120,7 +120,7 @@ def test_credentials_from_environment_or_owner_only_file(tmp_path: Path, monkeyp
 
 
 def test_state_moves_forward_only_and_leases_exclude_live_workers(tmp_path: Path) -> None:
-    st = WebState(create_engine(f"sqlite:///{tmp_path / 'k.db'}"))
+    st = WebState(Store(f"sqlite:///{tmp_path / 'k.db'}").engine)
     sub = st.ensure("d1", "eisei", "job", "KK-D1")
     assert sub.state == PENDING and st.ensure("d1", "eisei", "job", "KK-D1").state == PENDING
     with pytest.raises(ValueError, match="KK-D1"):
@@ -171,7 +171,7 @@ def home_with_mapping(home: Path, *replacements: tuple[str, str]) -> Path:
 def make_sink(home: Path, server: Backoffice, browser: object, db: str = "kakari.db",
               password: str | None = None) -> WebFormSink:
     system = load_system("eisei", home)
-    state = WebState(create_engine(f"sqlite:///{home / db}"))
+    state = WebState(Store(f"sqlite:///{home / db}").engine)
     return WebFormSink(system, state, home, "inshoku", Credentials(server.user, password or server.password),
                        browser=browser)
 

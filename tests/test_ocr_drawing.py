@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr.glyphs import FONTS, Matcher, verify
+from ocr.glyphs import Matcher, fonts, verify
 from ocr.numbers import settle
 from ocr.repair import LOCAL_RATIO, closest, confirm, contest, kin, repair
 from ocr.tesseract import _read_digit_piece, decimal_point, find_tessdata, read_clean
 
-GOTHIC = FONTS[0]
+GOTHIC = fonts()[0]
 PX = round(11 / 72 * 300)
 
 

@@ -1,4 +1,4 @@
-"""The review screen and dashboard in a real Chromium (Playwright, Debian's /usr/bin/chromium) against
+"""The review screen and dashboard in a real Chromium (Playwright, Debian's chromium) against
 a real server: a clerk corrects and confirms a 要確認 document (ledger row updated in place, measured
 minutes in the time log), a manager reads the dashboard, and the security rules hold."""
 from __future__ import annotations
@@ -34,7 +34,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, KakariConfig, Path]]:
+def site(tmp_path_factory: pytest.TempPathFactory,
+         module_db_url: str) -> Iterator[tuple[str, KakariConfig, Path]]:  # SQLite, then PostgreSQL
     from samples.generate import generate
 
     tmp = tmp_path_factory.mktemp("web")
