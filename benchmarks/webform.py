@@ -30,11 +30,10 @@ SCENARIOS = {
 
 
 def run(count: int) -> list[tuple[str, int, float, float, int, int]]:
-    from jobs.store import Store
-
     from connectors.webform import WebFormSink
     from connectors.webmapping import Credentials, load_system
     from connectors.webstate import CONFIRMED, WebState
+    from jobs.store import Store
     from samples.backoffice.records import mismatches, sample_records
     from samples.backoffice.server import start
 

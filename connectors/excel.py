@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import threading
-import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from copy import copy

@@ -8,8 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kakari.cli import ConfigOpt, HomeOpt, context, err, out
-from kakari.config import find_config_path, find_home
-from kakari.config import RunContext
+from kakari.config import RunContext, find_config_path, find_home
 from kakari.errors import ExitCode, KakariError
 
 
@@ -231,8 +230,7 @@ def restore(
     監視 (watch)・スケジューラー・web を止めてから実行してください。"""
     from datetime import datetime
 
-    from jobs.backup import backup as make_backup
-    from jobs.backup import restore as put_back
+    from jobs.backup import backup as make_backup, restore as put_back
     from jobs.migrate import upgrade
     from jobs.store import dispose, engine_for
 
@@ -249,7 +247,7 @@ def restore(
         make_backup(url, kept, cfg.system.pg_bin)
         out.print(f"今のデータベースの写し: {kept}")
     except KakariError:
-        kept = None  # nothing to keep yet (a new home)
+        pass  # nothing to keep yet (a new home)
     dispose(url)
     put_back(url, src, cfg.system.pg_bin)
     dispose(url)

@@ -99,9 +99,8 @@ def _bots(cfg: KakariConfig) -> list[Check]:
 
 
 def _database(cfg: KakariConfig) -> Check:
-    from jobs.store import Store
-
     from jobs.migrate import current, head
+    from jobs.store import Store
 
     url = cfg.database_url
     shown = url.split("@")[-1] if "@" in url else url  # never print a password

@@ -27,8 +27,7 @@ from datetime import datetime, timezone
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from bots import classify
-from bots import registry as bot_registry
+from bots import classify, registry as bot_registry
 from bots.base import FormBot
 from kakari.config import JobConfig, KakariConfig
 from kakari.errors import DocumentError, KakariError, ReadTimeout, TooLarge
@@ -167,7 +166,7 @@ class Reader:
     def __init__(self, method: str, memory_mb: int) -> None:
         self.memory_bytes = memory_mb * 1024 * 1024
         self.guard = memory_guard() if memory_mb else "none"
-        ctx = multiprocessing.get_context(method)
+        ctx: Any = multiprocessing.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(PRELOAD)
         self.conn, child = ctx.Pipe(duplex=True)
@@ -262,7 +261,7 @@ class Reader:
 class _StandIn(multiprocessing.process.BaseProcess):
     """What multiprocessing's own main process object is (its class is not exported)."""
 
-    def __init__(self) -> None:  # noqa: D107 - the fields of multiprocessing.process._MainProcess
+    def __init__(self) -> None:
         self._identity = ()
         self._name = "MainProcess"
         self._parent_pid = None
@@ -279,15 +278,15 @@ def _plain_parent() -> Iterator[None]:
     daemonic and ends with its pipe, so it never outlives the worker."""
     import multiprocessing.process as mpp
 
-    current = mpp._current_process
-    if isinstance(current, mpp.BaseProcess) and not current._config.get("daemon"):
+    current = mpp._current_process  # type: ignore[attr-defined]
+    if isinstance(current, mpp.BaseProcess) and not current._config.get("daemon"):  # type: ignore[attr-defined]
         yield
         return
-    mpp._current_process = _StandIn()
+    mpp._current_process = _StandIn()  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        mpp._current_process = current
+        mpp._current_process = current  # type: ignore[attr-defined]
 
 
 def _windows_job(pid: int, memory_bytes: int) -> Any:

@@ -2,9 +2,8 @@
 data, a browser for Playwright, PostgreSQL's tools.
 
 Each is looked for in the configuration first (`[system]` in kakari.toml, applied by load_config),
-then in the platform's usual places: fontconfig and $PATH on Linux, the Fonts folders, Program Files
-and Edge on Windows, /Library and /Applications on macOS. Nothing here hard-codes a distribution's
-layout; the answers are cached per process.
+then in the platform's usual places: the font folders of kakari.fonts, $PATH, Program Files and
+Edge on Windows. Nothing here hard-codes a distribution's layout; the answers are cached per process.
 """
 from __future__ import annotations
 
@@ -38,58 +37,15 @@ def configure(fonts: Iterable[Path] = (), browser: str | None = None, tesseract:
             cached.cache_clear()
 
 
-# -- fonts ------------------------------------------------------------------------------------------
-def font_dirs() -> list[Path]:
-    """Folders that hold the platform's fonts (where there is no fontconfig to ask)."""
-    home = Path.home()
-    if sys.platform == "win32":
-        windir = Path(os.environ.get("WINDIR") or os.environ.get("SystemRoot") or "C:\\Windows")
-        out = [windir / "Fonts"]
-        if os.environ.get("LOCALAPPDATA"):
-            out.append(Path(os.environ["LOCALAPPDATA"]) / "Microsoft" / "Windows" / "Fonts")
-        return out
-    if sys.platform == "darwin":
-        return [home / "Library" / "Fonts", Path("/Library/Fonts"), Path("/System/Library/Fonts"),
-                Path("/System/Library/Fonts/Supplemental")]
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    out = [data_home / "fonts", home / ".fonts"]
-    out += [Path(d) / "fonts" for d in os.environ.get("XDG_DATA_DIRS", "").split(os.pathsep) if d]
-    return out
-
-
-def _fontconfig_files() -> list[Path]:
-    exe = shutil.which("fc-list")
-    if exe is None:
-        return []
-    try:
-        proc = subprocess.run([exe, "--format", "%{file}\n"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [Path(line) for line in proc.stdout.splitlines() if line.strip()]
-
-
-@lru_cache(maxsize=1)
-def _system_font_files() -> dict[str, Path]:
-    """File name (lower case) → path of every font file the platform knows of."""
-    found: dict[str, Path] = {}
-    for path in _fontconfig_files():
-        found.setdefault(path.name.lower(), path)
-    for folder in font_dirs():
-        if folder.is_dir():
-            for path in folder.rglob("*"):
-                if path.suffix.lower() in (".ttf", ".ttc", ".otf"):
-                    found.setdefault(path.name.lower(), path)
-    return found
-
-
+# -- fonts (files found by kakari.fonts) ----------------------------------------------------------
 @lru_cache(maxsize=1)
 def japanese_fonts() -> tuple[Path, ...]:
     """Japanese font files, configured ones first, then a gothic and a mincho of the platform."""
-    configured = [f for f in _configured.get("fonts", ()) if Path(f).is_file()]  # type: ignore[union-attr]
-    files = _system_font_files()
-    out = list(configured)
+    from kakari.fonts import find_font
+
+    out = [f for f in _configured.get("fonts", ()) if Path(f).is_file()]  # type: ignore[attr-defined]
     for family in (GOTHIC, MINCHO):
-        hit = next((files[n.lower()] for n in family if n.lower() in files), None)
+        hit = find_font(*family)
         if hit is not None and hit not in out:
             out.append(hit)
     return tuple(out)

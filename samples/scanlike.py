@@ -37,7 +37,6 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-
 MM_PER_INCH = 25.4
 SEAL_RGB = (208, 36, 48)
 # the name each form's applicant signs; the seal goes over its end

@@ -9,7 +9,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from jobs.store import Store
 
 from connectors.webform import LoginFailed, PageChanged, WebFormSink
 from connectors.webmapping import (
@@ -23,6 +22,7 @@ from connectors.webmapping import (
     wareki_parts,
 )
 from connectors.webstate import CONFIRMED, PENDING, REJECTED, SUBMITTED, WebState
+from jobs.store import Store
 from kakari.errors import ConfigError
 from kakari.model import Field, Record, Status
 from samples.backoffice.records import mismatches, sample_records

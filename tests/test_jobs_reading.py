@@ -16,6 +16,7 @@ from kakari.config import KakariConfig, RunContext, load_config
 from kakari.model import Status
 from tests.hostile import inflate_bomb_pdf
 
+
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     from samples.generate import generate

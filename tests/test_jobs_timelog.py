@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from jobs import timelog
 from jobs.store import Store, record_from_dict, record_to_dict

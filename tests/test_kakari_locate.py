@@ -4,6 +4,7 @@ simulated here with a fake Windows layout, since the tests run on Linux."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,20 @@ import pytest
 from kakari import locate
 
 
+def _forget() -> None:
+    from kakari import fonts
+
+    locate.configure()
+    fonts.forget()
+    for cached in (locate.japanese_fonts, locate.tesseract_exe, locate.tessdata_dirs):
+        cached.cache_clear()
+
+
 @pytest.fixture(autouse=True)
-def _fresh() -> None:
-    locate.configure()
-    for cached in (locate._system_font_files, locate.japanese_fonts, locate.tesseract_exe, locate.tessdata_dirs):
-        cached.cache_clear()
+def _fresh() -> Iterator[None]:
+    _forget()
     yield
-    locate.configure()
-    for cached in (locate._system_font_files, locate.japanese_fonts, locate.tesseract_exe, locate.tessdata_dirs):
-        cached.cache_clear()
+    _forget()
 
 
 def test_this_machine_finds_ipa_fonts_tesseract_data_and_chromium() -> None:
@@ -50,6 +56,7 @@ def windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("LOCALAPPDATA", raising=False)
     monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
     monkeypatch.delenv("KAKARI_BROWSER", raising=False)
+    monkeypatch.delenv("KAKARI_FONT_DIRS", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no fc-list, no tesseract, no chromium
     return tmp_path
 

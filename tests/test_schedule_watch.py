@@ -120,9 +120,8 @@ def test_locked_ledger_rows_arrive_when_the_lock_is_gone(watching: tuple[KakariC
         until(lambda: store.pending_count("kodomo_iryo") == 2, what="rows parked while locked")
         time.sleep(2.0)  # several retries while still locked: the rows wait, nothing is lost
         assert len(ledger_names(config.home)) == 1 and store.pending_count("kodomo_iryo") == 2
-        with open(ledger, "rb") as fh:  # and the workbook was not rewritten under the holder
-            with pytest.raises(portalocker.LockException):
-                portalocker.lock(fh, portalocker.LOCK_SH | portalocker.LOCK_NB)
+        with open(ledger, "rb") as fh, pytest.raises(portalocker.LockException):  # and not rewritten under the holder
+            portalocker.lock(fh, portalocker.LOCK_SH | portalocker.LOCK_NB)
     until(lambda: len(ledger_names(config.home)) == 3, what="rows after the lock is gone")
     assert store.pending_count("kodomo_iryo") == 0
     assert sorted(ledger_names(config.home)) == sorted(p.name for p in pdfs[:3])

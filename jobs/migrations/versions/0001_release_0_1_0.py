@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _tables() -> list[tuple[str, list[sa.SchemaItem]]]:
+def _tables() -> list[tuple[str, list[sa.schema.SchemaItem]]]:
     when = sa.DateTime(timezone=True)
     return [
         ("documents", [  # jobs/store.py

@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 
 from bots.child_medical import ChildMedical
-from ocr.document import Document
 from kakari.model import Record
+from ocr.document import Document
 
 
 class SlowChild(ChildMedical):
