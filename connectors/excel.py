@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-import portalocker
+from filelock import FileLock, Timeout
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -249,12 +249,10 @@ class ExcelLedger(Sink):
     def _locked(self) -> Iterator[None]:
         """Our own writers queue on a side lock file; someone else's open workbook parks the rows."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(f".{self.path.name}.lock")
-        lock = portalocker.Lock(lock_path, mode="a", timeout=self.lock_wait, check_interval=0.05,
-                                flags=portalocker.LOCK_EX | portalocker.LOCK_NB)
+        lock = FileLock(writers_lock(self.path), thread_local=False)
         try:
-            lock.acquire()
-        except portalocker.LockException:
+            lock.acquire(timeout=self.lock_wait, poll_interval=0.05)
+        except Timeout:
             raise LedgerLocked(f"台帳 {self.path.name} は別の kakari の処理が書き込み中です") from None
         try:
             # we hold the writers' lock, so a temp file still here was left by a writer that died
@@ -273,17 +271,19 @@ class ExcelLedger(Sink):
         if not self.path.exists():
             return
         try:
-            fh = open(self.path, "rb")  # noqa: SIM115 - closed below, after the probe
+            # opened for writing, as the save needs it: on Windows a program that holds the workbook
+            # (Excel, a viewer, the antivirus) refuses this with a sharing violation
+            with open(self.path, "r+b"):
+                pass
         except OSError as e:
             if is_busy(e):
                 raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが使用中です。解放されると自動で書き込みます") from None
             raise
-        with fh:
-            try:
-                portalocker.lock(fh, portalocker.LOCK_EX | portalocker.LOCK_NB)
-            except portalocker.LockException:
-                raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが使用中です。解放されると自動で書き込みます") from None
-            portalocker.unlock(fh)
+
+
+def writers_lock(ledger: Path) -> Path:
+    """The side lock file kakari's writers of `ledger` queue on (every process, every OS)."""
+    return ledger.with_name(f".{ledger.name}.lock")
 
 
 class _ReadAhead:

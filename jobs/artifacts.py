@@ -19,9 +19,10 @@ from typing import Any
 from bots import registry as bot_registry
 from bots.base import DocumentBot
 from connectors.folder import free_name, safe_name, sha256_of
+from jobs.reading import readers
 from jobs.store import Store, aware_utc, now
 from kakari.bot import Bot
-from kakari.config import JobConfig, RunContext
+from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.log import logger
 from kakari.model import DocRef, Record, Status
 
@@ -50,14 +51,24 @@ def output_name(original_name: str) -> str:
 
 def transform(job: JobConfig, ref: DocRef, ctx: RunContext,
               bot_cls: type[DocumentBot]) -> tuple[Record, type[Bot], Status, str]:
-    """Run the bot on one claimed file; a releasable result gets the path it will be released to."""
+    """Run the bot on one claimed file in a warm reader process (killed at the time or memory
+    limit, like reading); a releasable result gets the path it will be released to."""
     staged = staged_path(job, ctx, ref.doc_id)
-    rec = bot_cls().transform(ref.path, ref.doc_id, ctx, staged)
+    rec = readers.run(_transform_in_reader, (bot_cls.name, ref.path, ref.doc_id, ctx.run_id, staged), ctx.config)
     status = rec.status
     if rec.meta.get("release") and status == Status.REGISTERED:
         rec.meta["output_path"] = str(free_name(job.output_folder(ctx.home), output_name(ref.original_name),
                                                 ref.doc_id))
     return rec, bot_cls, status, "／".join(rec.problems)
+
+
+def _transform_in_reader(bot_name: str, path: Path, doc_id: str, run_id: str | None, staged: Path,
+                         config: KakariConfig) -> Record:
+    """The reader's side of `transform`: the bot writes the staged file and returns its record."""
+    bot_cls = bot_registry.get(bot_name)
+    assert issubclass(bot_cls, DocumentBot)
+    rec = bot_cls().transform(path, doc_id, RunContext(config, run_id), staged)
+    return rec
 
 
 def release(job: JobConfig, ctx: RunContext, doc_id: str, meta: dict[str, Any] | None, status: str) -> Path | None:

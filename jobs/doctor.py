@@ -58,12 +58,12 @@ def _tesseract(cfg: KakariConfig) -> list[Check]:
 def _packages() -> list[Check]:
     out = []
     for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "pandas", "loguru", "playwright", "sqlalchemy",
-                "alembic", "portalocker", "psutil"):
+                "alembic", "filelock", "psutil"):
         try:
             out.append(Check(f"Python パッケージ {pkg}", True, md.version(pkg)))
         except md.PackageNotFoundError:
-            # tesserocr has no Windows wheels: Tesseract is then driven through pytesseract
-            optional = pkg == "tesserocr" and WINDOWS
+            # without tesserocr, Tesseract is driven through pytesseract and the tesseract command
+            optional = pkg == "tesserocr"
             out.append(Check(f"Python パッケージ {pkg}", False, "未インストール", "pip install kakari (または make setup)",
                              optional=optional))
     return out

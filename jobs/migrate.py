@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import portalocker
+from filelock import FileLock
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
@@ -98,14 +98,13 @@ class _lock:
         self.path = None
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             self.path = Path(str(engine.url.database) + ".migrate.lock")
-        self._lock: portalocker.Lock | None = None
+        self._lock: FileLock | None = None
 
     def __enter__(self) -> None:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = portalocker.Lock(self.path, mode="a", timeout=600, check_interval=0.1,
-                                          flags=portalocker.LOCK_EX | portalocker.LOCK_NB)
-            self._lock.acquire()
+            self._lock = FileLock(self.path, thread_local=False)
+            self._lock.acquire(timeout=600, poll_interval=0.1)
 
     def __exit__(self, *exc: object) -> None:
         if self._lock is not None:

@@ -31,7 +31,7 @@ from bots import classify, registry as bot_registry
 from bots.base import FormBot
 from kakari.config import JobConfig, KakariConfig
 from kakari.errors import DocumentError, KakariError, ReadTimeout, TooLarge
-from kakari.log import logger, register_personal
+from kakari.log import logger, redact, register_personal
 from kakari.model import DocRef, Record, Status
 
 PRELOAD = ["jobs.reading", "ocr.tesseract", "ocr.textlayer", "ocr.pdfium_layer", "pdfplumber", "bots"]  # imported once by the forkserver
@@ -120,7 +120,7 @@ def _serve(conn: Connection, memory_bytes: int, use_rlimit: bool) -> None:
         except KakariError as e:
             answer = ("error", e)
         except Exception as e:  # noqa: BLE001 - sent to the caller, who logs it with an incident number
-            answer = ("bug", ReaderBug(type(e).__name__, traceback.format_exc()))
+            answer = ("bug", ReaderBug(type(e).__name__, redact(traceback.format_exc())))  # values this reader saw
         try:
             try:
                 conn.send(answer)
@@ -356,5 +356,20 @@ class ReaderPool:
                 reader.stop()
 
 
+def _forget_the_parents_forkserver() -> None:
+    """In a forked child (a Celery prefork worker), the forkserver started by the parent is not
+    ours to use or wait for: the next reader starts a new one."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)  # the stdlib's, per process, not reset on fork
+    if server is None:
+        return
+    for name in ("_forkserver_pid", "_forkserver_address", "_forkserver_alive_fd"):
+        setattr(server, name, None)
+    server._lock = threading.Lock()  # another thread may have held it at the fork
+
+
 readers = ReaderPool()
 atexit.register(readers.close)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_the_parents_forkserver)

@@ -35,8 +35,9 @@ import cv2
 import numpy as np
 
 from kakari.errors import MissingDependency
-from kakari.locate import tessdata_dirs
+from kakari.locate import tessdata_dirs, tesseract_exe
 from kakari.model import Box
+from ocr import tesseract_cli
 from ocr.document import Page, Reading
 from ocr.engine import OcrEngine
 from ocr.glyphs import KANA_LOOKALIKES, Matcher, alternatives, rare_kanji, similarity, verify
@@ -160,9 +161,14 @@ class ZoneText:
 
 def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI, psm: int | None = None) -> ZoneText:
     """Read a cleaned crop (uint8, paper 255) as one zone of `kind` (`psm` overrides the kind's)."""
+    spec = KINDS.get(kind, KINDS["text"])
+    if not tesseract_cli.in_process():  # the tesseract command, with the same model and settings
+        glyphs = [Glyph(sym.text, sym.conf, sym.box) for sym in
+                  tesseract_cli.symbols(image, spec.lang, psm if psm is not None else spec.psm, dpi, tessdata,
+                                        spec.whitelist)]
+        return ZoneText("".join(g.text for g in glyphs), min((g.conf for g in glyphs), default=0.0), glyphs)
     import tesserocr
 
-    spec = KINDS.get(kind, KINDS["text"])
     a = api(spec.lang, tessdata)
     a.SetPageSegMode(psm if psm is not None else spec.psm)
     a.SetVariable("tessedit_char_whitelist", spec.whitelist)
@@ -887,18 +893,22 @@ def detect_turns(gray: np.ndarray, dpi: float, tessdata: Path) -> int:
         return 0
     f = min(1.0, 150.0 / dpi)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
-    a = api("osd", tessdata)
-    import tesserocr
+    if tesseract_cli.in_process():
+        a = api("osd", tessdata)
+        import tesserocr
 
-    a.SetPageSegMode(tesserocr.PSM.OSD_ONLY)
-    h, w = small.shape
-    a.SetImageBytes(small.tobytes(), w, h, 1, w)
-    a.SetSourceResolution(int(dpi * f))
-    try:
-        osd = a.DetectOrientationScript()
-    except RuntimeError:
-        osd = None
-    a.Clear()
+        a.SetPageSegMode(tesserocr.PSM.OSD_ONLY)
+        h, w = small.shape
+        a.SetImageBytes(small.tobytes(), w, h, 1, w)
+        a.SetSourceResolution(int(dpi * f))
+        try:
+            osd = a.DetectOrientationScript()
+        except RuntimeError:
+            osd = None
+        a.Clear()
+    else:
+        found = tesseract_cli.orientation(small, dpi * f, tessdata)
+        osd = {"orient_deg": found[0], "orient_conf": found[1]} if found else None
     if not osd or osd.get("orient_conf", 0) < 2.0:
         return 0
     # OSD reports how far the content is turned clockwise; turning on by the rest makes it upright
@@ -915,10 +925,9 @@ class TesseractEngine(OcrEngine):
 
     @classmethod
     def check(cls) -> None:
-        try:
-            import tesserocr  # noqa: F401
-        except ImportError as e:
-            raise MissingDependency("Python から Tesseract を使う tesserocr が入っていません", fix=INSTALL_FIX) from e
+        if not tesseract_cli.in_process() and tesseract_exe() is None:  # neither way to Tesseract
+            raise MissingDependency("Tesseract が見つかりません (tesserocr も tesseract コマンドもありません)",
+                                    fix=INSTALL_FIX)
         if find_tessdata() is None:
             raise MissingDependency("Tesseract の日本語データ (jpn.traineddata) が見つかりません", fix=INSTALL_FIX)
 

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-import portalocker
 from apscheduler.triggers.cron import CronTrigger
+from filelock import FileLock, Timeout
 from sqlalchemy import Column, DateTime, String, Table, select
 
 from jobs.store import Store, aware_utc, insert_ignore, metadata
@@ -169,11 +169,11 @@ class Scheduler:
     def _start(self, entry: Entry, fire: datetime) -> bool:
         """Run the entry in a thread under its lock file; False if another process holds the lock."""
         self.locks.mkdir(parents=True, exist_ok=True)
-        lock = portalocker.Lock(self.locks / f"schedule-{entry.name}.lock", mode="a", fail_when_locked=True,
-                                flags=portalocker.LOCK_EX | portalocker.LOCK_NB)
+        # not thread-local: taken here, released by the run's thread when it ends
+        lock = FileLock(self.locks / f"schedule-{entry.name}.lock", thread_local=False)
         try:
-            lock.acquire()  # held by the thread until the run ends
-        except portalocker.LockException:
+            lock.acquire(timeout=0)
+        except Timeout:
             return False
 
         def body() -> None:

@@ -1,4 +1,5 @@
-"""A lock held by another process, as another program (or another kakari) holds a file."""
+"""A lock file held by another process, as another kakari (a second PC's watcher, the scheduler)
+holds it while it writes."""
 from __future__ import annotations
 
 import subprocess
@@ -9,12 +10,11 @@ from pathlib import Path
 
 
 @contextmanager
-def held_by_another_process(path: Path, mode: str = "rb+") -> Iterator[None]:
-    """An exclusive portalocker lock on `path` (flock on POSIX, LockFileEx on Windows) in a child
-    process, held until the block ends."""
+def held_by_another_process(path: Path) -> Iterator[None]:
+    """The filelock lock on `path` taken in a child process, held until the block ends."""
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import portalocker, sys\n"
-        f"fh = open({str(path)!r}, {mode!r}); portalocker.lock(fh, portalocker.LOCK_EX)\n"
+        "import filelock, sys\n"
+        f"lock = filelock.FileLock({str(path)!r}); lock.acquire(timeout=10)\n"
         "print('locked', flush=True); sys.stdin.readline()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"

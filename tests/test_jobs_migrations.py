@@ -107,6 +107,39 @@ def test_a_database_of_the_previous_release_is_upgraded_and_keeps_every_record(d
             assert conn.execute("SELECT count(*) FROM documents").fetchone() == (1,)
 
 
+def test_a_masked_copy_committed_before_the_upgrade_is_released_after_it(db_url: str, tmp_path: Path) -> None:
+    """The masking's outcome (released path in the record, the staged copy in processing/) made
+    under the previous release's schema: after the upgrade the next run's sweep releases it once."""
+    import json
+
+    from jobs import artifacts
+    from kakari.config import RunContext, load_config
+
+    cfg = tmp_path / "kakari.toml"
+    cfg.write_text('[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n', encoding="utf-8")
+    config = load_config(cfg, tmp_path / "home")
+    job = config.job("masking")
+    staged = artifacts.staged_path(job, RunContext(config), "m1")
+    staged.write_bytes(b"%PDF-1.7 masked copy")
+    target = job.output_folder(config.home) / "届出.pdf"
+    record = {"doc_id": "m1", "bot": "mask_numbers", "fields": {},
+              "meta": {"release": True, "output_path": str(target), "summary": "1ページ・2箇所"}}
+    old_release_database(db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO documents (doc_id, job, status, bot, original_name, stored_path, received_at, "
+                          "finished_at, reason, run_id, record) VALUES ('m1', 'masking', '自動登録', 'mask_numbers', "
+                          "'届出.pdf', '', :t, :t, '', 'r1', :record)"), {"t": T, "record": json.dumps(record)})
+    engine.dispose()
+
+    store = Store(db_url)  # upgraded on start
+    artifacts.sweep(job, RunContext(config, "r2"), store)
+    assert target.read_bytes() == b"%PDF-1.7 masked copy" and not staged.exists()
+    assert [e["event"] for e in store.history(doc_id_prefix="m1")] == ["released"]
+    artifacts.sweep(job, RunContext(config, "r3"), store)  # nothing twice
+    assert [p.name for p in target.parent.iterdir()] == ["届出.pdf"]
+
+
 def test_the_models_and_the_migrations_agree(db_url: str) -> None:
     """A column or table added to a model without a revision in jobs/migrations/versions fails here
     (write one: scripts/new_migration.py "what changed")."""

@@ -71,7 +71,7 @@ def test_no_overlap_across_processes(tmp_path: Path) -> None:
     s.tick(T0)
     lock = tmp_path / "locks" / "schedule-every5.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
-    with held_by_another_process(lock, "a+"):  # another scheduler is running this entry
+    with held_by_another_process(lock):  # another scheduler is running this entry
         assert s.tick(T0 + timedelta(minutes=5)) == [("every5", "skipped-overlap")]
     assert s.tick(T0 + timedelta(minutes=10)) == [("every5", "started")]
     s.wait_idle()

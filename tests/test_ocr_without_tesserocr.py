@@ -1,0 +1,113 @@
+"""Scans read where tesserocr cannot be imported (Windows: no wheel on PyPI): Tesseract through its
+command line with the same models and settings, hidden from this process and from reader processes."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ocr import tesseract_cli
+from tests.test_ocr_scan import gray_page, scans_of
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIM = Path(__file__).resolve().parent / "data" / "no_tesserocr"
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from samples.generate import generate
+    from samples.scanlike import make_scans
+
+    out = tmp_path_factory.mktemp("scans")
+    generate(out / "pdf", count=2, seed=42)
+    make_scans(out / "pdf", out / "scan", seed=42, dpis=(200, 300))
+    return out
+
+
+@pytest.fixture
+def hidden(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """tesserocr cannot be imported here nor in the readers (spawned fresh, with the shim first)."""
+    from jobs.reading import readers
+
+    monkeypatch.setitem(sys.modules, "tesserocr", None)
+    monkeypatch.syspath_prepend(str(SHIM))  # spawn gives the readers this process's sys.path
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(SHIM), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("KAKARI_START_METHOD", "spawn")  # a forkserver started earlier would still have it
+    readers.close()
+    assert not tesseract_cli.in_process()
+    yield
+    readers.close()
+
+
+def _tesserocr_here(config: object) -> bool:
+    return tesseract_cli.in_process()
+
+
+def test_the_shim_hides_tesserocr_from_new_interpreters_and_readers(hidden: None) -> None:
+    import subprocess
+
+    from jobs.reading import readers
+    from kakari.config import KakariConfig
+
+    proc = subprocess.run([sys.executable, "-c", "import tesserocr"], capture_output=True, text=True, env=os.environ)
+    assert proc.returncode != 0 and "hidden" in proc.stderr
+    assert readers.run(_tesserocr_here, (), KakariConfig()) is False
+
+
+def test_orientation_by_osd_through_the_command(samples: Path, hidden: None) -> None:
+    import numpy as np
+
+    from ocr.tesseract import detect_turns, find_tessdata
+
+    page = gray_page(next((samples / "pdf" / "child_medical").glob("child_medical_*.pdf")))
+    for turns in (1, 2, 3):
+        assert detect_turns(np.rot90(page, -turns).copy(), 300, find_tessdata()) == (4 - turns) % 4
+
+
+def test_scanned_documents_every_field_right_or_sent_to_review(samples: Path, hidden: None) -> None:
+    """The promise to the clerk holds on the command-line path too: what is registered is right."""
+    from benchmarks.ocr_scan import run_kakari
+
+    scans = [p for p in scans_of(samples) if p.suffix in (".pdf", ".png")]
+    results = [run_kakari(str(p)) for p in scans]
+    assert len(results) >= 3 and len({d.form for d in results}) >= 2
+    fields = [f for d in results for f in d.fields]
+    for d in results:
+        assert d.bot == d.form, d.path
+        for f in d.fields:
+            assert f.ok or not f.auto, (d.path, f.name, f.got, f.want, f.confidence)
+        if any(not f.ok for f in d.fields):
+            assert d.status == "要確認", d.path
+    assert sum(f.ok for f in fields) / len(fields) >= 0.9
+
+
+def test_kakari_run_takes_scans_into_the_ledger_through_the_readers(samples: Path, tmp_path: Path,
+                                                                    hidden: None) -> None:
+    from connectors.excel import read_ledger
+    from jobs.runner import run_job
+    from kakari.config import RunContext, load_config
+
+    config = load_config(ROOT / "samples" / "kakari.toml", tmp_path / "home")
+    job = config.job("kodomo_iryo")
+    inbox = job.folders(config.home)["inbox"]
+    inbox.mkdir(parents=True)
+    scans = [p for p in scans_of(samples) if "child_medical" in p.name][:2]
+    for p in scans:
+        shutil.copy2(p, inbox / p.name)
+    summary = run_job(job, RunContext(config))
+    assert summary.counts["read"] == 2 and summary.counts["エラー"] == 0
+    rows = read_ledger(job.ledger_path(config.home))
+    assert sorted(r["元ファイル名"] for r in rows) == sorted(p.name for p in scans)
+    assert all(r["申請者氏名"] or r["状態"] == "要確認" for r in rows)
+    assert readers_lacked_tesserocr()
+
+
+def readers_lacked_tesserocr() -> bool:
+    from jobs.reading import readers
+    from kakari.config import KakariConfig
+
+    return readers.run(_tesserocr_here, (), KakariConfig()) is False
