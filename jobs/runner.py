@@ -23,7 +23,7 @@ from typing import cast
 from sqlalchemy.engine import Connection
 
 from bots import registry as bot_registry
-from bots.base import Bot, FormBot
+from bots.base import Bot
 from connectors.folder import FolderSource, free_name
 from jobs import artifacts, timelog
 from jobs.outbox import FlushResult, flush_pending, sinks_read_ahead
