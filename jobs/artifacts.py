@@ -23,6 +23,7 @@ from jobs.reading import readers
 from jobs.store import Store, aware_utc, now
 from kakari.bot import Bot
 from kakari.config import JobConfig, KakariConfig, RunContext
+from kakari.files import fsync_dir
 from kakari.log import logger
 from kakari.model import DocRef, Record, Status
 
@@ -96,7 +97,7 @@ def move_staged(staged: Path, target: Path) -> Path | None:
             target = free_name(target.parent, target.name, sha256_of(staged))
             _place(staged, target)
     staged.unlink(missing_ok=True)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 
@@ -155,14 +156,3 @@ def purge_originals(job: JobConfig, ctx: RunContext, store: Store) -> int:
     if gone:
         logger.info(f"{job.name}: 保存期間を過ぎた原本 {gone}件を削除しました")
     return gone
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows; NTFS journals the rename
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
