@@ -89,3 +89,31 @@ def readers_lacked_tesserocr() -> bool:
     from kakari.config import KakariConfig
 
     return readers.run(_tesserocr_here, (), KakariConfig()) is False
+
+
+def test_masking_scans_through_the_command_never_releases_a_legible_number(tmp_path: Path, hidden: None) -> None:
+    """The masking's page lines (ocr.pagetext) and its verification read through the command too:
+    a released copy gives no number back to an independent re-read; what is not found is not released."""
+    import json
+
+    from benchmarks.run_masking import COVERED, coverage
+    from bots.mask_numbers import MaskNumbers
+    from bots.masking.engine import mask_file, tessdata_for
+    from bots.masking.verify import verify
+    from kakari.config import KakariConfig
+    from samples.masking import generate_scans
+
+    config = KakariConfig()
+    tessdata = tessdata_for(config)
+    covered = numbers = released = 0
+    for path in generate_scans(tmp_path / "scans", count=2, seed=5):  # digit boxes, a sentence
+        truth = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        result = mask_file(path, MaskNumbers.spec, config, tmp_path / f"{path.stem}.masked.pdf")
+        boxes = [f.box for f in result.findings]
+        hits = [coverage(n["box"], [b for b in boxes if b.page == n["page"]]) >= COVERED for n in truth["numbers"]]
+        covered, numbers = covered + sum(hits), numbers + len(hits)
+        if result.releasable:
+            released += 1
+            assert all(hits), path.name
+            assert verify(result.output, [n["value"] for n in truth["numbers"]], tessdata) == [], path.name
+    assert numbers >= 2 and covered >= numbers // 2 and released >= 1
