@@ -44,6 +44,13 @@ demo: samples
 	@find $(DEMO_SCANS)/restaurant_permit -type f ! -name '*.json' -exec cp -p {} $(DEMO_HOME)/jobs/inshoku_kyoka/inbox/ \;
 	@$(KAKARI) run kodomo_iryo --config samples/kakari.toml --home $(DEMO_HOME)
 	@$(KAKARI) run inshoku_kyoka --config samples/kakari.toml --home $(DEMO_HOME)
+	@# online applications (電子申請 exports with their attachments): the same bots and ledgers, their own report lines
+	@$(PY) -m samples.exports --out $(DEMO_HOME)/exports --count 100 --seed 42 > /dev/null
+	@mkdir -p $(DEMO_HOME)/jobs/kodomo_iryo_online/inbox $(DEMO_HOME)/jobs/inshoku_kyoka_online/inbox
+	@cp -rp $(DEMO_HOME)/exports/child_medical/申請一覧_* $(DEMO_HOME)/jobs/kodomo_iryo_online/inbox/
+	@cp -rp $(DEMO_HOME)/exports/restaurant_permit/申請一覧_* $(DEMO_HOME)/jobs/inshoku_kyoka_online/inbox/
+	@$(KAKARI) run kodomo_iryo_online --config samples/kakari.toml --home $(DEMO_HOME)
+	@$(KAKARI) run inshoku_kyoka_online --config samples/kakari.toml --home $(DEMO_HOME)
 	@$(KAKARI) report --config samples/kakari.toml --home $(DEMO_HOME) --month $$(date +%Y-%m)
 	@$(KAKARI) report --config samples/kakari.toml --home $(DEMO_HOME) --month $$(date +%Y-%m) --file-to $(DEMO_HOME)/reports
 	@echo "台帳: $(DEMO_HOME)/ledgers/  報告 (xlsx・pdf・csv): $(DEMO_HOME)/reports/"

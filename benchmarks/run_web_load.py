@@ -69,7 +69,7 @@ def main() -> None:
     from jobs.store import Store, documents
     from kakari.config import RunContext, load_config
     from samples.generate import generate
-    from web.accounts import add_user
+    from web.accounts import add_user, sections_of
 
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
@@ -86,7 +86,7 @@ def main() -> None:
             docs = [f"kodomo_iryo/{d}" for d in conn.execute(select(documents.c.doc_id).where(
                 documents.c.status == "要確認")).scalars()]
         for n in range(args.sessions):
-            add_user(store, f"clerk{n}", PASSWORD, "clerk", "子育て支援課")
+            add_user(store, f"clerk{n}", PASSWORD, "clerk", "子育て支援課", sections=sections_of(config))
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

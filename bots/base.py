@@ -22,12 +22,12 @@ from bots.template import FieldSpec, FormTemplate, load_template
 from kakari.bot import Bot, module_file
 from kakari.config import RunContext
 from kakari.errors import ConfigError, TemplateError, Unrecognised
-from kakari.model import Box, Field, Record
+from kakari.model import LOW_CONFIDENCE, Box, Field, Record
 from kakari.registry import Registry
-from ocr.document import Document
+from ocr.document import Document, Reading
+from ocr.trust import NO_EVIDENCE as HANDWRITTEN, load as trust_policy, policy_kind
 
 REQUIRED_EMPTY = "必須項目が空です"
-HANDWRITTEN = "手書き欄のため目視確認が必要です"
 NEAR_TIE = 0.05  # two forms scoring within this of each other cannot be told apart
 LAYOUT_MARGIN = 0.15  # scans: forms whose layout correlates this much worse than the best one are not read
 _EPS = 1e-9
@@ -112,6 +112,7 @@ class FormBot(Bot):
     def extract(self, doc: Document) -> Record:
         """Every template field → Field (value, raw, confidence, problems, box)."""
         self.align_scan(doc)  # scanned pages: zones are read through this form's registration
+        doc.prefetch(_text_zones(doc, self.template))  # scanned pages: every zone in one recognition batch
         rec = Record(doc_id=doc.doc_id, bot=self.name, min_confidence=self.template.min_confidence)
         for name, spec in self.template.fields.items():
             rec.fields[name] = self.extract_field(doc, spec)
@@ -124,13 +125,24 @@ class FormBot(Bot):
             field.confidence = 0.0
             field.problems.append(located)
             return field
-        field.raw, field.confidence, field.box = located
-        field.value, problems = parse_checked(field.raw, spec)
-        field.problems.extend(problems)
-        if spec.handwritten:
-            field.problems.append(HANDWRITTEN)
+        reading, field.box = located
+        field.raw, field.confidence = reading.text, reading.confidence
+        if reading.evidence is not None:  # a scanned zone: the trust policy decides (ocr.trust)
+            kind = policy_kind(spec.type, spec.ocr.get("kind"))
+            decision = trust_policy().decide(kind, reading.evidence, spec.handwritten,
+                                             lambda text: not parse_checked(text, spec)[1])
+            field.raw, field.confidence = decision.text, decision.confidence
+            field.value, problems = parse_checked(decision.text, spec)
+            field.problems.extend(problems)
+            if decision.problem and decision.problem not in field.problems:
+                field.problems.append(decision.problem)
+        else:
+            field.value, problems = parse_checked(field.raw, spec)
+            field.problems.extend(problems)
+            if spec.handwritten:  # typed into a text layer, or read without evidence to weigh
+                field.problems.append(HANDWRITTEN)
         if spec.min_confidence is not None and field.confidence < spec.min_confidence and not field.problems:
-            field.problems.append(f"読み取りの確信度が低い ({field.confidence:.2f})")
+            field.problems.append(LOW_CONFIDENCE.format(field.confidence))
         return field
 
     def validate(self, rec: Record) -> Record:
@@ -138,7 +150,8 @@ class FormBot(Bot):
         return rec
 
     def read(self, doc: Document) -> Record:
-        return self.validate(self.extract(doc))
+        """The document's Record, each doubted field's reasons in its ``problems``."""
+        return self.validate(self.extract(doc)).record_reasons()
 
 
 class DocumentBot(Bot):
@@ -168,7 +181,7 @@ def parse_checked(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
     """A field's text → (value, problems): its type's parsing and the required check. What the bot
     does with a reading and the review screen with a clerk's correction."""
     value, problems = parse_value(raw, spec)
-    if spec.required and _is_empty(value):
+    if spec.required and _is_empty(value) and not problems:  # written but unreadable is not empty
         problems = [*problems, REQUIRED_EMPTY]
     return value, problems
 
@@ -178,16 +191,16 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value is False
 
 
-def _locate(doc: Document, spec: FieldSpec) -> tuple[str, float, Box | None] | str:
-    """(raw text, confidence, zone) for a field, or a problem message when a label is missing."""
+def _locate(doc: Document, spec: FieldSpec) -> tuple[Reading, Box | None] | str:
+    """(reading, zone) for a field, or a problem message when a label is missing."""
     ftype = field_type(spec.type)
     if spec.static is not None:
-        return spec.static, 1.0, None
+        return Reading(spec.static, 1.0), None
     if spec.regex is not None:
         m = re.search(spec.regex, doc.text)
         if m is None:
-            return "", 1.0, None
-        return (m.group(1) if m.re.groups else m.group(0)) or "", 1.0, None
+            return Reading("", 1.0), None
+        return Reading((m.group(1) if m.re.groups else m.group(0)) or "", 1.0), None
     if spec.options is not None:
         marked: list[str] = []
         confidence = 1.0
@@ -197,7 +210,7 @@ def _locate(doc: Document, spec: FieldSpec) -> tuple[str, float, Box | None] | s
             if reading.text:
                 marked.append(option)
         boxes = [z.to_box() for z in spec.options.values()]
-        return "\n".join(marked), confidence, _union(boxes)
+        return Reading("\n".join(marked), confidence), _union(boxes)
     if spec.anchor is not None:
         label = doc.find(spec.anchor.text, page=spec.anchor.page)
         if label is None:
@@ -206,11 +219,25 @@ def _locate(doc: Document, spec: FieldSpec) -> tuple[str, float, Box | None] | s
     else:
         assert spec.box is not None
         box = spec.box.to_box()
-    page = doc.page(box.page)
-    if spec.handwritten and page is not None and page.source != "text":
-        return "", 0.0, box  # handwriting is never guessed by OCR: a person reads it
     reading = doc.mark(box) if ftype.reads_mark else doc.read(box, kind=ftype.read_kind)  # type: ignore[arg-type]
-    return reading.text, reading.confidence, box
+    return reading, box
+
+
+def _text_zones(doc: Document, template: FormTemplate) -> list[tuple[Box, Any]]:
+    """(zone, read kind) of every field read as text (anchored zones where their label is found)."""
+    out = []
+    for spec in template.fields.values():
+        ftype = field_type(spec.type)
+        if ftype.reads_mark or (spec.box is None and spec.anchor is None):
+            continue
+        if spec.box is not None:
+            out.append((spec.box.to_box(), ftype.read_kind))
+            continue
+        assert spec.anchor is not None
+        label = doc.find(spec.anchor.text, page=spec.anchor.page)
+        if label is not None:
+            out.append((spec.anchor.zone(label), ftype.read_kind))
+    return out
 
 
 def _union(boxes: list[Box]) -> Box | None:

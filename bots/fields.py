@@ -280,6 +280,8 @@ class CorporateNumberType(FieldType):
 _AMOUNT_NOISE = re.compile(r"m2|[円¥$席人名\s]|^金")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")  # thousands separators, every three digits
+_POINT_GROUPED = re.compile(r"-?\d{1,3}(\.\d{3})+")  # 16.000, 1.500.000: points where thousands go
+AMBIGUOUS_POINT = "小数点か桁区切り(,)か判別できません"
 
 
 class AmountType(FieldType):
@@ -298,6 +300,10 @@ class AmountType(FieldType):
             if _GROUPED.fullmatch(s) is None:
                 return None, ["桁区切り(,)の位置が正しくありません"]
             s = s.replace(",", "")
+        elif _POINT_GROUPED.fullmatch(s):
+            # 16.000: a thousands separator misread (or written European style) as a point, or a
+            # decimal; either reading is plausible, so a person decides
+            return None, [AMBIGUOUS_POINT]
         m = _NUMBER.fullmatch(s)
         if m is None:
             return None, ["数値として読み取れません"]

@@ -1,7 +1,9 @@
 """`kakari bots test` and `kakari bots preview`: a bot against sample documents with expected JSON
-(`NAME.json` next to each file: {"fields": {field: value}}), and a picture of where it reads."""
+(`NAME.json` next to each file: {"fields": {field: value}}), a picture of where it reads, and one sample
+record for trying a web mapping (`kakari systems test` / `record`)."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -10,7 +12,7 @@ from typing import Any
 
 from kakari.config import KakariConfig
 from kakari.errors import ConfigError, DocumentError
-from kakari.model import Status
+from kakari.model import Field, Record, Status
 
 SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
@@ -192,3 +194,45 @@ def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int
     out.parent.mkdir(parents=True, exist_ok=True)
     image.save(out)
     return out
+
+
+def sample_form(path: Path) -> str | None:
+    """The bot a sample's JSON names ("form", as samples/generate writes it), if it is a JSON that does."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        form = json.loads(path.read_text(encoding="utf-8")).get("form")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return None
+    return form if isinstance(form, str) and form else None
+
+
+def sample_record(bot_cls: type, path: Path, config: KakariConfig) -> Record:
+    """One record to try a web mapping with: a filled document read by the bot, or a .json of its
+    expected values ({"fields": {...}}, as `kakari bots test` uses). Its document is the file itself."""
+    if not path.is_file():
+        raise ConfigError(f"試験用の申請 {path} が見つかりません")
+    doc_id = hashlib.sha256(path.read_bytes()).hexdigest()
+    if path.suffix.lower() == ".json":
+        try:
+            values = json.loads(path.read_text(encoding="utf-8")).get("fields", {})
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            raise ConfigError(f"{path} は {{\"fields\": {{…}}}} の形の JSON ではありません") from None
+        template = getattr(bot_cls, "template", None)
+        specs = template.fields if template is not None else {}
+        unknown = sorted(set(values) - set(specs)) if specs else []
+        if unknown:
+            raise ConfigError(f"{path}: ボット {bot_cls.name} にない項目があります: {'、'.join(unknown)}")
+        fields = {k: Field(k, specs[k].label if k in specs else k, v, raw="" if v is None else str(v),
+                           personal=bool(specs[k].personal) if k in specs else False) for k, v in values.items()}
+        rec = Record(doc_id, bot_cls.name, fields)
+        document = next((path.with_suffix(s) for s in SUFFIXES if path.with_suffix(s).is_file()), None)
+    else:
+        from ocr import read_document
+
+        rec = bot_cls().read(read_document(path, config, doc_id=doc_id))
+        document = path
+    rec.meta.update(status=Status.REGISTERED.value, original_name=path.name)
+    if document is not None:
+        rec.meta["archived_path"] = str(document)
+    return rec

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kakari.cli import ConfigOpt, HomeOpt, context
 from kakari.errors import ConfigError, DocumentError, ExitCode
@@ -28,7 +29,7 @@ def mask(
     from bots import registry
     from bots.mask_numbers import MaskNumbers
     from bots.masking.engine import mask_file
-    from connectors.folder import free_name, safe_name, sha256_of
+    from connectors.folder import display_name, free_name, safe_name, sha256_of
     from kakari.log import register_personal
 
     cfg = context(config, home)
@@ -38,15 +39,16 @@ def mask(
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
     for f in files:
+        shown = escape(display_name(f.name))  # as a clerk's file manager shows it; never markup
         if not f.is_file():
-            err.print(f"[red]出力できません[/red] {f}: ファイルが見つかりません")
+            err.print(f"[red]出力できません[/red] {escape(display_name(str(f)))}: ファイルが見つかりません")
             failed += 1
             continue
         staged = out_dir / f".{f.name}.masking.pdf"
         try:
             result = mask_file(f, bot_cls.spec, cfg, staged)
         except DocumentError as e:
-            err.print(f"[red]出力できません[/red] {f.name}: {e.message}")
+            err.print(f"[red]出力できません[/red] {shown}: {escape(e.message)}")
             failed += 1
             continue
         register_personal(x.value for x in result.findings if x.value)
@@ -54,14 +56,14 @@ def mask(
         if not result.releasable:
             with contextlib.suppress(FileNotFoundError):
                 staged.unlink()
-            err.print(f"[red]出力できません[/red] {f.name} ({counts}):")
+            err.print(f"[red]出力できません[/red] {shown} ({escape(counts)}):")
             for reason in result.problems:
                 err.print(f"    {reason}", markup=False)
             failed += 1
             continue
         target = free_name(out_dir, safe_name(f.stem + ".pdf"), sha256_of(f))
         os.replace(staged, target)
-        out.print(f"墨塗りしました: {target} ({len(result.pages)}ページ、{counts})", markup=False)
+        out.print(f"墨塗りしました: {display_name(str(target))} ({len(result.pages)}ページ、{counts})", markup=False)
     if failed:
         err.print(f"{failed}件は出力していません (理由は上のとおり)。確認画面で確認するか、元の文書を直してください")
     return ExitCode.documents_failed if failed else ExitCode.ok

@@ -12,12 +12,22 @@ from kakari.config import RunContext
 from kakari.model import DocRef, Record, Status
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A record the destination refused (a web system's validation): it waits for a person."""
+
+    doc_id: str
+    reason: str  # Japanese, without personal values
+    snapshot: str = ""  # the failure screenshot (.png, with an .html beside it), if one was taken
+
+
 @dataclass
 class WriteResult:
-    """What a sink did with a batch: which doc_ids it wrote now, which it already had."""
+    """What a sink did with a batch: which doc_ids it wrote now, which it already had, which it refused."""
 
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already present: exactly once
+    rejected: list[Refusal] = field(default_factory=list)
     detail: str = ""
 
 

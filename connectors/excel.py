@@ -9,16 +9,13 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import re
 import secrets
 import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from copy import copy
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from filelock import FileLock, Timeout
 from openpyxl import Workbook, load_workbook
@@ -28,11 +25,11 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from connectors.base import Sink, WriteResult
+from connectors.cells import set_cell
 from kakari.errors import LedgerLocked, LedgerRefused
-from kakari.files import fsync_dir, is_busy
+from kakari.files import PRIVATE_FILE, fsync_dir, is_busy, make_private, make_private_dir
 from kakari.model import Record
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DOC_ID = "文書ID"
 HEAD = (DOC_ID, "受付日時", "元ファイル名")
 TAIL = ("状態", "保存先", "備考")
@@ -43,15 +40,7 @@ LOCK_WAIT_SECONDS = 20.0  # another kakari process saving the same ledger: wait,
 # Parts openpyxl does not round-trip: saving would silently delete them from the town's workbook.
 _UNSAFE_PARTS = {"xl/charts/": "グラフ", "xl/drawings/": "図形・画像", "xl/media/": "画像",
                  "xl/pivotTables/": "ピボットテーブル", "xl/slicers/": "スライサー"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-
-
-def clean_text(value: str) -> str:
-    """Strip control characters that corrupt a workbook or hide content; line ends become LF,
-    Excel's own, so a cell reads back the same whichever XML writer openpyxl uses."""
-    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def mask_my_number(value: Any) -> Any:
@@ -201,7 +190,7 @@ class ExcelLedger(Sink):
             cell = ws.cell(row=row, column=col)
             if style_from is not None and style_from >= 2:
                 _copy_style(ws.cell(row=style_from, column=col), cell)
-            _set(cell, value)
+            set_cell(cell, value)
 
     def _values(self, rec: Record) -> dict[str, Any]:
         meta = rec.meta
@@ -222,14 +211,16 @@ class ExcelLedger(Sink):
 
     def _save(self, wb: Workbook) -> None:
         """Write beside the ledger, fsync, rename over it: a crash leaves the old or the new file, never half."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         tmp = self.path.with_name(f".{self.path.stem}.{secrets.token_hex(4)}.tmp{self.path.suffix}")
         try:
             wb.save(tmp)
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             if self.path.exists():
-                os.chmod(tmp, self.path.stat().st_mode & 0o777)
+                os.chmod(tmp, self.path.stat().st_mode & 0o777)  # a town's ledger keeps its mode
+            else:
+                make_private(tmp)  # a new one holds applicants' data: the service account's alone
             self._check_foreign_lock()  # Excel may have opened it while we were saving
             try:
                 os.replace(tmp, self.path)
@@ -248,8 +239,8 @@ class ExcelLedger(Sink):
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Our own writers queue on a side lock file; someone else's open workbook parks the rows."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(writers_lock(self.path), thread_local=False)
+        make_private_dir(self.path.parent)
+        lock = FileLock(writers_lock(self.path), mode=PRIVATE_FILE, thread_local=False)
         try:
             lock.acquire(timeout=self.lock_wait, poll_interval=0.05)
         except Timeout:
@@ -326,32 +317,6 @@ def read_ledger(path: Path, sheet: str = "台帳") -> list[dict[str, Any]]:
         return [dict(zip(header, r)) for r in rows if any(v not in (None, "") for v in r)]
     finally:
         wb.close()
-
-
-def _set(cell: Any, value: Any) -> None:
-    if isinstance(value, bool):
-        value = "有" if value else "無"
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(TOKYO).replace(tzinfo=None)
-        cell.value = value.replace(microsecond=0)
-        if cell.number_format == "General":  # a town's own format (e.g. 和暦) is kept
-            cell.number_format = "yyyy/mm/dd hh:mm"
-        return
-    if isinstance(value, date):
-        cell.value = value
-        if cell.number_format == "General":
-            cell.number_format = "yyyy/mm/dd"
-        return
-    if isinstance(value, (int, float)) or value is None:
-        cell.value = value
-        return
-    text = clean_text(str(value))
-    cell.value = text
-    if text.startswith(_FORMULA_START):
-        # never a formula: =HYPERLINK(...) in a name field must stay text (CSV/formula injection)
-        cell.data_type = "s"
-        cell.number_format = "@"
 
 
 def _copy_style(src: Any, dst: Any) -> None:

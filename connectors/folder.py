@@ -6,24 +6,52 @@ between these folders: nothing is deleted, so nothing can be lost.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import secrets
+import stat
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import ClassVar
 
 from connectors.base import Source
-from kakari.files import fsync_dir, is_busy, move_patiently
-from kakari.log import logger
+from kakari.files import fsync_dir, is_busy, make_private, make_private_dir, move_patiently, private_opener
+from kakari.log import logger, mask_name
 from kakari.model import DocRef, Status
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp", ".error.txt")
 _SEP = "__"
 MAX_NAME_BYTES = 200  # leaves room for the claim token and ".error.txt" under the 255-byte limit
 BUSY_WAIT_SECONDS = 5.0  # a finished file another program holds (an antivirus scan) is retried this long
+
+
+# control characters, line separators and bidirectional overrides: nothing a person wrote on purpose
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def display_name(name: str) -> str:
+    """A name as the file system gave it (on POSIX undecodable bytes arrive as surrogates) → the text
+    kakari stores and shows: UTF-8, else Shift_JIS (what scanners and older Windows PCs write), else
+    UTF-8 with each bad byte as U+FFFD. Control characters also become U+FFFD. Decoded once, at intake."""
+    try:
+        name.encode("utf-8")
+        text = name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            sjis = raw.decode("cp932")
+            # cp932 maps some bytes no scanner writes (0xFD-0xFF…) to private-use characters: not a real name
+            if not any(unicodedata.category(ch) == "Co" for ch in sjis):
+                text = sjis
+        except UnicodeDecodeError:
+            pass
+    return _UNSHOWABLE.sub("\ufffd", text)
 
 
 def is_ignored(name: str) -> bool:
@@ -41,8 +69,8 @@ def sha256_of(path: Path) -> str:
 
 
 def safe_name(name: str) -> str:
-    """The file's own name, shortened to fit the file system; never a path."""
-    name = name.replace("/", "_").replace("\x00", "")
+    """The file's own (decoded) name, shortened to fit the file system; never a path."""
+    name = display_name(name).replace("/", "_").replace("\\", "_")
     if name in ("", ".", ".."):
         name = "_"
     data = name.encode("utf-8")
@@ -65,8 +93,9 @@ class FolderSource(Source):
         self._seen: dict[Path, tuple[tuple[int, int], float]] = {}
         self.young = 0  # files seen on the last look that are still being written
         self.next_ready: float | None = None
+        self._noticed: dict[str, str] = {}  # inbox entries not taken, told once each: name → why
         for folder in folders.values():
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder)
 
     # -- intake ----------------------------------------------------------------------------------
     def scan(self, wait: bool = False) -> Iterator[Path]:
@@ -94,12 +123,20 @@ class FolderSource(Source):
             entries = list(os.scandir(self.inbox))
         except FileNotFoundError:
             return ready, young
+        noticed: dict[str, str] = {}
         for entry in entries:
-            if is_ignored(entry.name) or not entry.is_file(follow_symlinks=False):
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
+            why = _not_taken(entry)
+            if why is None:
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    why = "通常のファイルではありません (名前付きパイプ・デバイスなど)"
+            if why is not None:
+                noticed[entry.name] = why
+                if self._noticed.get(entry.name) != why:  # once per file, not on every rescan
+                    self._notice(entry.name, why)
                 continue
             path = Path(entry.path)
             sig = (st.st_size, st.st_mtime_ns)
@@ -114,14 +151,25 @@ class FolderSource(Source):
                 continue
             if _readable(path):
                 ready.append((st.st_mtime, path))
+            else:
+                noticed[entry.name] = "読み取れません (アクセス権を確認してください)"
+                if entry.name not in self._noticed:
+                    self._notice(entry.name, noticed[entry.name])
         self._seen = seen  # forget files that went away
+        self._noticed = noticed
         self.young = len(young)
         self.next_ready = wait if young else None  # seconds until the first young file may be taken
         return ready, young
 
+    def _notice(self, name: str, why: str) -> None:
+        """Tell the clerk (console and log) why an inbox entry stays where it is."""
+        level = "INFO" if why in _QUIET else "WARNING"  # temp files come and go while a copy runs
+        logger.log(level, f"受付フォルダー {self.inbox} の「{mask_name(display_name(name))}」は処理しません: {why}")
+
     def claim(self, path: Path) -> DocRef | None:
         token = datetime.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
-        target = self.processing / f"{token}{_SEP}{safe_name(path.name)}"
+        name = display_name(path.name)  # from here on the name is text, whatever bytes it was
+        target = self.processing / f"{token}{_SEP}{safe_name(name)}"
         try:
             os.replace(path, target)  # atomic on one file system: exactly one claimer wins
         except FileNotFoundError:
@@ -130,14 +178,16 @@ class FolderSource(Source):
             if not is_busy(e):
                 raise
             # a scanner, a copy or an antivirus still holds it (Windows): it stays for the next pass
-            logger.info(f"{path.name}: 他のプログラムが使用中のため、次の確認で受け付けます")
+            logger.info(f"{mask_name(name)}: 他のプログラムが使用中のため、次の確認で受け付けます")
             return None
-        return self._ref(target, path.name)
+        with contextlib.suppress(PermissionError):  # a scanner account's file: the folders around it are private
+            make_private(target)
+        return self._ref(target, name)
 
     def recover(self) -> Iterator[DocRef]:
         for entry in sorted(self.processing.iterdir()):
             if entry.is_file() and not is_ignored(entry.name):
-                yield self._ref(entry, entry.name.split(_SEP, 1)[-1])
+                yield self._ref(entry, display_name(entry.name.split(_SEP, 1)[-1]))
 
     def _ref(self, path: Path, original: str) -> DocRef:
         received = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
@@ -154,7 +204,7 @@ class FolderSource(Source):
         """Move the file; with sync=False the caller makes the moves durable later, in one `sync`."""
         if dest is None or dest.exists():
             dest = self.planned(ref, status)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(dest.parent)
         folder = dest.parent
         if status == Status.ERROR:
             note = dest.with_name(dest.name + ".error.txt")
@@ -189,6 +239,29 @@ def free_name(folder: Path, name: str, doc_id: str) -> Path:
     raise FileExistsError(f"{folder} に同名のファイルが多すぎます: {name}")
 
 
+_TEMPORARY = "書き込み途中の一時ファイルです (名前が変われば処理します)"
+_OFFICE = "Office が編集中に作るファイルです"
+_QUIET = (_TEMPORARY, _OFFICE)
+
+
+def _not_taken(entry: os.DirEntry[str]) -> str | None:
+    """Why an inbox entry is never taken, or None for a candidate file."""
+    name = entry.name
+    if entry.is_symlink():
+        return "リンク (シンボリックリンク) です。ファイルそのものを入れてください"
+    if entry.is_dir(follow_symlinks=False):
+        return "フォルダーです。中のファイルを受付フォルダーに直接入れてください"
+    if name.startswith("."):
+        return "名前が「.」で始まるファイル (隠しファイル) です。名前を変えてください"
+    if name.startswith("~$"):
+        return _OFFICE
+    if name.lower().endswith(".error.txt"):
+        return "kakari のエラーの説明ファイルです"
+    if is_ignored(name):
+        return _TEMPORARY
+    return None
+
+
 def _readable(path: Path) -> bool:
     try:
         with path.open("rb") as f:
@@ -200,7 +273,7 @@ def _readable(path: Path) -> bool:
 
 def _error_text(ref: DocRef, reason: str) -> str:
     return (
-        f"ファイル名: {ref.original_name}\n"
+        f"ファイル名: {mask_name(ref.original_name)}\n"
         f"文書ID: {ref.doc_id}\n"
         f"日時: {datetime.now().astimezone().isoformat(timespec='seconds')}\n"
         f"理由: {reason or '不明なエラー'}\n"
@@ -209,7 +282,7 @@ def _error_text(ref: DocRef, reason: str) -> str:
 
 def _write_durably(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with open(tmp, "w", encoding="utf-8", opener=private_opener) as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())

@@ -1,74 +1,57 @@
-"""WebFormSink: types records into a web back-office system with Playwright (Chromium), exactly once.
+"""WebFormSink: types records into a web back-office system with Playwright, exactly once.
 
 Per record, in order (state in connectors/webstate.py, screens in connectors/systems/<name>.toml):
   1. confirmed already → skip;  rejected earlier → leave for a person
   2. log in if needed; search the system for the record's key (外部連携番号) → found: confirmed
   3. compute every value first (a value that cannot be shown rejects the record before any typing)
-  4. fill each page, checking each input exists once, is visible and reads back what was typed
-  5. commit state "submitted", click 登録, read the 受付番号 → confirmed
-Timeouts, 5xx answers and logouts are retried (re-login, search again, backoff); after the last
-attempt a TransientError parks the batch. A missing selector stops at once (PageChanged): the page
-changed, and typing on would put values in the wrong inputs. Every failure leaves a screenshot and
-an HTML snapshot in <home>/web_failures/<doc_id>_<ts>.png/.html. Values and credentials are never logged.
+  4. open each page (its URL, or by clicking through `open` steps), run its steps, fill it, checking
+     each input exists once, is visible and reads back what was typed
+  5. commit state "submitted", click 登録, read the 受付番号 (cut out by receipt_pattern) → confirmed
+Timeouts, 5xx answers and logouts are retried (re-login, search again, backoff). A page after the first
+is reopened at the address it was reached at (flow keys included) when that was a plain GET, so a 503
+on step 2 redoes step 2; otherwise the record starts over. After the last attempt a TransientError
+parks the batch. A missing element stops at once (PageChanged): the page changed, and typing on
+would put values in the wrong inputs. Every failure leaves a screenshot and an HTML snapshot in
+<home>/web_failures/<doc_id>_<ts>.png/.html. Values and credentials are never logged.
 """
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from playwright.sync_api import Error as PlaywrightError, TimeoutError as PlaywrightTimeout, sync_playwright
 
-from connectors.base import Sink, WriteResult
+from connectors.base import Refusal, Sink, WriteResult
+from connectors.browser import display_for_headed, find_browser
 from connectors.webmapping import (
     Credentials,
     FieldSpec,
     PageSpec,
     SystemMapping,
-    TransformError,
     load_credentials,
     value_for,
 )
+from connectors.webscreen import PageChanged, Rejected, Retry, Screen
 from connectors.webstate import CONFIRMED, REJECTED, SUBMITTED, Submission, WebState, new_owner
+from connectors.webvalues import TransformError
 from kakari.config import RunContext
-from kakari.errors import ConfigError, MissingDependency, PageTimeout, SystemUnavailable, TransientError
-from kakari.locate import browser_launch
-from kakari.log import logger
+from kakari.errors import ConfigError, PageTimeout, SystemUnavailable, TransientError
+from kakari.log import logger, short_id
 from kakari.model import Record, Status
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 T = TypeVar("T")
 ELIGIBLE = (Status.REGISTERED.value, Status.CONFIRMED.value)  # 要確認 waits for a person; エラー never goes
-
-
-class PageChanged(TransientError):
-    """An expected page or input is missing: the system's screens changed. Parked, never typed around."""
+__all__ = ["DryRun", "LoginFailed", "PageChanged", "WebFormSink", "WebHooks", "eligible"]
 
 
 class LoginFailed(ConfigError):
     """The system refused the user ID / password: retrying could lock the account, so stop."""
-
-
-class _Retry(Exception):
-    """Timeout, 5xx, logout or a crashed browser: worth another attempt."""
-
-    def __init__(self, message: str, *, timeout: bool = False, relogin: bool = False, restart: bool = False,
-                 step: bool = False) -> None:
-        super().__init__(message)
-        self.message, self.timeout, self.relogin, self.restart = message, timeout, relogin, restart
-        self.step = step  # the failed step can be redone on its own (an idempotent GET, a 5xx on a form page)
-
-
-class _Rejected(Exception):
-    """This record cannot be entered as it is (the system's validation, or a value it cannot take)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class WebHooks:
@@ -76,18 +59,24 @@ class WebHooks:
 
     def confirmed(self, rec: Record, sub: Submission) -> None: ...
 
-    def rejected(self, rec: Record, reason: str) -> None: ...
+    def rejected(self, rec: Record, reason: str, snapshot: str = "") -> None: ...
 
     def batch_done(self, records: list[Record]) -> None:
         """Called once per write_many, also after a failure; may raise TransientError (ledger locked)."""
 
 
+@dataclass
+class DryRun:
+    """What `kakari systems test` shows: each value as it would be typed, and where the run stopped."""
+
+    typed: list[tuple[str, str, str, str]] = field(default_factory=list)  # (page, label, element, value)
+    found: str | None = None  # the search found the record already: its 受付番号
+    refused: str | None = None  # the system's validation refused the sample on a page before 登録
+    stopped_at: str = ""
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _css_string(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def eligible(rec: Record) -> bool:
@@ -100,7 +89,9 @@ class WebFormSink(Sink):
 
     def __init__(self, system: SystemMapping, state: WebState, home: Path, job: str = "",
                  credentials: Credentials | None = None, *, browser: Any = None, headless: bool = True,
-                 executable_path: str | None = None, hooks: WebHooks | None = None) -> None:
+                 browser_path: str | None = None, hooks: WebHooks | None = None) -> None:
+        """`browser`: a running Playwright Browser to share (tests, benchmark); otherwise one is launched
+        from `browser_path` (a path or channel, see connectors/browser.py) when a record needs typing."""
         self.system = system
         self.state = state
         self.home = Path(home)
@@ -108,18 +99,15 @@ class WebFormSink(Sink):
         self.credentials = credentials or load_credentials(system.credentials, self.home, system.name)
         self.hooks = hooks or WebHooks()
         self.headless = headless
-        # a Chromium-family browser: the argument, KAKARI_CHROMIUM, [system] browser, or the platform's
-        given = executable_path or os.environ.get("KAKARI_CHROMIUM")
-        self.launch_args = {"executable_path": given} if given else browser_launch()
+        self.browser_path = browser_path
         self._external_browser = browser
+        self._display = ExitStack()  # a private Xvfb for a headed browser on a machine without a screen
         self._pw: Any = None
         self._browser: Any = browser
         self._context: Any = None
-        self._page: Any = None
+        self._screen: Screen | None = None
         self._logged_in = False
         self._owner = new_owner()
-        self._nav_ms = system.timeouts.navigation_seconds * 1000
-        self._elem_ms = system.timeouts.element_seconds * 1000
         self.failures: list[Path] = []  # snapshots written by this sink (base paths, no suffix)
 
     # =========================================================================================
@@ -149,25 +137,49 @@ class WebFormSink(Sink):
         """A person confirmed a 要確認 record (確認済): enter it now, unless the system has it already."""
         return self.write_many([rec])
 
+    def dry_run(self, rec: Record) -> DryRun:
+        """Log in, search, fill every page and stop on the page with the 登録 button, without pressing
+        it. Nothing is committed in the system and no state is kept."""
+        report = DryRun()
+        key = self.system.key_for(rec.doc_id)
+        try:
+            for attempt in range(1, self.system.retry.attempts + 1):
+                report.typed.clear()
+                try:
+                    self._attempt(rec, key, _now(), report)
+                    return report
+                except Retry as e:
+                    self._snapshot(rec.doc_id)
+                    if attempt == self.system.retry.attempts:
+                        raise SystemUnavailable(f"{self.system.title}: {e.message}") from None
+                    self._after_retry(e, attempt)
+                except Rejected as e:
+                    self._snapshot(rec.doc_id)
+                    report.refused = e.message
+                    return report
+        finally:
+            self._shutdown()
+        raise AssertionError("unreachable")
+
     # =========================================================================================
     # One batch, one record
     # =========================================================================================
     def _run(self, records: list[Record]) -> WriteResult:
         result = WriteResult()
-        rejected = busy = 0
+        busy = 0
         for rec in records:
             outcome = self._one(rec)
             if outcome == "written":
                 result.written.append(rec.doc_id)
             elif outcome == "skipped":
                 result.skipped.append(rec.doc_id)
-            elif outcome == "rejected":
-                rejected += 1
+            elif isinstance(outcome, Refusal):
+                result.rejected.append(outcome)
             else:
                 busy += 1
         result.detail = f"{self.system.title}: 登録 {len(result.written)}件、登録済み {len(result.skipped)}件"
-        if rejected:
-            result.detail += f"、受付不可 {rejected}件（担当者の確認が必要）"
+        if result.rejected:
+            result.detail += f"、受付不可 {len(result.rejected)}件（担当者の確認が必要）"
         if busy:
             raise TransientError(f"{self.system.title}: {busy}件は別の処理が入力中のため、後で再試行します")
         return result
@@ -181,40 +193,48 @@ class WebFormSink(Sink):
                 raise
             logger.warning(f"{self.system.title}: 後処理を次回に回します: {e.message}")
 
-    def _one(self, rec: Record) -> str:
+    def _standing(self, doc_id: str, reason: str | None) -> Refusal:
+        """A record rejected in an earlier run, with its latest failure snapshot."""
+        shots = sorted((self.home / "web_failures").glob(f"{doc_id}_*.png"))
+        return Refusal(doc_id, reason or "受付不可", str(shots[-1]) if shots else "")
+
+    def _one(self, rec: Record) -> str | Refusal:
         sysname = self.system.name
         key = self.system.key_for(rec.doc_id)
         try:
             sub = self.state.ensure(rec.doc_id, sysname, self.job, key)
         except ValueError as e:
             logger.error(f"{self.system.title}: {e}")
-            return "rejected"
+            return Refusal(rec.doc_id, str(e))
         if sub.state == CONFIRMED:
             return "skipped"
         if sub.state == REJECTED:
-            return "rejected"  # waits for a person (WebState.reset) rather than failing again
+            return self._standing(rec.doc_id, sub.last_error)  # waits for a person (WebState.reset)
         if not self.state.acquire(rec.doc_id, sysname, self._owner):
             return "busy"
         try:
             sub = self.state.get(rec.doc_id, sysname) or sub
-            if sub.state in (CONFIRMED, REJECTED):  # another worker finished it meanwhile
-                return "skipped" if sub.state == CONFIRMED else "rejected"
+            if sub.state == CONFIRMED:  # another worker finished it meanwhile
+                return "skipped"
+            if sub.state == REJECTED:
+                return self._standing(rec.doc_id, sub.last_error)
             return self._attempts(rec, key)
         finally:
             self.state.release(rec.doc_id, sysname, self._owner)
 
-    def _attempts(self, rec: Record, key: str) -> str:
+    def _attempts(self, rec: Record, key: str) -> str | Refusal:
         sysname, retry = self.system.name, self.system.retry
         started = _now()
         for attempt in range(1, retry.attempts + 1):
             try:
                 confirmation, via = self._attempt(rec, key, started)
-            except _Rejected as e:
-                self._snapshot(rec.doc_id)
+            except Rejected as e:
+                shot = self._snapshot(rec.doc_id)
+                snapshot = str(shot.with_suffix(".png")) if shot else ""
                 self.state.mark_rejected(rec.doc_id, sysname, e.message)
-                logger.warning(f"{self.system.title}: {rec.doc_id[:12]} を登録できません: {e.message}")
-                self.hooks.rejected(rec, e.message)
-                return "rejected"
+                logger.warning(f"{self.system.title}: {short_id(rec.doc_id)} を登録できません: {e.message}")
+                self.hooks.rejected(rec, e.message, snapshot)
+                return Refusal(rec.doc_id, e.message, snapshot)
             except LoginFailed:
                 self._snapshot(rec.doc_id)
                 raise
@@ -223,19 +243,14 @@ class WebFormSink(Sink):
                 self.state.note_error(rec.doc_id, sysname, e.message)
                 logger.error(f"{self.system.title}: {e.message}")
                 raise
-            except _Retry as e:
+            except Retry as e:
                 self._snapshot(rec.doc_id)
                 self.state.note_error(rec.doc_id, sysname, e.message)
-                logger.warning(f"{self.system.title}: {rec.doc_id[:12]} 試行 {attempt}/{retry.attempts}: {e.message}")
-                if e.relogin:
-                    self._logged_in = False
-                if e.restart:
-                    self._discard_page()
+                logger.warning(f"{self.system.title}: {short_id(rec.doc_id)} 試行 {attempt}/{retry.attempts}: {e.message}")
                 if attempt == retry.attempts:
                     cls = PageTimeout if e.timeout else SystemUnavailable
                     raise cls(f"{self.system.title} に{retry.attempts}回試みても登録できませんでした: {e.message}") from None
-                if not e.relogin:  # a logout is answered by logging in again, not by waiting
-                    self._backoff(attempt)
+                self._after_retry(e, attempt)
                 continue
             self.state.mark_confirmed(rec.doc_id, sysname, confirmation, via, started)
             sub = self.state.get(rec.doc_id, sysname)
@@ -245,55 +260,100 @@ class WebFormSink(Sink):
             return "written"
         raise AssertionError("unreachable")
 
-    def _attempt(self, rec: Record, key: str, started: datetime) -> tuple[str, str]:
-        """One try from the top: (受付番号, how it was obtained)."""
-        try:
-            return self._attempt_steps(rec, key, started)
-        except PlaywrightTimeout:
-            raise _Retry(f"画面「{self._title()}」の操作が時間内に終わりませんでした", timeout=True) from None
-        except PlaywrightError as e:
-            raise self._browser_trouble(e, self._title()) from None
+    def _after_retry(self, e: Retry, attempt: int) -> None:
+        if e.relogin:
+            self._logged_in = False
+        if e.restart:
+            self._discard_page()
+        if not e.relogin:  # a logout is answered by logging in again, not by waiting
+            self._backoff(attempt)
 
-    def _attempt_steps(self, rec: Record, key: str, started: datetime) -> tuple[str, str]:
-        self._page_ready()
+    def _attempt(self, rec: Record, key: str, started: datetime, dry: DryRun | None = None) -> tuple[str, str]:
+        """One try from the top: (受付番号, how it was obtained)."""
+        screen = None
+        try:
+            screen = self._page_ready()
+            return self._attempt_steps(screen, rec, key, dry)
+        except PlaywrightTimeout:
+            where = screen.title() if screen else "?"
+            raise Retry(f"画面「{where}」の操作が時間内に終わりませんでした", timeout=True) from None
+        except PlaywrightError as e:
+            raise self._browser_trouble(e, screen.title() if screen else "?") from None
+
+    def _attempt_steps(self, screen: Screen, rec: Record, key: str, dry: DryRun | None) -> tuple[str, str]:
+        screen.back_to_main()
         if not self._logged_in:
-            self._retrying(lambda n: self._login(), rec.doc_id)
+            self._retrying(lambda n: self._login(screen), rec.doc_id)
         if self.system.search is not None:
-            found = self._retrying(lambda n: self._search(key), rec.doc_id)
+            found = self._retrying(lambda n: self._search(screen, key), rec.doc_id)
             if found:
+                if dry is not None:
+                    dry.found = found
                 return found, "search"
-        else:
+        elif dry is None:
             sub = self.state.get(rec.doc_id, self.system.name)
             if sub is not None and sub.state == SUBMITTED:
-                raise _Rejected("登録ボタンを押した後に処理が中断されましたが、この連携先には検索画面の設定がないため"
-                                "登録の有無を確かめられません。システムで確認してください")
+                raise Rejected("登録ボタンを押した後に処理が中断されましたが、この連携先には検索画面の設定がないため"
+                               "登録の有無を確かめられません。システムで確認してください")
         plan = self._plan(rec, key)
-        pages = self.system.pages
-        submit = self.system.submit
+        self._fill_pages(screen, rec, plan, dry)
+        pages, submit = self.system.pages, self.system.submit
+        where, button = (pages[-1].name, pages[-1].next) if submit.marker is None else ("確認", submit.button)
+        if dry is not None:
+            screen.find(button, where, "登録ボタン", state="visible")  # there, but not pressed
+            dry.stopped_at = where
+            return "", "dry-run"
+        # durable before the irreversible click: a crash from here on resumes by searching for the key
+        self.state.mark_submitted(rec.doc_id, self.system.name, _now())
+        arrived = screen.submit(button, where, submit.done, "登録完了", {"duplicate": submit.duplicate})
+        if arrived == "duplicate" and submit.duplicate_confirmation is not None:
+            return screen.receipt(submit.duplicate_confirmation, where), "duplicate"
+        if arrived == "duplicate":
+            raise Rejected("システムが二重登録と判定しましたが、既存の受付番号を読み取る設定がありません")
+        return screen.receipt(submit.confirmation, "登録完了"), "entry"
+
+    def _fill_pages(self, screen: Screen, rec: Record, plan: list[list[tuple[FieldSpec, str]]],
+                    dry: DryRun | None) -> None:
+        pages, submit = self.system.pages, self.system.submit
+        reached: dict[int, str | None] = {}  # page → the address it was reached at, this attempt
         for i, page in enumerate(pages):
             last = i + 1 == len(pages)
             target = (submit.marker, "確認") if last else (pages[i + 1].marker, pages[i + 1].name)
 
-            def fill_page(n: int, i: int = i, page: PageSpec = page, target: tuple[str | None, str] = target) -> None:
-                if i == 0 or n > 1:  # a page is reopened by its URL; without one, the record starts over
-                    if page.url is None:
-                        raise _Retry(f"画面「{page.name}」を開き直せないため、最初からやり直します")
-                    self._goto(page.url, page.marker, page.name)
+            def fill_page(n: int, i: int = i, page: PageSpec = page, target: Any = target) -> None:
+                if i == 0 or n > 1:
+                    self._open(screen, i, page, reached.get(i), n)
+                    reached[i] = screen.reopenable()
+                screen.run_steps(page.steps, page.name)
+                if dry is not None:
+                    del dry.typed[sum(len(plan[j]) for j in range(i)):]  # a page redone is listed once
                 for spec, value in plan[i]:
-                    self._put(page, spec, value)
+                    screen.put(page.name, spec, value)
+                    if dry is not None:
+                        dry.typed.append((page.name, spec.label, spec.selector.describe(), value))
                 if target[0] is not None:
-                    self._click(page.next, page.name, target[0], target[1])
+                    screen.submit(page.next, page.name, target[0], target[1])
+                    reached[i + 1] = screen.reopenable()
 
             self._retrying(fill_page, rec.doc_id)
-        where, button = (pages[-1].name, pages[-1].next) if submit.marker is None else ("確認", submit.button)
-        # durable before the irreversible click: a crash from here on resumes by searching for the key
-        self.state.mark_submitted(rec.doc_id, self.system.name, started)
-        arrived = self._click(button, where, submit.done, "登録完了", {"duplicate": submit.duplicate})
-        if arrived == "duplicate" and submit.duplicate_confirmation:
-            return self._text(submit.duplicate_confirmation, where, "既存の受付番号"), "duplicate"
-        if arrived == "duplicate":
-            raise _Rejected("システムが二重登録と判定しましたが、既存の受付番号を読み取る設定がありません")
-        return self._text(submit.confirmation, "登録完了", "受付番号"), "entry"
+
+    def _open(self, screen: Screen, i: int, page: PageSpec, reached: str | None, n: int) -> None:
+        """Show page i: its URL; on a retry, the address it was reached at (flow key kept); else its
+        `open` steps. Without any of them the record starts over."""
+        if page.url:
+            screen.goto(page.url, page.marker, page.name)
+            return
+        if n > 1 and reached and page.resume == "auto":
+            try:
+                screen.goto(reached, page.marker, page.name)
+                return
+            except PageChanged:  # the flow ended (e.g. a new session): not this page any more
+                raise Retry(f"入力途中の画面「{page.name}」を開き直せないため、最初からやり直します") from None
+        if page.open:
+            screen.run_steps(page.open, page.name)
+            screen.arrive(page.marker, page.name)
+            return
+        raise Retry(f"画面「{page.name}」を開き直せないため、最初からやり直します")
 
     def _retrying(self, step: Callable[[int], T], doc_id: str) -> T:
         """Redo one idempotent step (open a page, search, log in, fill a form page) after a 5xx or a page
@@ -302,11 +362,11 @@ class WebFormSink(Sink):
         for n in range(1, tries + 1):
             try:
                 return step(n)
-            except _Retry as e:
+            except Retry as e:
                 if not e.step or n == tries:
                     raise
                 self._snapshot(doc_id)
-                logger.warning(f"{self.system.title}: {doc_id[:12]} 再試行 {n}/{tries}: {e.message}")
+                logger.warning(f"{self.system.title}: {short_id(doc_id)} 再試行 {n}/{tries}: {e.message}")
                 self._backoff(n)
         raise AssertionError("unreachable")
 
@@ -323,210 +383,86 @@ class WebFormSink(Sink):
                 try:
                     value = value_for(spec, rec, key, self.system)
                 except TransformError as e:
-                    raise _Rejected(f"画面「{page.name}」の「{spec.label}」: {e}") from None
+                    raise Rejected(f"画面「{page.name}」の「{spec.label}」: {e}") from None
                 if value is not None:
                     items.append((spec, value))
             plan.append(items)
         return plan
 
     # =========================================================================================
-    # Screens
+    # Log in, search
     # =========================================================================================
-    def _login(self) -> None:
+    def _login(self, screen: Screen) -> None:
         login = self.system.login
-        self._goto(login.url, login.form, "ログイン", login_page_ok=True)
-        self._find(login.user_input, "ログイン", "利用者ID").fill(self.credentials.user, timeout=self._elem_ms)
-        self._find(login.password_input, "ログイン", "パスワード").fill(self.credentials.password,
-                                                                      timeout=self._elem_ms)
-        arrived = self._click(login.submit, "ログイン", login.success, "ログイン後のメニュー",
-                              {"login_error": login.error}, login_page_ok=True)
+        screen.goto(login.url, login.form, "ログイン", login_page_ok=True)
+        screen.find(login.user_input, "ログイン", "利用者ID").fill(self.credentials.user, timeout=screen.elem_ms)
+        screen.find(login.password_input, "ログイン", "パスワード").fill(self.credentials.password,
+                                                                        timeout=screen.elem_ms)
+        arrived = screen.submit(login.submit, "ログイン", login.success, "ログイン後のメニュー",
+                                {"login_error": login.error}, login_page_ok=True)
         if arrived == "login_error":
             raise LoginFailed(f"{self.system.title} にログインできません（利用者IDまたはパスワードが受け付けられませんでした）。"
                               f"環境変数 {self.system.credentials.user_env} / {self.system.credentials.password_env} "
                               "または資格情報ファイルを確認してください（アカウントのロックを避けるため再試行しません）")
+        screen.home_url = str(screen.page.url)
         self._logged_in = True
 
-    def _search(self, key: str) -> str | None:
+    def _search(self, screen: Screen, key: str) -> str | None:
         search = self.system.search
         assert search is not None
-        self._goto(search.url, search.input, "検索")
-        self._find(search.input, "検索", "検索キー").fill(key, timeout=self._elem_ms)
-        self._click(search.submit, "検索", search.results, "検索結果")
-        rows = self._page.locator(search.row)
+        if search.url:
+            screen.goto(search.url, search.input, "検索")
+        else:
+            screen.run_steps(search.open, "検索")
+            screen.arrive(search.input, "検索")
+        screen.find(search.input, "検索", "検索キー").fill(key, timeout=screen.elem_ms)
+        screen.submit(search.submit, "検索", search.results, "検索結果")
+        rows = screen.locate(search.row)
         for i in range(rows.count()):
             row = rows.nth(i)
-            cell = row.locator(search.row_key)
-            if cell.count() == 1 and cell.inner_text(timeout=self._elem_ms).strip() == key:
-                found = row.locator(search.row_confirmation)
-                if found.count() != 1:
-                    raise PageChanged(f"画面「検索結果」で受付番号の欄（セレクター {search.row_confirmation}）が"
-                                      "見つかりません。画面の構成が変わった可能性があります")
-                text = found.inner_text(timeout=self._elem_ms).strip()
-                if text:
-                    return text
-        return None
-
-    def _put(self, page: PageSpec, spec: FieldSpec, value: str) -> None:
-        selector = spec.selector.replace("{value}", _css_string(value))
-        loc = self._find(selector, page.name, spec.label)
-        try:
-            loc.wait_for(state="visible", timeout=self._elem_ms)  # e.g. shown only after a radio button
-        except PlaywrightTimeout:
-            raise PageChanged(f"画面「{page.name}」の「{spec.label}」（セレクター {selector}）が表示されません。"
-                              "画面の構成が変わった可能性があるため、入力を中止しました") from None
-        tag, kind = loc.evaluate("e => [e.tagName, (e.type || '').toLowerCase()]")
-        expected = {"fill": ("INPUT", "TEXTAREA"), "select": ("SELECT",), "check": ("INPUT",)}[spec.kind]
-        bad_input = spec.kind == "fill" and kind in ("radio", "checkbox", "submit", "button", "hidden", "file")
-        if tag not in expected or bad_input or (spec.kind == "check" and kind not in ("radio", "checkbox")):
-            raise PageChanged(f"画面「{page.name}」の「{spec.label}」（セレクター {selector}）が想定した種類の入力欄"
-                              f"ではありません（{tag.lower()} {kind}）。誤った欄への入力を避けるため中止しました")
-        try:
-            if spec.kind == "fill":
-                loc.fill(value, timeout=self._elem_ms)
-                ok = loc.input_value(timeout=self._elem_ms) == value
-                problem = "入力した値が画面で変わりました（文字数制限・入力規則）"
-            elif spec.kind == "select":
-                if not loc.evaluate("(e, v) => [...e.options].some(o => o.label === v || o.text === v)", value):
-                    raise _Rejected(f"画面「{page.name}」の「{spec.label}」（セレクター {selector}）に該当する選択肢がありません")
-                loc.select_option(label=value, timeout=self._elem_ms)
-                ok = loc.evaluate("e => e.selectedIndex >= 0 ? e.options[e.selectedIndex].label : null") == value
-                problem = "選択した値が画面に反映されませんでした"
-            else:
-                loc.check(timeout=self._elem_ms)
-                ok = loc.is_checked()
-                problem = "選択が画面に反映されませんでした"
-        except PlaywrightTimeout:
-            raise _Retry(f"画面「{page.name}」の「{spec.label}」への入力が時間内に終わりませんでした", timeout=True) from None
-        if not ok:
-            raise _Rejected(f"画面「{page.name}」の「{spec.label}」: {problem}")
-
-    def _text(self, selector: str, where: str, label: str) -> str:
-        text = self._find(selector, where, label).inner_text(timeout=self._elem_ms).strip()
-        if not text:
-            raise PageChanged(f"画面「{where}」の{label}（セレクター {selector}）が空です")
-        return text
-
-    # =========================================================================================
-    # Navigation with explicit waits
-    # =========================================================================================
-    def _goto(self, path: str, marker: str, where: str, login_page_ok: bool = False) -> str:
-        page = self._page
-        try:
-            resp = page.goto(self.system.url + path, timeout=self._nav_ms, wait_until="domcontentloaded")
-        except PlaywrightTimeout:
-            raise _Retry(f"画面「{where}」が{self._nav_ms / 1000:.0f}秒以内に表示されませんでした", timeout=True,
-                         step=True) from None
-        except PlaywrightError as e:
-            raise self._browser_trouble(e, where) from None
-        return self._arrive(resp, marker, where, {}, login_page_ok)
-
-    def _click(self, selector: str, where: str, marker: str, next_name: str,
-               extra: dict[str, str | None] | None = None, login_page_ok: bool = False) -> str:
-        loc = self._find(selector, where, "ボタン")
-        page = self._page
-        try:
-            with page.expect_navigation(timeout=self._nav_ms, wait_until="domcontentloaded") as nav:
-                loc.click(timeout=self._elem_ms)
-            resp = nav.value
-        except PlaywrightTimeout:
-            raise _Retry(f"画面「{where}」のボタンを押した後、次の画面「{next_name}」が"
-                         f"{self._nav_ms / 1000:.0f}秒以内に表示されませんでした", timeout=True) from None
-        except PlaywrightError as e:
-            raise self._browser_trouble(e, where) from None
-        return self._arrive(resp, marker, next_name, extra or {}, login_page_ok)
-
-    def _arrive(self, resp: Any, marker: str, where: str, extra: dict[str, str | None], login_page_ok: bool) -> str:
-        """Which page arrived: the expected one, one of `extra`, or raise (5xx, logged out, validation)."""
-        status = resp.status if resp is not None else 200
-        if status >= 500:
-            raise _Retry(f"画面「{where}」でシステムが応答できませんでした（HTTP {status}）", step=True)
-        candidates: dict[str, str] = {"expected": marker}
-        candidates.update({k: v for k, v in extra.items() if v})
-        if not login_page_ok:
-            candidates["login"] = self.system.login.form
-        candidates["validation"] = self.system.errors.validation
-        page = self._page
-        union = None
-        for sel in candidates.values():
-            union = page.locator(sel) if union is None else union.or_(page.locator(sel))
-        try:
-            union.first.wait_for(state="attached", timeout=self._elem_ms)
-        except PlaywrightTimeout:
-            raise PageChanged(f"画面「{where}」が表示されるはずですが、目印（セレクター {marker}）が見つかりません"
-                              f"（表示中の画面: 「{self._title()}」 {self._path()}、HTTP {status}）。"
-                              "画面の構成が変わった可能性があるため、入力を中止しました") from None
-        for kind, sel in candidates.items():
-            if page.locator(sel).count() == 0:
+            cell = screen.locate(search.row_key, row)
+            if cell.count() != 1:
                 continue
-            if kind == "login":
-                raise _Retry(f"画面「{where}」の代わりにログイン画面が表示されました（セッション切れ）", relogin=True)
-            if kind == "validation":
-                items = [t.strip() for t in page.locator(self.system.errors.items).all_inner_texts() if t.strip()]
-                raise _Rejected("システムが入力内容を受け付けませんでした: " + ("／".join(items) or "（理由の表示なし）"))
-            return kind
-        raise PageChanged(f"画面「{where}」を判別できません（セレクター {marker}）")
-
-    def _find(self, selector: str, where: str, label: str) -> Any:
-        """The one element for `selector`; PageChanged (naming selector and page) if absent or ambiguous."""
-        loc = self._page.locator(selector)
-        try:
-            loc.first.wait_for(state="attached", timeout=self._elem_ms)
-        except PlaywrightTimeout:
-            raise PageChanged(f"画面「{where}」で「{label}」の要素（セレクター {selector}）が見つかりません。"
-                              f"画面の構成が変わった可能性があるため、入力を中止しました（{self._path()}）") from None
-        n = loc.count()
-        if n != 1:
-            raise PageChanged(f"画面「{where}」で「{label}」のセレクター {selector} に一致する要素が{n}個あります。"
-                              "どの欄か決められないため、入力を中止しました")
-        return loc
-
-    def _title(self) -> str:
-        try:
-            return str(self._page.title())
-        except Exception:  # noqa: BLE001 - only for a message
-            return "?"
-
-    def _path(self) -> str:
-        try:
-            url = str(self._page.url)
-            return url[len(self.system.url):] if url.startswith(self.system.url) else url
-        except Exception:  # noqa: BLE001
-            return "?"
-
-    def _browser_trouble(self, e: Exception, where: str) -> _Retry:
-        text = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        closed = "closed" in text.lower() or "crash" in text.lower()
-        return _Retry(f"画面「{where}」でブラウザーの操作に失敗しました: {text}", restart=True,
-                      timeout="ERR_CONNECTION" in text or "ERR_TIMED_OUT" in text or closed)
+            text = " ".join(cell.inner_text(timeout=screen.elem_ms).split())
+            if text == key or (search.match == "contains" and key in text):
+                found = screen.locate(search.row_confirmation, row)
+                if found.count() != 1:
+                    raise PageChanged(f"画面「検索結果」で受付番号の欄（{search.row_confirmation.describe()}）が"
+                                      "見つかりません。画面の構成が変わった可能性があります")
+                return screen.receipt(search.row_confirmation, "検索結果", base=row)
+        return None
 
     # =========================================================================================
     # Browser lifecycle and failure snapshots
     # =========================================================================================
-    def _page_ready(self) -> Any:
-        if self._page is not None and not self._page.is_closed():
-            return self._page
+    def _browser_trouble(self, e: Exception, where: str) -> Retry:
+        text = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        closed = "closed" in text.lower() or "crash" in text.lower()
+        return Retry(f"画面「{where}」でブラウザーの操作に失敗しました: {text}", restart=True,
+                     timeout="ERR_CONNECTION" in text or "ERR_TIMED_OUT" in text or closed)
+
+    def _page_ready(self) -> Screen:
+        if self._screen is not None and not self._screen.main.is_closed():
+            return self._screen
         if self._browser is None or not self._browser.is_connected():
             if self._external_browser is not None:
-                raise _Retry("共有のブラウザーが終了しています", restart=True)
+                raise Retry("共有のブラウザーが終了しています", restart=True)
             self._launch()
         try:
             self._context = self._browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-            self._context.set_default_timeout(self._elem_ms)
-            self._page = self._context.new_page()
+            self._context.set_default_timeout(self.system.timeouts.element_seconds * 1000)
+            self._screen = Screen(self._context.new_page(), self.system)
         except PlaywrightError as e:
-            raise _Retry(f"ブラウザーの画面を開けませんでした: {str(e).splitlines()[0][:200]}", restart=True) from None
+            raise Retry(f"ブラウザーの画面を開けませんでした: {str(e).splitlines()[0][:200]}", restart=True) from None
         self._logged_in = False
-        return self._page
+        return self._screen
 
     def _launch(self) -> None:
-        exe = (self.launch_args or {}).get("executable_path")
-        if self.launch_args is None or (exe and not Path(exe).exists()):
-            raise MissingDependency(f"ブラウザー (Chromium / Edge) が見つかりません ({exe or 'なし'})",
-                                    fix="Debian: apt-get install chromium / Windows: Microsoft Edge。"
-                                        "kakari.toml の [system] browser で場所を指定できます")
+        choice = find_browser(self.browser_path)
+        env = None if self.headless else self._display.enter_context(display_for_headed())
         if self._pw is None:
             self._pw = sync_playwright().start()
-        self._browser = self._pw.chromium.launch(**self.launch_args, headless=self.headless, args=CHROMIUM_ARGS)
+        self._browser = self._pw.chromium.launch(headless=self.headless, env=env, **choice.launch_options())
 
     def _discard_page(self) -> None:
         try:
@@ -534,7 +470,7 @@ class WebFormSink(Sink):
                 self._context.close()
         except Exception:  # noqa: BLE001 - a crashed context cannot be closed cleanly
             pass
-        self._context = self._page = None
+        self._context = self._screen = None
         self._logged_in = False
 
     def _shutdown(self) -> None:
@@ -551,23 +487,22 @@ class WebFormSink(Sink):
             except Exception:  # noqa: BLE001
                 pass
             self._browser = self._pw = None
+            self._display.close()
 
     def _snapshot(self, doc_id: str) -> Path | None:
         """Screenshot + HTML of the current page (owner-only files; they show personal data)."""
-        page = self._page
-        if page is None or page.is_closed():
+        screen = self._screen
+        if screen is None or screen.page.is_closed():
             return None
         folder = self.home / "web_failures"
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
         base = folder / f"{doc_id}_{datetime.now().strftime('%Y%m%dT%H%M%S%f')}"
-        png, html = base.with_suffix(".png"), base.with_suffix(".html")
         try:
-            page.screenshot(path=str(png), full_page=True, timeout=10_000)
-            html.write_text(page.content(), encoding="utf-8")
+            screen.snapshot(base)
         except Exception as e:  # noqa: BLE001 - a snapshot must never hide the failure it documents
             logger.warning(f"{self.system.title}: 失敗時の画面を保存できませんでした: {type(e).__name__}")
-        for p in (png, html):
+        for p in (base.with_suffix(".png"), base.with_suffix(".html")):
             if p.exists():
                 os.chmod(p, 0o600)
         self.failures.append(base)

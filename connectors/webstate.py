@@ -141,6 +141,15 @@ class WebState:
             found = dict(conn.execute(q).all())
         return {s: int(found.get(s, 0)) for s in STATES}
 
+    def rejected(self, system: str, job: str | None = None) -> list[Submission]:
+        """Records the system refused, waiting for a person (oldest first)."""
+        q = select(web_submissions).where(web_submissions.c.system == system,
+                                          web_submissions.c.state == REJECTED).order_by(web_submissions.c.id)
+        if job:
+            q = q.where(web_submissions.c.job == job)
+        with self.engine.connect() as conn:
+            return [Submission.from_row(r) for r in conn.execute(q).mappings()]
+
     def unsynced(self, system: str, job: str | None = None) -> list[Submission]:
         q = select(web_submissions).where(web_submissions.c.system == system,
                                           web_submissions.c.state == CONFIRMED,

@@ -24,7 +24,7 @@ from jobs.store import Store, aware_utc, now
 from kakari.bot import Bot
 from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.files import fsync_dir
-from kakari.log import logger
+from kakari.log import logger, mask_path
 from kakari.model import DocRef, Record, Status
 
 STAGED = ".staged"
@@ -132,7 +132,7 @@ def sweep(job: JobConfig, ctx: RunContext, store: Store) -> None:
             meta = (row.get("record") or {}).get("meta") or {}
             done = release(job, ctx, staged.stem, meta, row["status"])
             if done is not None:
-                store.add_event("released", staged.stem, job.name, str(done), ctx.run_id)
+                store.add_event("released", staged.stem, job.name, mask_path(done), ctx.run_id)
     if job.keep_originals_days is not None:
         purge_originals(job, ctx, store)
 

@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kakari.cli import ConfigOpt, HomeOpt, context, err, out
+from kakari.cli import ConfigOpt, HomeOpt, context, err, out, shown
 from kakari.config import RunContext, find_config_path, find_home
 from kakari.errors import ExitCode, KakariError
+from kakari.log import mask_name, short_id
 
 
 def run(
@@ -38,8 +39,16 @@ def run(
         out.print(f"[yellow]保留中の書き込み {summary.pending}件: 台帳が開かれている可能性があります。閉じてから再実行してください。[/yellow]")
     for o in summary.outcomes:
         if o.status.value == "エラー":
-            out.print(f"[red]エラー[/red] {o.original_name}: {o.reason}")
-    return ExitCode.documents_failed if summary.errors else ExitCode.ok
+            name = shown(mask_name(o.original_name))
+            out.print(f"[red]エラー[/red] {name} ({short_id(o.doc_id)}): {shown(o.reason)}")
+    if summary.flush.rejected:
+        names = {o.doc_id: shown(mask_name(o.original_name)) for o in summary.outcomes}
+        out.print(f"[red]システムが受け付けなかった申請 {len(summary.flush.rejected)}件[/red] (担当者の確認が必要です)")
+        for r in summary.flush.rejected:
+            where = f" 画面: {shown(r.snapshot)}" if r.snapshot else ""
+            out.print(f"[red]受付不可[/red] {names.get(r.doc_id) or short_id(r.doc_id)}: {shown(r.reason)}{where}",
+                      soft_wrap=True)
+    return ExitCode.documents_failed if summary.failed else ExitCode.ok
 
 
 def history(
@@ -48,16 +57,19 @@ def history(
     home: HomeOpt = None,
 ) -> int:
     """文書の処理履歴 (受付・読取・判別・登録・保存先) を表示します。"""
+    from connectors.folder import display_name
     from jobs.store import Store
 
     cfg = context(config, home)
+    doc = display_name(doc)  # a name typed as bytes the terminal could not decode is looked up as stored
     rows = Store(cfg.database_url).history(doc_id_prefix=doc if len(doc) >= 6 else None, original_name=doc)
     if not rows:
-        err.print(f"「{doc}」の履歴は見つかりません")
+        err.print(f"「{shown(mask_name(doc))}」の履歴は見つかりません")
         return ExitCode.bad_args
     for r in rows:
         ts = r["ts"].astimezone().strftime("%Y-%m-%d %H:%M:%S") if r["ts"].tzinfo else str(r["ts"])
-        out.print(f"{ts}  {r['doc_id'][:12]}  {r['job'] or '-'}  {r['event']:<16} {r['detail'] or ''}")
+        job = shown(r["job"] or "-")
+        out.print(f"{ts}  {short_id(r['doc_id'])}  {job}  {r['event']:<16} {shown(r['detail'] or '')}")
     return ExitCode.ok
 
 

@@ -15,6 +15,8 @@ from connectors.folder import free_name
 from jobs import timelog
 from jobs.store import Store, decide_document, record_to_dict
 from kakari.config import KakariConfig
+from kakari.files import make_private_dir, private_opener
+from kakari.log import mask_name, redact, register_personal
 from kakari.model import Record, Status
 
 
@@ -33,9 +35,14 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
     folders = config.job(job).folders(config.home)
     source = Path(row["stored_path"] or "")
     target_folder = folders["archive"] if status == Status.CONFIRMED else folders["errors"]
-    planned = free_name(target_folder, source.name, doc_id)  # recorded, then the file goes exactly there
-    rec.meta.update(status=status.value, reason=reason or rec.meta.get("reason", ""), archived_path=str(planned),
-                    reviewed_by=who)
+    # recorded, then the file goes exactly there; a row of an online export stays (its file holds other rows)
+    planned = source if rec.meta.get("export") else free_name(target_folder, source.name, doc_id)
+    # what a clerk saw and typed is masked in the event, the error note and the log, as the runner does
+    register_personal(f.value for f in rec.fields.values() if f.personal)
+    register_personal(f.raw for f in rec.fields.values() if f.personal)
+    # the ledger's 備考 says what happened last, not the validator's message from before the review
+    remark = f"確認者: {who}" if status == Status.CONFIRMED else f"差し戻し: {reason} (確認者: {who})"
+    rec.meta.update(status=status.value, reason=remark, archived_path=str(planned), reviewed_by=who)
     with store.begin() as conn:
         if not decide_document(conn, doc_id, job, status.value, record_to_dict(rec), str(planned), reason):
             raise AlreadyDecided("この文書は他の人が処理しました")
@@ -43,10 +50,14 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
         store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
                         f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else "") + (f" {note}" if note else ""),
                         conn=conn)
-    target_folder.mkdir(parents=True, exist_ok=True)
+    if planned == source:
+        return planned
+    make_private_dir(target_folder)
     if source.is_file():
         os.replace(source, planned)
     if status == Status.ERROR:
-        planned.with_name(planned.name + ".error.txt").write_text(
-            f"ファイル: {row['original_name']}\n理由: {reason}\n差し戻し: {who}\n", encoding="utf-8")
+        error_note = planned.with_name(planned.name + ".error.txt")
+        with open(error_note, "w", encoding="utf-8", opener=private_opener) as f:
+            f.write(f"ファイル名: {mask_name(row['original_name'] or '')}\n文書ID: {doc_id}\n"
+                    f"理由: {redact(reason)}\n差し戻し: {who}\n")
     return planned

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from kakari import locate
 from kakari.config import KakariConfig
-from kakari.errors import KakariError
+from kakari.errors import KakariError, MissingDependency
 
 WINDOWS = sys.platform == "win32"
 
@@ -55,10 +56,34 @@ def _tesseract(cfg: KakariConfig) -> list[Check]:
     return checks
 
 
+def _ppocr(cfg: KakariConfig) -> list[Check]:
+    """The neural recogniser: its version and each pinned model file (never downloaded)."""
+    from ocr import ppocr
+
+    try:
+        ppocr.check()
+        lines = ppocr.describe(cfg.ocr.models_dir)
+    except KakariError as e:
+        return [Check("PP-OCR (rapidocr)", False, e.message, getattr(e, "fix", "") or ppocr.INSTALL_FIX)]
+    except ImportError as e:
+        return [Check("PP-OCR (rapidocr)", False, str(e), ppocr.INSTALL_FIX)]
+    return [Check(what, "不一致" not in detail, detail, ppocr.INSTALL_FIX) for what, detail in lines]
+
+
+def _tesseract_binding() -> Check:
+    from ocr import tesseract
+
+    try:
+        tesseract.check()
+        return Check("Tesseract (第二の読み取り・向き判定)", True, tesseract.version())
+    except KakariError as e:
+        return Check("Tesseract (第二の読み取り・向き判定)", False, e.message, tesseract.INSTALL_FIX)
+
+
 def _packages() -> list[Check]:
     out = []
-    for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "pandas", "loguru", "playwright", "sqlalchemy",
-                "alembic", "filelock", "psutil"):
+    for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "rapidocr", "onnxruntime", "pandas", "loguru",
+                "playwright", "sqlalchemy", "alembic", "filelock", "psutil"):
         try:
             out.append(Check(f"Python パッケージ {pkg}", True, md.version(pkg)))
         except md.PackageNotFoundError:
@@ -113,16 +138,32 @@ def _database(cfg: KakariConfig) -> Check:
         return Check("データベース", False, f"{shown}: {e}", "KAKARI_DB_URL と接続先を確認してください")
 
 
+def _browser(cfg: KakariConfig) -> list[Check]:
+    """The browser web entry drives (configured, KAKARI_CHROMIUM or the platform's), and a display for the recorder."""
+    from connectors.browser import find_browser, needs_display
+
+    try:
+        choice = find_browser(cfg.browser)
+        out = [Check("ブラウザー (Web 転記用)", True, choice.describe(), "", optional=True)]
+    except MissingDependency as e:
+        out = [Check("ブラウザー (Web 転記用)", False, e.message, e.fix, optional=True)]
+    if needs_display():
+        xvfb = shutil.which("Xvfb")
+        out.append(Check("Xvfb (操作の記録 kakari systems record 用)", xvfb is not None, xvfb or "ありません",
+                         "apt-get install xvfb", optional=True))
+    return out
+
+
 def run_checks(cfg: KakariConfig) -> list[Check]:
     checks = [Check("Python", sys.version_info >= (3, 11), sys.version.split()[0], "Python 3.11 以上が必要です")]
     checks += _tesseract(cfg)
+    checks.append(_tesseract_binding())
+    checks += _ppocr(cfg)
     fonts = locate.japanese_fonts()
     checks.append(Check("日本語フォント", bool(fonts), ", ".join(map(str, fonts)) or "ありません",
                         fix("apt-get install fonts-ipafont-gothic fonts-ipafont-mincho",
                             "IPA フォント (ipag.ttf, ipam.ttf) をインストールするか、[system] fonts に指定してください")))
-    launch = locate.browser_launch()
-    checks.append(Check("ブラウザー (Web 転記用)", launch is not None, locate.browser_label(launch),
-                        fix("apt-get install chromium", "Microsoft Edge (標準) または [system] browser"), optional=True))
+    checks += _browser(cfg)
     checks += _packages()
     checks.append(_database(cfg))
     checks += _bots(cfg)

@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from connectors.base import Sink
+from connectors.base import Refusal, Sink
 from jobs.ledger import build_ledger
 from jobs.store import Store, now, record_from_dict
 from kakari.config import JobConfig, KakariConfig, RunContext
@@ -52,6 +52,7 @@ class FlushResult:
     skipped: int = 0
     parked: int = 0
     errors: list[str] = field(default_factory=list)
+    rejected: list[Refusal] = field(default_factory=list)  # refused by a web system: wait for a person
 
 
 def flush_pending(job: JobConfig, ctx: RunContext, store: Store, force: bool = False) -> FlushResult:
@@ -85,6 +86,7 @@ def flush_pending(job: JobConfig, ctx: RunContext, store: Store, force: bool = F
                 store.add_event(what, r["doc_id"], job.name, sink_name, ctx.run_id, conn=conn)
         result.written += len(res.written)
         result.skipped += len(res.skipped)
+        result.rejected += res.rejected
     return result
 
 

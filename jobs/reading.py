@@ -34,7 +34,8 @@ from kakari.errors import DocumentError, KakariError, ReadTimeout, TooLarge
 from kakari.log import logger, redact, register_personal
 from kakari.model import DocRef, Record, Status
 
-PRELOAD = ["jobs.reading", "ocr.tesseract", "ocr.textlayer", "ocr.pdfium_layer", "pdfplumber", "bots"]  # imported once by the forkserver
+PRELOAD = ["jobs.reading", "ocr.tesseract", "ocr.ppocr", "ocr.reader", "ocr.scan", "ocr.textlayer", "ocr.pdfium_layer",
+           "pdfplumber", "bots"]  # imported once by the forkserver
 T = TypeVar("T")
 POLL_SECONDS = 0.05  # how often the memory watcher looks (only where no OS limit is available)
 

@@ -18,35 +18,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from threading import Event
-from typing import cast
-
-from sqlalchemy.engine import Connection
 
 from bots import registry as bot_registry
 from bots.base import Bot
+from connectors.exportsource import ExportSource
 from connectors.folder import FolderSource, free_name
-from jobs import artifacts, timelog
+from jobs import artifacts
+from jobs.commit import Outcome, Step, commit, commit_outcome
+from jobs.exports import process_exports
 from jobs.outbox import FlushResult, flush_pending, sinks_read_ahead
 from jobs.reading import ReaderBug, readers, remember_personal
-from jobs.store import Store, insert_document, now, queue_writes, record_to_dict
-from jobs.timelog import TaskRecord
+from jobs.store import Store, now
 from kakari.config import JobConfig, RunContext
 from kakari.errors import DocumentError, MissingDependency
 from kakari.files import move_patiently
-from kakari.log import logger, redact, register_personal
+from kakari.log import logger, mask_name, mask_path, redact, register_personal, short_id
 from kakari.model import DocRef, Record, Status
-
-
-@dataclass
-class Outcome:
-    doc_id: str
-    original_name: str
-    status: Status
-    bot: str = ""
-    reason: str = ""
-    stored_path: str = ""
-    replayed: bool = False  # already committed earlier (crash recovery or a re-sent copy)
-    seconds: float = 0.0
 
 
 @dataclass
@@ -68,24 +55,10 @@ class RunSummary:
     def errors(self) -> int:
         return sum(1 for o in self.outcomes if o.status == Status.ERROR)
 
-
-def minutes_for(job: JobConfig, bot: type[Bot] | None) -> tuple[float, float]:
-    """(manual minutes before, review minutes after) for one item: job config beats the bot's estimate."""
-    before = None
-    if bot is not None:
-        before = job.manual_minutes_by_bot.get(bot.name)
-    if before is None:
-        before = job.manual_minutes
-    if before is None:
-        first = bot or bot_registry.get(job.bots[0])
-        before = float(getattr(first, "manual_minutes", 0.0) or 0.0)
-    review = job.review_minutes
-    if review is None:
-        review = float(getattr(bot, "review_minutes", 2.0) or 2.0) if bot else 2.0
-    return float(before), float(review)
-
-
-Step = tuple[str, str, datetime]  # (event, detail, when): written with the outcome, in its transaction
+    @property
+    def failed(self) -> bool:
+        """Documents in errors/ or records a web system refused: exit code 4."""
+        return bool(self.errors or self.flush.rejected)
 
 
 def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) -> tuple[Record, type[Bot], Status, str]:
@@ -102,41 +75,6 @@ def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) ->
     return got.record, bot_registry.get(got.bot), got.status, got.reason
 
 
-def commit(store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: Status, reason: str,
-           bot_cls: type[Bot] | None, started: datetime, finished: datetime, *, original_name: str,
-           stored_path: str, received_at: datetime, steps: Sequence[Step] = ()) -> bool:
-    """One item's outcome in one transaction: documents row, time-log row, pending ledger rows, events.
-    False if the item was already committed (its doc_id is the key)."""
-    with store.begin() as conn:
-        return _commit(conn, store, job, ctx, rec, status, reason, bot_cls, started, finished,
-                       original_name=original_name, stored_path=stored_path, received_at=received_at,
-                       steps=steps)
-
-
-def _commit(conn: Connection, store: Store, job: JobConfig, ctx: RunContext, rec: Record, status: Status,
-            reason: str, bot_cls: type[Bot] | None, started: datetime, finished: datetime, *,
-            original_name: str, stored_path: str, received_at: datetime, steps: Sequence[Step] = ()) -> bool:
-    """`commit` inside the caller's transaction; the steps that led to the outcome are its first events."""
-    before, review = minutes_for(job, bot_cls)
-    after = {Status.REGISTERED: 0.0, Status.REVIEW: review}.get(status, before)
-    bot_name = bot_cls.name if bot_cls else ""
-    task = cast(str, job.task or (getattr(bot_cls, "task", None) if bot_cls else None) or getattr(
-        bot_registry.get(job.bots[0]), "task", job.name))
-    for name, detail, ts in steps:
-        store.add_event(name, rec.doc_id, job.name, detail, ctx.run_id, conn=conn, ts=ts)
-    inserted = insert_document(conn, {
-        "doc_id": rec.doc_id, "job": job.name, "status": status.value, "bot": bot_name,
-        "original_name": original_name, "stored_path": stored_path, "received_at": received_at,
-        "finished_at": finished, "reason": reason, "run_id": ctx.run_id, "record": record_to_dict(rec)})
-    if inserted:
-        timelog.record(conn, TaskRecord(
-            doc_id=rec.doc_id, job=job.name, step="ledger", department=job.department or "(未設定)",
-            task=task, bot=bot_name, status=status.value, started=started, finished=finished,
-            minutes_before=before, minutes_after=after))
-        queue_writes(conn, rec.doc_id, job.name, job.sinks, record_to_dict(rec), finished)
-        event = {Status.REGISTERED: "registered", Status.REVIEW: "review", Status.ERROR: "error"}[status]
-        store.add_event(event, rec.doc_id, job.name, redact(reason), ctx.run_id, conn=conn)
-    return inserted
 
 
 @dataclass
@@ -205,7 +143,7 @@ def _replay(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: 
     artifacts.release(job, ctx, ref.doc_id, (done["record"] or {}).get("meta"), done["status"])
     planned = Path(done["stored_path"]) if done["stored_path"] else None
     dest = source.finish(ref, status, done["reason"] or "", dest=planned)
-    detail = f"処理済みの文書です ({status.value}): {dest.name}"
+    detail = f"処理済みの文書です ({status.value}): {mask_name(dest.name)}"
     store.add_event("replayed", ref.doc_id, job.name, detail, ctx.run_id)
     return Outcome(ref.doc_id, ref.original_name, status, done["bot"] or "", done["reason"] or "",
                    str(dest), replayed=True)
@@ -233,7 +171,8 @@ def _read(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: Fo
         incident = secrets.token_hex(4)
         trace = e.trace if isinstance(e, ReaderBug) else traceback.format_exc()
         kind = e.kind if isinstance(e, ReaderBug) else type(e).__name__
-        logger.error(redact(f"内部エラー {incident} ({ref.original_name}): {trace}"))
+        where = f"{mask_name(ref.original_name)} {short_id(ref.doc_id)}"
+        logger.error(redact(f"内部エラー {incident} ({where}): {trace}"))
         status, reason = Status.ERROR, f"内部エラーが発生しました (インシデント番号 {incident}): {kind}"
     finished = now()
     dest = source.planned(ref, status)
@@ -250,7 +189,7 @@ def _finish(job: JobConfig, ctx: RunContext, store: Store, source: FolderSource,
     if not read:
         return
     with store.begin() as conn:
-        fresh = [(i, r) for i, r in read if _commit(
+        fresh = [(i, r) for i, r in read if commit_outcome(
             conn, store, job, ctx, r.rec, r.status, r.reason, r.bot_cls, r.started, r.finished,
             original_name=r.ref.original_name, stored_path=str(r.dest), received_at=r.ref.received_at,
             steps=r.steps)]
@@ -260,13 +199,14 @@ def _finish(job: JobConfig, ctx: RunContext, store: Store, source: FolderSource,
         final = source.finish(r.ref, r.status, redact(r.reason), dest=r.dest, sync=False)
         moved.append(final)
         bot_name = r.bot_cls.name if r.bot_cls else ""
-        logger.info(redact(f"{job.name}: {r.ref.original_name} → {r.status.value} ({bot_name or '-'})"))
+        shown = f"{mask_name(r.ref.original_name)} {short_id(r.ref.doc_id)}"
+        logger.info(f"{job.name}: {shown} → {r.status.value} ({bot_name or '-'})")
         outcomes[i] = Outcome(r.ref.doc_id, r.ref.original_name, r.status, bot_name, r.reason, str(final),
                               seconds=time.perf_counter() - r.t0)
     source.sync(moved)
     with store.begin() as conn:
         for final, (_, r) in zip(moved, fresh, strict=True):
-            store.add_event("archived", r.ref.doc_id, job.name, str(final), ctx.run_id, conn=conn)
+            store.add_event("archived", r.ref.doc_id, job.name, mask_path(final), ctx.run_id, conn=conn)
     for i, r in read:  # another worker (or an earlier copy in this batch) committed the same bytes first
         if i not in outcomes:
             outcomes[i] = _replay(job, r.ref, ctx, store, source) or process(job, r.ref, ctx)
@@ -292,7 +232,7 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
     store = Store(ctx.config.database_url)
     run_id = ctx.run_id or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
     ctx = RunContext(ctx.config, run_id, ctx.extras)
-    source = source or FolderSource(job.folders(ctx.home))
+    source = source or source_for(job, ctx.home)
     summary = RunSummary(run_id, job.name)
     store.start_run(run_id, job.name, trigger)
     t0 = time.perf_counter()
@@ -303,19 +243,22 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
         artifacts.sweep(job, ctx, store)
         recovered = list(source.recover()) if recover and reads_forms else []
         for ref in recovered:
-            store.add_event("recovered", ref.doc_id, job.name, ref.original_name, run_id)
+            store.add_event("recovered", ref.doc_id, job.name, mask_name(ref.original_name), run_id)
         paths = (list(source.scan(wait=True)) if paths is None else paths) if reads_forms else []
-        if on_total:
+        if on_total and job.source != "export":  # an export's rows are counted as they are read
             on_total(len(recovered) + len(paths))
         count = len(recovered) + len(paths)
+        exports = job.source == "export"  # each file holds many applications: one file per batch
         batches = _claimed(recovered, paths, source, store, job, run_id, stop,
-                           _batch_size(count, ctx.config.pool_size))
+                           1 if exports else _batch_size(count, ctx.config.pool_size))
         with sinks_read_ahead(job, ctx) if count or task_bots else nullcontext():
-            if ctx.config.executor == "celery":  # the workers process them; nothing comes back here
+            if exports:  # read where they are claimed: a table is quick, rows are committed in chunks
+                documents_done: Iterable[Outcome] = process_exports(job, batches, ctx)
+            elif ctx.config.executor == "celery":  # the workers process them; nothing comes back here
                 from jobs.queue import enqueue
 
                 summary.queued = enqueue(job, itertools.chain.from_iterable(batches), ctx)
-                documents_done: Iterable[Outcome] = ()
+                documents_done = ()
             else:
                 documents_done = _outcomes(job, batches, ctx, count)
             items_done = (o for bot_cls in task_bots for o in run_task_bot(job, bot_cls, ctx, store))
@@ -331,17 +274,19 @@ def run_job(job: JobConfig, ctx: RunContext, trigger: str = "manual", progress: 
                     flush_cost = time.perf_counter() - last_flush - since
                     last_flush = time.perf_counter()
             _add_flush(summary.flush, flush_pending(job, ctx, store, force=True))
-        status = "ok" if summary.errors == 0 else "partial"
+        status = "partial" if summary.failed else "ok"
     finally:
         summary.pending = store.pending_count(job.name)
         summary.seconds = time.perf_counter() - t0
         robot = sum(o.seconds for o in summary.outcomes)
         stats = {"docs/status/" + k: v for k, v in summary.counts.items() if k != "read"}
         stats |= {"docs/read": len(summary.outcomes), "sink/written": summary.flush.written,
-                  "sink/parked": summary.flush.parked, "docs/replayed": sum(o.replayed for o in summary.outcomes)}
+                  "sink/parked": summary.flush.parked, "sink/rejected": len(summary.flush.rejected),
+                  "docs/replayed": sum(o.replayed for o in summary.outcomes)}
         store.finish_run(run_id, status, summary.counts, robot, stats,
-                         "\n".join(f"{o.status.value} {o.original_name} {o.reason}" for o in summary.outcomes
-                                   if o.status != Status.REGISTERED))
+                         "\n".join([f"{o.status.value} {mask_name(o.original_name)} {short_id(o.doc_id)} {o.reason}"
+                                    for o in summary.outcomes if o.status != Status.REGISTERED]
+                                   + [f"受付不可 {short_id(r.doc_id)} {r.reason}" for r in summary.flush.rejected]))
     return summary
 
 
@@ -363,6 +308,12 @@ def run_task_bot(job: JobConfig, bot_cls: type[Bot], ctx: RunContext, store: Sto
                        stored_path="", received_at=started)
         yield Outcome(rec.doc_id, source, status, bot_cls.name, reason, replayed=not fresh,
                       seconds=(finished - started).total_seconds())
+
+
+def source_for(job: JobConfig, home: Path, min_age: float = 1.0) -> FolderSource:
+    """The inbox of a job: documents, or online exports (a table with its attachments beside it)."""
+    folders = job.folders(home)
+    return ExportSource(folders, min_age=min_age) if job.source == "export" else FolderSource(folders, min_age=min_age)
 
 
 BATCH = 8  # documents per commit: a batch pays a few fsyncs (commit, folders, events), not each document
@@ -425,7 +376,7 @@ def _claimed(recovered: list[DocRef], paths: Iterable[Path], source: FolderSourc
 def _note_claims(store: Store, job: JobConfig, refs: list[DocRef], run_id: str) -> None:
     with store.begin() as conn:
         for ref in refs:
-            store.add_event("claimed", ref.doc_id, job.name, ref.original_name, run_id, conn=conn)
+            store.add_event("claimed", ref.doc_id, job.name, mask_name(ref.original_name), run_id, conn=conn)
 
 
 def _add_flush(total: FlushResult, part: FlushResult) -> None:
@@ -433,3 +384,4 @@ def _add_flush(total: FlushResult, part: FlushResult) -> None:
     total.skipped += part.skipped
     total.parked += part.parked
     total.errors.extend(part.errors)
+    total.rejected.extend(part.rejected)

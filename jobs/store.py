@@ -5,6 +5,7 @@ the schema itself is made and changed by the migrations in jobs/migrations (jobs
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -32,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from jobs.migrate import ensure_current
+from kakari.files import PRIVATE_FILE, make_private_dir
+from kakari.log import clean
 from kakari.model import Box, Field, Record, Status
 
 metadata = MetaData()
@@ -104,7 +107,10 @@ def now() -> datetime:
 def engine_for(url: str) -> Engine:
     """One engine per URL per process."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        db = Path(url.removeprefix("sqlite:///"))
+        make_private_dir(db.parent)
+        if not db.exists():  # password hashes and every record: the service account's alone (SQLite
+            os.close(os.open(db, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # gives -wal/-shm the same mode)
         eng = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(eng, "connect")
@@ -237,6 +243,16 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
+    def committed(self, doc_ids: Iterable[str], job: str) -> dict[str, dict[str, Any]]:
+        """doc_id → (status, bot, reason, stored_path) of those of `doc_ids` the job has committed."""
+        ids = list(doc_ids)
+        if not ids:
+            return {}
+        cols = (documents.c.doc_id, documents.c.status, documents.c.bot, documents.c.reason, documents.c.stored_path)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).where(documents.c.job == job, documents.c.doc_id.in_(ids))).mappings()
+            return {r["doc_id"]: dict(r) for r in rows}
+
     def set_stored_path(self, doc_id: str, job: str, path: str) -> None:
         with self.begin() as conn:
             conn.execute(update(documents).where(documents.c.doc_id == doc_id, documents.c.job == job)
@@ -245,7 +261,9 @@ class Store:
     # -- events (audit trail) -------------------------------------------------------------------
     def add_event(self, event_name: str, doc_id: str | None, job: str | None, detail: str = "",
                   run_id: str | None = None, conn: Connection | None = None, ts: datetime | None = None) -> None:
-        row = {"ts": ts or now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": detail, "run_id": run_id}
+        """An audit event; its detail is stored masked (kakari.log.clean), like a log line."""
+        row = {"ts": ts or now(), "doc_id": doc_id, "job": job, "event": event_name, "detail": clean(detail),
+               "run_id": run_id}
         if conn is not None:
             conn.execute(events.insert(), row)
         else:
@@ -310,7 +328,8 @@ class Store:
         with self.begin() as conn:
             conn.execute(update(runs).where(runs.c.run_id == run_id).values(
                 finished=now(), status=status, counts=counts, robot_seconds=robot_seconds,
-                stats=json.loads(json.dumps(stats, default=str)), log_excerpt=log_excerpt[-4000:]))
+                stats=json.loads(json.dumps(stats, default=str)),
+                log_excerpt="\n".join(clean(line) for line in log_excerpt.splitlines())[-4000:]))
 
     def runs_for(self, job: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         q = select(runs).order_by(runs.c.started.desc()).limit(limit)

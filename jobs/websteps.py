@@ -13,24 +13,27 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from connectors.base import WriteResult
 from connectors.webform import WebFormSink, WebHooks
-from connectors.webmapping import SystemMapping, load_system
+from connectors.webmapping import DOCUMENT_SOURCE, KEY_SOURCE, SystemMapping, load_system, system_path
 from connectors.webstate import Submission, WebState
+from connectors.webvalues import pattern_names
 from jobs import timelog
 from jobs.ledger import build_ledger
 from jobs.store import Store, documents, record_from_dict
 from jobs.timelog import TaskRecord, time_log
 from kakari.config import JobConfig, RunContext
-from kakari.errors import TransientError
-from kakari.log import redact
+from kakari.errors import ConfigError, TransientError
+from kakari.log import logger, redact
 from kakari.model import Record, Status
 
 PREFIX = "web:"
+_warned: set[str] = set()  # systems whose mapping warnings this process has logged
 
 
 def is_web_sink(name: str) -> bool:
@@ -41,15 +44,51 @@ def step_name(system: str) -> str:
     return f"{PREFIX}{system}"
 
 
+def mapping_problems(system: SystemMapping) -> list[str]:
+    """Record fields the mapping names that its bots do not have, and TODO lines left from a recorded draft."""
+    from bots import registry
+
+    known: set[str] | None = None
+    if system.bots:
+        known = set()
+        for bot in system.bots:
+            template = getattr(registry.get(bot), "template", None)
+            known |= set(template.fields) if template is not None else set()
+    problems = []
+    for page in system.pages:
+        for f in page.fields:
+            where = f"画面「{page.name}」の「{f.label}」"
+            if "TODO" in f.model_dump_json():
+                problems.append(f"{where}: 下書きの TODO が残っています")
+                continue
+            for n in [f.source, f.when, f.unless] + [n for n, _ in pattern_names(f.format or "") if n]:
+                if n and n not in (KEY_SOURCE, DOCUMENT_SOURCE) and known is not None and n not in known:
+                    problems.append(f"{where}: 項目「{n}」はボット {'・'.join(system.bots)} にありません")
+    for section in ("login", "search", "submit", "errors"):
+        part = getattr(system, section)
+        if part is not None and "TODO" in part.model_dump_json():
+            problems.append(f"[{section}]: 下書きの TODO が残っています")
+    return problems
+
+
 def build_web_sink(name: str, job: JobConfig, ctx: RunContext) -> WebFormSink:
     """The sink for "web:<system>". ctx.extras["web_browser"] may hold a running Playwright Browser to share
     (tests, benchmark); KAKARI_WEB_HEADED=1 shows the browser window (debugging at a desk)."""
     system = load_system(name.removeprefix(PREFIX), ctx.home)
+    problems = mapping_problems(system)
+    if problems:
+        raise ConfigError(f"連携設定「{system.name}」({system_path(system.name, ctx.home)}) に誤りがあります:\n  - "
+                          + "\n  - ".join(problems))
+    if system.name not in _warned:
+        _warned.add(system.name)
+        for warning in system.warnings():
+            logger.warning(f"{system.title}: {warning}")
     store = Store(ctx.config.database_url)
     state = WebState(store.engine)
     hooks = JobWebHooks(job, ctx, system, store, state)
     return WebFormSink(system, state, ctx.home, job.name, browser=ctx.extras.get("web_browser"),
-                       headless=os.environ.get("KAKARI_WEB_HEADED") != "1", hooks=hooks)
+                       headless=os.environ.get("KAKARI_WEB_HEADED") != "1", browser_path=ctx.config.browser,
+                       hooks=hooks)
 
 
 class JobWebHooks(WebHooks):
@@ -63,9 +102,10 @@ class JobWebHooks(WebHooks):
         self.store.add_event("web_confirmed", rec.doc_id, self.job.name,
                              f"{step_name(self.system.name)}: 受付番号 {sub.confirmation} ({via})", self.ctx.run_id)
 
-    def rejected(self, rec: Record, reason: str) -> None:
+    def rejected(self, rec: Record, reason: str, snapshot: str = "") -> None:
+        where = f" (画面: {snapshot})" if snapshot else ""
         self.store.add_event("web_rejected", rec.doc_id, self.job.name,
-                             redact(f"{step_name(self.system.name)}: {reason}"), self.ctx.run_id)
+                             redact(f"{step_name(self.system.name)}: {reason}{where}"), self.ctx.run_id)
 
     def batch_done(self, records: list[Record]) -> None:
         for rec in records:
@@ -163,3 +203,21 @@ def _stored_record(store: Store, doc_id: str, job: str) -> Record | None:
     rec = record_from_dict(row[0])
     rec.meta.setdefault("status", row[1])
     return rec
+
+
+def web_rejections(job: JobConfig, home: Path, store: Store) -> list[str]:
+    """One line per record a web system of the job refused and still waits for a person: the system, the
+    file, why, and the failure screenshot."""
+    systems = [s.removeprefix(PREFIX) for s in job.sinks if is_web_sink(s)]
+    if not systems:
+        return []
+    state = WebState(store.engine)
+    lines = []
+    for system in systems:
+        for sub in state.rejected(system, job.name):
+            doc = store.document(sub.doc_id, job.name)
+            shots = sorted((home / "web_failures").glob(f"{sub.doc_id}_*.png"))
+            name = (doc or {}).get("original_name") or sub.doc_id[:12]
+            lines.append(f"{step_name(system)} {name}: {sub.last_error or '受付不可'}"
+                         + (f" 画面: {shots[-1]}" if shots else ""))
+    return lines

@@ -3,6 +3,8 @@
 and an exit code. `context()` is what every command calls first: config, home, logging."""
 from __future__ import annotations
 
+import contextlib
+import importlib
 import secrets
 import sys
 import traceback
@@ -12,10 +14,12 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kakari.config import KakariConfig, load_config
 from kakari.errors import ExitCode, KakariError, MissingDependency
-from kakari.log import setup_logging
+from kakari.files import make_private_dir, private_umask
+from kakari.log import clean, setup_logging
 
 app = typer.Typer(
     name="kakari",
@@ -34,13 +38,21 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", envvar="KAKARI_HOME",
 err = Console(stderr=True)
 out = Console()
 
+
+def shown(text: str) -> str:
+    """Outside text (a reason, an event, a masked name) as the console prints it: masked, no control
+    characters, and no rich markup (a file named "[red]…" is printed, not interpreted)."""
+    return escape(clean(str(text)))
+
+
 COMMAND_GROUP = "kakari.commands"  # entry points "name = module:register"; register(app) adds the commands
 
 
 def context(config: Path | None, home: Path | None, verbose: bool = False) -> KakariConfig:
     """The configuration of one command: kakari.toml (or none), the home folder, logging."""
+    private_umask()  # the database, ledgers, scans and logs are the service account's alone
     cfg = load_config(config, home)
-    cfg.home.mkdir(parents=True, exist_ok=True)
+    make_private_dir(cfg.home)
     setup_logging(cfg.home, "DEBUG" if verbose else "WARNING")
     return cfg
 
@@ -55,12 +67,9 @@ def _mount() -> None:
 def _click_family(name: str) -> tuple[type[Any], ...]:
     """click's exception and, from typer 0.26 on, typer's own vendored copy of it: both reach us."""
     found = [getattr(click.exceptions, name)]
-    try:
-        from typer._click import exceptions as vendored  # type: ignore[import-not-found, unused-ignore]
-
-        found.append(getattr(vendored, name))
-    except (ImportError, AttributeError):
-        pass
+    for module in ("typer._click.exceptions", "typer.exceptions"):  # where each typer version keeps it
+        with contextlib.suppress(ImportError, AttributeError):
+            found.append(getattr(importlib.import_module(module), name))
     return tuple(found)
 
 

@@ -28,12 +28,17 @@ class OcrConfig(_Strict):
     lang: str = "jpn"
     min_chars_per_page: int = PField(20, ge=0)  # fewer real characters than this → treat the page as a scan
     tessdata: str | None = None  # folder holding jpn.traineddata; found automatically when unset
+    models_dir: str | None = None  # folder holding the pinned PP-OCR model files; unset: those in the rapidocr wheel
+    drawing_fonts: list[str] | None = None  # fonts variant kanji are drawn in to be judged; unset: IPA Gothic/Mincho
 
 
 class LimitsConfig(_Strict):
     max_bytes: int = PField(50 * 1024 * 1024, gt=0)
     max_pages: int = PField(50, gt=0)
     max_pixels: int = PField(120_000_000, gt=0)  # per page, after rasterising
+    # a PDF's streams other than images, inflated, per document: forms need kilobytes, a few embedded
+    # CJK fonts tens of megabytes; an inflate bomb is refused here before a parser holds it in memory
+    max_inflated_bytes: int = PField(128 * 1024 * 1024, gt=0)
     timeout_seconds: float = PField(120.0, gt=0)  # per document; the reader process is killed after it
     # the reader process's memory (address space on POSIX, committed memory on Windows); 0 = no limit
     memory_mb: int = PField(2048, ge=0)
@@ -101,6 +106,16 @@ class KpiConfig(_Strict):
         return self.targets.get(task, self.target_rate)
 
 
+class WebConfig(_Strict):
+    """`kakari web`: how long a login lasts and how many wrong passwords it takes to lock one."""
+
+    session_hours: float = PField(8.0, gt=0)  # a login ends this long after it began, at the latest
+    idle_minutes: float = PField(60.0, gt=0)  # … or after this long without a request
+    login_attempts: int = PField(5, ge=1, le=10)  # wrong passwords in a row before the account waits
+    address_attempts: int = PField(20, ge=1)  # wrong passwords from one address before it waits
+    lockout_minutes: float = PField(15.0, gt=0)  # how long the account or the address waits
+
+
 class JobDefaults(_Strict):
     department: str | None = None
     manual_minutes: float | None = PField(None, ge=0)
@@ -114,6 +129,10 @@ class JobConfig(_Strict):
     department: str | None = None  # 原課
     task: str | None = None  # 業務名; defaults to the bot's
     bots: list[str] = PField(min_length=1)
+    # "export": the inbox takes online applications' exports (CSV/xlsx/JSON, one application per row,
+    # attachments in a folder or ZIP of the same name), read through the bots' <bot>.export.toml
+    source: Literal["folder", "export"] = "folder"
+    exports: list[str] = PField(default_factory=list)  # export jobs: services it takes (default: all its bots')
     folder: Path | None = None  # base of inbox/processing/archive/review/errors; default <home>/jobs/<name>
     inbox: Path | None = None
     processing: Path | None = None
@@ -137,6 +156,12 @@ class JobConfig(_Strict):
     @classmethod
     def _cron(cls, v: str | None) -> str | None:
         return check_cron(v)
+
+    @model_validator(mode="after")
+    def _exports_need_export_source(self) -> JobConfig:
+        if self.exports and self.source != "export":
+            raise ValueError('exports は source = "export" のジョブだけで指定できます')
+        return self
 
     def folders(self, home: Path) -> dict[str, Path]:
         base = _resolve(home, self.folder) if self.folder else home / "jobs" / self.name
@@ -169,6 +194,7 @@ class KakariConfig(_Strict):
     defaults: JobDefaults = PField(default_factory=JobDefaults)
     kpi: KpiConfig = PField(default_factory=KpiConfig)
     system: SystemConfig = PField(default_factory=SystemConfig)
+    web: WebConfig = PField(default_factory=WebConfig)
     jobs: dict[str, JobConfig] = PField(default_factory=dict)
     # where documents are processed: in this process (a pool of `workers`, 0 = one per core), or
     # enqueued for `kakari worker` processes on Celery (broker: Redis; share the database: PostgreSQL)
@@ -178,6 +204,9 @@ class KakariConfig(_Strict):
     # how reader processes start: forkserver where the OS has it ("auto"), or spawn (Windows, macOS);
     # KAKARI_START_METHOD wins
     start_method: Literal["auto", "spawn", "forkserver"] = "auto"
+    # the browser web back-office entry drives: a path, or an installed channel ("msedge", "chrome");
+    # default: [system] browser, KAKARI_CHROMIUM, else Edge on Windows, Chromium on Linux (connectors/browser.py)
+    browser: str | None = None
 
     @property
     def broker(self) -> str:

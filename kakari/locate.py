@@ -107,29 +107,10 @@ def tessdata_dirs() -> tuple[Path, ...]:
 
 
 # -- the browser ------------------------------------------------------------------------------------
-def browser_launch() -> dict[str, str] | None:
-    """Keyword arguments for Playwright's chromium.launch: an executable or a channel (Edge on
-    Windows, which every Windows 10/11 PC has); None when no browser is found."""
-    configured = str(_configured.get("browser") or os.environ.get("KAKARI_BROWSER") or "")
-    if configured:
-        if configured in ("msedge", "chrome", "chromium") or configured.startswith(("msedge-", "chrome-")):
-            return {"channel": configured}
-        return {"executable_path": configured} if Path(configured).is_file() else None
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return {"executable_path": found}
-    if sys.platform == "win32":
-        return {"channel": "msedge"}
-    if sys.platform == "darwin":
-        return {"channel": "chrome"}
-    return None
-
-
-def browser_label(launch: dict[str, str] | None) -> str:
-    if launch is None:
-        return "ありません"
-    return launch.get("executable_path") or f"{launch['channel']} (Playwright のチャンネル)"
+def configured_browser() -> str | None:
+    """[system] browser of kakari.toml (connectors.browser chooses the browser from it and the platform)."""
+    value = _configured.get("browser")
+    return str(value) if value else None
 
 
 # -- PostgreSQL's tools ----------------------------------------------------------------------------

@@ -1,12 +1,19 @@
-"""Logging with loguru: console + rotating file, personal data masked in every line.
+"""Logging with loguru: console + rotating file, personal data masked and control characters
+neutralised in every line.
 
 Masking works two ways, because one is not enough: values the runner knows are personal (the
 fields marked ``personal`` in a template) are registered and replaced wherever they appear, and
 patterns that look like phone numbers, postal codes, My Numbers and dates of birth are masked even
-when nobody registered them.
+when nobody registered them. Digits are only masked as a whole number, never inside a longer run of
+letters and digits, so a hexadecimal document id in a log line still matches its document.
+
+Text that came from outside (file names, user names typed at the login page) can hold newlines and
+other control characters; ``neutralise`` makes each record start a line of its own, and every
+further line of a record is indented, so nobody can forge a log line.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -15,19 +22,29 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
+from kakari.files import make_private_dir, private_opener
+
 if TYPE_CHECKING:
     from loguru import Record
 
 _lock = threading.Lock()
 _personal: set[str] = set()
+_by_head: dict[str, set[str]] = {}  # the registered values by their first two characters
 
+_ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+_B, _E = f"(?<![{_ALNUM}])", f"(?![{_ALNUM}])"  # a whole number, not digits inside an id
 _PATTERNS = [
-    re.compile(r"\d{4}[\s-]?\d{4}[\s-]?\d{4}"),  # 12-digit individual numbers
-    re.compile(r"0\d{1,4}-\d{1,4}-\d{3,4}"),  # phone numbers with hyphens
-    re.compile(r"(?<!\d)0\d{9,10}(?!\d)"),  # phone numbers without hyphens
-    re.compile(r"〒?\s?\d{3}-\d{4}(?!\d)"),  # postal codes
+    re.compile(_B + r"\d{4}[\s-]?\d{4}[\s-]?\d{4}" + _E),  # 12-digit individual numbers
+    re.compile(_B + r"0\d{1,4}-\d{1,4}-\d{3,4}" + _E),  # phone numbers with hyphens
+    re.compile(_B + r"0\d{9,10}" + _E),  # phone numbers without hyphens
+    re.compile(r"〒?\s?" + _B + r"\d{3}-\d{4}" + _E),  # postal codes
     re.compile(r"(明治|大正|昭和|平成|令和)\s*[0-9０-９元]{1,2}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日"),
+    re.compile(_B + r"(19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"),  # 西暦 dates written out
 ]
+# C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides (which reorder
+# what a reader sees); newline and tab are handled on their own
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTINUATION = "\n    "
 
 
 def mask_value(value: Any) -> str:
@@ -38,6 +55,37 @@ def mask_value(value: Any) -> str:
     return text[0] + "＊" * min(len(text) - 1, 8)
 
 
+def mask_name(name: str) -> str:
+    """A file name as logs, events and error notes show it: scanners and clerks often name a file
+    after the applicant, so only its first character and its extension stay (山田太郎.pdf → 山＊＊＊.pdf)."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix) > 5 or not suffix.isalnum():
+        stem, suffix = name, ""
+    return mask_value(stem) + (f".{suffix}" if suffix else "")
+
+
+def mask_path(path: str | os.PathLike[str]) -> str:
+    """A path with its file name masked (the folders are the job's own and say nothing personal)."""
+    p = Path(path)
+    return str(p.with_name(mask_name(p.name))) if p.name else str(p)
+
+
+def short_id(doc_id: str, length: int = 12) -> str:
+    """A document id as log lines and the console show it: its first 12 characters, or as many more as
+    it takes to include a letter, so the prefix never reads as a 12-digit number (and is never masked
+    as a My Number)."""
+    n = length
+    while n < len(doc_id) and doc_id[:n].isdigit():
+        n += 1
+    return doc_id[:n]
+
+
+def neutralise(text: str) -> str:
+    """Control characters shown as escapes (\\r, \\x1b, \\u202e); every line after the first indented."""
+    text = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+    return text.replace("\n", _CONTINUATION) if "\n" in text else text
+
+
 def register_personal(values: Any) -> None:
     """Remember personal values so that any log line containing them is masked."""
     with _lock:
@@ -46,30 +94,49 @@ def register_personal(values: Any) -> None:
                 continue
             text = str(v).strip()
             if len(text) >= 2:
-                _personal.add(text)
+                _add(text)
                 # names are also written without the space between surname and given name
                 squeezed = re.sub(r"[\s\u3000]+", "", text)
                 if len(squeezed) >= 2:
-                    _personal.add(squeezed)
+                    _add(squeezed)
                 for part in re.split(r"[\s\u3000]+", text):
                     if len(part) >= 2:
-                        _personal.add(part)
+                        _add(part)
+
+
+def _add(value: str) -> None:
+    _personal.add(value)
+    _by_head.setdefault(value[:2], set()).add(value)
+
+
+def _bounded(value: str) -> str:
+    """`value` as a pattern that matches only where it is not part of a longer word of letters and
+    digits: 78 is masked in 78番地, not in the document id c67d482785f3."""
+    head = _B if re.match(f"[{_ALNUM}]", value) else ""
+    tail = _E if re.match(f"[{_ALNUM}]", value[-1]) else ""
+    return head + re.escape(value) + tail
 
 
 def redact(text: str) -> str:
     """Mask every registered personal value and every personal-looking pattern in `text`."""
-    with _lock:
-        values = sorted(_personal, key=len, reverse=True)
-    for v in values:
-        if v in text:
-            text = text.replace(v, mask_value(v))
+    with _lock:  # only the values that start somewhere in the text: a long run registers many thousands
+        heads = {v for i in range(len(text) - 1) for v in _by_head.get(text[i:i + 2], ())}
+    found = sorted((v for v in heads if v in text), key=len, reverse=True)
+    if found:
+        text = re.sub("|".join(_bounded(v) for v in found), lambda m: mask_value(m.group(0)), text)
     for pat in _PATTERNS:
         text = pat.sub(lambda m: mask_value(m.group(0)), text)
     return text
 
 
+def clean(text: str) -> str:
+    """What any stored free text (events, run notes, error notes, log lines) holds: masked, one line
+    per line, no control characters."""
+    return neutralise(redact(text))
+
+
 def _patch(record: Record) -> None:
-    record["message"] = redact(record["message"])
+    record["message"] = clean(record["message"])
     if record["exception"] is not None:
         record["extra"]["masked"] = True
 
@@ -78,7 +145,8 @@ _configured: set[tuple[str, str]] = set()
 
 
 def setup_logging(home: Path, level: str = "INFO", console: bool = True) -> None:
-    """Console (warnings only unless verbose) + `<home>/logs/kakari.log`, rotated at 10 MB, 10 kept."""
+    """Console (warnings only unless verbose) + `<home>/logs/kakari.log`, rotated at 10 MB, 10 kept,
+    readable by the service account only."""
     key = (str(home), level)
     if key in _configured:
         return
@@ -89,7 +157,7 @@ def setup_logging(home: Path, level: str = "INFO", console: bool = True) -> None
     if console:
         logger.add(sys.stderr, level=level, format="<level>{level: <7}</level> {message}", colorize=None)
     logs = home / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    make_private_dir(logs)
     logger.add(
         logs / "kakari.log",
         level="DEBUG",
@@ -101,7 +169,9 @@ def setup_logging(home: Path, level: str = "INFO", console: bool = True) -> None
         backtrace=False,
         diagnose=False,
         format="{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {process} | {message}",
+        opener=private_opener,
     )
 
 
-__all__ = ["logger", "mask_value", "redact", "register_personal", "setup_logging"]
+__all__ = ["clean", "logger", "mask_name", "mask_path", "mask_value", "neutralise", "redact",
+           "register_personal", "setup_logging", "short_id"]

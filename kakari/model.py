@@ -36,6 +36,9 @@ class Box:
         return Box(self.page, self.x - margin, self.y - margin, self.w + 2 * margin, self.h + 2 * margin)
 
 
+LOW_CONFIDENCE = "読み取りの確信度が低い ({:.2f})"
+
+
 class Status(StrEnum):
     REGISTERED = "自動登録"
     REVIEW = "要確認"
@@ -76,19 +79,30 @@ class Record:
     min_confidence: float = 0.0  # below this a field needs a person
     meta: dict[str, Any] = field(default_factory=dict)  # received_at, original_name, archived_path …
 
+    def reasons(self, f: Field) -> list[str]:
+        """Why field `f` needs a person (empty: it does not), in the clerk's words: its problems,
+        else a confidence below this record's min_confidence. The status, the review screen's doubt
+        marks and the run's reason all come from here."""
+        if f.problems:
+            return list(f.problems)
+        if f.confidence < self.min_confidence:
+            return [LOW_CONFIDENCE.format(f.confidence)]
+        return []
+
     def doubts(self, f: Field) -> bool:
-        """Does field `f` carry a doubt mark (the review screen highlights it): a problem, or a
-        confidence below this record's min_confidence."""
-        return bool(f.problems) or f.confidence < self.min_confidence
+        """Does field `f` carry a doubt mark (the review screen highlights it)?"""
+        return bool(self.reasons(f))
+
+    def record_reasons(self) -> Record:
+        """Write every doubted field's reasons into its problems, so the stored Record says why."""
+        for f in self.fields.values():
+            if not f.problems:
+                f.problems.extend(self.reasons(f))
+        return self
 
     @property
     def problems(self) -> list[str]:
-        out: list[str] = []
-        for f in self.fields.values():
-            out.extend(f"{f.label}: {p}" for p in f.problems)
-            if f.confidence < self.min_confidence and not f.problems:
-                out.append(f"{f.label}: 読み取りの確信度が低い ({f.confidence:.2f})")
-        return out
+        return [f"{f.label}: {p}" for f in self.fields.values() for p in self.reasons(f)]
 
     @property
     def status(self) -> Status:

@@ -79,7 +79,7 @@ _MONTH = re.compile(r"^(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?$")
 def _parse_month(month: str) -> tuple[int, int]:
     text = unicodedata.normalize("NFKC", month).strip()  # full-width digits from a pasted value
     m = _MONTH.match(text)
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 1868 <= int(m.group(1)) <= 9998:
         raise ReportError(f"対象月「{month}」の形式が正しくありません (例: 2026-04)")
     return int(m.group(1)), int(m.group(2))
 

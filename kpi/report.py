@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from connectors.cells import csv_row, set_cell
 from kakari.config import KakariConfig
 from kakari.errors import TransientError
 from kpi.metrics import NOT_ACHIEVED, TOTAL_LABEL, Period, ReportError
@@ -63,9 +64,10 @@ def to_csv(table: pd.DataFrame) -> str:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in table.itertuples(index=False):
-        rate = "" if undefined(r.reduction_rate) else str(round_half_up(r.reduction_rate, 3).scaleb(2))
-        writer.writerow([r.department, r.task, int(r.items), *(str(round_half_up(getattr(r, c), 1)) for c in (
-            "hours_before", "hours_after", "hours_saved")), rate, str(round_half_up(r.robot_hours, 1))])
+        rate = None if undefined(r.reduction_rate) else round_half_up(r.reduction_rate, 3).scaleb(2)
+        hours = [round_half_up(getattr(r, c), 1) for c in ("hours_before", "hours_after", "hours_saved")]
+        robot = round_half_up(r.robot_hours, 1)
+        writer.writerow(csv_row([r.department, r.task, int(r.items), *hours, rate, robot]))
     return "\ufeff" + buf.getvalue()
 
 
@@ -91,10 +93,12 @@ HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="
 def _table_sheet(ws: Any, table: pd.DataFrame, heading: str, first_row: int = 1, whole_hours: bool = False) -> int:
     """Heading, header row, body, bold totals; returns the header row number. `whole_hours` shows
     hours as published municipal reports do (the cell keeps one decimal; only the format rounds)."""
-    ws.cell(row=first_row, column=1, value=heading).font = Font(bold=True, size=14)
+    set_cell(ws.cell(row=first_row, column=1), heading)
+    ws.cell(row=first_row, column=1).font = Font(bold=True, size=14)
     head = first_row + 1
     for j, h in enumerate(headers(table), start=1):
-        c = ws.cell(row=head, column=j, value=h)
+        c = ws.cell(row=head, column=j)
+        set_cell(c, h)
         c.font = Font(bold=True)
         c.fill = HEADER_FILL
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -113,7 +117,8 @@ def _table_sheet(ws: Any, table: pd.DataFrame, heading: str, first_row: int = 1,
     for i, row in enumerate(table.itertuples(index=False), start=head + 1):
         totals = row[0] == TOTAL_LABEL
         for j, (col, v) in enumerate(zip(table.columns, row), start=1):
-            c = ws.cell(row=i, column=j, value=_xlsx_value(col, v))
+            c = ws.cell(row=i, column=j)
+            set_cell(c, _xlsx_value(col, v))
             if col in formats:
                 c.number_format = formats[col]
                 c.alignment = Alignment(horizontal="right")
@@ -143,7 +148,7 @@ def build_workbook(table: pd.DataFrame | ReportData, period: Period) -> Workbook
     head = _table_sheet(ws, shown, title(period), whole_hours=True)
     body = len(data.table) - 1  # without the totals row
     cols = list(shown.columns)
-    ws.cell(row=head + len(data.table) + 2, column=1, value=data.headline())
+    set_cell(ws.cell(row=head + len(data.table) + 2, column=1), data.headline())
     if body > 0:
         chart = BarChart()
         chart.title = "業務別 導入前・導入後の時間"
@@ -163,7 +168,7 @@ def build_workbook(table: pd.DataFrame | ReportData, period: Period) -> Workbook
         trend["target_rate"] = data.target_rate if data.target_rate is not None else float("nan")
         trend = trend.rename(columns={"month": "department"})  # the heading column
         th = _table_sheet(tw, trend, f"月別推移 ({period.label}まで)", whole_hours=True)
-        tw.cell(row=th, column=1, value="月")
+        set_cell(tw.cell(row=th, column=1), "月")
         n = len(trend)
         tcols = list(trend.columns)
         bars = BarChart()
@@ -202,10 +207,7 @@ def write_atomic(out: Path, write: Callable[[Path], object]) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a filed report is for the whole section
+        write(tmp)  # mkstemp made it 0600: like everything kakari writes, the service account's
         os.replace(tmp, out)
     except PermissionError as e:  # Windows: the report is open in Excel
         tmp.unlink(missing_ok=True)

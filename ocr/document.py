@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 from kakari.model import Box
 
-# kinds of zone reading; scanned pages map them to Tesseract modes and character sets
+# kinds of zone reading; on scanned pages they choose Tesseract's model and characters, and the spaces
 ReadKind = Literal["text", "line", "digits", "kana", "date", "char", "amount"]
 MARK_GLYPHS = frozenset("☑☒✓✔✗✘■●◉レ×xX")
 
@@ -39,14 +39,17 @@ class Word:
 class Reading:
     text: str
     confidence: float  # 0..1
+    evidence: Any = None  # scanned zones: what the trust policy weighs (ocr.reader.ZoneEvidence)
 
 
 class ZoneReader(Protocol):
-    """Reads zones of a scanned page (implemented in ocr/, e.g. by the Tesseract engine)."""
+    """Reads zones of a scanned page (implemented in ocr/ by ``ocr.reader.ScanReader``)."""
 
     def read(self, page: Page, box: Box, kind: ReadKind) -> Reading: ...
 
     def mark(self, page: Page, box: Box) -> Reading: ...  # text "1" marked / "" not, with confidence
+
+    def prefetch(self, page: Page, zones: list[tuple[Box, ReadKind]]) -> None: ...  # read these together
 
 
 @dataclass
@@ -135,6 +138,18 @@ class Document:
         if page.reader is None:
             return Reading("", 0.0)
         return page.reader.read(page, box, kind)
+
+    def prefetch(self, zones: list[tuple[Box, ReadKind]]) -> None:
+        """Scanned pages: read these zones together (one recognition batch per page), so that the
+        ``read`` calls that follow cost nothing. Text-layer pages need nothing."""
+        by_page: dict[int, list[tuple[Box, ReadKind]]] = {}
+        for box, kind in zones:
+            by_page.setdefault(box.page, []).append((box, kind))
+        for number, page_zones in by_page.items():
+            page = self.page(number)
+            fetch = getattr(page.reader, "prefetch", None) if page is not None and page.source == "scan" else None
+            if fetch is not None:
+                fetch(page, page_zones)
 
     def mark(self, box: Box) -> Reading:
         """Is the zone ticked or circled? Text "1" if marked, "" if not, with a confidence."""

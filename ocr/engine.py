@@ -1,4 +1,4 @@
-"""The plug point for engines that read scanned pages (Tesseract first, others later).
+"""The plug point for engines that read scanned pages (PP-OCR with Tesseract's second opinion).
 
 An engine is a subclass of ``OcrEngine`` with a ``name``, in any module of the ``ocr`` package (found
 by walking it) or in another package registered under the entry-point group ``kakari.engines``.
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ocr.document import Page
     from ocr.inputs import Kind
 
-SCAN_ENGINE = "tesseract"  # the engine read_document asks for scanned pages
+SCAN_ENGINE = "ppocr"  # the engine read_document asks for scanned pages
 
 
 class OcrEngine(ABC):
@@ -54,7 +54,7 @@ def scan_engine(cfg: KakariConfig) -> OcrEngine:
         raise MissingDependency(
             "スキャン画像を読み取る OCR エンジンがありません",
             fix=(
-                "Tesseract エンジン (ocr/tesseract.py) を含む kakari と、"
+                "PP-OCR エンジン (ocr/ppocr.py) を含む kakari を pip install -e . で入れ、"
                 "apt-get install tesseract-ocr tesseract-ocr-jpn で Tesseract 日本語データを入れてください"
             ),
         )

@@ -1,57 +1,34 @@
-"""Render-and-compare checks for OCR readings of names and other text.
+"""Readings drawn again and compared with their ink: the ground on which a character that the
+recognisers cannot tell from a look-alike (髙 from 高, 﨑 from 崎) is judged on its own ink.
 
-Debian's ``jpn`` model knows only 2,380 of the 6,716 kanji of Windows-31J: 髙, 﨑, 紬, 颯 and thousands
-more cannot be output at all, and Tesseract then reads the nearest character it knows (髙 → 高,
-紬 → 細) with high confidence. A clerk's ledger must not silently turn 髙橋 into 高橋.
-
-So a reading is drawn again with the Japanese fonts on this machine (IPA Gothic and Mincho) and
-compared with the ink of the zone: ``similarity`` is the normalised correlation of the two, blurred,
-at the zone's size. For every character that Tesseract is known to output in place of a character
-it cannot read (``CONFUSABLES``, measured by running the model on each missing kanji drawn in both
-fonts), the alternatives are drawn as well; the best-matching spelling wins, and a narrow win, or a
-poor match for every spelling, lowers the confidence so the field goes to 要確認.
+A reading is drawn with the *drawing fonts* (by default IPA Gothic and Mincho, which every kakari
+install has; ``[ocr] drawing_fonts`` adds others) and fitted to the ink of the zone; ``Matcher.local``
+compares candidates for one character, each drawn alone at the reading's scale where that character
+stands. The form's own font is not needed: the comparison is made where the candidates' drawings
+differ (the top of 髙 against 高), which differs alike in every typeface.
 """
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from kakari.locate import japanese_fonts
 
-CONFUSABLES_FILE = Path(__file__).with_name("confusables.tsv")
 RENDER_PX = 64  # glyphs are drawn this tall before being fitted to the zone
-MAX_ALTERNATIVES = 40  # look-alikes drawn per character (a few fallback outputs like 人 have hundreds)
 LOCAL_SHIFT = 0.2  # a character compared on its own may sit this much of its size (em) off its place
+_fonts: tuple[str, ...] | None = None  # None: the fonts kakari.locate finds
 
 
-@dataclass(frozen=True)
-class Verdict:
-    text: str  # the best-matching spelling (the reading itself unless a look-alike fits better)
-    similarity: float  # of that spelling, -1..1
-    margin: float  # over the next best spelling (1.0 when there was no alternative)
+def use_fonts(paths: Sequence[str] | None) -> None:
+    """The drawing fonts for this process (None: the ones kakari.locate finds). Missing files are skipped."""
+    global _fonts
+    _fonts = tuple(paths) if paths else None
 
 
-@lru_cache(maxsize=1)
-def confusables() -> dict[str, tuple[str, ...]]:
-    """Character Tesseract outputs → characters it may stand for (the model cannot output those)."""
-    table: dict[str, tuple[str, ...]] = {}
-    if not CONFUSABLES_FILE.is_file():
-        return table
-    for line in CONFUSABLES_FILE.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        out, _, alts = line.partition("\t")
-        if out and alts:
-            table[out] = tuple(alts)
-    return table
-
-
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _font(path: str) -> object | None:
     from PIL import ImageFont
 
@@ -62,26 +39,16 @@ def _font(path: str) -> object | None:
 
 
 def fonts() -> list[str]:
-    """The Japanese fonts readings are drawn in: a gothic and a mincho (kakari.locate finds them)."""
-    return [str(f) for f in japanese_fonts() if _font(str(f)) is not None]
+    """The Japanese fonts readings are drawn in: those of use_fonts, else a gothic and a mincho
+    (kakari.locate finds them)."""
+    chosen = _fonts if _fonts is not None else tuple(str(f) for f in japanese_fonts())
+    return [f for f in chosen if _font(f) is not None]
 
 
 @lru_cache(maxsize=20000)
 def glyph(ch: str, font_path: str) -> np.ndarray | None:
     """One character drawn in its advance box (float32, 1 = ink), RENDER_PX·1.25 tall, cached:
     strings are drawn by putting these side by side (Japanese type has no kerning to speak of)."""
-    return draw_glyph(ch, font_path)
-
-
-def render_cells(text: str, font_path: str) -> np.ndarray | None:
-    """`text`'s characters side by side in their advance boxes, uncached (for building glyph banks)."""
-    cells = [draw_glyph(ch, font_path) for ch in text]
-    if not cells or any(c is None for c in cells):
-        return None
-    return np.hstack(cells)  # type: ignore[arg-type]
-
-
-def draw_glyph(ch: str, font_path: str) -> np.ndarray | None:
     from PIL import Image, ImageDraw
 
     font = _font(font_path)
@@ -128,16 +95,6 @@ class Matcher:
         self.target = _prepare(ink[y : y + h, x : x + w], self.sigma) if not self.empty else ink
         self._blurred: np.ndarray | None = None  # the whole crop's ink, blurred (for ``local``)
 
-    def score(self, text: str) -> float:
-        """Best correlation of `text` (in any of its drawings and fonts) with the ink, -1..1."""
-        if self.empty or not text.strip():
-            return -1.0
-        best = -1.0
-        for t in drawings(text.replace(" ", "\u3000")):
-            for f in fonts():
-                best = max(best, self._fit(rendered(t, f)))
-        return best
-
     def style(self, text: str) -> Style:
         """(font, drawing) in which `text` fits the ink best: the zone's print style."""
         best, out = -2.0, (fonts()[0] if fonts() else "", "as_read")
@@ -149,12 +106,6 @@ class Matcher:
                 if s > best:
                     best, out = s, (f, variant)
         return out
-
-    def score_with(self, text: str, style: Style) -> float:
-        """Like ``score`` in one print style only (many candidates of one zone: 4× faster)."""
-        if self.empty or not text.strip():
-            return -1.0
-        return self._fit(rendered(drawn(text, style[1]), style[0]))
 
     def _layout(self, text: str, style: Style) -> tuple[list[float], float, float, float] | None:
         """Where `text`'s drawing lands when fitted to the ink: the crop columns of each character's
@@ -175,15 +126,6 @@ class Matcher:
         widths = [sum(c.shape[1] for c in cs) for cs in cells]  # type: ignore[union-attr]
         edges = np.concatenate([[0.0], np.cumsum(widths)])
         return [self.x + (e - xs.min()) * fx for e in edges], self.y - ys.min() * fy, fx, fy
-
-    def spans(self, text: str, style: Style) -> list[tuple[int, int]]:
-        """Columns of the crop each character of `text` occupies (its advance box, which may reach
-        past the ink at either end) when its drawing is fitted to the ink."""
-        layout = self._layout(text, style)
-        if layout is None:
-            return [(self.x, self.x + self.w)] * len(text)
-        pos = layout[0]
-        return [(int(round(pos[i])), int(round(pos[i + 1]))) for i in range(len(text))]
 
     def local(self, text: str, i: int, candidates: set[str], style: Style) -> dict[str, float]:
         """How well each candidate for text[i], drawn alone at the reading's scale where text[i]
@@ -270,43 +212,6 @@ def ink_window(a: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:
     return out
 
 
-def similarity(image: np.ndarray, text: str) -> float:
-    """How well `text`, drawn in the best of our fonts, matches the ink of a cleaned crop."""
-    return Matcher(image).score(text)
-
-
-# half-width katakana that differ by a stroke's slant: ﾝ ｼ ｿ ﾂ (jpn mixes them up, even stretched)
-KANA_LOOKALIKES = {"ン": "シソ", "シ": "ンツ", "ソ": "ンリ", "ツ": "シ", "リ": "ソ"}
-
-
-def alternatives(ch: str, kana: bool = False) -> tuple[str, ...]:
-    """Look-alikes worth drawing for a character Tesseract output (kanji for kanji; katakana for
-    katakana only when asked: full-width print tells them apart well, half-width does not)."""
-    if kana:
-        return tuple(KANA_LOOKALIKES.get(ch, ""))
-    if not is_kanji(ch):
-        return ()
-    # a compatibility ideograph (精 U+FA1D for 精) is the same character drawn the same: not a rival
-    return tuple(a for a in confusables().get(ch, ())[:MAX_ALTERNATIVES]
-                 if is_kanji(a) and unicodedata.normalize("NFKC", a) != ch)
-
-
-def is_kanji(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
-
-
-def rare_kanji(ch: str) -> bool:
-    """A kanji of JIS X 0208 level 2 (秣, 颯): the rarely printed half. Level 1 and the IBM
-    extensions (﨑, 髙: name variants) are not rare in the sense that matters on a form."""
-    if not is_kanji(ch):
-        return False
-    try:
-        code = int.from_bytes(ch.encode("cp932"), "big")
-    except UnicodeEncodeError:
-        return True  # not even in Windows-31J
-    return 0x989F <= code <= 0xEAA4
-
-
 Style = tuple[str, str]  # (font file, drawing)
 DRAWINGS = ("as_read", "wide", "half")
 
@@ -324,17 +229,6 @@ def drawn(text: str, variant: str) -> str:
     return "".join(piece(ch, variant) for ch in text)
 
 
-def drawings(text: str) -> list[str]:
-    """Ways the same reading may have been printed: as read, with full-width digits and hyphens
-    (１２３－４), with half-width katakana (ｶﾀｶﾅ). Tesseract outputs one form for all of them."""
-    out = [text]
-    for variant in DRAWINGS[1:]:
-        d = drawn(text, variant)
-        if d not in out:
-            out.append(d)
-    return out
-
-
 _FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 _HALF_KANA = dict(zip(
     "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲンァィゥェォャュョッー",
@@ -343,37 +237,3 @@ _HALF_KANA = dict(zip(
 _HALF_KANA.update(zip("ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポ",
                       ["ｶﾞ", "ｷﾞ", "ｸﾞ", "ｹﾞ", "ｺﾞ", "ｻﾞ", "ｼﾞ", "ｽﾞ", "ｾﾞ", "ｿﾞ", "ﾀﾞ", "ﾁﾞ", "ﾂﾞ", "ﾃﾞ", "ﾄﾞ",
                        "ﾊﾞ", "ﾋﾞ", "ﾌﾞ", "ﾍﾞ", "ﾎﾞ", "ﾊﾟ", "ﾋﾟ", "ﾌﾟ", "ﾍﾟ", "ﾎﾟ"]))
-
-
-def verify(image: np.ndarray, text: str, kana: bool = False) -> Verdict:
-    """Best spelling of a reading for a cleaned crop (uint8, paper 255) holding just that text.
-
-    Greedy, one character at a time (left to right): each character with look-alikes is replaced
-    by whichever of it and its look-alikes makes the whole drawing fit the ink best. The margin is
-    the narrowest win among those choices."""
-    m = Matcher(image)
-    chars = list(text)
-    current = m.score(text)
-    margin = 1.0
-    for i, ch in enumerate(chars):
-        alts = alternatives(ch, kana)
-        if not alts:
-            continue
-        scored = [(current, ch)]
-        for a in alts:
-            trial = "".join(chars[:i] + [a] + chars[i + 1 :])
-            scored.append((m.score(trial), a))
-        scored.sort(key=lambda sc: sc[0], reverse=True)
-        (best_sim, best), (second_sim, second) = scored[0], scored[1]
-        chars[i] = best
-        current = best_sim
-        if not (best == ch and rare_kanji(second)):
-            # jpn's own common character, drawn a hair better or worse than a rare look-alike it
-            # cannot output, is no doubt: the common one is the likelier print
-            margin = min(margin, best_sim - second_sim)
-    return Verdict("".join(chars), current, margin)
-
-
-# =============================================================================================
-# Building the table (python -m ocr.glyphs --build): run the model on what it cannot read
-# =============================================================================================

@@ -62,6 +62,10 @@ def sniff(path: Path, limits: LimitsConfig) -> Kind:
     with path.open("rb") as f:
         head = f.read(HEAD_BYTES)
     kind = kind_of(head)
+    if kind == "pdf":
+        from ocr.inflate import check_pdf_inflation
+
+        check_pdf_inflation(path, limits)
     if kind is not None:
         return kind
     raise NotADocument(_refusal(path, describe(head, path, size)))

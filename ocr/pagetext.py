@@ -18,7 +18,7 @@ import numpy as np
 from kakari.model import Box
 from ocr.document import Word
 from ocr.preprocess import px, rot90
-from ocr.tesseract_cli import Symbol
+from ocr.tesseract import Symbol
 
 MM_PER_INCH = 25.4
 OCR_DPI = 300.0  # pages are read at this resolution whatever the scan's
@@ -264,10 +264,10 @@ def _unrotated(w: Word, angle: float, shape: tuple[int, ...], dpi: float) -> Wor
 def ocr_lines(image: np.ndarray, dpi: float, tessdata: Path, lang: str = "jpn", psm: int = 3) -> list[list[Word]]:
     """Tesseract's text lines of a page image, one Word per character with its box (mm) and
     confidence (0..1); a space Tesseract puts between words is kept as a Word " " spanning the gap."""
-    from ocr import tesseract_cli
+    from ocr import tesseract
 
-    if not tesseract_cli.in_process():
-        return _lines_of(tesseract_cli.symbols(image, lang, psm, dpi, tessdata), MM_PER_INCH / dpi)
+    if not tesseract.in_process():
+        return _lines_of(tesseract.symbols(image, lang, psm, dpi, tessdata), MM_PER_INCH / dpi)
     import tesserocr
 
     from ocr.tesseract import api

@@ -1,13 +1,14 @@
-"""A field's zone, cut from a scan and cleaned for Tesseract; and aligning a scanned document to the
+"""A field's zone, cut from a scan and cleaned for the recognisers; and aligning a scanned document to the
 blank form a bot names (the one call bots make, through ``align_to_form``).
 
 Cleaning a crop (``clean_crop``): the zone is cut upright at 300 dpi from the registered scan; ink
 the blank form has there (a printed 円 or 〒, the edge of the cell) and long ruled lines are removed;
-dust is dropped; the rest is trimmed to its ink and given a white margin, the layout Tesseract's
-single-line mode reads best. A zone with no ink left is empty: no OCR call, no invented text.
+dust is dropped; the rest is trimmed to its ink and given a white margin, the layout line
+recognisers read best. A zone with no ink left is empty: no OCR call, no invented text.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ def ink_threshold(gray: np.ndarray) -> float:
 
 def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, pad_px: int = 12,
                keep_gray: bool = True) -> CleanCrop:
-    """A zone ready for Tesseract. `ref` is the same zone of the blank form (None: no reference)."""
+    """A zone ready for the recognisers. `ref` is the same zone of the blank form (None: no reference)."""
     t = ink_threshold(gray)
     if t < 0:
         return CleanCrop(None, 0.0, 0)
@@ -99,6 +100,71 @@ def _drop_printed(ink: np.ndarray, ref: np.ndarray, dpi: float) -> np.ndarray:
     drop = on_print >= PRINTED_COVER * np.maximum(area, 1)
     drop[0] = False
     return ink & ~drop[labels]
+
+
+# =============================================================================================
+# Where a cleaned crop has spaces and lines
+# =============================================================================================
+def space_cuts(image: np.ndarray, kind: str) -> list[float]:
+    """x positions (crop pixels) where the writing has a space, from the ink's column profile.
+
+    Neither recogniser reports spaces reliably (PP-OCR drops a full-width space or reads it as ー;
+    Tesseract invents them between kanji and digits). Names and kana get at most one space (surname /
+    given name): the widest gap, if it clearly stands out; other text gets one at gaps wider than the
+    line is high (the 全角スペース before a building name); numbers none."""
+    if kind in ("digits", "amount", "char", "date"):
+        return []
+    gaps = ink_gaps(image)
+    if not gaps:
+        return []
+    rows = np.nonzero((image < 128).any(axis=1))[0]
+    height = float(rows[-1] - rows[0] + 1) if rows.size else 1.0
+    if kind in ("line", "kana"):
+        widths = sorted((w for _, w in gaps), reverse=True)
+        second = widths[1] if len(widths) > 1 else 0.0
+        if widths[0] >= 0.45 * height and widths[0] >= 1.6 * second:
+            return [x for x, w in gaps if w == widths[0]][:1]
+        return []
+    return [x for x, w in gaps if w >= 1.0 * height]
+
+
+def ink_gaps(image: np.ndarray) -> list[tuple[float, float]]:
+    """(centre x, width) of every run of ink-free columns between the first and last ink column."""
+    cols = (image < 128).any(axis=0)
+    idx = np.nonzero(cols)[0]
+    if idx.size == 0:
+        return []
+    inner = cols[idx[0] : idx[-1] + 1]
+    edges = np.diff(inner.astype(np.int8))
+    starts = np.nonzero(edges == -1)[0] + 1  # first empty column of a gap
+    ends = np.nonzero(edges == 1)[0] + 1  # first inked column after it
+    return [(float(idx[0] + (a + b) / 2), float(b - a)) for a, b in zip(starts, ends)]
+
+
+def split_at(image: np.ndarray, cuts: list[float], pad: int = 12) -> list[np.ndarray]:
+    """The crop cut into parts at the given x positions, each trimmed to its ink and padded."""
+    bounds = [0, *[round(c) for c in cuts], image.shape[1]]
+    parts = []
+    for x0, x1 in itertools.pairwise(bounds):
+        piece = image[:, x0:x1]
+        box = ink_bbox(piece < 128)
+        if box is None:
+            continue
+        a, b, c, d = box
+        parts.append(cv2.copyMakeBorder(piece[b:d, a:c], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255))
+    return parts
+
+
+def text_rows(image: np.ndarray, min_share: float = 0.4) -> int:
+    """How many lines of writing a cleaned crop holds: bands of inked rows, each at least
+    `min_share` as tall as the tallest (a stray dot or an underline is not a line)."""
+    rows = (image < 128).any(axis=1).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], rows, [0]]))
+    bands = [b - a for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0])]
+    if not bands:
+        return 0
+    tallest = max(bands)
+    return sum(1 for b in bands if b >= min_share * tallest)
 
 
 # =============================================================================================

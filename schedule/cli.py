@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from jobs.cli import jobs_app
-from kakari.cli import ConfigOpt, HomeOpt, context, err, out
+from kakari.cli import ConfigOpt, HomeOpt, context, err, out, shown
 from kakari.errors import ExitCode
+from kakari.log import mask_name, short_id
 from kakari.stop import on_stop
 
 
@@ -34,7 +35,8 @@ def watch(
         out.print(f"{summary.job}: {c['read']}件 — 自動登録 {c['自動登録']} / 要確認 {c['要確認']} / エラー {c['エラー']}")
         for o in summary.outcomes:
             if o.status.value == "エラー":
-                out.print(f"[red]エラー[/red] {o.original_name}: {o.reason}")
+                name = shown(mask_name(o.original_name))
+                out.print(f"[red]エラー[/red] {name} ({short_id(o.doc_id)}): {shown(o.reason)}")
 
     watcher = Watcher(cfg, names, rescan_seconds=rescan, min_age=settle, on_run=report)
     presses = 0
@@ -81,8 +83,9 @@ def scheduler(config: ConfigOpt = None, home: HomeOpt = None,
 
 @jobs_app.command("status")
 def jobs_status(config: ConfigOpt = None, home: HomeOpt = None) -> int:
-    """ジョブごとの起動方法・次回予定・前回の結果・保留中の台帳書き込み。"""
+    """ジョブごとの起動方法・次回予定・前回の結果・保留中の台帳書き込み・業務システムが受け付けなかった申請。"""
     from jobs.store import Store
+    from jobs.websteps import web_rejections
     from schedule.scheduler import REPORT_ENTRY, Scheduler, entries_from_config
 
     cfg = context(config, home)
@@ -97,8 +100,12 @@ def jobs_status(config: ConfigOpt = None, home: HomeOpt = None) -> int:
         last = next(iter(store.runs_for(name, limit=1)), None)
         last_text = (f"前回 {last['started']:%m/%d %H:%M} {last['status']}" if last else "前回 なし")
         pending = store.pending_count(name) if name in cfg.jobs else 0
+        refused = web_rejections(cfg.jobs[name], cfg.home, store) if name in cfg.jobs else []
         out.print(f"{name}: {trigger}" + (f" 次回 {nxt:%Y-%m-%d %H:%M}" if nxt else "") + f" / {last_text}"
-                  + (f" / 保留中の書き込み {pending}件" if pending else ""))
+                  + (f" / 保留中の書き込み {pending}件" if pending else "")
+                  + (f" / [red]受付不可 {len(refused)}件[/red]" if refused else ""))
+        for line in refused:
+            out.print(f"    {line}", markup=False, soft_wrap=True)  # paths stay whole, to be copied
     return ExitCode.ok
 
 

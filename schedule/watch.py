@@ -16,16 +16,24 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CLOSED_NO_WRITE,
+    EVENT_TYPE_OPENED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
-from connectors.folder import FolderSource
 from jobs.outbox import flush_pending
-from jobs.runner import RunSummary, run_job
+from jobs.runner import RunSummary, run_job, source_for
 from jobs.store import Store
 from kakari.config import JobConfig, KakariConfig, RunContext
 from kakari.errors import ConfigError, MissingDependency
 from kakari.log import logger, redact
+
+# our own scan opens each candidate to see that it is readable: waking on that would rescan forever
+_READ_ONLY_EVENTS = frozenset({EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE})
+REPEAT_NOTE_SECONDS = 600.0  # the same internal error again: one short line at most this often
 
 
 class _Wake(FileSystemEventHandler):
@@ -33,7 +41,8 @@ class _Wake(FileSystemEventHandler):
         self.event = event
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        self.event.set()
+        if event.event_type not in _READ_ONLY_EVENTS:
+            self.event.set()
 
 
 @dataclass
@@ -51,8 +60,9 @@ class Watcher:
         if unknown:
             raise ConfigError(f"ジョブ「{'・'.join(unknown)}」は設定にありません (kakari jobs list)")
         self._jobs: list[JobConfig] = [self.config.job(j) for j in self.jobs]
-        self._sources = {j.name: FolderSource(j.folders(self.config.home), min_age=self.min_age) for j in self._jobs}
+        self._sources = {j.name: source_for(j, self.config.home, self.min_age) for j in self._jobs}
         self._store = Store(self.config.database_url)
+        self._failing: dict[str, tuple[str, float, int]] = {}  # job → (traceback, last told, times since)
 
     def request_stop(self) -> None:
         """Finish the document in hand, leave the rest in the inbox, return from run()."""
@@ -87,11 +97,27 @@ class Watcher:
         """One pass; whatever goes wrong is logged and the watching goes on (files stay where they are)."""
         try:
             self._pass(job, recover)
+            self._failing.pop(job.name, None)
         except MissingDependency as e:  # e.g. a scan arrived and Tesseract is missing: it waits in the inbox
-            logger.error(f"{job.name}: {e.message} 対処: {e.fix}")
+            self._tell(job, f"{e.message} 対処: {e.fix}", f"{job.name}: {e.message} 対処: {e.fix}")
         except Exception:  # noqa: BLE001 - a bug or the database: never let the watcher die
             incident = secrets.token_hex(4)
-            logger.error(redact(f"{job.name}: 監視中の内部エラー {incident}: {traceback.format_exc()}"))
+            trace = traceback.format_exc()
+            self._tell(job, trace, redact(f"{job.name}: 監視中の内部エラー {incident}: {trace}"))
+
+    def _tell(self, job: JobConfig, what: str, message: str) -> None:
+        """Log a failure in full the first time; the same failure again only as a short line now and then,
+        so a fault that repeats on every pass cannot fill the disk."""
+        last = self._failing.get(job.name)
+        now = time.monotonic()
+        if last is None or last[0] != what:
+            logger.error(message)
+            self._failing[job.name] = (what, now, 0)
+        elif now - last[1] >= REPEAT_NOTE_SECONDS:
+            logger.error(f"{job.name}: 同じエラーが続いています (前回の記録から {last[2] + 1}回)")
+            self._failing[job.name] = (what, now, 0)
+        else:
+            self._failing[job.name] = (what, last[1], last[2] + 1)
 
     def _pass(self, job: JobConfig, recover: bool) -> None:
         source = self._sources[job.name]

@@ -13,6 +13,7 @@ PACKAGES=(
   fontconfig                                               # fc-list: how kakari finds the fonts
   poppler-utils                                            # pdftoppm: report PDF checks
   chromium                                                 # Playwright drives Debian's Chromium
+  xvfb                                                     # a display for the headed recorder (kakari systems record)
   redis-server                                             # Celery broker for the scale-out tests
   postgresql                                               # a private server for the PostgreSQL tests
 )

@@ -1,6 +1,7 @@
 """Shared fixtures: a private PostgreSQL server (one per test process) and the database parameter
-that runs a test against SQLite and PostgreSQL; Debian's Chromium through Playwright and the sample
-衛生システム (samples/backoffice) as a real server, one of each per test module."""
+that runs a test against SQLite and PostgreSQL; the machine's Chromium through Playwright (found as
+kakari finds it: `playwright install` cannot download here), and the sample systems
+(samples/backoffice: 衛生システム and 子育て支援総合システム) as real servers, one of each per test module."""
 from __future__ import annotations
 
 import os
@@ -14,20 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from kakari.locate import browser_launch
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    from connectors.browser import find_browser
+
     with sync_playwright() as pw:
-        launch = browser_launch()  # playwright install cannot download here: Debian's chromium, found on $PATH
-        assert launch is not None, "chromium がありません: make setup (Debian パッケージ chromium)"
-        b = pw.chromium.launch(**launch, headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(headless=True, **find_browser().launch_options())
         yield b
         b.close()
 
@@ -151,3 +147,13 @@ def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         _point_config_at(db, mp)
         yield db.url
     db.close()
+
+
+@pytest.fixture(scope="module")
+def kosodate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The second sample system (子育て支援総合システム), as built but for the faults the tests switch on."""
+    from samples.backoffice.server import start
+
+    bo = start(tmp_path_factory.mktemp("kosodate") / "kosodate.db", system="kosodate")
+    yield bo
+    bo.stop()

@@ -273,13 +273,15 @@ class FixedReader:
         return Reading("", 0.9)
 
 
-def test_handwritten_zone_is_never_sent_to_ocr_on_a_scan(form: type[FormBot]) -> None:
+def test_handwritten_zone_on_a_scan_is_read_and_offered(form: type[FormBot]) -> None:
+    # a reader with no evidence to weigh (not kakari's scan reader): the handwritten value is read
+    # and offered pre-filled, but only the trust policy can let it through, so a clerk looks
     reader = FixedReader("山田太郎")
     doc = document(*filled().values(), source="scan", reader=reader)
     rec = form().read(doc)
     assert rec.fields["name"].value == "山田太郎" and rec.fields["name"].confidence == 0.9
-    assert Box(1, 40, 110, 80, 8) not in reader.zones  # the signature zone
-    assert rec.fields["signature"].value is None and rec.fields["signature"].problems == [HANDWRITTEN]
+    assert Box(1, 40, 110, 80, 8) in reader.zones  # the signature zone was read
+    assert rec.fields["signature"].value == "山田太郎" and rec.fields["signature"].problems == [HANDWRITTEN]
 
 
 def test_required_empty_and_missing_anchor(form: type[FormBot]) -> None:
@@ -302,7 +304,7 @@ def test_required_empty_and_missing_anchor(form: type[FormBot]) -> None:
     ([MALE], "男", []),
     ([FEMALE], "女", []),
     ([], None, [REQUIRED_EMPTY]),
-    ([MALE, FEMALE], None, ["複数の選択肢に印があります", REQUIRED_EMPTY]),
+    ([MALE, FEMALE], None, ["複数の選択肢に印があります"]),  # marked twice is not empty
 ])
 def test_choice_by_marks(form: type[FormBot], marks: list[Box], value: str | None, problems: list[str]) -> None:
     field = form().read(document(*filled().values(), marks=marks)).fields["sex"]
@@ -331,10 +333,28 @@ def test_low_confidence(form: type[FormBot]) -> None:
     parts = filled(name=chars("山田 太郎", 42, 51, confidence=0.5), phone=chars("090-1234-5678", 42, 131,
                                                                                confidence=0.9))
     rec = form().read(document(*parts.values(), marks=[MALE]))
-    assert rec.fields["name"].confidence == 0.5 and rec.fields["name"].problems == []
-    assert "氏名: 読み取りの確信度が低い (0.50)" in rec.problems  # below the template's 0.7
+    # below the template's 0.7: the reason is recorded on the field itself, so a stored Record says why
+    assert rec.fields["name"].confidence == 0.5
+    assert rec.fields["name"].problems == ["読み取りの確信度が低い (0.50)"]
+    assert "氏名: 読み取りの確信度が低い (0.50)" in rec.problems
     # per-field override 0.95 is stricter than the template's
     assert rec.fields["phone"].problems == ["読み取りの確信度が低い (0.90)"]
+
+
+def test_every_doubted_field_says_why_and_only_those(form: type[FormBot]) -> None:
+    """The review screen, the status and the run's reason read one place: Record.reasons."""
+    from jobs.store import record_from_dict, record_to_dict
+
+    parts = filled(name=chars("山田 太郎", 42, 51, confidence=0.5), kana=chars("山田たろう", 22, 65))
+    rec = form().read(document(*parts.values(), marks=[MALE]))
+    stored = record_from_dict(record_to_dict(rec))
+    stored.min_confidence = 0.0  # what was written down does not depend on the threshold any more
+    for r in (rec, stored):
+        doubted = {n for n, f in r.fields.items() if r.doubts(f)}
+        assert doubted == {n for n, f in r.fields.items() if f.problems} == {"name", "kana", "signature"}  # signature: handwritten
+        assert all(r.reasons(f) == f.problems for f in r.fields.values())
+        assert r.status == "要確認"
+        assert r.problems == [f"{f.label}: {p}" for f in r.fields.values() for p in f.problems]
 
 
 def test_validate_hook(make_bot: MakeBot) -> None:

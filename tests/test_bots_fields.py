@@ -357,6 +357,14 @@ def test_amount_unreadable(raw: str) -> None:
     assert parse("amount", raw) == (None, ["数値として読み取れません"])
 
 
+@pytest.mark.parametrize("raw", ["16.000", "16.000円", "1.500.000", "-2.500"])
+def test_amount_with_a_point_where_thousands_go_is_never_guessed(raw: str) -> None:
+    # 16.000 is 16,000 with its comma misread, or sixteen: a person decides
+    from bots.fields import AMBIGUOUS_POINT
+
+    assert parse("amount", raw) == (None, [AMBIGUOUS_POINT])
+
+
 @pytest.mark.parametrize("raw", ["71,7", "71,7㎡", "1,00", "16,0000", ",500", "1,2,3"])
 def test_amount_with_a_comma_out_of_place_is_not_a_number(raw: str) -> None:
     # 71,7 read from a scan is 71.7 with its point misread, not 717: never guessed

@@ -131,6 +131,10 @@ def test_bots_list_and_doctor(tmp_path: Path) -> None:
     assert "子ども医療費" in proc.stdout
     doc = kakari("doctor", home=tmp_path)
     assert "Tesseract 日本語データ (jpn): あり" in doc.stdout, doc.stdout
+    # the neural recogniser: its version and each pinned model file, checked against its SHA-256
+    out = "".join(doc.stdout.split())  # the console wraps long lines
+    assert "PP-OCR:rapidocr" in out and "PP-OCRv6_rec_small.onnx" in out and "PP-OCRv6_det_small.onnx" in out
+    assert "SHA-256一致" in out and "不一致" not in out
     assert doc.returncode == 0, doc.stdout
 
 

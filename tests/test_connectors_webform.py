@@ -11,22 +11,15 @@ from pathlib import Path
 import pytest
 
 from connectors.webform import LoginFailed, PageChanged, WebFormSink
-from connectors.webmapping import (
-    SYSTEMS_DIR,
-    Credentials,
-    load_credentials,
-    load_system,
-    split_address,
-    split_name,
-    value_for,
-    wareki_parts,
-)
+from connectors.webmapping import SYSTEMS_DIR, Credentials, load_credentials, load_system, value_for
 from connectors.webstate import CONFIRMED, PENDING, REJECTED, SUBMITTED, WebState
+from connectors.webvalues import split_address, split_name, wareki_parts
 from jobs.store import Store
 from kakari.errors import ConfigError
 from kakari.model import Field, Record, Status
 from samples.backoffice.records import mismatches, sample_records
 from samples.backoffice.server import Backoffice
+from tests.webhome import mapping_home
 
 
 # =============================================================================================
@@ -157,15 +150,7 @@ def _calm(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def home_with_mapping(home: Path, *replacements: tuple[str, str]) -> Path:
-    """A home whose systems/eisei.toml is the built-in one with short backoffs and the given edits."""
-    text = (SYSTEMS_DIR / "eisei.toml").read_text(encoding="utf-8")
-    text = text.replace("backoff_seconds = [1, 3, 10]", "backoff_seconds = [0.2, 0.5]")
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new)
-    (home / "systems").mkdir(parents=True, exist_ok=True)
-    (home / "systems" / "eisei.toml").write_text(text, encoding="utf-8")
-    return home
+    return mapping_home(home, "eisei", *replacements)
 
 
 def make_sink(home: Path, server: Backoffice, browser: object, db: str = "kakari.db",

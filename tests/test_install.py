@@ -50,8 +50,9 @@ def test_offline_install_setup_and_run_without_make(tmp_path: Path, wheel: Path)
 
     town = tmp_path / "town"  # where the town runs it: no source tree, no Makefile
     town.mkdir()
-    where = run(py, "-c", "import jobs.migrations, ocr.glyphs as g; print(jobs.migrations.__file__, len(g.confusables()))", cwd=town).stdout
-    assert not where.strip().endswith(" 0")  # the package data came along (look-alike table)
+    where = run(py, "-c", "import jobs.migrations, ocr.trust as t; print(jobs.migrations.__file__, len(t.load().table()))",
+                cwd=town).stdout
+    assert not where.strip().endswith(" 0")  # the package data came along (the OCR trust calibration)
     assert str(fresh) in where and str(ROOT) not in where
     home = town / "kakari-home"
     setup = run(kakari, "setup", "--home", home, cwd=town)

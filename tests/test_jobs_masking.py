@@ -157,7 +157,7 @@ def test_a_crash_before_the_commit_masks_the_document_again(docs: dict[str, Path
     shutil.copy2(docs["good"], folders["inbox"] / "届出.pdf")
     import jobs.runner as runner
 
-    monkeypatch.setattr(runner, "_commit", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    monkeypatch.setattr(runner, "commit_outcome", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         run_job(job, RunContext(config))
     monkeypatch.undo()

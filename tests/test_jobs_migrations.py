@@ -30,7 +30,9 @@ def models() -> list[MetaData]:
     import jobs.timelog
     import kpi.baseline  # noqa: F401 - attaches baselines
     import schedule.scheduler  # noqa: F401 - attaches schedule_state
-    import web.accounts  # noqa: F401 - attaches users
+    import web.accounts
+    import web.sessions
+    import web.throttle  # noqa: F401 - attaches login_failures
 
     return [jobs.store.metadata, connectors.webstate.metadata]
 

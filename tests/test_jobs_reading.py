@@ -14,7 +14,7 @@ from jobs.reading import readers
 from jobs.runner import Outcome, process, run_job
 from kakari.config import KakariConfig, RunContext, load_config
 from kakari.model import Status
-from tests.hostile import inflate_bomb_pdf
+from samples.hostile import bomb_pdf
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,9 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 BOTS = Path(__file__).resolve().parent / "data" / "slow_bots"  # one folder: bot names are process-wide
+
+
+NO_INFLATE_CHECK = f"max_inflated_bytes = {64 * 1024 ** 3}"  # the bombs here reach the reader's memory limit
 
 
 def configure(tmp_path: Path, extra: str = "", limits: str = "", bots: str = "child_medical") -> KakariConfig:
@@ -69,9 +72,12 @@ def test_time_limit_holds_in_a_thread_and_the_next_document_is_read(tmp_path: Pa
 
 
 def test_memory_limit_stops_an_inflate_bomb(tmp_path: Path, pdfs: list[Path]) -> None:
-    """The reader's address space is capped: the bomb is refused with a reason, not read into 2 GB."""
-    config = configure(tmp_path, extra='start_method = "spawn"', limits="memory_mb = 1024")
-    bomb = inflate_bomb_pdf(tmp_path / "bomb.pdf", 2048)
+    """The reader's address space is capped: the bomb is refused with a reason, not read into 2 GB.
+    The inflate check (max_inflated_bytes) would refuse it first; raised here, as a town may raise it
+    for its own large PDFs, the memory limit is what stops it."""
+    config = configure(tmp_path, extra='start_method = "spawn"', limits=f"memory_mb = 1024\n{NO_INFLATE_CHECK}")
+    bomb = tmp_path / "bomb.pdf"
+    bomb_pdf(bomb, 2 * 1024 ** 2)  # about 2 GiB inflated
     outcome = one(config, bomb, "爆弾.pdf")
     assert outcome.status == Status.ERROR
     assert "メモリ" in outcome.reason and "1,024 MB" in outcome.reason
@@ -86,8 +92,9 @@ def test_memory_watch_where_the_os_has_no_limit(tmp_path: Path, pdfs: list[Path]
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Without RLIMIT_AS or a job object (pywin32 missing on Windows) psutil watches the reader."""
     monkeypatch.setenv("KAKARI_MEMORY_GUARD", "watch")
-    config = configure(tmp_path, limits="memory_mb = 1024")
-    bomb = inflate_bomb_pdf(tmp_path / "bomb.pdf", 4096)
+    config = configure(tmp_path, limits=f"memory_mb = 1024\n{NO_INFLATE_CHECK}")
+    bomb = tmp_path / "bomb.pdf"
+    bomb_pdf(bomb, 4 * 1024 ** 2)  # about 4 GiB inflated
     outcome = one(config, bomb, "爆弾.pdf")
     assert outcome.status == Status.ERROR and "メモリ" in outcome.reason
     assert one(config, pdfs[3]).status != Status.ERROR

@@ -90,5 +90,6 @@ def test_env_vars_and_no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_sample_config_is_valid() -> None:
     cfg = load_config(Path(__file__).parents[1] / "samples" / "kakari.toml", Path("/tmp/kakari-home"))
-    assert set(cfg.jobs) == {"kodomo_iryo", "inshoku_kyoka"}
+    assert set(cfg.jobs) == {"kodomo_iryo", "inshoku_kyoka", "kodomo_iryo_online", "inshoku_kyoka_online"}
+    assert {n for n, j in cfg.jobs.items() if j.source == "export"} == {"kodomo_iryo_online", "inshoku_kyoka_online"}
     assert all(job.department for job in cfg.jobs.values())

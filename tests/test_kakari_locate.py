@@ -12,6 +12,14 @@ import pytest
 from kakari import locate
 
 
+def _browser() -> dict[str, str | None]:
+    """What connectors.browser picks on this (possibly simulated) platform."""
+    from connectors.browser import find_browser
+
+    choice = find_browser(platform=sys.platform)
+    return {"channel": choice.channel} if choice.channel else {"executable_path": choice.executable}
+
+
 def _forget() -> None:
     from kakari import fonts
 
@@ -31,8 +39,7 @@ def _fresh() -> Iterator[None]:
 def test_this_machine_finds_ipa_fonts_tesseract_data_and_chromium() -> None:
     assert locate.gothic_font().name == "ipag.ttf" and locate.mincho_font().name == "ipam.ttf"
     assert any((d / "jpn.traineddata").is_file() for d in locate.tessdata_dirs())
-    launch = locate.browser_launch()
-    assert launch is not None and Path(launch["executable_path"]).name == "chromium"
+    assert Path(str(_browser()["executable_path"])).name == "chromium"
     assert locate.postgres_tool("pg_dump") is not None and locate.postgres_tool("initdb") is not None
 
 
@@ -55,7 +62,7 @@ def windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ProgramFiles", str(programs))
     monkeypatch.delenv("LOCALAPPDATA", raising=False)
     monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
-    monkeypatch.delenv("KAKARI_BROWSER", raising=False)
+    monkeypatch.delenv("KAKARI_CHROMIUM", raising=False)
     monkeypatch.delenv("KAKARI_FONT_DIRS", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no fc-list, no tesseract, no chromium
     return tmp_path
@@ -78,7 +85,7 @@ def test_windows_tesseract_in_program_files_and_its_tessdata(windows: Path) -> N
 
 
 def test_windows_browser_is_edge_and_newest_postgres_tools(windows: Path) -> None:
-    assert locate.browser_launch() == {"channel": "msedge"}
+    assert _browser() == {"channel": "msedge"}
     assert locate.postgres_tool("pg_dump") == windows / "Program Files" / "PostgreSQL" / "16" / "bin" / "pg_dump.exe"
 
 
@@ -90,9 +97,9 @@ def test_configuration_wins(windows: Path, tmp_path: Path) -> None:
     chrome.write_bytes(b"MZ")
     locate.configure(fonts=[font], browser=str(chrome))
     assert locate.gothic_font() == font and locate.japanese_fonts()[0] == font
-    assert locate.browser_launch() == {"executable_path": str(chrome)}
+    assert _browser() == {"executable_path": str(chrome)}
     locate.configure(browser="chrome")
-    assert locate.browser_launch() == {"channel": "chrome"}
+    assert _browser() == {"channel": "chrome"}
 
 
 def test_config_file_system_section_is_applied(tmp_path: Path) -> None:
@@ -104,4 +111,4 @@ def test_config_file_system_section_is_applied(tmp_path: Path) -> None:
     cfg.write_text('[system]\nfonts = ["fonts/town.ttf"]\nbrowser = "msedge"\n', encoding="utf-8")
     load_config(cfg, tmp_path / "home")
     assert locate.japanese_fonts()[0] == tmp_path / "fonts" / "town.ttf"  # relative to the config file
-    assert locate.browser_launch() == {"channel": "msedge"}
+    assert _browser() == {"channel": "msedge"}

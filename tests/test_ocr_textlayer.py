@@ -335,8 +335,8 @@ from ocr.document import Page, Word
 from ocr.engine import OcrEngine
 
 class FakeScan(OcrEngine):
-    """Stands in for the Tesseract engine: records what it was asked to read."""
-    name = "tesseract"
+    """Stands in for the scan engine: records what it was asked to read."""
+    name = "ppocr"
     calls = []
 
     def read_pages(self, path, kind, page_numbers, cfg):
@@ -350,7 +350,7 @@ from kakari.errors import MissingDependency
 from ocr.engine import OcrEngine
 
 class NoBinary(OcrEngine):
-    name = "tesseract"
+    name = "ppocr"
 
     @classmethod
     def check(cls):
@@ -420,7 +420,7 @@ def test_only_thin_or_garbled_pages_go_to_the_scan_engine(tmp_path: Path, engine
     s.save()
 
     doc = read_document(pdf, cfg_for(tmp_path), doc_id="m1")
-    fake = registry.get("tesseract")
+    fake = registry.get("ppocr")
     assert fake.calls == [("mixed.pdf", "pdf", [2, 3])]  # type: ignore[attr-defined]
     assert doc.engine == "mixed"
     assert [p.source for p in doc.pages] == ["text", "scan", "scan"]
@@ -428,7 +428,7 @@ def test_only_thin_or_garbled_pages_go_to_the_scan_engine(tmp_path: Path, engine
 
     fake.calls.clear()  # type: ignore[attr-defined]
     whole = read_document(image_only_pdf(tmp_path / "all.pdf", png), cfg_for(tmp_path))
-    assert whole.engine == "tesseract"
+    assert whole.engine == "ppocr"
     assert fake.calls == [("all.pdf", "pdf", [1])]  # type: ignore[attr-defined]
 
 
@@ -437,6 +437,6 @@ def test_images_go_whole_to_the_scan_engine_by_content(tmp_path: Path, engine_pa
     disguised = tmp_path / "申請書.pdf"
     disguised.write_bytes(image_png(tmp_path / "x.png").read_bytes())
     doc = read_document(disguised, cfg_for(tmp_path))
-    assert registry.get("tesseract").calls == [("申請書.pdf", "png", None)]  # type: ignore[attr-defined]
-    assert doc.engine == "tesseract"
+    assert registry.get("ppocr").calls == [("申請書.pdf", "png", None)]  # type: ignore[attr-defined]
+    assert doc.engine == "ppocr"
     assert doc.pages[0].source == "scan"

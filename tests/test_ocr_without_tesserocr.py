@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr import tesseract_cli
+from ocr import tesseract
 from tests.test_ocr_scan import gray_page, right_or_sent_to_review, run_scans, scans_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,13 +37,13 @@ def hidden(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(SHIM), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("KAKARI_START_METHOD", "spawn")  # a forkserver started earlier would still have it
     readers.close()
-    assert not tesseract_cli.in_process()
+    assert not tesseract.in_process()
     yield
     readers.close()
 
 
 def _tesserocr_here(config: object) -> bool:
-    return tesseract_cli.in_process()
+    return tesseract.in_process()
 
 
 def test_the_shim_hides_tesserocr_from_new_interpreters_and_readers(hidden: None) -> None:

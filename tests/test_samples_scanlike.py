@@ -88,7 +88,7 @@ def test_a_faxed_form_is_recognised_and_read(pdfs: Path, tmp_path: Path) -> None
     scan = s.scan_one(pdfs / "child_medical" / "child_medical_0002.pdf", tmp_path, 42, 200, profile="fax")
     truth = json.loads(scan.with_suffix(".json").read_text(encoding="utf-8"))
     doc = read_document(scan, KakariConfig())
-    assert doc.engine == "tesseract" and doc.pages[0].height == pytest.approx(297, abs=2)
+    assert doc.engine == "ppocr" and doc.pages[0].height == pytest.approx(297, abs=2)
     bot_cls, score = bots.classify(doc, ["child_medical", "restaurant_permit", "juminhyo_request"])
     assert bot_cls.name == "child_medical" and score > 0.5
     rec = bot_cls().read(doc)

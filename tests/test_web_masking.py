@@ -21,7 +21,7 @@ from jobs.store import Store
 from kakari.config import KakariConfig, RunContext, load_config
 from samples.masking import Sheet, Truth, my_number
 from tests.test_web_review import ARTIFACTS, PASSWORD, free_port, login
-from web.accounts import add_user
+from web.accounts import add_user, sections_of
 from web.app import create_app
 
 
@@ -40,7 +40,8 @@ def _document(path: Path, rng: random.Random) -> str:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, KakariConfig, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("webmask")
     cfg = tmp / "kakari.toml"
-    cfg.write_text('[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n', encoding="utf-8")
+    cfg.write_text('[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n'
+                   '[jobs.other]\ndepartment = "生活環境課"\nbots = ["mask_numbers"]\n', encoding="utf-8")
     config = load_config(cfg, tmp / "home")
     job = config.job("masking")
     inbox = job.folders(config.home)["inbox"]
@@ -50,8 +51,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kakari
     summary = run_job(job, RunContext(config))
     assert summary.counts["要確認"] == 2
     store = Store(config.database_url)
-    add_user(store, "tanaka", PASSWORD, "clerk", "市民課")
-    add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課")
+    add_user(store, "tanaka", PASSWORD, "clerk", "市民課", sections=sections_of(config))
+    add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課", sections=sections_of(config))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(config, flush_interval=0.2), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -139,6 +140,46 @@ def test_clerk_adds_a_box_and_accepts(site, browser) -> None:  # noqa: ANN001
             break
         time.sleep(0.1)
     assert len(ledger) == 1 and ledger[0]["状態"] == "確認済" and ledger[0]["マスク箇所数"] == 2
+
+
+def test_the_masking_page_works_under_the_security_headers(site, browser) -> None:  # noqa: ANN001
+    """The page's own script runs under the Content-Security-Policy (it draws the proposed box), Enter
+    in the 差し戻し reason box never accepts the masking (the page's first button), and a forged
+    active_seconds is a Japanese 400, not a traceback."""
+    base, config, _ = site
+    doc_id = _doc_id(config, "通知_削除.pdf")
+    page = login(browser, base, "tanaka")
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    response = page.goto(f"{base}/masking/masking/{doc_id}")
+    assert response is not None
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    page.wait_for_selector(".mask")  # drawn by /static/masking.js
+    assert page.evaluate("getComputedStyle(document.querySelector('.sheet')).aspectRatio") != "auto"
+    image = page.request.get(f"{base}/masking/masking/{doc_id}/page/1.png")
+    assert "no-store" in image.headers["cache-control"] and image.headers["x-content-type-options"] == "nosniff"
+
+    page.evaluate("window.stayed = true")
+    page.click("#reason")
+    page.keyboard.type("番号ではありません")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(800)
+    assert page.evaluate("window.stayed === true"), "Enter in the reason box submitted the page"
+    assert page.evaluate("document.activeElement.id") == "reject"
+    assert Store(config.database_url).document(doc_id, "masking")["status"] == "要確認"
+    assert not violations, violations
+
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "tanaka", "password": PASSWORD, "csrf_token": token})
+        token = client.get(f"/masking/masking/{doc_id}").text.split('name="csrf_token" value="')[1].split('"')[0]
+        r = client.post(f"/masking/masking/{doc_id}", data={"action": "reject", "reason": "x", "csrf_token": token,
+                                                            "active_seconds": "abc"})
+    assert r.status_code == 400 and "作業時間" in r.text and "Traceback" not in r.text
+    assert Store(config.database_url).document(doc_id, "masking")["status"] == "要確認"
 
 
 def test_clerk_removes_a_box_that_is_not_a_personal_number(site, browser) -> None:  # noqa: ANN001

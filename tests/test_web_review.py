@@ -19,7 +19,7 @@ from jobs.runner import run_job
 from jobs.store import Store
 from jobs.timelog import TimeLog
 from kakari.config import KakariConfig, RunContext, load_config
-from web.accounts import add_user
+from web.accounts import add_user, sections_of
 from web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,10 +49,11 @@ def site(tmp_path_factory: pytest.TempPathFactory,
     summary = run_job(job, RunContext(config))
     assert summary.counts["要確認"] >= 1
     store = Store(config.database_url)
-    add_user(store, "tanaka", PASSWORD, "clerk", "子育て支援課")
-    add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課")
-    add_user(store, "kacho", PASSWORD, "manager", None)
-    add_user(store, "joho", PASSWORD, "admin", None)
+    sections = sections_of(config)
+    add_user(store, "tanaka", PASSWORD, "clerk", "子育て支援課", sections=sections)
+    add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課", sections=sections)
+    add_user(store, "kacho", PASSWORD, "manager", None, sections=sections)
+    add_user(store, "joho", PASSWORD, "admin", None, sections=sections)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(config, flush_interval=0.2), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,9 +1,12 @@
 """The web app (FastAPI, server-rendered): login, the 要確認 queue and review page for clerks, the
-savings dashboard for managers. Sessions are signed cookies (HttpOnly, SameSite=Strict); every form
-carries the session's CSRF token; a clerk only ever sees the documents of their own 原課."""
+savings dashboard for managers. A signed cookie (HttpOnly, SameSite=Strict) carries a server-side
+session id (web/sessions.py) and the CSRF token every form sends; logins are throttled
+(web/throttle.py); every response gets the security headers and Japanese error pages of
+web/security.py; a clerk only ever sees the documents of their own 原課."""
 from __future__ import annotations
 
 import io
+import os
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -15,17 +18,29 @@ from typing import Any
 
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from jobs.outbox import Flusher
 from jobs.store import Store
 from kakari.config import KakariConfig
+from kakari.errors import ConfigError, DocumentError
+from kakari.files import PRIVATE_FILE
+from kakari.log import logger, mask_value
 from kakari.model import Status
-from web import masking, review
-from web.accounts import User, authenticate, get_user
+from web import masking, review, rows, security, sessions, throttle
+from web.accounts import User, authenticate, get_user, normalise_username
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+HERE = Path(__file__).parent
+
+
+def _template_globals(request: Request) -> dict[str, Any]:
+    """What every template may use, whichever module renders it: the request's CSP nonce."""
+    return {"csp_nonce": getattr(request.state, "csp_nonce", "")}
+
+
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_template_globals])
 
 
 def _secret(home: Path) -> str:
@@ -33,9 +48,15 @@ def _secret(home: Path) -> str:
     path = home / "web-secret"
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a TLS proxy on this PC, uvicorn takes it from X-Forwarded-For)."""
+    return request.client.host if request.client else "-"
 
 
 def create_app(config: KakariConfig, https_only: bool = False, flush_interval: float = 5.0) -> FastAPI:
@@ -47,13 +68,17 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
 
     app = FastAPI(title="kakari", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.add_middleware(SessionMiddleware, secret_key=_secret(config.home), session_cookie="kakari_session",
-                       same_site="strict", https_only=https_only, max_age=8 * 3600)
+                       same_site="strict", https_only=https_only,
+                       max_age=int(config.web.session_hours * 3600))
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     store = Store(config.database_url)
 
     def current(request: Request) -> User:
-        name = request.session.get("user")
-        user = get_user(store, name) if name else None
+        """The logged-in user of a live session, else off to the login page."""
+        name = sessions.user_of(store, request.session.get("sid"), config.web)
+        user = get_user(store, name) if name else None  # a disabled account is no user
         if user is None:
+            request.session.pop("sid", None)
             raise HTTPException(303, headers={"Location": "/login"})
         return user
 
@@ -70,30 +95,46 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
     def page(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(request, name, {"csrf": csrf(request), **ctx}, status_code=status_code)
 
-    @app.exception_handler(HTTPException)
-    async def errors(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 303:
-            return RedirectResponse(exc.headers["Location"], status_code=303)
-        return page(request, "error.html", exc.status_code, message=exc.detail, code=exc.status_code)
+    def error_page(request: Request, code: int, message: str) -> Response:
+        return page(request, "error.html", code, message=message, code=code)
+
+    security.install(app, error_page, https_only)
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Response:
         return page(request, "login.html")
 
     @app.post("/login")
-    def login(request: Request, username: str = Form(...), password: str = Form(...),
+    def login(request: Request, username: str = Form(""), password: str = Form(""),
               csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)
-        user = authenticate(store, username, password)
+        address = client_address(request)
+        try:
+            name = normalise_username(username)
+        except ConfigError:
+            name = ""
+        wait = throttle.waiting(store, name, address)
+        user = None if wait else authenticate(store, name, password)
         if user is None:
-            return page(request, "login.html", 401, error="利用者名またはパスワードが違います")
+            wait = wait or throttle.failed(store, name, address, config.web)
+            # masked: a password typed into the name box must not end up in the log
+            logger.warning(f"web: ログインに失敗しました (利用者名「{mask_value(name) if name else ''}」, {address})")
+            if wait:
+                return _with_headers(page(request, "login.html", 429, error=wait.message(), username=name),
+                                     {"Retry-After": str(wait.seconds)})
+            return page(request, "login.html", 401, error="利用者名またはパスワードが違います", username=name)
+        throttle.succeeded(store, user.username)
+        sessions.purge(store, config.web)
         request.session.clear()
-        request.session.update(user=user.username, csrf=secrets.token_urlsafe(32))  # a new session id
+        sid = sessions.start(store, user.username, address)
+        request.session.update(sid=sid, csrf=secrets.token_urlsafe(32))  # a new session, a new token
+        logger.info(f"web: {user.username} がログインしました ({address})")
         return RedirectResponse("/review" if user.role == "clerk" else "/dashboard", status_code=303)
 
     @app.post("/logout")
     def logout(request: Request, csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)
+        sessions.end(store, request.session.get("sid"))  # a saved copy of the cookie opens nothing now
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -115,14 +156,35 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         except review.Gone as e:
             raise HTTPException(404, str(e)) from None
 
+    def review_screen(request: Request, user: User, row: dict[str, Any], rec: Any, job: str,
+                      status_code: int = 200, **ctx: Any) -> HTMLResponse:
+        return page(request, _review_template(rec), status_code, user=user, row=row, rec=rec, job=job,
+                    fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
+                    **ctx)
+
     @app.get("/review/{job}/{doc_id}", response_class=HTMLResponse)
     def review_page(request: Request, job: str, doc_id: str) -> Response:
         user = current(request)
         row, rec = _load(user, job, doc_id)
         if masking.handles(rec):  # a masked copy is reviewed box by box on its own screen
             return RedirectResponse(f"/masking/{job}/{doc_id}", status_code=303)
-        return page(request, "review.html", user=user, row=row, rec=rec, job=job,
-                    fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS)
+        return review_screen(request, user, row, rec, job)
+
+    @app.get("/review/{job}/{doc_id}/attachment/{n}")
+    def attachment_file(request: Request, job: str, doc_id: str, n: int) -> Response:
+        """A file attached to an online application (a row of an export)."""
+        from urllib.parse import quote
+
+        user = current(request)
+        row, rec = _load(user, job, doc_id)
+        try:
+            data, media, name = rows.attachment(rec, row["stored_path"] or "", n, config.limits.max_bytes)
+        except rows.Missing as e:
+            raise HTTPException(404, str(e)) from None
+        disposition = "inline" if media != "application/octet-stream" else "attachment"
+        return Response(data, media_type=media, headers={
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"})
 
     @app.get("/review/{job}/{doc_id}/page.png")
     def page_image(request: Request, job: str, doc_id: str) -> Response:
@@ -147,28 +209,37 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         form = await request.form()
         check_csrf(request, str(form.get("csrf_token", "")))
         row, rec = _load(user, job, doc_id)
-        active = float(form.get("active_seconds") or 0)
+        try:
+            active = review.active_seconds(form.get("active_seconds"))
+        except ValueError as e:
+            raise HTTPException(400, str(e)) from None
+        reason = str(form.get("reason") or "").strip()
+        values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
         try:
             if form.get("action") == "reject":
-                reason = str(form.get("reason") or "").strip()
-                if not reason:
-                    return page(request, "review.html", 400, user=user, row=row, rec=rec, job=job,
-                                fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
-                                error="差し戻しの理由を入力してください")
+                if not reason:  # what the clerk typed in the fields stays on the page
+                    return review_screen(request, user, row, review.apply_corrections(rec, values), job, 400,
+                                         error="差し戻しの理由を入力してください", reason=reason)
                 review.decide(config, user, job, doc_id, rec, Status.ERROR, active, reason)
             else:
-                values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
                 rec = review.apply_corrections(rec, values)
-                if rec.problems:
-                    return page(request, "review.html", 422, user=user, row=row, rec=rec, job=job,
-                                fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
-                                error="直していただきたい項目があります")
+                if rec.problems:  # the fields and the reason typed so far stay as typed
+                    return review_screen(request, user, row, rec, job, 422,
+                                         error="直していただきたい項目があります", reason=reason)
                 review.decide(config, user, job, doc_id, rec, Status.CONFIRMED, active)
         except review.Gone as e:
             raise HTTPException(409, str(e)) from None
         return RedirectResponse("/review", status_code=303)
 
     masking.mount(app, config, current, check_csrf, page, _RENDER_LOCK)
+
+    def _period(month: str) -> Any:
+        from kpi.metrics import ReportError, period_bounds
+
+        try:
+            return period_bounds(month=month)
+        except ReportError as e:
+            raise HTTPException(400, e.message) from None
 
     @app.get("/dashboard", response_class=HTMLResponse)
     def dashboard(request: Request, dept: str = "", month: str = "") -> Response:
@@ -180,9 +251,10 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         from kpi.table import gather, visible
 
         today = date.today()
-        month = month or today.strftime("%Y-%m")
+        chosen = _period(month or today.strftime("%Y-%m"))
+        month = f"{chosen.start:%Y-%m}"
         views = []
-        for period in (period_bounds(month=month), period_bounds(fiscal_year=fiscal_year_of(today))):
+        for period in (chosen, period_bounds(fiscal_year=fiscal_year_of(today))):
             data = gather(config, period)
             table = data.department_table(dept) if dept and dept in data.departments() else data.table
             views.append({"title": period.label, "headline": data.headline(), "table": html_table(visible(table)),
@@ -198,35 +270,31 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         return user
 
     def admin_page(request: Request, user: User, status_code: int = 200, **ctx: Any) -> HTMLResponse:
-        from sqlalchemy import select
+        from web.accounts import list_accounts
 
-        from web.accounts import users
-
-        with store.engine.connect() as conn:
-            accounts = conn.execute(select(users.c.username, users.c.role, users.c.section)
-                                    .order_by(users.c.username)).mappings().all()
         jobs = [{"name": n, "department": j.department or "", "schedule": j.schedule or "手動 / 監視",
                  "last": (store.runs_for(n, limit=1) or [None])[0], "pending": store.pending_count(n)}
                 for n, j in config.jobs.items()]
-        return page(request, "admin.html", status_code, user=user, accounts=accounts, jobs=jobs, **ctx)
+        return page(request, "admin.html", status_code, user=user, accounts=list_accounts(store), jobs=jobs,
+                    **ctx)
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request) -> Response:
         return admin_page(request, admin_only(request))
 
     @app.post("/admin/users")
-    def admin_add_user(request: Request, username: str = Form(...), password: str = Form(...),
-                       role: str = Form(...), section: str = Form(""), csrf_token: str = Form("")) -> Response:
+    def admin_add_user(request: Request, username: str = Form(""), password: str = Form(""),
+                       role: str = Form("clerk"), section: str = Form(""),
+                       csrf_token: str = Form("")) -> Response:
         user = admin_only(request)
         check_csrf(request, csrf_token)
-        from kakari.errors import ConfigError
-        from web.accounts import add_user
+        from web.accounts import add_user, sections_of
 
         try:
-            add_user(store, username.strip(), password, role, section.strip() or None)
+            added = add_user(store, username, password, role, section or None, sections=sections_of(config))
         except ConfigError as e:
             return admin_page(request, user, 400, error=e.message)
-        return admin_page(request, user, message=f"利用者「{username.strip()}」を追加しました")
+        return admin_page(request, user, message=f"利用者「{added.username}」を追加しました")
 
     @app.get("/reports/{month}.{fmt}")
     def report_file(request: Request, month: str, fmt: str) -> Response:
@@ -234,26 +302,35 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         if user.role == "clerk":
             raise HTTPException(403, "報告は管理職・管理者のみ取り出せます")
         if fmt not in ("xlsx", "pdf", "csv"):
-            raise HTTPException(404, "xlsx・pdf・csv のいずれかです")
+            raise HTTPException(404, "報告の形式は xlsx・pdf・csv のいずれかです")
         import tempfile
 
-        from kpi.metrics import period_bounds
         from kpi.report import render
         from kpi.table import gather
 
-        period = period_bounds(month=month)
+        period = _period(month)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(render(gather(config, period), period, fmt, Path(tmp) / f"report.{fmt}"))
             body = out.read_bytes()
         types = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
-        name = f"削減効果報告_{month}.{fmt}"
+        name = f"削減効果報告_{period.start:%Y-%m}.{fmt}"
         from urllib.parse import quote
 
         return Response(body, media_type=types[fmt],
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     return app
+
+
+def _with_headers(response: Response, headers: dict[str, str]) -> Response:
+    response.headers.update(headers)
+    return response
+
+
+def _review_template(rec: Any) -> str:
+    """A row of an online export is checked against the row as typed, a document against its page."""
+    return "review_row.html" if rows.is_row(rec) else "review.html"
 
 
 def _options(rec: Any) -> dict[str, list[str]]:
@@ -280,9 +357,12 @@ def _render(path: Path, config: KakariConfig, box: Any, dpi: int = 110) -> bytes
     if not path.is_file():
         raise HTTPException(404, "文書のファイルが見つかりません")
     key = None if box is None else (box.x, box.y, box.w, box.h)
-    with _RENDER_LOCK:
-        return _render_cached(str(path), path.stat().st_mtime_ns, key, dpi, config.limits.max_pixels,
-                              config.limits.max_pages)
+    try:
+        with _RENDER_LOCK:
+            return _render_cached(str(path), path.stat().st_mtime_ns, key, dpi, config.limits.max_pixels,
+                                  config.limits.max_pages)
+    except DocumentError as e:  # a file that failed to read (an エラー document) has no picture either
+        raise HTTPException(422, f"この文書は画像にできません: {e.message}") from None
 
 
 @lru_cache(maxsize=128)  # a clerk's page is drawn once, not on every visit (keyed by the file's mtime)

@@ -180,7 +180,10 @@ def mount(app: FastAPI, config: KakariConfig, current: Callable[[Request], User]
         row, rec = load(user, job, doc_id)
         if row["status"] != Status.REVIEW.value:
             raise HTTPException(409, f"この文書は既に「{row['status']}」です")
-        active = float(form.get("active_seconds") or 0)
+        try:
+            active = review.active_seconds(form.get("active_seconds"))
+        except ValueError as e:
+            raise HTTPException(400, str(e)) from None
         try:
             if form.get("action") == "reject":
                 reason = str(form.get("reason") or "").strip()

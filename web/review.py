@@ -2,6 +2,7 @@
 a 要確認 document (recorded by jobs.decisions; the ledger row is rewritten by the outbox)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,18 @@ from web.accounts import User
 
 IDLE_CAP_SECONDS = 120.0  # a pause longer than this between key presses counts as this long (set in the page)
 MAX_MINUTES = 60.0  # one document's review never counts more than this
+
+
+def active_seconds(value: Any) -> float:
+    """The page's measured active seconds; anything but a finite number (the page sends nothing
+    else) raises ValueError with the clerk's message."""
+    try:
+        seconds = float(str(value if value not in (None, "") else 0))
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise ValueError("作業時間 (active_seconds) の値が正しくありません。画面を開き直してください")
+    return seconds
 
 
 class Forbidden(Exception):

@@ -19,7 +19,6 @@ from bots.masking.render import PageImage, burn, write_pdf
 from bots.masking.spec import MaskSpec
 from bots.masking.verify import Leftover, verify
 from kakari.config import KakariConfig
-from kakari.errors import MissingDependency
 from kakari.model import Box
 
 if TYPE_CHECKING:
@@ -74,13 +73,9 @@ class MaskResult:
 
 
 def tessdata_for(cfg: KakariConfig) -> Path:
-    from ocr.tesseract import INSTALL_FIX, TesseractEngine, find_tessdata
+    from ocr.tesseract import check
 
-    TesseractEngine.check()
-    found = find_tessdata(cfg.ocr.tessdata)
-    if found is None:
-        raise MissingDependency("Tesseract の日本語データ (jpn.traineddata) が見つかりません", fix=INSTALL_FIX)
-    return found
+    return check(cfg.ocr.tessdata)
 
 
 def mask_file(path: Path, spec: MaskSpec, cfg: KakariConfig, out: Path,

@@ -1,19 +1,17 @@
 """Routes of the sample back-office system, its in-memory sessions and its switchable faults."""
 from __future__ import annotations
 
-import asyncio
-import random
 import secrets
-import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from samples.backoffice.faults import BUSY_HTML, FaultMiddleware, FaultState, add_admin_routes
 from samples.backoffice.forms import (
     BUSINESS_TYPES,
     ERAS,
@@ -26,24 +24,6 @@ from samples.backoffice.store import BackofficeDB, Duplicate
 
 TITLE = "みどり町 総合衛生システム"
 COOKIE = "SOGOEISEI_SESSION"
-BUSY_HTML = (
-    "<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>503 Service Unavailable</title></head>"
-    "<body><h1>ただいま混み合っています</h1><p>アクセスが集中しているため処理できませんでした。"
-    "しばらくしてから再度お試しください。</p></body></html>"
-)
-
-
-@dataclass
-class Faults:
-    """Test switches. Rates are probabilities per request (seeded, so runs repeat)."""
-
-    slow_ms: int = 0  # delay before every request
-    slow_rate: float = 1.0  # share of requests that are slowed
-    error_rate: float = 0.0  # 503 before the request is handled
-    error_after_commit_rate: float = 0.0  # 登録 commits, then answers 503 (the answer is lost)
-    logout_every: int = 0  # drop every session on each N-th request
-    duplicate_check: bool = True  # refuse a second registration of one 外部連携番号
-    seed: int = 0
 
 
 @dataclass
@@ -61,38 +41,13 @@ class Settings:
     admin_token: str = ""
 
 
-class State:
+class State(FaultState):
     def __init__(self, settings: Settings) -> None:
+        super().__init__()
         self.settings = settings
+        self.session_seconds = settings.session_seconds
         self.db = BackofficeDB(settings.db_path)
-        self.faults = Faults()
-        self.rng = random.Random(0)
-        self.requests = 0
-        self.injected = {"503": 0, "503_after_commit": 0, "logout": 0, "slow": 0}  # what the faults did
         self.sessions: dict[str, Session] = {}
-        self.lock = threading.Lock()
-
-    def set_faults(self, values: dict[str, Any]) -> None:
-        known = {f.name for f in fields(Faults)}
-        unknown = set(values) - known - {"force_logout", "session_seconds"}
-        if unknown:
-            raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
-        with self.lock:
-            data = asdict(self.faults) | {k: v for k, v in values.items() if k in known}
-            self.faults = Faults(**data)
-            if "seed" in values:
-                self.rng = random.Random(int(values["seed"]))
-            if values.get("force_logout"):
-                self.sessions.clear()
-            if "session_seconds" in values:
-                self.settings.session_seconds = float(values["session_seconds"])
-
-    def chance(self, rate: float, counter: str = "") -> bool:
-        with self.lock:
-            hit = rate > 0 and self.rng.random() < rate
-            if hit and counter:
-                self.injected[counter] += 1
-            return hit
 
     def session(self, request: Request) -> Session | None:
         sid = request.cookies.get(COOKIE, "")
@@ -100,37 +55,11 @@ class State:
             s = self.sessions.get(sid)
             if s is None:
                 return None
-            if time.monotonic() - s.last_seen > self.settings.session_seconds:
+            if time.monotonic() - s.last_seen > self.session_seconds:
                 del self.sessions[sid]
                 return None
             s.last_seen = time.monotonic()
             return s
-
-
-class FaultMiddleware:
-    """Plain ASGI middleware: slow answers, 503s and dropped sessions, before the app sees the request."""
-
-    def __init__(self, app: Any, state: State) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_admin"):
-            await self.app(scope, receive, send)
-            return
-        st = self.state
-        f = st.faults
-        if f.slow_ms and st.chance(f.slow_rate, "slow"):
-            await asyncio.sleep(f.slow_ms / 1000)
-        if st.chance(f.error_rate, "503"):
-            await HTMLResponse(BUSY_HTML, status_code=503)(scope, receive, send)
-            return
-        with st.lock:
-            st.requests += 1
-            if f.logout_every and st.requests % f.logout_every == 0 and st.sessions:
-                st.sessions.clear()
-                st.injected["logout"] += 1
-        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings) -> Any:
@@ -253,7 +182,7 @@ def create_app(settings: Settings) -> Any:
         except Duplicate as d:
             return page(request, "confirm.html", s, app_=values, duplicate=d.receipt_no)
         s.draft = {}
-        if state.chance(state.faults.error_after_commit_rate, "503_after_commit"):
+        if state.answer_lost():
             return HTMLResponse(BUSY_HTML, status_code=503)
         return RedirectResponse(f"/eisei/permit/done/{receipt}", status_code=303)
 
@@ -277,29 +206,5 @@ def create_app(settings: Settings) -> Any:
         rows = state.db.search(kakari_ref.strip(), name.strip()) if searched else []
         return page(request, "search.html", s, rows=rows, searched=searched, q_ref=kakari_ref, q_name=name)
 
-    # -- test switches -----------------------------------------------------------------------------
-    def _admin_ok(request: Request) -> bool:
-        token = settings.admin_token
-        return bool(token) and secrets.compare_digest(request.headers.get("x-admin-token", ""), token)
-
-    @app.get("/_admin/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/_admin/faults", response_model=None)
-    def get_faults(request: Request) -> Response:
-        if not _admin_ok(request):
-            return JSONResponse({"detail": "forbidden"}, status_code=403)
-        return JSONResponse(asdict(state.faults) | {"sessions": len(state.sessions), "injected": state.injected})
-
-    @app.post("/_admin/faults", response_model=None)
-    async def set_faults(request: Request) -> Response:
-        if not _admin_ok(request):
-            return JSONResponse({"detail": "forbidden"}, status_code=403)
-        try:
-            state.set_faults(await request.json())
-        except (ValueError, TypeError) as e:
-            return JSONResponse({"detail": str(e)}, status_code=400)
-        return JSONResponse(asdict(state.faults))
-
+    add_admin_routes(app, state, settings.admin_token)
     return FaultMiddleware(app, state)  # type: ignore[return-value]

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,46 @@ COLUMNS = ["kakari_ref", "applied_on", "applicant_type", "applicant_name", "appl
            "business_type", "manager_name", "manager_qualification", "seating", "seat_count", "seat_area", "fee"]
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, every commit on disk."""
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE): committed, or rolled back on any error."""
+    conn = connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()
+
+
+def next_number(conn: sqlite3.Connection, counter: str) -> int:
+    """The next number of a counter (a 受付番号 series), inside the caller's transaction."""
+    conn.execute("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", (counter,))
+    conn.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (counter,))
+    return int(conn.execute("SELECT value FROM counters WHERE name = ?", (counter,)).fetchone()[0])
+
+
+def insert_entry(conn: sqlite3.Connection, table: str, columns: list[str], values: dict[str, Any], receipt: str,
+                 user: str) -> None:
+    """One registered entry: its 受付番号, the columns, who registered it and when."""
+    cols = ["receipt_no", *columns, "created_at", "created_by"]
+    row = [receipt, *[values.get(c) for c in columns], datetime.now().isoformat(timespec="seconds"), user]
+    conn.execute(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", row)
+
+
 class Duplicate(Exception):
     """The 外部連携番号 is registered already; carries the existing 受付番号."""
 
@@ -51,53 +92,39 @@ class Duplicate(Exception):
         self.receipt_no = receipt_no
 
 
-class BackofficeDB:
+class SampleDB:
+    """A sample system's database file, created with its schema on first use."""
+
+    schema = ""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:
-            conn.executescript(SCHEMA)
+            conn.executescript(self.schema)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        return conn
+        return connect(self.path)
+
+
+class BackofficeDB(SampleDB):
+    schema = SCHEMA
 
     def register(self, values: dict[str, Any], user: str, check_duplicates: bool = True) -> str:
         """Insert one application in one transaction and return its new 受付番号. With `check_duplicates`
         a 外部連携番号 already registered raises Duplicate (many real systems have no such check)."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # serialises the duplicate check, the counter and the insert
+        with writing(self.path) as conn:  # serialises the duplicate check, the counter and the insert
             ref = values.get("kakari_ref") or None
             if ref and check_duplicates:
                 row = conn.execute("SELECT receipt_no FROM applications WHERE kakari_ref = ?", (ref,)).fetchone()
                 if row:
-                    conn.execute("ROLLBACK")
                     raise Duplicate(row["receipt_no"])
             year = int(values["applied_on"][:4])
             fiscal = year - 1 if int(values["applied_on"][5:7]) < 4 else year
             name = f"R{fiscal - 2018}"
-            conn.execute("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", (name,))
-            conn.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
-            seq = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0]
-            receipt = f"{name}-衛-{seq:06d}"
-            cols = ["receipt_no", *COLUMNS, "created_at", "created_by"]
-            row_values = [receipt, *[values.get(c) for c in COLUMNS], datetime.now().isoformat(timespec="seconds"),
-                          user]
-            row_values[1] = ref
-            conn.execute(f"INSERT INTO applications({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                         row_values)
-            conn.execute("COMMIT")
-            return receipt
-        except sqlite3.Error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
+            receipt = f"{name}-衛-{next_number(conn, name):06d}"
+            insert_entry(conn, "applications", COLUMNS, values | {"kakari_ref": ref}, receipt, user)
+        return receipt
 
     def search(self, kakari_ref: str = "", name: str = "", limit: int = 50) -> list[dict[str, Any]]:
         q = "SELECT * FROM applications WHERE 1=1"

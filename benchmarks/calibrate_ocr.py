@@ -1,0 +1,183 @@
+"""Fit the trust policy's thresholds (ocr/trust.json) on a labelled corpus of evidence records.
+
+    python benchmarks/calibrate_ocr.py --crops [--count 12] [--dpi 200,300] [--out ocr/trust.json]
+    python benchmarks/calibrate_ocr.py --records FILE.jsonl [--out …]
+
+For each field kind, separately for printed and handwritten values, and only on readings the
+field's validator accepts (the others go to 要確認 whatever the engines say):
+
+- ``alone`` (only the kinds of ``ocr.trust.ALONE_KINDS``, for handwriting ``HAND_ALONE_KINDS``): the lowest PP-OCR confidence above which
+  every reading was right (strictly above the most confident wrong one), kept only if at least
+  ``SUPPORT`` readings are above it;
+- ``agree`` / ``second``: the same among readings Tesseract agreed with after normalisation, for the
+  Tesseract confidence (from a small grid) that lets the most right readings through;
+- ``variant_ratio``: above the largest ratio by which the ink ever preferred the common form for a
+  name whose truth was the variant (髙 judged 高), so that no such name is registered.
+
+Fonts marked held out are left out of the fit. The file records what the fit was made on.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.ocr_evidence import CROP_FONTS, Record, _spec, crop_corpus, load_records  # noqa: E402
+from ocr.trust import ALONE_KINDS, HAND_ALONE_KINDS  # noqa: E402
+
+TARGET = 0.999
+SUPPORT = 60  # readings above a threshold, at least, for it to be trusted at all
+SECOND_GRID = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+EPS = 1e-4
+
+
+def right(r: Record, text: str) -> bool:
+    """Does `text` parse to the record's truth (the field's own parser)?"""
+    value, _ = parsed(r, text)
+    return value == r.truth and type(value) is type(r.truth)
+
+
+def parsed(r: Record, text: str) -> tuple[Any, list[str]]:
+    """The field's own parser and required check on `text`."""
+    from bots.base import parse_checked
+
+    return parse_checked(text, _spec(r))
+
+
+def offered(r: Record) -> str:
+    from ocr.trust import offered
+
+    return offered(r.kind, r.neural)
+
+
+def agrees(r: Record) -> bool:
+    from ocr.tesseract import KINDS
+    from ocr.trust import agree_on
+
+    read_kind = _read_kind(r)
+    return read_kind in KINDS and agree_on(r.kind, read_kind, offered(r), r.second)
+
+
+def _read_kind(r: Record) -> str:
+    from bots.fields import field_type
+
+    return field_type(r.field_type).read_kind
+
+
+def variant_ok(r: Record, ratio: float) -> bool:
+    """Names only (the policy judges variants in names): every variant character settled."""
+    return r.kind != "name" or all(best == read and rt >= ratio for read, best, rt in r.variants)
+
+
+def fit_variant_ratio(records: list[Record]) -> float:
+    """Above every ratio at which the ink chose the common form of a name whose truth is a variant."""
+    worst = 1.0
+    for r in records:
+        if r.kind != "name" or not r.variants:
+            continue
+        truth = str(r.truth or "")
+        for read, best, ratio in r.variants:
+            if best == read and read in offered(r) and not right(r, offered(r)) and truth and read not in truth:
+                worst = max(worst, ratio)
+    return round(worst * 1.05 + EPS, 3)
+
+
+def fit_alone(pairs: list[tuple[float, bool]]) -> float | None:
+    wrong = [c for c, ok in pairs if not ok]
+    t = (max(wrong) + EPS) if wrong else min((c for c, _ in pairs), default=1.0)
+    above = [ok for c, ok in pairs if c >= t]
+    if len(above) < SUPPORT:
+        return None
+    return round(min(t, 1.0), 5)
+
+
+def fit_agree(rows: list[tuple[float, float, bool]]) -> tuple[float | None, float]:
+    """(PP-OCR threshold, Tesseract threshold) among agreeing readings letting the most right ones through."""
+    best: tuple[int, float | None, float] = (0, None, 1.01)
+    for s in SECOND_GRID:
+        pairs = [(n, ok) for n, sc, ok in rows if sc >= s]
+        t = fit_alone(pairs)
+        if t is None:
+            continue
+        n_ok = sum(1 for n, ok in pairs if n >= t)
+        if n_ok > best[0]:
+            best = (n_ok, t, s)
+    return best[1], best[2]
+
+
+def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[str, Any]:
+    """Thresholds per kind (printed and handwritten) from the records given."""
+    rows = [r for r in records if not r.empty]
+    ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
+    rules: dict[str, dict[str, Any]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for kind in sorted({r.kind for r in rows}):
+        rule: dict[str, Any] = {}
+        for hand, prefix in ((False, ""), (True, "hand_")):
+            mine = [r for r in rows if r.kind == kind and r.handwritten == hand]
+            usable = []
+            for r in mine:
+                text = offered(r)
+                if parsed(r, text)[1] or not variant_ok(r, ratio):
+                    continue  # the validator or the variant check sends it to the clerk anyway
+                usable.append((r, right(r, text)))
+            alone_kinds = HAND_ALONE_KINDS if hand else ALONE_KINDS
+            rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable]) if kind in alone_kinds else None
+            agree, second = fit_agree([(r.neural_conf, r.second_conf, ok) for r, ok in usable if agrees(r)])
+            rule[f"{prefix}agree"], rule[f"{prefix}second"] = agree, second
+            counts[f"{kind}{'/hand' if hand else ''}"] = {"readings": len(mine), "validated": len(usable),
+                                                          "wrong": sum(not ok for _, ok in usable)}
+        rules[kind] = rule
+    return {"rules": rules, "variant_ratio": ratio, "counts": counts}
+
+
+def describe(records: list[Record], how: str) -> str:
+    fonts = Counter(r.font for r in records)
+    return (f"{how}; {len(records)} field readings, fonts {', '.join(sorted(fonts))}; "
+            f"dpi {sorted({r.dpi for r in records})}; degradations {sorted({r.degradation for r in records})}; "
+            f"target: 0 wrong registered (≥ {TARGET:.1%}), ≥ {SUPPORT} readings above each threshold; "
+            f"fitted {date.today().isoformat()}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=Path, help="evidence records (JSON lines) from ocr_scan.py --records")
+    ap.add_argument("--crops", action="store_true", help="draw the crop corpus in this machine's fonts")
+    ap.add_argument("--count", type=int, default=12, help="crop corpus: samples per form")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--dpi", default="200,300")
+    ap.add_argument("--save-records", type=Path)
+    ap.add_argument("--out", type=Path, default=ROOT / "ocr" / "trust.json")
+    ap.add_argument("--note", help="how the records were made (stored with the thresholds)")
+    args = ap.parse_args()
+    if args.records:
+        records, how = load_records(args.records), args.note or f"records {args.records.name}"
+    elif args.crops:
+        dpis = tuple(int(d) for d in args.dpi.split(","))
+        records = crop_corpus(args.count, args.seed, dpis, CROP_FONTS)
+        how = (f"crop corpus of benchmarks/ocr_evidence.py (seed {args.seed}, {args.count} samples per form and "
+               "every surname, each value drawn in each font)")
+    else:
+        ap.error("--records or --crops")
+    if args.save_records:
+        args.save_records.write_text("\n".join(r.as_json() for r in records) + "\n", encoding="utf-8")
+    train = [r for r in records if not r.held_out]
+    result = fit(train)
+    result = {"corpus": describe(train, how), **result}
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    from ocr.trust import from_dict
+
+    print(from_dict(result).table())
+    print(json.dumps(result["counts"], ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Built-in value transforms (connectors.webvalues.ValueTransform), one module per family."""

@@ -1,0 +1,73 @@
+"""Two readings compared as a clerk would: the same value written the same way counts as agreement.
+
+``canonical`` folds what differs between the recognisers without differing on paper: full-width and
+half-width forms (NFKC, kanji untouched), spaces (placed from the ink, not by either engine), the
+dashes and long-vowel marks (ー, －, ‐, 一 in a number), hiragana and katakana in a フリガナ, and
+kanji and katakana drawn alike (ニ/二, ロ/口, カ/力 …). ``fix_lookalikes`` then gives such a
+character the script of its neighbours in the reading that is offered (浩ニ → 浩二, みどリ → みどり).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# katakana and kanji that are drawn (almost) alike: which one is meant follows from the neighbours
+LOOKALIKES = {"ニ": "二", "ロ": "口", "カ": "力", "エ": "工", "タ": "夕", "ト": "卜", "ハ": "八", "ー": "一"}
+_KANJI_FORM = {v: k for k, v in LOOKALIKES.items()}
+# katakana and hiragana drawn (almost) alike: likewise settled by the neighbours (みどリ → みどり)
+KANA_LOOKALIKES = {"リ": "り", "ヘ": "へ", "ベ": "べ", "ペ": "ぺ"}
+_KATAKANA_FORM = {v: k for k, v in KANA_LOOKALIKES.items()}
+_DASHES = re.compile("[\u2010-\u2015\u2212\u30fc\uff70\ufe63\uff0d\u4e00-]")
+_HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
+# り/リ stay apart: where the neighbours cannot settle which is meant (みどリフーズ), the engines must agree
+_FOLD = str.maketrans({**{k: v for k, v in LOOKALIKES.items() if k != "ー"}, "へ": "ヘ", "べ": "ベ", "ぺ": "ペ"})
+
+
+def script_of(ch: str) -> str:
+    if "\u30a1" <= ch <= "\u30fa" or ch == "ー":
+        return "katakana"
+    if "\u3041" <= ch <= "\u3096":
+        return "hiragana"
+    if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch == "々" or ord(ch) >= 0x20000:
+        return "kanji"
+    if ch.isascii() and ch.isdigit():
+        return "digit"
+    return "other"
+
+
+def nfkc(text: str) -> str:
+    """NFKC for everything but kanji (compatibility ideographs such as 﨑 must survive)."""
+    return "".join(ch if script_of(ch) == "kanji" else unicodedata.normalize("NFKC", ch) for ch in text)
+
+
+def canonical(text: str, kind: str) -> str:
+    """`text` folded for comparison between the two recognisers' readings of a zone of `kind`."""
+    t = "".join(nfkc(text).split())
+    if kind in ("digits", "amount", "date"):
+        t = _DASHES.sub("-", t) if kind == "digits" else t
+    else:
+        t = _DASHES.sub("ー", t)
+    if kind == "kana":
+        t = t.translate(_HIRA_TO_KATA)
+    return t.translate(_FOLD)
+
+
+def fix_lookalikes(text: str) -> str:
+    """浩ニ → 浩二, レス卜ラン → レストラン, みどリ → みどり: a look-alike takes the script of its neighbours
+    (both, or the only one at either end of a word)."""
+    chars = list(text)
+    alike = {*LOOKALIKES, *_KANJI_FORM, *KANA_LOOKALIKES, *_KATAKANA_FORM}
+    for i, ch in enumerate(chars):
+        if ch not in alike:
+            continue
+        near = [chars[j] for j in (i - 1, i + 1) if 0 <= j < len(chars) and chars[j].strip()]
+        scripts = {script_of(c) for c in near if c not in alike}
+        if scripts == {"kanji"} and ch in LOOKALIKES:
+            chars[i] = LOOKALIKES[ch]
+        elif scripts == {"katakana"} and ch in _KANJI_FORM:
+            chars[i] = _KANJI_FORM[ch]
+        elif ch in KANA_LOOKALIKES and "hiragana" in scripts and "katakana" not in scripts:
+            chars[i] = KANA_LOOKALIKES[ch]  # a one-letter katakana word beside hiragana is not one
+        elif ch in _KATAKANA_FORM and "katakana" in scripts and "hiragana" not in scripts:
+            chars[i] = _KATAKANA_FORM[ch]
+    return "".join(chars)

@@ -1,0 +1,187 @@
+"""The trust policy: when a value read from a scan is registered without a clerk's look.
+
+One table, one row per field kind (``RULES``). A value is registered automatically only when its
+field's validator accepts it (formats, check digits, 和暦, value lists, the bot's cross-field rules)
+and, on top of that, the OCR evidence its row asks for holds:
+
+- **alone** (dates, postal codes, phone numbers, numbers, amounts only: ``ALONE_KINDS``): PP-OCR's
+  weakest character is at least this probable;
+- **agree**: PP-OCR's weakest character is at least this probable, *and* Tesseract reads the same
+  value after normalisation (``ocr.normalise.canonical``) with at least its ``second`` confidence;
+- names: every character with a variant form (髙/高, 﨑/崎 …, ``ocr.variants``) is the common form
+  on its own ink by at least the calibrated ratio; a variant is never registered on the drawing's
+  word alone (it is offered, pre-filled, for the clerk).
+
+Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
+``HAND_ALONE_KINDS`` is empty). A threshold of None
+means the evidence never suffices for that kind: the value is offered, pre-filled, to the clerk.
+Every number is fitted by ``benchmarks/calibrate_ocr.py`` on a labelled corpus so that what is
+registered was right on it (0 errors, target ≥ 99.9 %), and stored with a description of that
+corpus in ``trust.json`` beside this module. Anything else goes to 要確認 with a reason.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kakari.model import LOW_CONFIDENCE
+from ocr.normalise import canonical, fix_lookalikes
+
+if TYPE_CHECKING:
+    from ocr.reader import ZoneEvidence
+
+CALIBRATION = Path(__file__).with_name("trust.json")
+
+# field type (bots.fields) → the policy's kind; a template may say otherwise (ocr = { kind = "address" })
+KIND_OF_TYPE = {
+    "text": "text", "name": "name", "kana": "kana", "wareki_date": "date", "postal_code": "postal",
+    "phone": "phone", "digits": "number", "my_number": "number", "corporate_number": "number",
+    "amount": "amount", "checkbox": "mark", "choice": "mark",
+}
+# what the field's validator checks, per kind (the bots' field types and validate(); shown in the table)
+VALIDATORS = {
+    "text": "none beyond required (free text)",
+    "address": "none beyond required",
+    "name": "none beyond required; variant kanji judged on their ink",
+    "kana": "katakana only (NOT_KATAKANA)",
+    "date": "和暦 parses: era, year within the era, real month and day; bot: order of dates",
+    "postal": "7 digits",
+    "phone": "10 digits (fixed) or 11 (070/080/090/050)",
+    "number": "digits only, length; check digit (個人番号, 法人番号); bot: length by insurance type",
+    "amount": "a number; thousands separators in place",
+    "mark": "ink added over the blank form (ocr.marks), one option per choice",
+}
+KINDS = tuple(VALIDATORS)
+# kinds whose validator checks the value's form closely enough that PP-OCR may be trusted alone; in
+# names, kana, text and addresses its confident errors (穂 read 穗, 凛 read 凜, a dropped 一, ェ read エ)
+# pass every validator, so there a value needs both engines to agree
+ALONE_KINDS = ("date", "postal", "phone", "number", "amount")
+# handwriting: a single engine's confident misreads of hand-drawn digits keep the format (a 3 for an 8
+# is still a phone number), so a handwritten value always needs both engines to agree
+HAND_ALONE_KINDS: tuple[str, ...] = ()
+
+DISAGREE = "2つのOCRの読みが一致しません"
+UNSURE = LOW_CONFIDENCE
+VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
+HANDWRITTEN = "手書き欄: 読み取った値を確認してください"
+NO_EVIDENCE = "手書き欄のため目視確認が必要です"
+CONFIDENT = 0.85  # confidence shown for a registered value (the templates' min_confidence is 0.80)
+DOUBT = 0.79  # the most a value sent to the clerk shows
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the table (None: that evidence never suffices for this kind)."""
+
+    kind: str
+    alone: float | None = None
+    agree: float | None = None
+    second: float = 1.01
+    hand_alone: float | None = None
+    hand_agree: float | None = None
+    hand_second: float = 1.01
+
+
+@dataclass(frozen=True)
+class Decision:
+    text: str  # the reading to parse and offer (look-alikes fixed, a variant offered)
+    registered: bool
+    problem: str | None  # why not, for the clerk (None when registered or the validator said it)
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: dict[str, Rule]
+    variant_ratio: float  # the common form beats each variant on its ink by at least this
+    corpus: str  # what the thresholds were fitted on
+
+    def rule(self, kind: str) -> Rule:
+        return self.rules.get(kind) or Rule(kind)
+
+    def decide(self, kind: str, ev: ZoneEvidence, handwritten: bool, valid: Callable[[str], bool]) -> Decision:
+        """The policy applied to one zone's evidence; `valid` runs the field's validator on a text."""
+        n = ev.neural_conf
+        if ev.empty:  # no ink left after cleaning (dust below the limit is dropped): nothing written
+            return Decision("", True, None, 1.0)
+        text = offered(kind, ev.text)
+        if kind == "name":
+            for c in ev.variants():
+                if c.best != c.read or c.ratio < self.variant_ratio:
+                    common = text[: c.index] + c.best + text[c.index + 1:]
+                    return Decision(common, False, VARIANT, min(DOUBT, n))
+        if not valid(text):
+            return Decision(text, False, None, min(DOUBT, n))
+        r = self.rule(kind)
+        alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (
+            r.alone, r.agree, r.second)
+        if alone is not None and n >= alone and kind in (HAND_ALONE_KINDS if handwritten else ALONE_KINDS):
+            return Decision(text, True, None, _shown(n))
+        if agree is not None and n >= agree:
+            s = ev.second()
+            if agree_on(kind, ev.kind, text, s.text) and s.raw >= second:
+                return Decision(text, True, None, _shown(n))
+            return Decision(text, False, HANDWRITTEN if handwritten else DISAGREE, min(DOUBT, n))
+        # floored, so a value just below its threshold never shows as 1.00
+        return Decision(text, False, HANDWRITTEN if handwritten else UNSURE.format(math.floor(n * 100) / 100),
+                        min(DOUBT, n))
+
+    def table(self) -> str:
+        """The policy as a Markdown table (README, ``kakari doctor``)."""
+        def t(v: float | None) -> str:
+            return "never" if v is None else f"{v:.3f}"
+
+        lines = ["| kind | validator | alone: PP-OCR ≥ | agree: PP-OCR ≥ (Tesseract ≥) | handwritten alone "
+                 "| handwritten agree (Tesseract ≥) |", "|---|---|---:|---:|---:|---:|"]
+        for kind in KINDS:
+            r = self.rule(kind)
+            agree = "never" if r.agree is None else f"{r.agree:.3f} ({r.second:.2f})"
+            hand = "never" if r.hand_agree is None else f"{r.hand_agree:.3f} ({r.hand_second:.2f})"
+            lines.append(f"| {kind} | {VALIDATORS[kind]} | {t(r.alone)} | {agree} | {t(r.hand_alone)} | {hand} |")
+        lines.append(f"\nVariant kanji in names: the common form must beat each variant on its own ink "
+                     f"by ×{self.variant_ratio:.1f}. Fitted on: {self.corpus}")
+        return "\n".join(lines)
+
+
+def offered(kind: str, text: str) -> str:
+    """The reading offered for a field of policy `kind`: look-alikes settled by their neighbours in
+    words (names, addresses, text), untouched where the validator reads every character."""
+    return fix_lookalikes(text) if kind in ("text", "address", "name") else text
+
+
+def agree_on(kind: str, read_kind: str, text: str, second: str) -> bool:
+    """Does Tesseract's `second` reading say the same as the offered `text` (read as `read_kind`)?"""
+    return canonical(offered(kind, second), read_kind) == canonical(text, read_kind)
+
+
+def _shown(n: float) -> float:
+    return round(CONFIDENT + (1.0 - CONFIDENT) * max(0.0, min(1.0, n)), 4)
+
+
+def policy_kind(field_type: str, hint: str | None = None) -> str:
+    """The policy's kind for a field: the template's ``ocr.kind`` if given, else by its type."""
+    if hint:
+        if hint not in VALIDATORS:
+            raise ValueError(f"unknown OCR field kind {hint!r}; known: {', '.join(KINDS)}")
+        return hint
+    return KIND_OF_TYPE.get(field_type, "text")
+
+
+def from_dict(data: dict[str, Any]) -> Policy:
+    rules = {}
+    for kind, row in data.get("rules", {}).items():
+        rules[kind] = Rule(kind, **{k: row[k] for k in Rule.__dataclass_fields__ if k in row and k != "kind"})
+    return Policy(rules, float(data.get("variant_ratio", float("inf"))), str(data.get("corpus", "")))
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = CALIBRATION) -> Policy:
+    """The calibrated policy. Without a calibration file nothing scanned is registered automatically."""
+    if not path.is_file():
+        return Policy({}, float("inf"), "(not calibrated: every scanned value goes to 要確認)")
+    return from_dict(json.loads(path.read_text(encoding="utf-8")))
