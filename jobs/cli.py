@@ -46,8 +46,8 @@ def run(
         out.print(f"[red]システムが受け付けなかった申請 {len(summary.flush.rejected)}件[/red] (担当者の確認が必要です)")
         for r in summary.flush.rejected:
             where = f" 画面: {shown(r.snapshot)}" if r.snapshot else ""
-            out.print(f"[red]受付不可[/red] {names.get(r.doc_id) or short_id(r.doc_id)}: {shown(r.reason)}{where}",
-                      soft_wrap=True)
+            name = f"{names[r.doc_id]} " if r.doc_id in names else ""
+            out.print(f"[red]受付不可[/red] {name}({short_id(r.doc_id)}): {shown(r.reason)}{where}", soft_wrap=True)
     return ExitCode.documents_failed if summary.failed else ExitCode.ok
 
 

@@ -169,8 +169,10 @@ def stamp_seal(img: np.ndarray, dpi: float, centre_mm: tuple[float, float], text
     draw.text((d / 2, d / 2), text, fill=255, font=font, anchor="mm")
     seal = seal.rotate(rng.uniform(-15, 15), resample=Image.BILINEAR)
     alpha = np.asarray(seal, dtype=np.float32) / 255.0
-    # uneven ink: a seal never prints solid
-    texture = np.asarray(Image.effect_noise((d, d), 60).filter(_blur(1)), dtype=np.float32) / 255.0
+    # uneven ink: a seal never prints solid (noise from the seeded rng: PIL's effect_noise is not seeded)
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(128.0, 60.0, (d, d))
+    grain = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8), "L")
+    texture = np.asarray(grain.filter(_blur(1)), dtype=np.float32) / 255.0
     alpha *= np.clip(0.55 + 0.6 * texture, 0, 1)
     cx, cy = int(centre_mm[0] * s), int(centre_mm[1] * s)
     x0, y0 = cx - d // 2, cy - d // 2

@@ -183,13 +183,20 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_repository_templates_load() -> None:
     """Every bots/*.toml in the repository is a valid template (a lint test); a masking bot's TOML
-    (patterns of numbers, not fields) is a valid masking definition."""
+    (patterns of numbers, not fields) is a valid masking definition; an export mapping
+    (<bot>.export.toml) is valid against its bot's template."""
     import tomllib
 
+    from bots import registry
+    from bots.exports import SUFFIX, services_of
     from bots.masking.spec import load_spec
 
     folder = Path(__file__).resolve().parents[1] / "bots"
     for path in sorted(folder.glob("*.toml")):
+        if path.name.endswith(SUFFIX):
+            bot = registry.get(path.name.removesuffix(SUFFIX))
+            assert services_of(bot)
+            continue
         if "patterns" in tomllib.loads(path.read_text(encoding="utf-8")):
             assert load_spec(path).masked()
             continue

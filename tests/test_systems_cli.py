@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from connectors.folder import sha256_of
 from connectors.webform import WebFormSink
 from connectors.webmapping import Credentials, load_system
 from connectors.webstate import WebState
 from jobs.store import Store
+from kakari.log import mask_name, short_id
 from kakari.wareki import era_initial, wareki_parts
 from samples.backoffice.records import child_records, mismatches
 from samples.backoffice.server import Backoffice, free_port
@@ -220,7 +222,10 @@ def test_run_exits_4_with_the_count_when_the_system_rejects_records(tmp_path: Pa
     assert f"システムが受け付けなかった申請 {len(registered)}件" in run.stdout
     shots = re.findall(r"画面: (\S+\.png)", run.stdout)
     assert len(shots) == len(registered) and all(Path(s).is_file() for s in shots)
-    assert "申請日は和暦で" in run.stdout and all(p.name in run.stdout for p in registered)
+    assert "申請日は和暦で" in run.stdout
+    # each refused document by its masked name and its short id (the file name is personal)
+    assert all(f"{mask_name(p.name)} ({short_id(sha256_of(p))})" in run.stdout for p in registered)
+    assert not any(p.name in run.stdout for p in registered)
     assert len(kosodate.applications()) == before
 
     status = kakari("jobs", "status", "--config", str(config), home=home)
