@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bots.fields import field_type, parse_value
+from bots.reading import Printed, part_kind, printed_on, read_mark, read_part, read_zone, scanned
 from bots.template import FieldSpec, FormTemplate, load_template
 from kakari.bot import Bot, module_file
 from kakari.config import RunContext
@@ -120,7 +121,7 @@ class FormBot(Bot):
 
     def extract_field(self, doc: Document, spec: FieldSpec) -> Field:
         field = Field(name=spec.name, label=spec.label, personal=spec.personal)
-        located = _locate(doc, spec)
+        located = _locate(doc, spec, printed_on(self.template, spec))
         if isinstance(located, str):  # a problem: the anchor label is missing
             field.confidence = 0.0
             field.problems.append(located)
@@ -146,7 +147,18 @@ class FormBot(Bot):
         return field
 
     def validate(self, rec: Record) -> Record:
-        """Cross-field rules; subclasses call super().validate(rec) and add problems to fields."""
+        """Cross-field rules; subclasses call super().validate(rec) and add problems to fields.
+        Here: a table row with anything written in it (or one of its first ``min_rows``) needs its
+        required columns."""
+        for table, spec in self.template.tables.items():
+            for i in range(1, spec.rows + 1):
+                cells = {col: rec.fields.get(spec.cell_name(table, i, col)) for col in spec.columns}
+                written = any(f is not None and not _is_empty(f.value) for f in cells.values())
+                if not (written or i <= spec.min_rows):
+                    continue
+                for col, f in cells.items():
+                    if f is not None and spec.columns[col].required and _is_empty(f.value):
+                        rec.flag(f.name, REQUIRED_EMPTY)
         return rec
 
     def read(self, doc: Document) -> Record:
@@ -191,7 +203,7 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value is False
 
 
-def _locate(doc: Document, spec: FieldSpec) -> tuple[Reading, Box | None] | str:
+def _locate(doc: Document, spec: FieldSpec, printed: Printed) -> tuple[Reading, Box | None] | str:
     """(reading, zone) for a field, or a problem message when a label is missing."""
     ftype = field_type(spec.type)
     if spec.static is not None:
@@ -205,12 +217,18 @@ def _locate(doc: Document, spec: FieldSpec) -> tuple[Reading, Box | None] | str:
         marked: list[str] = []
         confidence = 1.0
         for option, zone in spec.options.items():
-            reading = doc.mark(zone.to_box())
+            reading = read_mark(doc, zone.to_box(), printed)
             confidence = min(confidence, reading.confidence)
             if reading.text:
                 marked.append(option)
         boxes = [z.to_box() for z in spec.options.values()]
         return Reading("\n".join(marked), confidence), _union(boxes)
+    if spec.parts is not None:
+        boxes = [p.to_box() for p in spec.parts]
+        if spec.handwritten and any(scanned(doc, b) for b in boxes):
+            return Reading("", 0.0), _union(boxes)  # handwriting in character boxes: a person reads it
+        readings = [read_part(doc, b, part_kind(spec, i, b), printed) for i, b in enumerate(boxes)]
+        return Reading(spec.joined([r.text for r in readings]), min(r.confidence for r in readings)), _union(boxes)
     if spec.anchor is not None:
         label = doc.find(spec.anchor.text, page=spec.anchor.page)
         if label is None:
@@ -219,7 +237,7 @@ def _locate(doc: Document, spec: FieldSpec) -> tuple[Reading, Box | None] | str:
     else:
         assert spec.box is not None
         box = spec.box.to_box()
-    reading = doc.mark(box) if ftype.reads_mark else doc.read(box, kind=ftype.read_kind)  # type: ignore[arg-type]
+    reading = read_mark(doc, box, printed) if ftype.reads_mark else read_zone(doc, box, ftype.read_kind, printed)
     return reading, box
 
 

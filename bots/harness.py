@@ -83,7 +83,8 @@ def check_folder(bot_cls: type, folder: Path, config: KakariConfig) -> list[DocC
         raise ConfigError(f"フォルダー {folder} が見つかりません")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.with_suffix(".json").is_file())
     if not files:
-        raise ConfigError(f"{folder} に試験用の文書 (文書と同じ名前の .json 付き) がありません")
+        raise ConfigError(f"{folder} に試験用の文書 (文書と同じ名前の .json 付き) がありません。確認画面で確認済の文書なら "
+                          "--accept で期待値を作れます (kakari bots test ボット名 フォルダー --accept)")
     out = []
     for path in files:
         truth = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -161,39 +162,42 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int = 100) -> Path:
-    """PNG of page 1 with every zone drawn and the value read (red: a problem or low confidence)."""
+    """PNG of page 1 with every zone drawn and the value read (red: a problem or low confidence).
+    A scan is drawn registered to the bot's blank, so the zones sit where the bot reads."""
+    return preview_record(bot_cls, file, config, out, dpi)[0]
+
+
+def preview_record(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int = 100) -> tuple[Path, Any]:
+    """(the preview PNG, the record read): what `kakari bots preview` draws and lists."""
     from PIL import ImageDraw
 
+    from bots.tryout import page_image
     from ocr import read_document
-    from ocr.inputs import sniff
-    from ocr.raster import rasterise
 
     if not file.is_file():
         raise ConfigError(f"文書 {file} が見つかりません")
+    template = bot_cls.template
     doc = read_document(file, config, doc_id=file.stem)
     rec = bot_cls().read(doc)
-    [page] = rasterise(file, sniff(file, config.limits), [1], dpi, config.limits.max_pixels, config.limits.max_pages)
-    image = page.image.convert("RGB")
-    s = page.dpi / 25.4
+    image = page_image(file, template, config, dpi).convert("RGB")
+    s = dpi / 25.4
     draw = ImageDraw.Draw(image)
     font = _label_font(max(10, int(2.8 * s)))
     for name, f in rec.fields.items():
-        zones = [f.box] if f.box is not None else []
-        spec = bot_cls.template.fields.get(name)
-        if spec is not None and spec.options:
-            zones = [o.to_box() for o in spec.options.values()]
+        spec = template.fields.get(name)
+        zones = spec.zones if spec is not None else ([f.box] if f.box is not None else [])
         bad = rec.doubts(f)
         colour = (220, 30, 30) if bad else (30, 110, 220)
         for b in zones:
             if b.page != 1:
                 continue
             draw.rectangle((b.x * s, b.y * s, (b.x + b.w) * s, (b.y + b.h) * s), outline=colour, width=2)
-        if zones:
+        if zones and zones[0].page == 1:
             b = zones[0]
             draw.text((b.x * s + 2, max(0, b.y * s - 3.2 * s)), f"{name}: {f.display()}"[:60], fill=colour, font=font)
     out.parent.mkdir(parents=True, exist_ok=True)
     image.save(out)
-    return out
+    return out, rec
 
 
 def sample_form(path: Path) -> str | None:
@@ -236,3 +240,67 @@ def sample_record(bot_cls: type, path: Path, config: KakariConfig) -> Record:
     if document is not None:
         rec.meta["archived_path"] = str(document)
     return rec
+
+
+# =============================================================================================
+# Expected values from what clerks confirmed
+# =============================================================================================
+CONFIRMED_GROUP = "kakari.confirmed"  # entry points: (config, bot, doc_ids, job) → confirmed records
+
+
+@dataclass
+class Accepted:
+    written: list[Path] = field(default_factory=list)  # expected JSON written
+    copied: list[Path] = field(default_factory=list)  # confirmed documents brought into the folder
+    unconfirmed: list[Path] = field(default_factory=list)  # documents nobody has confirmed yet
+
+
+def _confirmed_source() -> Any:
+    from importlib.metadata import entry_points
+
+    eps = list(entry_points(group=CONFIRMED_GROUP))
+    if not eps:
+        raise ConfigError("確認済の記録を読む仕組みが見つかりません (kakari を pip install -e . し直してください)")
+    return eps[0].load()
+
+
+def accept(bot: str, folder: Path, config: KakariConfig, job: str | None = None) -> Accepted:
+    """Expected JSON for the documents in `folder` from the records clerks confirmed (確認済), so
+    `bots test` has a regression set of the town's own documents. With `job`, that job's confirmed
+    documents are first copied into the folder. Documents that already have a JSON keep it."""
+    import hashlib
+    import shutil
+
+    confirmed = _confirmed_source()
+    folder.mkdir(parents=True, exist_ok=True)
+    done = Accepted()
+    if job is not None:
+        present = {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.suffix.lower() in SUFFIXES}
+        for c in confirmed(config, bot, None, job):
+            source = Path(c["stored_path"])
+            if c["doc_id"] in present or not source.is_file():
+                continue
+            target = _free(folder, Path(c["original_name"] or source.name).name, c["doc_id"])
+            shutil.copy2(source, target)
+            present.add(c["doc_id"])
+            done.copied.append(target)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.with_suffix(".json").exists())
+    ids = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in files}
+    found = {c["doc_id"]: c for c in confirmed(config, bot, set(ids), None)} if ids else {}
+    for doc_id, path in ids.items():
+        c = found.get(doc_id)
+        if c is None:
+            done.unconfirmed.append(path)
+            continue
+        doc = {"fields": c["fields"], "confirmed": {"job": c["job"], "by": c["reviewed_by"], "doc_id": doc_id}}
+        path.with_suffix(".json").write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n",
+                                             encoding="utf-8")
+        done.written.append(path.with_suffix(".json"))
+    return done
+
+
+def _free(folder: Path, name: str, doc_id: str) -> Path:
+    target = folder / name
+    if not target.exists():
+        return target
+    return folder / f"{target.stem}_{doc_id[:8]}{target.suffix}"

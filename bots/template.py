@@ -3,7 +3,8 @@
 Every mistake an author can make becomes a TemplateError naming the file, the key path
 (``fields.applied_on.box.w``) and what is wrong, in Japanese, all problems at once.
 The grammar is described in docs (template grammar): one locator per field (box, anchor, regex,
-static, or options for choices) plus shared modifiers.
+static, options for choices, or parts: one zone per written character or gap, read as one value)
+plus shared modifiers; and tables of repeated rows (``[tables.NAME]``: one field per column and row).
 """
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-from bots.fields import FIELD_TYPES
+from bots.fields import FIELD_TYPES, field_type
 from kakari.errors import TemplateError
 from kakari.model import Box
 
-LOCATORS = ("box", "anchor", "regex", "static", "options")
+LOCATORS = ("box", "anchor", "regex", "static", "options", "parts")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_ROWS = 200
 
 
 class At(ValueError):
@@ -41,6 +43,17 @@ class At(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _known_type(v: str) -> str:
+    if v not in FIELD_TYPES:
+        known = "、".join(sorted(FIELD_TYPES))
+        raise ValueError(f"「{v}」という型はありません。使える型: {known}")
+    return v
+
+
+def _as_list(v: Any) -> Any:
+    return [v] if isinstance(v, int) and not isinstance(v, bool) else v
 
 
 class BoxSpec(_Strict):
@@ -106,7 +119,9 @@ class FieldSpec(_Strict):
     regex: str | None = None  # first group (or the whole match) over the document text
     static: str | None = None
     options: dict[str, BoxSpec] | None = None  # choice only: option name → zone
+    parts: list[BoxSpec] | None = None  # digit boxes, 年　月　日 gaps: each read, joined by `format`
     # modifiers
+    format: str | None = None  # parts only: "{}" per part, e.g. "{}{}{}-{}{}{}{}" or "令和{}年{}月{}日"
     required: bool = False
     personal: bool = False
     pattern: str | None = None
@@ -116,11 +131,17 @@ class FieldSpec(_Strict):
     min_confidence: float | None = PField(None, ge=0, le=1)
 
     _name: str = PrivateAttr("")
+    _row: tuple[str, int, str] | None = PrivateAttr(None)  # (table, row from 1, column) of a table cell
 
     @property
     def name(self) -> str:
         """The field's key in the template (set by FormTemplate)."""
         return self._name
+
+    @property
+    def row(self) -> tuple[str, int, str] | None:
+        """(table, row, column) when the field is one cell of a ``[tables.NAME]`` table."""
+        return self._row
 
     @property
     def locator(self) -> str:
@@ -135,15 +156,22 @@ class FieldSpec(_Strict):
         """Every fixed zone of the field (box or option boxes), for previews."""
         if self.box is not None:
             return [self.box.to_box()]
+        if self.parts is not None:
+            return [b.to_box() for b in self.parts]
         return [b.to_box() for b in (self.options or {}).values()]
+
+    def joined(self, readings: list[str]) -> str:
+        """The parts' readings as one raw value: through `format`, or concatenated. Nothing read in
+        any part is "" (the format's printed text alone is not a value)."""
+        texts = [r.strip() for r in readings]
+        if not any(texts):
+            return ""
+        return self.format.format(*texts) if self.format else "".join(texts)
 
     @field_validator("type")
     @classmethod
     def _known_type(cls, v: str) -> str:
-        if v not in FIELD_TYPES:
-            known = "、".join(sorted(FIELD_TYPES))
-            raise ValueError(f"「{v}」という型はありません。使える型: {known}")
-        return v
+        return _known_type(v)
 
     @field_validator("regex", "pattern")
     @classmethod
@@ -158,7 +186,7 @@ class FieldSpec(_Strict):
     @field_validator("length", mode="before")
     @classmethod
     def _length_list(cls, v: Any) -> Any:
-        return [v] if isinstance(v, int) and not isinstance(v, bool) else v
+        return _as_list(v)
 
     @field_validator("length")
     @classmethod
@@ -172,7 +200,7 @@ class FieldSpec(_Strict):
         given = [k for k in LOCATORS if getattr(self, k) is not None]
         if len(given) != 1:
             what = "、".join(given) if given else "なし"
-            raise ValueError(f"場所の指定 (box・anchor・regex・static・options) はちょうど1つにしてください (指定: {what})")
+            raise ValueError(f"場所の指定 (box・anchor・regex・static・options・parts) はちょうど1つにしてください (指定: {what})")
         if self.type == "choice" and self.options is None:
             raise At(("options",), "choice 型には options (選択肢ごとの枠) が必要です")
         if self.options is not None and self.type != "choice":
@@ -181,7 +209,101 @@ class FieldSpec(_Strict):
             raise At(("options",), "選択肢が1つもありません")
         if self.length is not None and self.type != "digits":
             raise At(("length",), f"length は digits 型だけで使えます (この項目の型: {self.type})")
+        if self.parts is not None and not self.parts:
+            raise At(("parts",), "枠が1つもありません")
+        if self.format is not None:
+            if self.parts is None:
+                raise At(("format",), "format は parts (文字ごとの枠) と一緒に使います")
+            slots = _format_slots(self.format)
+            if slots != len(self.parts):
+                raise At(("format",), f"{{}} の数 ({slots}) が parts の枠の数 ({len(self.parts)}) と違います")
         return self
+
+
+def _format_slots(fmt: str) -> int:
+    """How many {} a parts format has (-1 if it is not a plain positional format)."""
+    import string
+
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(fmt) if f is not None]
+    except ValueError:
+        return -1
+    return len(fields) if all(f == "" for f in fields) else -1
+
+
+class ColumnSpec(_Strict):
+    """One column of a table: the zone's x and width, the field's type and modifiers."""
+
+    label: str = PField(min_length=1)
+    type: str = "text"
+    x: float = PField(ge=0)
+    w: float = PField(gt=0)
+    required: bool = False  # in every row that has something written in it
+    personal: bool = False
+    pattern: str | None = None
+    length: list[int] | None = None
+    handwritten: bool = False
+    min_confidence: float | None = PField(None, ge=0, le=1)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        return _known_type(v)
+
+    @field_validator("length", mode="before")
+    @classmethod
+    def _length_list(cls, v: Any) -> Any:
+        return _as_list(v)
+
+    @model_validator(mode="after")
+    def _box_types(self) -> ColumnSpec:
+        if field_type(self.type).reads_mark:
+            raise At(("type",), f"表の列には {self.type} 型は使えません (文字を読む型にしてください)")
+        if self.length is not None and self.type != "digits":
+            raise At(("length",), f"length は digits 型だけで使えます (この項目の型: {self.type})")
+        return self
+
+
+class TableSpec(_Strict):
+    """Repeated rows (世帯員, 扶養親族 …): row i of column c is the field ``<table>_<i>_<c>``, its zone
+    (c.x, y + (i-1)·row_height, c.w, h)."""
+
+    label: str = ""
+    page: int = PField(1, ge=1)
+    y: float = PField(ge=0)  # top of the first row's zones
+    rows: int = PField(ge=1, le=MAX_ROWS)
+    row_height: float = PField(gt=0)  # from one row to the next
+    h: float | None = PField(None, gt=0)  # height of each zone (default: row_height)
+    min_rows: int = PField(0, ge=0)  # rows that must be filled in (required columns)
+    columns: dict[str, ColumnSpec] = PField(min_length=1)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> TableSpec:
+        if self.min_rows > self.rows:
+            raise At(("min_rows",), f"rows ({self.rows}) 以下にしてください")
+        for name in self.columns:
+            if not _FIELD_NAME.fullmatch(name):
+                raise At(("columns", name), "列名は半角英数字と _ で書いてください (先頭は英字か _)")
+        return self
+
+    def cell_name(self, table: str, row: int, column: str) -> str:
+        return f"{table}_{row}_{column}"
+
+    def expand(self, table: str) -> dict[str, FieldSpec]:
+        """Every cell as a box field, row by row."""
+        out: dict[str, FieldSpec] = {}
+        h = self.h or self.row_height
+        for i in range(1, self.rows + 1):
+            top = self.y + (i - 1) * self.row_height
+            for col, c in self.columns.items():
+                label = f"{self.label}{i} {c.label}" if self.label else f"{c.label} ({i}行目)"
+                spec = FieldSpec(label=label, type=c.type, box=BoxSpec(page=self.page, x=c.x, y=top, w=c.w, h=h),
+                                 personal=c.personal, pattern=c.pattern, length=c.length, handwritten=c.handwritten,
+                                 min_confidence=c.min_confidence)
+                name = self.cell_name(table, i, col)
+                spec._name, spec._row = name, (table, i, col)
+                out[name] = spec
+        return out
 
 
 class FormTemplate(_Strict):
@@ -194,7 +316,8 @@ class FormTemplate(_Strict):
     ocr: dict[str, Any] = PField(default_factory=dict)  # engine hints for the whole form
     reference: str | None = None  # blank form PDF scans are registered to; default <stem>.blank.pdf beside
     match: MatchSpec
-    fields: dict[str, FieldSpec] = PField(min_length=1)
+    fields: dict[str, FieldSpec] = PField(default_factory=dict)  # after loading: the tables' cells too
+    tables: dict[str, TableSpec] = PField(default_factory=dict)
     ledger: LedgerSpec = PField(default_factory=LedgerSpec)
 
     _path: Path | None = PrivateAttr(None)
@@ -225,6 +348,15 @@ class FormTemplate(_Strict):
 
     @model_validator(mode="after")
     def _ledger_columns(self) -> FormTemplate:
+        if not self.fields and not self.tables:
+            raise At(("fields",), "必須の項目がありません ([fields.名前] か [tables.名前] で項目を書いてください)")
+        for table, spec in self.tables.items():
+            if not _FIELD_NAME.fullmatch(table):
+                raise At(("tables", table), "表の名前は半角英数字と _ で書いてください (先頭は英字か _)")
+            for name, cell in spec.expand(table).items():
+                if name in self.fields:
+                    raise At(("tables", table), f"表のセル「{name}」が fields の項目名と重なっています")
+                self.fields[name] = cell
         cols = self.ledger.columns
         if cols is None:
             return self

@@ -14,6 +14,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from copy import copy
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +35,7 @@ DOC_ID = "文書ID"
 HEAD = (DOC_ID, "受付日時", "元ファイル名")
 TAIL = ("状態", "保存先", "備考")
 CONFIRMATION = "システム受付番号"  # written back by web back-office sinks (rec.meta["confirmation"])
+REVIEWED = ("確認者", "確認日時")  # who confirmed or sent back a 要確認 row on the review screen, and when
 REPLACEABLE = ("要確認", "エラー")  # row states a later outcome of the same document overwrites
 LOCK_WAIT_SECONDS = 20.0  # another kakari process saving the same ledger: wait, then park the rows
 
@@ -71,7 +73,8 @@ class ExcelLedger(Sink):
             return result
         with self._locked():
             wb, ws = self._open()
-            header = self._header(ws, need_confirmation=any("confirmation" in r.meta for r in records))
+            header = self._header(ws, need_confirmation=any("confirmation" in r.meta for r in records),
+                                  need_review=any("reviewed_by" in r.meta for r in records))
             rows = self._index(ws, header)
             last = _last_row(ws)
             first_new = last + 1
@@ -102,7 +105,7 @@ class ExcelLedger(Sink):
     def update(self, rec: Record) -> WriteResult:
         with self._locked():
             wb, ws = self._open()
-            header = self._header(ws, need_confirmation="confirmation" in rec.meta)
+            header = self._header(ws, need_confirmation="confirmation" in rec.meta, need_review="reviewed_by" in rec.meta)
             row = self._index(ws, header).get(rec.doc_id)
             if row is None:
                 row = _last_row(ws) + 1
@@ -150,11 +153,14 @@ class ExcelLedger(Sink):
         except Exception as e:  # noqa: BLE001 - a damaged ledger must stop the writes, not be overwritten
             raise LedgerRefused(f"台帳 {self.path} を開けません ({type(e).__name__})。ファイルを確認してください") from None
 
-    def _header(self, ws: Worksheet, need_confirmation: bool) -> dict[str, int]:
-        """label → column; labels the ledger lacks are added at the right end, styled like the header."""
+    def _header(self, ws: Worksheet, need_confirmation: bool, need_review: bool = False) -> dict[str, int]:
+        """label → column; labels the ledger lacks are added at the right end, styled like the header
+        (確認者・確認日時 once a person has decided a row, so a ledger nobody reviews keeps its shape)."""
         wanted = [*HEAD, *(label for _, label in self.columns), *TAIL]
         if need_confirmation:
             wanted.append(CONFIRMATION)
+        if need_review:
+            wanted += REVIEWED
         existing = {str(c.value).strip(): c.column for c in ws[1] if c.value not in (None, "")}
         new_sheet = not existing
         col = max(existing.values(), default=0)
@@ -207,6 +213,10 @@ class ExcelLedger(Sink):
         out["備考"] = meta.get("reason") or "、".join(rec.problems)
         if "confirmation" in meta:
             out[CONFIRMATION] = meta["confirmation"]
+        if meta.get("reviewed_by"):
+            at = meta.get("reviewed_at")
+            out[REVIEWED[0]] = meta["reviewed_by"]
+            out[REVIEWED[1]] = datetime.fromisoformat(at) if isinstance(at, str) else at
         return out
 
     def _save(self, wb: Workbook) -> None:

@@ -184,7 +184,9 @@ def number(value: Any, what: str, allow_zero: bool = True) -> float:
 
 
 def text(value: Any, what: str) -> str:
-    s = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    """A name (原課, 業務名) exactly as the town wrote it, surrounding spaces removed: 「さくらⅡ」 stays
+    「さくらⅡ」 and 「（株）」 stays full-width (reports group spellings by a normalised key)."""
+    s = ("" if value is None else str(value)).strip()
     if not s:
         raise ValueError(f"{what}が空です")
     return s

@@ -58,6 +58,7 @@ def history(
 ) -> int:
     """文書の処理履歴 (受付・読取・判別・登録・保存先) を表示します。"""
     from connectors.folder import display_name
+    from jobs.events import event_name, tokyo_time
     from jobs.store import Store
 
     cfg = context(config, home)
@@ -67,9 +68,9 @@ def history(
         err.print(f"「{shown(mask_name(doc))}」の履歴は見つかりません")
         return ExitCode.bad_args
     for r in rows:
-        ts = r["ts"].astimezone().strftime("%Y-%m-%d %H:%M:%S") if r["ts"].tzinfo else str(r["ts"])
         job = shown(r["job"] or "-")
-        out.print(f"{ts}  {short_id(r['doc_id'])}  {job}  {r['event']:<16} {shown(r['detail'] or '')}")
+        out.print(f"{tokyo_time(r['ts'])}  {short_id(r['doc_id'])}  {job}  {event_name(r['event'])}  "
+                  f"{shown(r['detail'] or '')}")
     return ExitCode.ok
 
 
@@ -97,11 +98,18 @@ jobs_app = typer.Typer(help="ジョブの一覧・実行履歴", no_args_is_help
 @jobs_app.command("list")
 def jobs_list(config: ConfigOpt = None, home: HomeOpt = None) -> int:
     """設定されたジョブの一覧。"""
+    from jobs.doctor import unknown_bots
+
     cfg = context(config, home)
     for name, job in cfg.jobs.items():
         folders = job.folders(cfg.home)
-        out.print(f"{name}: 原課={job.department or '-'} 様式={','.join(job.bots)} 受付={folders['inbox']}")
-    return ExitCode.ok
+        title = f" 「{job.title}」" if job.title else ""
+        out.print(f"{name}{title}: 原課={job.department or '-'} 様式={','.join(job.bots)} 受付={folders['inbox']}",
+                  markup=False, highlight=False)
+    problems = unknown_bots(cfg)
+    for p in problems:
+        err.print(f"エラー: {p}", markup=False, highlight=False)
+    return ExitCode.config if problems else ExitCode.ok
 
 
 @jobs_app.command("history")

@@ -9,6 +9,8 @@ a worker or the web server's flusher writes: a decision never waits on a ledger 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from connectors.folder import free_name
@@ -16,7 +18,7 @@ from jobs import timelog
 from jobs.store import Store, decide_document, record_to_dict
 from kakari.config import KakariConfig
 from kakari.files import make_private_dir, private_opener
-from kakari.log import mask_name, redact, register_personal
+from kakari.log import mask_name, mask_value, redact, register_personal
 from kakari.model import Record, Status
 
 
@@ -24,10 +26,43 @@ class AlreadyDecided(Exception):
     """Someone else decided this document first."""
 
 
+@dataclass(frozen=True)
+class Correction:
+    """One field a clerk changed on the review screen."""
+
+    name: str
+    label: str
+    before: str
+    after: str
+    personal: bool = False
+
+    def detail(self, who: str) -> str:
+        """「tanaka: 電話番号 「＊＊」→「0＊＊＊」」: personal values masked (the documents row keeps
+        the full value), anything personal-looking in the rest masked as every log line is."""
+        def shown(v: str) -> str:
+            return "（空）" if not v else mask_value(v) if self.personal else v
+
+        return redact(f"{who}: {self.label} 「{shown(self.before)}」→「{shown(self.after)}」")
+
+
+def corrections(before: Record, after: Record) -> list[Correction]:
+    """The fields whose shown value differs between the bot's record and the clerk's."""
+    out = []
+    for name, f in after.fields.items():
+        old = before.fields.get(name)
+        was = (old.display() if old.value is not None else old.raw) if old is not None else ""
+        now_ = f.display() if f.value is not None else f.raw
+        if (was or "") != (now_ or ""):
+            out.append(Correction(name, f.label, was or "", now_ or "", f.personal or bool(old and old.personal)))
+    return out
+
+
 def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, status: Status, who: str,
-                    minutes: float, reason: str = "", note: str = "") -> Path:
+                    minutes: float, reason: str = "", note: str = "",
+                    changes: list[Correction] | None = None) -> Path:
     """Commit the decision, then move the file; returns where the file went. `note` says what the
-    decision consisted of (a masking's boxes), in the same event."""
+    decision consisted of (a masking's boxes), in the same event; each of `changes` (the fields the
+    clerk corrected) is a "corrected" event of its own, before the decision's."""
     store = Store(config.database_url)
     row = store.document(doc_id, job)
     if row is None or row["status"] != Status.REVIEW.value:
@@ -42,13 +77,16 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
     register_personal(f.raw for f in rec.fields.values() if f.personal)
     # the ledger's 備考 says what happened last, not the validator's message from before the review
     remark = f"確認者: {who}" if status == Status.CONFIRMED else f"差し戻し: {reason} (確認者: {who})"
-    rec.meta.update(status=status.value, reason=remark, archived_path=str(planned), reviewed_by=who)
+    rec.meta.update(status=status.value, reason=remark, archived_path=str(planned), reviewed_by=who,
+                    reviewed_at=datetime.now(timelog.TOKYO).isoformat(timespec="seconds"))
     with store.begin() as conn:
         if not decide_document(conn, doc_id, job, status.value, record_to_dict(rec), str(planned), reason):
             raise AlreadyDecided("この文書は他の人が処理しました")
         timelog.set_human_minutes(conn, doc_id, job, minutes, status=status.value)
+        for change in changes or ():
+            store.add_event("corrected", doc_id, job, change.detail(who), conn=conn)
         store.add_event("confirmed" if status == Status.CONFIRMED else "rejected", doc_id, job,
-                        f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else "") + (f" {note}" if note else ""),
+                        redact(f"{who}: {minutes}分" + (f" 理由: {reason}" if reason else "") + (f" {note}" if note else "")),
                         conn=conn)
     if planned == source:
         return planned

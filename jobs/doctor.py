@@ -123,6 +123,36 @@ def _bots(cfg: KakariConfig) -> list[Check]:
         return [Check("ボット (様式テンプレート)", False, e.message, "テンプレートの該当箇所を修正してください")]
 
 
+def unknown_bots(cfg: KakariConfig) -> list[str]:
+    """One Japanese line per bot name a job lists that the registry does not know (a misspelling
+    found here, not at the job's first run), with the nearest registered name."""
+    import difflib
+
+    from bots import registry
+
+    names = registry.names()
+    out = []
+    for job_name, job in cfg.jobs.items():
+        for bot in job.bots:
+            if bot in names:
+                continue
+            near = difflib.get_close_matches(bot, names, n=1)
+            out.append(f"ジョブ {job_name}: ボット「{bot}」は登録されていません"
+                       + (f" (「{near[0]}」のことですか?)" if near else f" (登録済み: {'、'.join(names) or 'なし'})"))
+    return out
+
+
+def _job_bots(cfg: KakariConfig) -> Check:
+    try:
+        problems = unknown_bots(cfg)
+    except KakariError as e:
+        return Check("ジョブのボット名", False, e.message, "テンプレートの該当箇所を修正してください")
+    if not cfg.jobs:
+        return Check("ジョブのボット名", True, "ジョブの設定はありません")
+    return Check("ジョブのボット名", not problems, " / ".join(problems) or "すべて登録済みです",
+                 "kakari.toml の [jobs.<名前>] の bots を kakari bots list の名前に直してください")
+
+
 def _database(cfg: KakariConfig) -> Check:
     from jobs.migrate import current, head
     from jobs.store import Store
@@ -167,5 +197,6 @@ def run_checks(cfg: KakariConfig) -> list[Check]:
     checks += _packages()
     checks.append(_database(cfg))
     checks += _bots(cfg)
+    checks.append(_job_bots(cfg))
     checks += _folders(cfg)
     return checks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import secrets
 import sys
 import traceback
@@ -27,6 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: no "<bool>" after every flag
+    context_settings={"help_option_names": ["--help", "-h"]},
 )
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="KAKARI_CONFIG",
@@ -57,6 +60,16 @@ def context(config: Path | None, home: Path | None, verbose: bool = False) -> Ka
     return cfg
 
 
+@app.callback()
+def _everywhere(config: ConfigOpt = None, home: HomeOpt = None) -> None:
+    """--config/--home before the command (`kakari --config X jobs list`) mean the same as after it:
+    they reach every command through the environment variables the options already read."""
+    if config is not None:
+        os.environ["KAKARI_CONFIG"] = str(config)
+    if home is not None:
+        os.environ["KAKARI_HOME"] = str(home)
+
+
 def _mount() -> None:
     from importlib.metadata import entry_points
 
@@ -75,10 +88,70 @@ def _click_family(name: str) -> tuple[type[Any], ...]:
 
 _EXIT, _ABORT, _USAGE = _click_family("Exit"), _click_family("Abort"), _click_family("ClickException")
 
+# the parser's value complaints, as a clerk reads them
+_VALUE_WORDS = (("valid integer", "整数で指定してください"), ("valid number", "数値で指定してください"),
+                ("valid float", "数値で指定してください"), ("does not exist", "見つかりません"),
+                ("is not one of", "指定できる値ではありません"), ("valid choice", "指定できる値ではありません"),
+                ("valid boolean", "true か false で指定してください"), ("is a directory", "フォルダーではなくファイルを指定してください"),
+                ("is a file", "ファイルではなくフォルダーを指定してください"))
+
+
+def _hint(e: Any) -> str:
+    hint = getattr(e, "param_hint", None)
+    param = getattr(e, "param", None)
+    if hint is None and param is not None:
+        hint = (param.opts or [param.name])[0] if getattr(param, "param_type_name", "") == "option" else (
+            (param.name or "").upper())
+    if isinstance(hint, (list, tuple)):
+        hint = " / ".join(str(h) for h in hint)
+    return str(hint or "").strip("'\"")
+
+
+def usage_message(e: Any) -> str:
+    """A command-line mistake in Japanese (the parser's own text only in brackets, when nothing matched)."""
+    kind = type(e).__name__
+    text = str(getattr(e, "message", "") or e)
+    if kind == "MissingParameter":
+        what = "オプション" if getattr(getattr(e, "param", None), "param_type_name", "") == "option" else "引数"
+        return f"{what} {_hint(e)} が指定されていません"
+    if kind == "NoSuchOption":
+        near = sorted(getattr(e, "possibilities", None) or [])
+        return f"オプション {e.option_name} はありません" + (f" (使えるもの: {'、'.join(near)})" if near else "")
+    if kind == "BadParameter":
+        said = next((ja for en, ja in _VALUE_WORDS if en in text), None)
+        return f"{_hint(e)} の値が正しくありません: " + (said or f"({text})")
+    if kind == "BadOptionUsage":
+        return f"オプション {getattr(e, 'option_name', '')} の使い方が正しくありません ({text})"
+    if text.startswith("No such command"):
+        name = text.split("'")[1] if "'" in text else text
+        return f"コマンド「{name}」はありません"
+    if text.startswith("Got unexpected extra argument"):
+        return "余分な引数があります: " + text.rsplit("(", 1)[-1].rstrip(")")
+    return f"コマンドの指定が正しくありません ({text})"
+
+
+def _show_usage(e: Any) -> None:
+    print(f"エラー: {usage_message(e)}", file=sys.stderr)
+    ctx = getattr(e, "ctx", None)
+    path = getattr(ctx, "command_path", "") or "kakari"
+    print(f"使い方: {path} --help", file=sys.stderr)
+
 
 def main(argv: list[str] | None = None) -> int:
     _mount()
     command = typer.main.get_command(app)
+    saved = {k: os.environ.get(k) for k in ("KAKARI_CONFIG", "KAKARI_HOME")}  # the root options set them
+    try:
+        return _main(command, argv)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _main(command: Any, argv: list[str] | None) -> int:
     try:
         rv = command.main(args=argv, prog_name="kakari", standalone_mode=False)
         return int(rv or 0)
@@ -88,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         print("中断しました", file=sys.stderr)
         return ExitCode.ctrl_c
     except _USAGE as e:
-        e.show()
+        if type(e).__name__ == "NoArgsIsHelpError" or not hasattr(e, "ctx"):
+            e.show()  # `kakari` or `kakari jobs` alone: the help itself
+        else:
+            _show_usage(e)
         return ExitCode.bad_args
     except KeyboardInterrupt:
         print("中断しました", file=sys.stderr)

@@ -92,6 +92,8 @@ class KpiConfig(_Strict):
 
     target_rate: float | None = PField(None, ge=0, le=1)  # 目標削減率 overall, e.g. 0.5
     targets: dict[str, float] = PField(default_factory=dict)  # 業務名 → 目標削減率
+    target_hours: float | None = PField(None, gt=0)  # 年度の目標削減時間 (hours saved in a 年度, overall)
+    order: list[str] = PField(default_factory=list)  # 業務名 in the order reports list them (then [jobs.*] order)
     annual_hours: float = PField(1860.0, gt=0)  # 年間勤務時間 of one FTE (人工 換算)
     hourly_cost: float = PField(0.0, ge=0)  # 時間単価 (円) for 削減額; 0 hides the column
     report_dir: Path | None = None  # where the monthly report is filed; default <home>/reports

@@ -54,6 +54,11 @@ class Registry(Generic[T]):
     def add_folders(self, folders: Iterable[Path]) -> None:
         add_folders(self.group, folders)
 
+    def reload(self) -> None:
+        """Look everything up again on next use (a town's bot was changed on disk)."""
+        with self._lock:
+            self._entries = None
+
     # -- lookup -----------------------------------------------------------------------------
     def entries(self) -> dict[str, Entry[T]]:
         entries = self._entries

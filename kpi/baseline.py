@@ -18,6 +18,7 @@ from sqlalchemy import Column, DateTime, Float, Integer, String, Table, Text, se
 
 from connectors.tabular import ImportError_, day, number, read_table, text
 from jobs.store import Store, insert_ignore, metadata
+from kpi.metrics import name_key
 
 baselines = Table(  # manual timing studies before automation (kakari baseline record/import)
     "baselines", metadata,
@@ -97,26 +98,34 @@ def import_file(store: Store, path: Path) -> tuple[int, int]:
 
 
 def medians(store: Store) -> dict[tuple[str, str], Baseline]:
-    """(原課, 業務名) → median minutes per item and the number of observations."""
+    """(原課, 業務名) → median minutes per item and the number of observations. Spellings of one task
+    (name_key) are one study, under the spelling first recorded."""
     with store.engine.connect() as conn:
-        found = conn.execute(select(baselines.c.department, baselines.c.task, baselines.c.minutes)).all()
+        found = conn.execute(select(baselines.c.department, baselines.c.task, baselines.c.minutes)
+                             .order_by(baselines.c.id)).all()
     by_task: dict[tuple[str, str], list[float]] = defaultdict(list)
+    spelling: dict[tuple[str, str], tuple[str, str]] = {}
     for dept, task, minutes in found:
-        by_task[(dept, task)].append(float(minutes))
-    return {k: Baseline(statistics.median(v), len(v)) for k, v in by_task.items()}
+        key = (name_key(dept), name_key(task))
+        spelling.setdefault(key, (dept, task))
+        by_task[key].append(float(minutes))
+    return {spelling[k]: Baseline(statistics.median(v), len(v)) for k, v in by_task.items()}
 
 
 def apply(frame: pd.DataFrame, measured: dict[tuple[str, str], Baseline]) -> pd.DataFrame:
-    """kakari rows of a measured task get items × median as minutes before, and baseline "measured".
+    """Rows of a measured task get items × median as minutes before, and baseline "measured".
 
-    Imported rows keep their own totals: they were measured by whoever automated them.
+    Every row of the task, imported ones included: a task the report calls 実測 has its 導入前 from
+    the town's own timing study, whatever another tool reported. Tasks are matched by name_key, so
+    「（）」 typed in the study and 「()」 in the log are one task.
     """
     if not measured or frame.empty:
         return frame
     out = frame.copy()
-    ours = out["source"].fillna("kakari").astype(str) == "kakari"
-    for (dept, task), b in measured.items():
-        hit = ours & (out["department"] == dept) & (out["task"] == task)
-        out.loc[hit, "minutes_before"] = pd.to_numeric(out.loc[hit, "items"]).astype("float64") * b.median
-        out.loc[hit, "baseline"] = "measured"
+    keys = list(zip(out["department"].map(name_key), out["task"].map(name_key)))
+    by_key = {(name_key(d), name_key(t)): b for (d, t), b in measured.items()}
+    medians = pd.Series([by_key[k].median if k in by_key else float("nan") for k in keys], index=out.index)
+    hit = medians.notna()
+    out.loc[hit, "minutes_before"] = pd.to_numeric(out.loc[hit, "items"]).astype("float64") * medians[hit]
+    out.loc[hit, "baseline"] = "measured"
     return out

@@ -1,5 +1,5 @@
-"""The report as Markdown, CSV or Excel (html and pdf: kpi/charts.py), from `kpi.table.ReportData`,
-and the monthly filing of it."""
+"""The report as Markdown, CSV or Excel (html: kpi/html.py, pdf: kpi/pdf.py), each written from
+the cells of `kpi.table.ReportData.sections()`, and the monthly filing of it."""
 from __future__ import annotations
 
 import csv
@@ -8,6 +8,7 @@ import os
 import tempfile
 import unicodedata
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,59 +16,61 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
-from connectors.cells import csv_row, set_cell
+from connectors.cells import csv_field, set_cell
 from kakari.config import KakariConfig
 from kakari.errors import TransientError
-from kpi.metrics import NOT_ACHIEVED, TOTAL_LABEL, Period, ReportError
+from kpi.metrics import NOT_ACHIEVED, Period, ReportError
 from kpi.table import (
-    COUNT_FORMAT,
-    COUNTS,
     CSV_COLUMNS,
-    FTE,
-    HOURS,
-    HOURS_FORMAT,
-    MINUTES,
-    RATE_FORMAT,
+    CSV_SOURCE,
     RATES,
     UNDEFINED,
-    YEN,
+    Cell,
     ReportData,
+    Section,
     as_data,
     gather,
-    headers,
-    is_number,
-    round_half_up,
-    text_rows,
-    title,
-    undefined,
-    visible,
 )
 
 
-def to_markdown(table: pd.DataFrame, period: Period) -> str:
-    """Title line, blank line, GitHub table with numbers right-aligned."""
-    def cell(s: str) -> str:  # a pipe or newline in a 業務名 would break the table
+def to_markdown(data: ReportData) -> str:
+    """Title line, blank line, the summary table (numbers right-aligned), then the headline."""
+    def md(s: str) -> str:  # a pipe or newline in a 業務名 would break the table
         return s.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
-    lines = [f"## {title(period)}", ""]
-    lines.append("| " + " | ".join(cell(h) for h in headers(table)) + " |")
-    lines.append("| " + " | ".join("---:" if is_number(c) else "---" for c in table.columns) + " |")
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in text_rows(table)]
+    sec = data.sections()[0]
+    lines = [f"## {data.title}", ""]
+    lines.append("| " + " | ".join(md(h) for h in sec.headers) + " |")
+    lines.append("| " + " | ".join("---:" if c.is_number else "---" for c in sec.rows[0]) + " |")
+    lines += ["| " + " | ".join(md(c.text) for c in row) + " |" for row in sec.rows]
+    lines += ["", data.headline()]
+    if data.after_sentence():
+        lines.append(data.after_sentence())
     return "\n".join(lines) + "\n"
 
 
-def to_csv(table: pd.DataFrame) -> str:
+def csv_value(c: Cell) -> str:
+    """A cell as the CSV writes it: the report's rounded number, plainly (削減率 64.9 for 64.9%); empty
+    when undefined; text never starting like a formula (connectors.cells)."""
+    if c.number is None:
+        return "" if c.text == UNDEFINED else csv_field(c.text)
+    if c.column in RATES:
+        return csv_field(Decimal(c.number).scaleb(2))
+    return csv_field(c.number)
+
+
+def to_csv(data: ReportData) -> str:
     """CSV for other tools (BOM, so Excel reads UTF-8): CSV_COLUMNS, one row per 原課/業務名 and the
     totals row (原課 = 合計); hours with one decimal, 削減率 as a percent number (64.9), empty if undefined."""
+    sec = data.sections()[0]
+    picks = [sec.column(c) for c in CSV_SOURCE]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for r in table.itertuples(index=False):
-        rate = None if undefined(r.reduction_rate) else round_half_up(r.reduction_rate, 3).scaleb(2)
-        hours = [round_half_up(getattr(r, c), 1) for c in ("hours_before", "hours_after", "hours_saved")]
-        robot = round_half_up(r.robot_hours, 1)
-        writer.writerow(csv_row([r.department, r.task, int(r.items), *hours, rate, robot]))
+    for row in sec.rows:
+        writer.writerow([csv_value(row[i]) for i in picks])
     return "\ufeff" + buf.getvalue()
 
 
@@ -75,64 +78,55 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in text)
 
 
-def _xlsx_value(column: str, value: Any) -> Any:
-    """Numbers stay numbers, rounded as the text formats round them, so copy-paste shows the same."""
-    if column in COUNTS:
-        return int(value)
-    if column in HOURS or column in RATES or column in MINUTES or column in FTE or column in YEN:
-        if undefined(value):
-            return UNDEFINED
-        places = 3 if column in RATES else 2 if column in FTE else 0 if column in YEN else 1
-        return float(round_half_up(value, places))
-    return "" if undefined(value) else str(value)
+def xlsx_value(c: Cell) -> Any:
+    """What the sheet stores: the report's rounded number (its format shows it as the report's text), else the text."""
+    if c.number is None:
+        return c.text or None
+    return c.number if isinstance(c.number, int) else float(c.number)
 
 
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+MISS_FILL = PatternFill(fill_type="solid", start_color="FFFDE8E8", end_color="FFFDE8E8")
 
 
-def _table_sheet(ws: Any, table: pd.DataFrame, heading: str, first_row: int = 1, whole_hours: bool = False) -> int:
-    """Heading, header row, body, bold totals; returns the header row number. `whole_hours` shows
-    hours as published municipal reports do (the cell keeps one decimal; only the format rounds)."""
-    set_cell(ws.cell(row=first_row, column=1), heading)
+def _table_sheet(ws: Any, sec: Section, first_row: int = 1) -> int:
+    """Heading, header row, body, bold totals, print setup; returns the header row number."""
+    set_cell(ws.cell(row=first_row, column=1), sec.heading)
     ws.cell(row=first_row, column=1).font = Font(bold=True, size=14)
     head = first_row + 1
-    for j, h in enumerate(headers(table), start=1):
+    for j, h in enumerate(sec.headers, start=1):
         c = ws.cell(row=head, column=j)
         set_cell(c, h)
         c.font = Font(bold=True)
         c.fill = HEADER_FILL
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    formats = {}
-    for c in table.columns:
-        if c in HOURS:
-            formats[c] = "#,##0" if whole_hours else HOURS_FORMAT  # published tables: whole hours
-        elif c in RATES:
-            formats[c] = RATE_FORMAT
-        elif c in COUNTS or c in YEN:
-            formats[c] = COUNT_FORMAT
-        elif c in MINUTES:
-            formats[c] = "0.0"
-        elif c in FTE:
-            formats[c] = "0.00"
-    for i, row in enumerate(table.itertuples(index=False), start=head + 1):
-        totals = row[0] == TOTAL_LABEL
-        for j, (col, v) in enumerate(zip(table.columns, row), start=1):
+    for i, (row, total) in enumerate(zip(sec.rows, sec.totals), start=head + 1):
+        for j, cell in enumerate(row, start=1):
             c = ws.cell(row=i, column=j)
-            set_cell(c, _xlsx_value(col, v))
-            if col in formats:
-                c.number_format = formats[col]
+            set_cell(c, xlsx_value(cell))
+            if cell.number_format:
+                c.number_format = cell.number_format
+            if cell.is_number:
                 c.alignment = Alignment(horizontal="right")
-            if col == "achieved" and v == NOT_ACHIEVED:
-                c.font = Font(bold=True, color="FFC00000")  # a task below target stands out
-            if totals:
+            if cell.text == NOT_ACHIEVED:  # a task below target stands out, on screen and on paper
+                c.font = Font(bold=True, color="FFC00000")
+                c.fill = MISS_FILL
+            if total:
                 c.font = Font(bold=True)
                 c.border = Border(top=Side(style="thin"))
-    widths = [_display_width(h) for h in headers(table)]
-    for row in text_rows(table):
-        widths = [max(w, _display_width(s)) for w, s in zip(widths, row)]
-    for j in range(1, len(table.columns) + 1):
+    widths = [_display_width(h) for h in sec.headers]
+    for row in sec.rows:
+        widths = [max(w, _display_width(c.text)) for w, c in zip(widths, row)]
+    for j in range(1, len(sec.columns) + 1):
         ws.column_dimensions[get_column_letter(j)].width = max(8, min(50, widths[j - 1] + 2))
     ws.freeze_panes = ws.cell(row=head + 1, column=1).coordinate  # title and header stay visible
+    # printed as the PDF is: A4 landscape, one page wide, the header row on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{head}:{head}"
     return head
 
 
@@ -141,53 +135,52 @@ def build_workbook(table: pd.DataFrame | ReportData, period: Period) -> Workbook
     from openpyxl.chart import BarChart, LineChart, Reference
 
     data = as_data(table, period)
+    sections = data.sections()
     wb = Workbook()
     ws = wb.active
     ws.title = "削減効果"
-    shown = visible(data.table)
-    head = _table_sheet(ws, shown, title(period), whole_hours=True)
-    body = len(data.table) - 1  # without the totals row
-    cols = list(shown.columns)
-    set_cell(ws.cell(row=head + len(data.table) + 2, column=1), data.headline())
+    summary = sections[0]
+    head = _table_sheet(ws, summary)
+    n = len(summary.rows)
+    body = n - 1  # without the totals row
+    set_cell(ws.cell(row=head + n + 2, column=1), data.headline())
+    if data.after_sentence():
+        set_cell(ws.cell(row=head + n + 3, column=1), data.after_sentence())
     if body > 0:
         chart = BarChart()
         chart.title = "業務別 導入前・導入後の時間"
         chart.y_axis.title = "時間"
         for key in ("hours_before", "hours_after"):
-            j = cols.index(key) + 1
+            j = summary.column(key) + 1
             chart.add_data(Reference(ws, min_col=j, min_row=head, max_row=head + body), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=cols.index("task") + 1, min_row=head + 1, max_row=head + body))
+        chart.set_categories(Reference(ws, min_col=summary.column("task") + 1, min_row=head + 1, max_row=head + body))
         chart.width, chart.height = 22, 9
-        ws.add_chart(chart, ws.cell(row=head + len(data.table) + 4, column=1).coordinate)
-    for dept in data.departments():
-        sheet = wb.create_sheet(_sheet_name(dept, wb.sheetnames))
-        _table_sheet(sheet, visible(data.department_table(dept)), f"{dept} {period.label}", whole_hours=True)
-    if data.trend is not None and len(data.trend):
+        ws.add_chart(chart, ws.cell(row=head + n + 5, column=1).coordinate)
+    for sec in sections[1:]:
+        if sec.key == "department":
+            _table_sheet(wb.create_sheet(_sheet_name(sec.name, wb.sheetnames)), sec)
+            continue
         tw = wb.create_sheet("月別推移")
-        trend = data.trend.copy()
-        trend["target_rate"] = data.target_rate if data.target_rate is not None else float("nan")
-        trend = trend.rename(columns={"month": "department"})  # the heading column
-        th = _table_sheet(tw, trend, f"月別推移 ({period.label}まで)", whole_hours=True)
-        set_cell(tw.cell(row=th, column=1), "月")
-        n = len(trend)
-        tcols = list(trend.columns)
+        th = _table_sheet(tw, sec)
+        rows = len(sec.rows)
         bars = BarChart()
         bars.title = "月別 削減時間と削減率 (目標)"
         bars.y_axis.title = "削減時間"
-        bars.add_data(Reference(tw, min_col=tcols.index("hours_saved") + 1, min_row=th, max_row=th + n),
+        bars.add_data(Reference(tw, min_col=sec.column("hours_saved") + 1, min_row=th, max_row=th + rows),
                       titles_from_data=True)
-        bars.set_categories(Reference(tw, min_col=1, min_row=th + 1, max_row=th + n))
+        bars.set_categories(Reference(tw, min_col=1, min_row=th + 1, max_row=th + rows))
         line = LineChart()
         for key in ("reduction_rate", "target_rate"):
-            line.add_data(Reference(tw, min_col=tcols.index(key) + 1, min_row=th, max_row=th + n),
-                          titles_from_data=True)
+            if key in sec.columns:
+                line.add_data(Reference(tw, min_col=sec.column(key) + 1, min_row=th, max_row=th + rows),
+                              titles_from_data=True)
         line.y_axis.axId = 200
         line.y_axis.title = "削減率"
         line.y_axis.number_format = "0%"
         line.y_axis.crosses = "max"
         bars += line
         bars.width, bars.height = 22, 9
-        tw.add_chart(bars, tw.cell(row=th + n + 3, column=1).coordinate)
+        tw.add_chart(bars, tw.cell(row=th + rows + 3, column=1).coordinate)
     return wb
 
 
@@ -228,11 +221,11 @@ def render(table: pd.DataFrame | ReportData, period: Period, fmt: str, out: Path
     if fmt in ("xlsx", "pdf") and out is None:
         raise ReportError(f"{fmt} 形式では出力ファイルを指定してください")
     if fmt == "md":
-        text = to_markdown(visible(data.table), period) + ("\n" + data.headline() + "\n" if data.target_rate is not None else "")
+        text = to_markdown(data)
     elif fmt == "csv":
-        text = to_csv(data.table)
+        text = to_csv(data)
     elif fmt == "html":
-        from kpi.charts import to_html
+        from kpi.html import to_html
 
         text = to_html(data)
     elif fmt == "xlsx":
@@ -240,7 +233,7 @@ def render(table: pd.DataFrame | ReportData, period: Period, fmt: str, out: Path
         assert out is not None  # checked above
         return write_atomic(Path(out), lambda p: wb.save(p))
     elif fmt == "pdf":
-        from kpi.charts import write_pdf
+        from kpi.pdf import write_pdf
 
         assert out is not None  # checked above
         return write_atomic(Path(out), lambda p: write_pdf(data, p))

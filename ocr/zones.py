@@ -34,10 +34,16 @@ class CleanCrop:
     height_px: int  # height of the trimmed ink
 
 
+SPARSE_INK_PX = 40  # a zone as wide as a row holding one digit: its ink is under 0.2 % of the crop
+
+
 def ink_threshold(gray: np.ndarray) -> float:
-    """Grey level between paper and ink for a crop (paper = 90th percentile)."""
+    """Grey level between paper and ink for a crop (paper = 90th percentile; ink = the darkest 0.2 %,
+    or for a wide zone with little written in it, the darkest SPARSE_INK_PX pixels)."""
     paper = float(np.percentile(gray, 90))
     darkest = float(np.percentile(gray, 0.2))
+    if paper - darkest < 50 and gray.size * 0.002 > SPARSE_INK_PX:
+        darkest = float(np.partition(gray.ravel(), SPARSE_INK_PX)[SPARSE_INK_PX])
     if paper - darkest < 50:  # nothing but paper and noise
         return -1.0
     return (paper + darkest) / 2

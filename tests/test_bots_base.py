@@ -479,3 +479,121 @@ def test_registry_walk_finds_form_bots_skips_bases(tmp_path: Path, monkeypatch: 
     finally:
         for name in [m for m in sys.modules if m.startswith("kakari_tmp_botpkg")]:
             del sys.modules[name]
+
+
+# =============================================================================================
+# parts (digit boxes, date gaps), tables of rows, what the blank prints
+# =============================================================================================
+PARTS_TOML = """
+[fields.postal_code]
+label = "郵便番号"
+type = "postal_code"
+parts = [
+    { x = 40, y = 40, w = 5, h = 6 }, { x = 46, y = 40, w = 5, h = 6 }, { x = 52, y = 40, w = 5, h = 6 },
+    { x = 61, y = 40, w = 5, h = 6 }, { x = 67, y = 40, w = 5, h = 6 }, { x = 73, y = 40, w = 5, h = 6 },
+    { x = 79, y = 40, w = 5, h = 6 },
+]
+format = "{}{}{}-{}{}{}{}"
+required = true
+
+[fields.moved_on]
+label = "転入日"
+type = "wareki_date"
+parts = [{ x = 50, y = 60, w = 9, h = 6 }, { x = 64, y = 60, w = 9, h = 6 }, { x = 78, y = 60, w = 9, h = 6 }]
+format = "令和{}年{}月{}日"
+
+[tables.members]
+label = "世帯員"
+y = 100
+rows = 3
+row_height = 10
+h = 8
+
+[tables.members.columns.name]
+label = "氏名"
+type = "name"
+x = 20
+w = 60
+required = true
+
+[tables.members.columns.relation]
+label = "続柄"
+type = "text"
+x = 82
+w = 20
+"""
+
+
+def boxed(digits: str, xs: list[float], y: float) -> list[Word]:
+    """One character centred in each box, as a form filler types into character boxes."""
+    return [Word(d, Box(1, x + 0.5, y + 1, CHAR_W, CHAR_H)) for d, x in zip(digits, xs)]
+
+
+def test_parts_read_as_one_field_and_tables_by_row(make_bot: MakeBot) -> None:
+    bot = make_bot(toml=header() + PARTS_TOML)
+    xs = [40, 46, 52, 61, 67, 73, 79]
+    doc = document(boxed("9896101", xs, 40), boxed("74", [50, 64], 60), chars("11", 78.5, 61),
+                   chars("山田 花子", 21, 101), chars("妻", 83, 101),  # row 1 complete
+                   chars("子", 83, 111))  # row 2: a relation without the required name
+    rec = bot().read(doc)
+    assert rec.fields["postal_code"].value == "989-6101" and not rec.fields["postal_code"].problems
+    assert rec.fields["moved_on"].value == "2025-04-11"  # 令和7年4月11日, the era printed before the gaps
+    assert rec.fields["postal_code"].box == Box(1, 40, 40, 44, 6)  # the union, for the review screen's crop
+    assert rec.fields["members_1_name"].value == "山田\u3000花子" and rec.fields["members_1_relation"].value == "妻"
+    assert rec.fields["members_2_name"].problems == [REQUIRED_EMPTY]  # written in, so its name is needed
+    assert not rec.fields["members_3_name"].problems and rec.fields["members_3_name"].value is None  # left empty
+    # nothing in any box: empty (and required), not "-" or "令和年月日"
+    empty = bot().read(document())
+    assert empty.fields["postal_code"].value is None and REQUIRED_EMPTY in empty.fields["postal_code"].problems
+    assert empty.fields["moved_on"].value is None and not empty.fields["moved_on"].problems
+
+
+def test_characters_the_blank_prints_are_not_read(make_bot: MakeBot, tmp_path: Path) -> None:
+    """A zone on a text-layer document holds what the blank prints there too (＿＿ typed as an
+    underline, 年 月 日, a unit): with the blank beside the template, only the writing is read."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiKakuGo-W5"))
+    bot = make_bot(toml=header() + """
+[fields.name]
+label = "氏名"
+type = "name"
+box = { x = 30, y = 20, w = 80, h = 8 }
+""")
+    pt = 72 / 25.4
+
+    def pdf(path: Path, texts: list[tuple[float, float, str]]) -> Path:
+        c = Canvas(str(path), pagesize=A4)
+        c.setFont("HeiseiKakuGo-W5", 11)
+        for x, y, t in texts:
+            c.drawString(x * pt, (297 - y) * pt, t)
+        c.save()
+        return path
+
+    underline = (30.0, 27.0, "＿＿＿＿＿＿＿＿＿＿＿＿＿＿＿＿")
+    blank = pdf(bot.template.path.with_suffix(".blank.pdf"), [(15.0, 27.0, "氏名"), underline])
+    filled = pdf(tmp_path / "filled.pdf", [(15.0, 27.0, "氏名"), underline, (32.0, 26.0, "山田　太郎")])
+    from ocr import read_document
+
+    config = KakariConfig(home=tmp_path / "home")
+    assert bot.template.reference_path() == blank
+    assert bot().read(read_document(filled, config)).fields["name"].value == "山田\u3000太郎"
+    blank.unlink()  # without the blank the underline is part of the reading
+    from bots.reading import _blank_print
+
+    _blank_print.cache_clear()
+    assert "_" in (bot().read(read_document(filled, config)).fields["name"].value or "")  # ＿ after NFKC
+
+
+def test_a_bad_date_says_so_once() -> None:
+    """A required date that does not parse shows one message, not also 必須項目が空です."""
+    from bots.base import parse_checked
+    from bots.template import FieldSpec
+    from kakari.wareki import BAD_DATE
+
+    spec = FieldSpec(label="申請日", type="wareki_date", required=True, static="")
+    assert parse_checked("令和7年13月40日", spec)[1] == [BAD_DATE]
+    assert parse_checked("", spec)[1] == [REQUIRED_EMPTY]

@@ -3,7 +3,6 @@ preview the zones, and a bot installed as a separate package found through its e
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -63,12 +62,15 @@ def test_detects_the_writing_boxes_of_a_blank_form() -> None:
 
 
 def fill_in(template: Path) -> None:
-    """What a person does after `bots new`: give the fields the names their data uses."""
-    text = template.read_text(encoding="utf-8")
-    for old, label in re.findall(r'\[fields\.(field_\d+)\]\nlabel = "([^"]+)"', text):
-        if label in NAMES:
-            text = re.sub(rf"\b{old}\b", NAMES[label], text)
-    template.write_text(text, encoding="utf-8")
+    """What a person does after `bots new`: give the fields the names their data uses (here through
+    the zone editor's save, as the web screen does)."""
+    from bots.template_edit import save, zones
+
+    model = zones(template)
+    for f in model["fields"]:
+        if f["label"] in NAMES:
+            f["name"] = NAMES[f["label"]]
+    save(template, model)
 
 
 def test_scaffold_fill_in_and_reach_full_accuracy(tmp_path: Path, samples: Path) -> None:
@@ -83,7 +85,7 @@ def test_scaffold_fill_in_and_reach_full_accuracy(tmp_path: Path, samples: Path)
     bot = registry.get("rp_scaffolded")
     checks = check_folder(bot, samples, KakariConfig(home=tmp_path / "home"))
     compared = sum(c.total for c in checks)
-    assert compared == 4 * len(NAMES)  # every renamed field compared in every sample
+    assert compared >= 4 * len(NAMES)  # every renamed field (and those named right by bots new) compared
     assert sum(c.right for c in checks) == compared, [(c.path.name, c.diffs) for c in checks if c.diffs]
 
 

@@ -202,3 +202,94 @@ def test_repository_templates_load() -> None:
             continue
         t = load_template(path)
         assert set(t.ledger_columns()) <= set(t.fields)
+
+
+# =============================================================================================
+# parts (digit boxes, 年 月 日 gaps) and tables of repeated rows
+# =============================================================================================
+PARTS_AND_TABLE = GOOD + """
+[fields.postal_code]
+label = "郵便番号"
+type = "postal_code"
+parts = [
+    { x = 60, y = 60, w = 5, h = 5 }, { x = 66, y = 60, w = 5, h = 5 }, { x = 72, y = 60, w = 5, h = 5 },
+    { x = 81, y = 60, w = 5, h = 5 }, { x = 87, y = 60, w = 5, h = 5 }, { x = 93, y = 60, w = 5, h = 5 },
+    { x = 99, y = 60, w = 5, h = 5 },
+]
+format = "{}{}{}-{}{}{}{}"
+
+[tables.members]
+label = "世帯員"
+y = 150
+rows = 3
+row_height = 9
+h = 8
+min_rows = 1
+
+[tables.members.columns.name]
+label = "氏名"
+type = "name"
+x = 20
+w = 50
+required = true
+personal = true
+
+[tables.members.columns.birth]
+label = "生年月日"
+type = "wareki_date"
+x = 72
+w = 40
+"""
+
+
+def test_parts_and_tables_load(tmp_path: Path) -> None:
+    t = load_template(write(tmp_path, PARTS_AND_TABLE))
+    postal = t.fields["postal_code"]
+    assert postal.locator == "parts" and len(postal.zones) == 7 and postal.zones[3] == Box(1, 81, 60, 5, 5)
+    assert postal.joined(["9", "8", "9", "6", "1", "0", "1"]) == "989-6101"
+    assert postal.joined(["", " ", "", "", "", "", ""]) == ""  # nothing written: not "-"
+    # every cell of the table is a box field, row by row, named <table>_<row>_<column>
+    cells = [n for n in t.fields if n.startswith("members_")]
+    assert cells == ["members_1_name", "members_1_birth", "members_2_name", "members_2_birth",
+                     "members_3_name", "members_3_birth"]
+    cell = t.fields["members_2_birth"]
+    assert cell.box.to_box() == Box(1, 72, 159, 40, 8) and cell.type == "wareki_date"
+    assert cell.row == ("members", 2, "birth") and cell.label == "世帯員2 生年月日"
+    assert t.fields["members_1_name"].personal and not t.fields["members_1_name"].required  # required per row
+    assert t.ledger_columns()[-6:] == cells
+
+
+TABLE_OK = PARTS_AND_TABLE.split("[tables.members]")[0]
+BAD_EXTENSIONS = [
+    (PARTS_AND_TABLE.replace('format = "{}{}{}-{}{}{}{}"', 'format = "{}{}-{}"'), "fields.postal_code.format",
+     "{} の数 (3) が parts の枠の数 (7) と違います"),
+    (PARTS_AND_TABLE.replace('format = "{}{}{}-{}{}{}{}"', 'format = "{0}{name}"'), "fields.postal_code.format", "{} の数"),
+    (GOOD.replace('[fields.town]\nlabel = "市町村"\nstatic = "みどり町"', '[fields.town]\nlabel = "市町村"\nstatic = "みどり町"\nformat = "{}"'),
+     "fields.town.format", "parts (文字ごとの枠) と一緒に"),
+    (GOOD + '\n[fields.empty]\nlabel = "空"\nparts = []\n', "fields.empty.parts", "枠が1つもありません"),
+    (PARTS_AND_TABLE.replace("min_rows = 1", "min_rows = 4"), "tables.members.min_rows", "rows (3) 以下"),
+    (PARTS_AND_TABLE.replace("rows = 3", "rows = 0"), "tables.members.rows", "1 以上"),
+    (PARTS_AND_TABLE.replace('type = "wareki_date"\nx = 72', 'type = "choice"\nx = 72'),
+     "tables.members.columns.birth.type", "choice 型は使えません"),
+    (PARTS_AND_TABLE.replace("[tables.members.columns.birth]", "[tables.members.columns.\"生年月日\"]"),
+     "tables.members.columns.生年月日", "半角英数字"),
+    (PARTS_AND_TABLE + '\n[fields.members_1_name]\nlabel = "x"\nstatic = "y"\n', "tables.members", "重なっています"),
+    (TABLE_OK.split("[fields.applied_on]")[0] + '\n[tables.t]\ny = 10\nrows = 2\nrow_height = 8\ncolumns = {}\n',
+     "tables.t.columns", "空にはできません"),
+]
+
+
+@pytest.mark.parametrize(("text", "loc", "words"), BAD_EXTENSIONS)
+def test_extension_errors_name_key_and_problem(tmp_path: Path, text: str, loc: str, words: str) -> None:
+    with pytest.raises(TemplateError) as info:
+        load_template(write(tmp_path, text, "town_form.toml"))
+    line = next((ln for ln in info.value.message.splitlines() if ln.startswith(f"  - {loc}: ")), "")
+    assert words in line, info.value.message
+
+
+def test_a_template_of_only_a_table_is_valid(tmp_path: Path) -> None:
+    text = GOOD.split("[fields.applied_on]")[0] + (
+        '\n[tables.rows]\ny = 10\nrows = 2\nrow_height = 8\n[tables.rows.columns.name]\nlabel = "氏名"\nx = 10\nw = 40\n')
+    t = load_template(write(tmp_path, text))
+    assert list(t.fields) == ["rows_1_name", "rows_2_name"] and t.tables["rows"].label == ""
+    assert t.fields["rows_2_name"].label == "氏名 (2行目)"

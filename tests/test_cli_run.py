@@ -114,7 +114,8 @@ def test_run_ledger_report_and_no_duplicates(samples: Path, tmp_path: Path) -> N
     assert openpyxl.load_workbook(out).active.max_row >= 3
 
     hist = kakari("history", "メモ.pdf", home=home, check=True)
-    assert "claimed" in hist.stdout and "error" in hist.stdout
+    events = [ln.split("  ")[3] for ln in hist.stdout.splitlines()]  # event names in Japanese, not the code's
+    assert "受付" in events and "エラー" in events and "claimed" not in hist.stdout
 
 
 def test_config_error_exit_code_and_message(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from kpi.metrics import (
     fiscal_year_label,
     fiscal_year_of,
     kpi_table,
+    name_key,
     period_bounds,
 )
 
@@ -126,7 +127,7 @@ def test_three_documents_one_reviewed() -> None:
     assert r["hours_saved"] != pytest.approx(0.37, abs=1e-6)
 
 
-def test_rows_sorted_and_totals_equal_column_sums() -> None:
+def test_rows_in_first_appearance_order_and_totals_equal_column_sums() -> None:
     f = frame(
         row("2026-04-10", "福祉課", "障害福祉申請", before=10.0, after=3.0, robot=40, status="確認済"),
         row("2026-04-11", "保険年金課", "国保資格入力", before=5.0, robot=20),
@@ -136,7 +137,8 @@ def test_rows_sorted_and_totals_equal_column_sums() -> None:
     )
     t = kpi_table(f, APRIL)
     keys = list(zip(body(t)["department"], body(t)["task"]))
-    assert keys == sorted(keys) and len(keys) == 3
+    # no order given: 原課 by the day they first appear, tasks within them likewise (not code point order)
+    assert keys == [("福祉課", "障害福祉申請"), ("福祉課", "介護認定入力"), ("保険年金課", "国保資格入力")]
     tot = totals(t)
     assert tot["task"] == ""
     for col in ("items", "hours_before", "hours_after", "hours_saved", "robot_hours"):
@@ -251,3 +253,33 @@ def test_from_a_real_time_log(db_url: str) -> None:
     may = kpi_table(log.frame(may_p.start, may_p.end), may_p)
     # 6 min before, 2 min after → saved 4 min; rate 4/6
     assert may.iloc[0]["reduction_rate"] == pytest.approx(4 / 6) and may.iloc[0]["review_rate"] == 1.0
+
+
+def test_the_towns_order_and_spelling_are_kept() -> None:
+    f = frame(row("2026-04-01", "総務課", "文書収受"),
+              row("2026-04-02", "子育て支援課", "入園申込(さくらⅡシステム)業務"),
+              row("2026-04-03", "子育て支援課", "入園申込（さくらIIシステム）業務"),  # another spelling, one task
+              row("2026-04-04", "子育て支援課", "㈱保育サービス委託"),
+              row("2026-04-05", "市民課", "住民票"))
+    order = {"department": ["市民課", "子育て支援課"], "task": ["住民票", "㈱保育サービス委託", "入園申込(さくらⅡシステム)業務"]}
+    t = kpi_table(f, APRIL, order=order)
+    assert list(zip(body(t)["department"], body(t)["task"])) == [
+        ("市民課", "住民票"), ("子育て支援課", "㈱保育サービス委託"), ("子育て支援課", "入園申込(さくらⅡシステム)業務"),
+        ("総務課", "文書収受")]  # listed names first, in the town's order; an unlisted one after them
+    assert body(t).iloc[2]["items"] == 2  # both spellings counted together, shown as first written
+    assert name_key("入園申込（さくらIIシステム）業務") == name_key("入園申込(さくらⅡシステム)業務")
+
+
+def test_measured_and_estimated_minutes_after() -> None:
+    f = frame(row("2026-04-01", after=3.0, status="確認済"), row("2026-04-02", after=1.5, status="差戻"),
+              row("2026-04-03", after=2.0, status="要確認"), row("2026-04-04", after=8.0, status="エラー"),
+              row("2026-04-05"),
+              row("2026-04-06", "税務課", "軽自動車税申告入力", items=10, before=60.0, after=6.0, status="",
+                  source="import"))
+    t = kpi_table(f, APRIL)
+    kodomo, imported, tot = t.iloc[0], t.iloc[1], totals(t)
+    assert kodomo["hours_after_measured"] == pytest.approx(4.5 / 60)  # the clerks' minutes, kept or sent back
+    assert kodomo["hours_after_estimated"] == pytest.approx(10 / 60)  # 要確認's estimate and an error's manual time
+    assert kodomo["hours_after"] == pytest.approx(14.5 / 60) and kodomo["review_rate"] == pytest.approx(3 / 5)
+    assert math.isnan(imported["hours_after_measured"]) and math.isnan(imported["hours_after_estimated"])
+    assert tot["hours_after_measured"] == pytest.approx(4.5 / 60) and tot["hours_after"] == pytest.approx(20.5 / 60)

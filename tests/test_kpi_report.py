@@ -18,7 +18,8 @@ from kpi.report import render, write_atomic
 from kpi.table import fmt_hours, fmt_rate, round_half_up
 
 APRIL = period_bounds(month="2026-04")
-HEADERS = ["原課", "業務名", "件数", "導入前(時間)", "導入後(時間)", "削減時間(時間)", "削減率", "RPA処理時間(時間)", "要確認率"]
+HEADERS = ["原課", "業務名", "件数", "導入前(時間)", "導入後(時間)", "導入後のうち実測(時間)", "導入後のうち見積(時間)",
+           "削減時間(時間)", "削減率", "RPA処理時間(時間)", "要確認率"]
 CSV_HEADER = ["原課", "業務名", "件数", "導入前時間", "導入後時間", "削減時間", "削減率", "RPA処理時間"]  # the report's columns, in the order a manager reads them
 
 
@@ -79,14 +80,17 @@ def test_markdown(table: pd.DataFrame) -> None:
     assert lines[0] == "## RPA・AI-OCR 削減効果報告 2026年4月"
     assert lines[1] == ""
     assert lines[2] == "| " + " | ".join(HEADERS) + " |"
-    assert lines[3] == "| --- | --- | " + " | ".join(["---:"] * 7) + " |"
-    assert lines[4] == "| 子育て支援課 | 子ども医療費申請入力 | 3 | 0.4 | 0.0 | 0.4 | 91.7% | 0.0 | 33.3% |"
-    assert lines[5] == "| 環境衛生課 | 飲食店営業許可入力 | 1 | 0.3 | 0.3 | 0.0 | 6.3% | 0.0 | 100.0% |"
-    assert lines[6] == "| 税務課 | 新規業務\\|試行 | 5 | 0.0 | 0.0 | 0.0 | — | 0.0 | — |"
+    assert lines[3] == "| --- | --- | " + " | ".join(["---:"] * 9) + " |"
+    # 導入後 split: the 要確認's 2.0 min are an estimate; 環境衛生課's 15 min were measured (確認済);
+    # imported rows are neither
+    assert lines[4] == "| 子育て支援課 | 子ども医療費申請入力 | 3 | 0.4 | 0.0 | 0.0 | 0.0 | 0.4 | 91.7% | 0.0 | 33.3% |"
+    assert lines[5] == "| 環境衛生課 | 飲食店営業許可入力 | 1 | 0.3 | 0.3 | 0.3 | 0.0 | 0.0 | 6.3% | 0.0 | 100.0% |"
+    assert lines[6] == "| 税務課 | 新規業務\\|試行 | 5 | 0.0 | 0.0 | — | — | 0.0 | — | 0.0 | — |"
     # totals: before 24+16 = 40 min = 0.667 h; after 17 min = 0.283 h; saved 23 min = 0.383 h;
     # rate 23/40 = 57.5%; review 2 of 4 kakari rows = 50.0%; robot 54 s = 0.015 h
-    assert lines[7] == "| 合計 |  | 9 | 0.7 | 0.3 | 0.4 | 57.5% | 0.0 | 50.0% |"
-    assert len(lines) == 8
+    assert lines[7] == "| 合計 |  | 9 | 0.7 | 0.3 | 0.3 | 0.0 | 0.4 | 57.5% | 0.0 | 50.0% |"
+    assert lines[8:] == ["", "削減率は 57.5% でした。",
+                         "導入後 0.3 時間のうち、確認画面で実測した時間 0.3 時間・見積 0.0 時間（取り込んだ外部実績はどちらにも含みません）。"]
 
 
 def test_markdown_to_file_and_empty_period(tmp_path: Path) -> None:
@@ -95,7 +99,8 @@ def test_markdown_to_file_and_empty_period(tmp_path: Path) -> None:
     assert out == tmp_path / "r.md"
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "## RPA・AI-OCR 削減効果報告 令和7年度"
-    assert lines[-1] == "| 合計 |  | 0 | 0.0 | 0.0 | 0.0 | — | 0.0 | — |"
+    assert lines[4] == "| 合計 |  | 0 | 0.0 | 0.0 | — | — | 0.0 | — | 0.0 | — |"
+    assert lines[-1] == "令和7年度の記録はありません (自動化された処理も取り込んだ実績もありません)。"  # said plainly
 
 
 # --- csv --------------------------------------------------------------------------------------
@@ -131,34 +136,40 @@ def test_xlsx_reopened(tmp_path: Path, table: pd.DataFrame) -> None:
     assert all(c.font.b and c.fill.fill_type == "solid" for c in ws[2])
     assert ws.freeze_panes == "A3"
 
-    r = [c for c in ws[3]]
-    assert [c.value for c in r[:3]] == ["子育て支援課", "子ども医療費申請入力", 3]
-    assert r[3].value == 0.4 and r[4].value == 0.0 and r[5].value == 0.4 and r[7].value == 0.0
-    assert r[6].value == 0.917 and r[8].value == 0.333  # rates stored to 3 decimals, shown as 91.7%
-    assert all(c.number_format == "#,##0" for c in (r[3], r[4], r[5], r[7]))  # whole hours, as published
-    assert r[6].number_format == "0.0%" and r[8].number_format == "0.0%"
-    assert not r[0].font.b
+    r = {h: c for h, c in zip(HEADERS, ws[3])}
+    assert [r[h].value for h in HEADERS[:3]] == ["子育て支援課", "子ども医療費申請入力", 3]
+    assert r["導入前(時間)"].value == 0.4 and r["導入後(時間)"].value == 0.0 and r["削減時間(時間)"].value == 0.4
+    assert r["削減率"].value == 0.917 and r["要確認率"].value == 0.333  # rates stored to 3 decimals, shown as 91.7%
+    hours = [h for h in HEADERS if h.endswith("(時間)")]
+    assert all(r[h].number_format == "#,##0.0" for h in hours)  # one decimal, as every other format shows
+    assert r["削減率"].number_format == "0.0%" and r["要確認率"].number_format == "0.0%"
+    assert not r["原課"].font.b
 
-    kan = [c.value for c in ws[4]]
-    assert kan[4] == 0.3 and kan[6] == 0.063  # half up: 0.25 h and 6.25%
-    zei = [c.value for c in ws[5]]
-    assert zei[6] == "—" and zei[8] == "—"
+    kan = {h: c.value for h, c in zip(HEADERS, ws[4])}
+    assert kan["導入後(時間)"] == 0.3 and kan["削減率"] == 0.063  # half up: 0.25 h and 6.25%
+    zei = {h: c.value for h, c in zip(HEADERS, ws[5])}
+    assert zei["削減率"] == "—" and zei["要確認率"] == "—" and zei["導入後のうち実測(時間)"] == "—"
 
     tot = ws[6]
-    assert [c.value for c in tot] == ["合計", None, 9, 0.7, 0.3, 0.4, 0.575, 0.0, 0.5]
+    assert [c.value for c in tot] == ["合計", None, 9, 0.7, 0.3, 0.3, 0.0, 0.4, 0.575, 0.0, 0.5]
     assert all(c.font.b and c.border.top.style == "thin" for c in tot)
     assert ws["A8"].value == "削減率は 57.5% でした。"
-    assert ws.max_row == 8 and len(ws._charts) == 1
+    assert ws["A9"].value.startswith("導入後 0.3 時間のうち、確認画面で実測した時間 0.3 時間")
+    assert ws.max_row == 9 and len(ws._charts) == 1
+    # printed as the PDF: A4 landscape, one page wide, the header row repeated
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$2:$2"
 
     widths = {k: d.width for k, d in ws.column_dimensions.items()}
     # 業務名 "子ども医療費申請入力" is 10 full-width characters = 20 columns of display width
-    assert widths["B"] >= 20 and all(widths[k] >= 8 for k in "ABCDEFGHI")
+    assert widths["B"] >= 20 and all(widths[k] >= 8 for k in "ABCDEFGHIJK")
 
 
 def test_xlsx_overwrites_atomically(tmp_path: Path, table: pd.DataFrame) -> None:
     out = tmp_path / "report.xlsx"
     render(kpi_table(pd.DataFrame(columns=FRAME_COLUMNS), APRIL), APRIL, "xlsx", out)
-    assert openpyxl.load_workbook(out).active["A5"].value == "削減率は — でした。"
+    assert openpyxl.load_workbook(out).active["A5"].value == "2026年4月の記録はありません (自動化された処理も取り込んだ実績もありません)。"
     render(table, APRIL, "xlsx", out)
     assert openpyxl.load_workbook(out).active["A6"].value == "合計"
 

@@ -22,9 +22,9 @@ from jobs.store import Store
 from jobs.timelog import TOKYO, TaskRecord, TimeLog
 from kakari.cli import main
 from kakari.config import KakariConfig, KpiConfig
-from kakari.locate import gothic_font
 from kpi import baseline
-from kpi.charts import AFTER, BEFORE, SAVED, text_of
+from kpi.charts import AFTER, BEFORE, SAVED, font_file
+from kpi.html import text_of
 from kpi.metrics import TOTAL_LABEL, months_of, period_bounds
 from kpi.report import file_monthly_report, render
 from kpi.table import CSV_COLUMNS, gather
@@ -100,7 +100,7 @@ def test_targets_baselines_imports_fte_and_cost(october: KakariConfig) -> None:
     assert data.headline() == "目標の削減率 50.0% に対し、結果は 81.2% (目標を達成しました)。"
 
     md = render(data, OCTOBER, "md")
-    assert "| 市民課 | 住民票 | 100 | 10.0 | 2.0 | 8.0 | 80.0% | 0.5 |" in md and "未達" in md
+    assert "| 市民課 | 住民票 | 100 | 10.0 | 2.0 | — | — | 8.0 | 80.0% | 0.5 |" in md and "未達" in md
     assert "26,300" in md  # 削減額(円) = 8.77 h × 3,000
 
 
@@ -137,11 +137,13 @@ def test_zero_baseline_is_reported_not_divided(tmp_path: Path) -> None:
     row = rows_by_task(data)["子ども医療費"]
     assert row["items"] == 1 and row["hours_before"] == 0 and row["reduction_rate"] != row["reduction_rate"]  # NaN
     assert row["achieved"] == ""
-    assert "| 子育て支援課 | 子ども医療費 | 1 | 0.0 | 0.0 | 0.0 | — |" in render(data, OCTOBER, "md")
+    md = render(data, OCTOBER, "md")
+    assert "| 子育て支援課 | 子ども医療費 | 1 | 0.0 | 0.0 | 0.0 | 0.0 | 0.0 | — |" in md
+    assert "導入前の時間が 0 のため、削減率は算出できません。" in md
     lines = list(csv.reader(io.StringIO(render(data, OCTOBER, "csv").lstrip("\ufeff"))))
     assert lines[1][:3] == ["子育て支援課", "子ども医療費", "1"] and lines[1][6] == ""
     out = render(data, OCTOBER, "xlsx", tmp_path / "z.xlsx")
-    assert openpyxl.load_workbook(out)["削減効果"]["G3"].value == "—"
+    assert openpyxl.load_workbook(out)["削減効果"]["I3"].value == "—"
 
 
 def test_period_with_no_items(tmp_path: Path) -> None:
@@ -244,13 +246,14 @@ def test_xlsx_sheets_charts_and_flags(october: KakariConfig, tmp_path: Path) -> 
     assert wb.sheetnames == ["削減効果", "子育て支援課", "市民課", "月別推移"]
     summary = wb["削減効果"]
     header = [c.value for c in summary[2]]
-    assert header[:8] == ["原課", "業務名", "件数", "導入前(時間)", "導入後(時間)", "削減時間(時間)", "削減率", "RPA処理時間(時間)"]
+    assert header[:10] == ["原課", "業務名", "件数", "導入前(時間)", "導入後(時間)", "導入後のうち実測(時間)",
+                           "導入後のうち見積(時間)", "削減時間(時間)", "削減率", "RPA処理時間(時間)"]
     assert "目標削減率" in header and "達成" in header and "導入前の根拠" in header
     rows = {r[1].value: r for r in summary.iter_rows(min_row=3, max_row=5)}
     flag = rows["住民票"][header.index("達成")]
-    assert flag.value == "未達" and flag.font.color.rgb == "FFC00000"
-    assert rows["住民票"][3].value == 10.0 and rows["住民票"][3].number_format == "#,##0"
-    assert rows["住民票"][6].value == 0.8 and rows["住民票"][6].number_format == "0.0%"
+    assert flag.value == "未達" and flag.font.color.rgb == "FFC00000" and flag.fill.start_color.rgb == "FFFDE8E8"
+    assert rows["住民票"][3].value == 10.0 and rows["住民票"][3].number_format == "#,##0.0"
+    assert rows["住民票"][8].value == 0.8 and rows["住民票"][8].number_format == "0.0%"
     assert len(summary._charts) == 1
     city = wb["市民課"]
     assert [c.value for c in city[4]][:3] == ["合計", None, 100]
@@ -279,19 +282,18 @@ def test_pdf_pages_charts_and_glyphs(october: KakariConfig, tmp_path: Path) -> N
     pdf = Path(render(data, OCTOBER, "pdf", tmp_path / "r.pdf"))
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(tmp_path / "p")], check=True)
     pages = sorted(tmp_path.glob("p-*.png"))
-    # summary, one per 原課 (2), the trend table, then the two charts
-    assert len(pages) == 6
+    # the summary table, the two charts (a page each), then the 原課 tables and the trend
+    assert len(pages) >= 4
     images = [Image.open(p) for p in pages]
-    assert _pixels_near(images[4], BEFORE) > 200 and _pixels_near(images[4], AFTER) > 200  # before/after bars
-    assert _pixels_near(images[5], SAVED) > 200  # monthly hours-saved bars
-    assert all(_pixels_near(im, SAVED) == 0 for im in images[:4])  # tables have no chart colours
+    assert _pixels_near(images[1], BEFORE) > 200 and _pixels_near(images[1], AFTER) > 200  # before/after bars
+    assert _pixels_near(images[2], SAVED) > 200  # monthly hours-saved bars
+    assert all(_pixels_near(im, SAVED) == 0 for im in (images[0], *images[3:]))  # tables have no chart colours
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "削減効果報告" in text and "子育て支援課" in text and "未達" in text
+    assert "削減効果報告" in text and "子育て支援課" in text and "未達" in text and "対象期間" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "IPAGothic" in fonts and all(" yes " in ln for ln in fonts.splitlines()[2:])  # embedded
 
-    font = gothic_font()
-    cmap = TTFont(font).getBestCmap()
+    cmap = TTFont(font_file()).getBestCmap()
     missing = {ch for ch in text_of(data) if not ch.isspace() and ord(ch) not in cmap}
     assert not missing, f"IPAゴシックにない文字: {sorted(missing)}"
 

@@ -35,12 +35,7 @@ from web.accounts import User, authenticate, get_user, normalise_username
 HERE = Path(__file__).parent
 
 
-def _template_globals(request: Request) -> dict[str, Any]:
-    """What every template may use, whichever module renders it: the request's CSP nonce."""
-    return {"csp_nonce": getattr(request.state, "csp_nonce", "")}
-
-
-TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_template_globals])
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[security.template_globals])
 
 
 def _secret(home: Path) -> str:
@@ -146,7 +141,8 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
     @app.get("/review", response_class=HTMLResponse)
     def queue(request: Request) -> Response:
         user = current(request)
-        return page(request, "queue.html", user=user, items=review.queue(config, user))
+        return page(request, "queue.html", user=user, items=review.queue(config, user),
+                    notice=review.NOTICES.get(request.query_params.get("done", ""), ""))
 
     def _load(user: User, job: str, doc_id: str) -> tuple[dict[str, Any], Any]:
         try:
@@ -160,7 +156,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                       status_code: int = 200, **ctx: Any) -> HTMLResponse:
         return page(request, _review_template(rec), status_code, user=user, row=row, rec=rec, job=job,
                     fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
-                    **ctx)
+                    **review.screen(config, job, row, rec, request.query_params.get("done", "")), **ctx)
 
     @app.get("/review/{job}/{doc_id}", response_class=HTMLResponse)
     def review_page(request: Request, job: str, doc_id: str) -> Response:
@@ -221,6 +217,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                     return review_screen(request, user, row, review.apply_corrections(rec, values), job, 400,
                                          error="差し戻しの理由を入力してください", reason=reason)
                 review.decide(config, user, job, doc_id, rec, Status.ERROR, active, reason)
+                return RedirectResponse(review.next_url(config, user, Status.ERROR), status_code=303)
             else:
                 rec = review.apply_corrections(rec, values)
                 if rec.problems:  # the fields and the reason typed so far stay as typed
@@ -229,9 +226,10 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                 review.decide(config, user, job, doc_id, rec, Status.CONFIRMED, active)
         except review.Gone as e:
             raise HTTPException(409, str(e)) from None
-        return RedirectResponse("/review", status_code=303)
+        return RedirectResponse(review.next_url(config, user, Status.CONFIRMED), status_code=303)
 
     masking.mount(app, config, current, check_csrf, page, _RENDER_LOCK)
+    review.mount(app, config, current, page)
 
     def _period(month: str) -> Any:
         from kpi.metrics import ReportError, period_bounds
@@ -246,22 +244,10 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         user = current(request)
         if user.role == "clerk":
             raise HTTPException(403, "ダッシュボードは管理職・管理者のみ見られます")
-        from kpi.charts import charts, html_table, png_b64
-        from kpi.metrics import fiscal_year_of, period_bounds
-        from kpi.table import gather, visible
+        from web.dashboard import views
 
-        today = date.today()
-        chosen = _period(month or today.strftime("%Y-%m"))
-        month = f"{chosen.start:%Y-%m}"
-        views = []
-        for period in (chosen, period_bounds(fiscal_year=fiscal_year_of(today))):
-            data = gather(config, period)
-            table = data.department_table(dept) if dept and dept in data.departments() else data.table
-            views.append({"title": period.label, "headline": data.headline(), "table": html_table(visible(table)),
-                          "charts": [png_b64(f) for f in charts(data)], "departments": data.departments()})
-        runs = Store(config.database_url).runs_for(limit=15)
-        return page(request, "dashboard.html", user=user, views=views, dept=dept, month=month, runs=runs,
-                    departments=views[1]["departments"])
+        chosen = _period(month or date.today().strftime("%Y-%m"))
+        return page(request, "dashboard.html", user=user, **views(config, dept, f"{chosen.start:%Y-%m}"))
 
     def admin_only(request: Request) -> User:
         user = current(request)
@@ -277,6 +263,10 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                 for n, j in config.jobs.items()]
         return page(request, "admin.html", status_code, user=user, accounts=list_accounts(store), jobs=jobs,
                     **ctx)
+
+    from web.editor import mount as mount_editor  # the zone editor (/editor), for admins
+
+    mount_editor(app, config, admin=admin_only, csrf=csrf, check_csrf=check_csrf, render_lock=_RENDER_LOCK)
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request) -> Response:
@@ -297,7 +287,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         return admin_page(request, user, message=f"利用者「{added.username}」を追加しました")
 
     @app.get("/reports/{month}.{fmt}")
-    def report_file(request: Request, month: str, fmt: str) -> Response:
+    def report_file(request: Request, month: str, fmt: str, dept: str = "") -> Response:
         user = current(request)
         if user.role == "clerk":
             raise HTTPException(403, "報告は管理職・管理者のみ取り出せます")
@@ -310,11 +300,11 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
 
         period = _period(month)
         with tempfile.TemporaryDirectory() as tmp:
-            out = Path(render(gather(config, period), period, fmt, Path(tmp) / f"report.{fmt}"))
+            out = Path(render(gather(config, period, department=dept or None), period, fmt, Path(tmp) / f"report.{fmt}"))
             body = out.read_bytes()
         types = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
-        name = f"削減効果報告_{period.start:%Y-%m}.{fmt}"
+        name = f"削減効果報告_{period.start:%Y-%m}" + (f"_{dept}" if dept else "") + f".{fmt}"
         from urllib.parse import quote
 
         return Response(body, media_type=types[fmt],

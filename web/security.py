@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +42,11 @@ MESSAGES: dict[int, str] = {
     429: "しばらく待ってから、もう一度お試しください",
     500: "システムの内部でエラーが起きました",
 }
+
+
+def template_globals(request: Request) -> dict[str, Any]:
+    """What every template may use, whichever module renders it: the request's CSP nonce."""
+    return {"csp_nonce": getattr(request.state, "csp_nonce", "")}
 
 
 def csp(nonce: str) -> str:

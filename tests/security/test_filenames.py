@@ -60,7 +60,7 @@ def test_undecodable_names_do_not_stop_the_inbox(tmp_path: Path, site: Site) -> 
     assert "申請書.pdf" in names  # shown as the town wrote it, not as mojibake
     assert "bad\ufffd\ufffd.pdf" in names  # undecodable bytes become U+FFFD, once, at intake
     hist = kakari("history", BAD_NAME, home=home)  # the same bytes typed in a terminal find it
-    assert hist.returncode == 0 and "claimed" in hist.stdout, hist.stdout + hist.stderr
+    assert hist.returncode == 0 and "受付" in hist.stdout, hist.stdout + hist.stderr  # the claimed event
 
 
 # bytes a POSIX file name may hold: anything but "/" and NUL; at most 200 bytes (the claim adds a token)

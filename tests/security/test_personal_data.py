@@ -105,4 +105,4 @@ def test_the_review_page_still_shows_the_values(site: Site) -> None:
 
 def test_a_document_that_fails_is_still_found_by_its_name(site: Site) -> None:
     hist = kakari("history", PERSONAL_FILE, home=site.home, check=True).stdout
-    assert "error" in hist and "山＊" in hist and SHOP_JOB in hist
+    assert "エラー" in hist and "山＊" in hist and SHOP_JOB in hist

@@ -1,0 +1,70 @@
+"""Reading a sample document with a template that is not (yet) a registered bot: the zone editor's
+live readings, and benchmarks of a freshly scaffolded bot. A draft bot is a FormBot subclass made
+on the fly around a checked template; nothing is registered."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bots.base import FormBot
+from bots.template import FormTemplate, load_template
+from kakari.model import Field
+
+
+def draft_bot(template: FormTemplate | Path, name: str = "draft") -> type[FormBot]:
+    """A FormBot class reading with `template` (a checked template, or the path of one)."""
+    if not isinstance(template, FormTemplate):
+        template = load_template(Path(template))
+    return type(f"Draft_{name}", (FormBot,), {"template": template, "name": name, "__module__": __name__})
+
+
+def template_from(data: dict[str, Any], path: Path) -> FormTemplate:
+    """A template from a parsed TOML dict, placed at `path` (its blank is found beside it)."""
+    template = FormTemplate.model_validate(data)
+    template._path = Path(path)
+    return template
+
+
+def read_fields(bot: type[FormBot], doc: Any, names: list[str] | None = None) -> dict[str, Field]:
+    """The given fields (default: all) of a document read by `bot`, checked as the bot checks them."""
+    reader = bot()
+    reader.align_scan(doc)
+    fields = {n: reader.extract_field(doc, spec) for n, spec in bot.template.fields.items()
+              if names is None or n in names}
+    return fields
+
+
+def page_image(path: Path, template: FormTemplate, config: Any, dpi: int = 100) -> Any:
+    """Page 1 of a document as a grey PIL image in the template's frame: a text-layer page as it is,
+    a scan registered to the template's blank (so zones drawn in template mm land on the ink)."""
+    from PIL import Image
+
+    from ocr.inputs import sniff
+    from ocr.preprocess import to_gray
+    from ocr.raster import rasterise
+
+    kind = sniff(path, config.limits)
+    [r] = rasterise(path, kind, [1], dpi, config.limits.max_pixels, config.limits.max_pages)
+    gray = to_gray(r.image)
+    ref = template.reference_path()
+    if ref is None or not _is_scan(path, kind, config):
+        return Image.fromarray(gray)
+    from ocr.register import crop, load_reference, register
+
+    ref_page = load_reference(ref).page(1)
+    if ref_page is None:
+        return Image.fromarray(gray)
+    alignment = register(gray, float(r.dpi), ref_page)
+    if not alignment.ok:
+        return Image.fromarray(gray)
+    return Image.fromarray(crop(gray, alignment, 0.0, 0.0, ref_page.width_mm, ref_page.height_mm, dpi))
+
+
+def _is_scan(path: Path, kind: str, config: Any) -> bool:
+    if kind != "pdf":
+        return True
+    from ocr import MIN_TEXT_QUALITY
+    from ocr.textlayer import needs_scan, read_textlayer
+
+    pages = read_textlayer(path, "page", config.limits)
+    return bool(pages) and needs_scan(pages[0], config.ocr.min_chars_per_page, MIN_TEXT_QUALITY)
