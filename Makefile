@@ -36,7 +36,7 @@ corpus: setup
 demo: samples
 	@test -f $(DEMO_SCANS)/.complete || ($(PY) -m samples.corpus --demo --out $(DEMO_SCANS) && touch $(DEMO_SCANS)/.complete)
 	@rm -rf $(DEMO_HOME)
-	@mkdir -p $(DEMO_HOME)/jobs/kodomo_iryo/inbox $(DEMO_HOME)/jobs/inshoku_kyoka/inbox
+	@$(KAKARI) setup --config samples/kakari.toml --home $(DEMO_HOME) >/dev/null  # what a town runs after pip install
 	@cp -p $(SAMPLES)/child_medical/child_medical_*.pdf $(DEMO_HOME)/jobs/kodomo_iryo/inbox/
 	@cp -p $(SAMPLES)/restaurant_permit/restaurant_permit_*.pdf $(DEMO_HOME)/jobs/inshoku_kyoka/inbox/
 	@# scans and faxes in several printed and handwriting-style fonts: OCR and 要確認 beside the PDFs

@@ -122,7 +122,7 @@ def main() -> None:
             for k, s in times.items():
                 rows.append((corpus, len(files), k, s, len(files) / s * 60, base / s))
     lines = [f"Same corpus per row group, fresh home per set-up, this {os.cpu_count()}-core machine. In-process workers "
-             "are a process pool (forkserver) inside `kakari run`; Celery workers are two `kakari worker -c 1` processes "
+             "are reader processes (one per worker thread) inside `kakari run`; Celery workers are two `kakari worker -c 1` processes "
              "on a private redis-server, timed from enqueue to the last commit (their start-up is not timed).", "",
              "| corpus | docs | set-up | seconds | docs/min | speed-up vs 1 |", "|---|---:|---|---:|---:|---:|"]
     lines += [f"| {c} | {n} | {k} | {s:.1f} | {r:.0f} | {x:.2f}× |" for c, n, k, s, r, x in rows]

@@ -39,11 +39,10 @@ SCENARIOS: list[tuple[str, str, dict[str, Any], str]] = [
 
 
 def run(count: int, realistic: int) -> list[tuple[str, str, int, float, float, int, int]]:
-    from sqlalchemy import create_engine
-
     from connectors.webform import WebFormSink
     from connectors.webmapping import Credentials, load_system
     from connectors.webstate import CONFIRMED, WebState
+    from jobs.store import Store
     from kakari.log import logger
     from samples.backoffice.records import child_records, mismatches, sample_records
     from samples.backoffice.server import start
@@ -67,7 +66,7 @@ def run(count: int, realistic: int) -> list[tuple[str, str, int, float, float, i
                 k = count if size == "count" else realistic
                 records = (sample_records(k, seed=100 + n, salt=f"bench{n}") if system_name == "eisei"
                            else child_records(k, home / "files", seed=100 + n, salt=f"bench{n}"))
-                state = WebState(create_engine(f"sqlite:///{home / 'kakari.db'}"))
+                state = WebState(Store(f"sqlite:///{home / 'kakari.db'}").engine)
                 system = load_system(system_name)
                 sink = WebFormSink(system, state, home, "bench", Credentials(bo.user, bo.password))
                 t0 = time.perf_counter()

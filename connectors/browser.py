@@ -1,7 +1,7 @@
 """Which browser Playwright drives, and a display for a headed one.
 
 The browser is never downloaded (`playwright install` needs the internet): it is the one configured
-(`browser = "…"` in kakari.toml: a path, or a Playwright channel such as "msedge" or "chrome"), else
+(`browser = "…"` or `[system] browser` in kakari.toml: a path, or a Playwright channel such as "msedge" or "chrome"), else
 KAKARI_CHROMIUM, else the platform's usual one — Microsoft Edge on Windows (channel "msedge", part of
 Windows 10/11), Chrome or Edge on macOS, the distribution's Chromium on Linux.
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kakari import locate
 from kakari.errors import MissingDependency
 
 CHANNELS = ("msedge", "msedge-beta", "msedge-dev", "chrome", "chrome-beta", "chrome-dev", "chromium")
@@ -67,9 +68,12 @@ def _choice(value: str, origin: str) -> BrowserChoice:
 
 
 def find_browser(configured: str | None = None, platform: str = sys.platform) -> BrowserChoice:
-    """The configured browser, else KAKARI_CHROMIUM, else the platform's usual one."""
+    """The configured browser ([system] browser too), else KAKARI_CHROMIUM, else the platform's usual one."""
     if configured:
         return _choice(configured, "kakari.toml の browser")
+    system = locate.configured_browser()
+    if system:
+        return _choice(system, "kakari.toml の [system] browser")
     env = os.environ.get("KAKARI_CHROMIUM")
     if env:
         return _choice(env, "環境変数 KAKARI_CHROMIUM")

@@ -7,12 +7,10 @@ and never touches a workbook whose charts, images or pivot tables openpyxl would
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import os
 import secrets
 import threading
-import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from copy import copy
@@ -20,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from filelock import FileLock, Timeout
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -29,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from connectors.base import Sink, WriteResult
 from connectors.cells import set_cell
 from kakari.errors import LedgerLocked, LedgerRefused
-from kakari.files import make_private, make_private_dir
+from kakari.files import PRIVATE_FILE, fsync_dir, is_busy, make_private, make_private_dir
 from kakari.model import Record
 
 DOC_ID = "文書ID"
@@ -64,6 +63,7 @@ class ExcelLedger(Sink):
         self.sheet = sheet
         self.keep_my_number = keep_my_number
         self.my_number_columns = set(my_number_columns)
+        self.lock_wait = LOCK_WAIT_SECONDS
 
     # --- Sink ------------------------------------------------------------------------------
     def write_many(self, records: Iterable[Record]) -> WriteResult:
@@ -232,12 +232,15 @@ class ExcelLedger(Sink):
             else:
                 make_private(tmp)  # a new one holds applicants' data: the service account's alone
             self._check_foreign_lock()  # Excel may have opened it while we were saving
-            os.replace(tmp, self.path)
-            dfd = os.open(self.path.parent, os.O_RDONLY)
             try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+                os.replace(tmp, self.path)
+            except OSError as e:
+                if not is_busy(e):
+                    raise
+                # Windows: Excel (or any program) holding the workbook open refuses the replace
+                raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが開いています。"
+                                   "閉じると自動で書き込みます") from None
+            fsync_dir(self.path.parent)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -247,25 +250,19 @@ class ExcelLedger(Sink):
     def _locked(self) -> Iterator[None]:
         """Our own writers queue on a side lock file; someone else's open workbook parks the rows."""
         make_private_dir(self.path.parent)
-        lock_path = self.path.with_name(f".{self.path.name}.lock")
-        with open(lock_path, "a+") as fh:
-            deadline = time.monotonic() + LOCK_WAIT_SECONDS
-            while True:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise LedgerLocked(f"台帳 {self.path.name} は別の kakari の処理が書き込み中です") from None
-                    time.sleep(0.05)
-            try:
-                # we hold the writers' lock, so a temp file still here was left by a writer that died
-                for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*.tmp{self.path.suffix}"):
-                    stale.unlink(missing_ok=True)
-                self._check_foreign_lock()
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        lock = FileLock(writers_lock(self.path), mode=PRIVATE_FILE, thread_local=False)
+        try:
+            lock.acquire(timeout=self.lock_wait, poll_interval=0.05)
+        except Timeout:
+            raise LedgerLocked(f"台帳 {self.path.name} は別の kakari の処理が書き込み中です") from None
+        try:
+            # we hold the writers' lock, so a temp file still here was left by a writer that died
+            for stale in self.path.parent.glob(f".{glob.escape(self.path.stem)}.*.tmp{self.path.suffix}"):
+                stale.unlink(missing_ok=True)
+            self._check_foreign_lock()
+            yield
+        finally:
+            lock.release()
 
     def _check_foreign_lock(self) -> None:
         for owner in (self.path.with_name("~$" + self.path.name), self.path.with_name(f".~lock.{self.path.name}#")):
@@ -274,12 +271,20 @@ class ExcelLedger(Sink):
                                    "閉じると自動で書き込みます")
         if not self.path.exists():
             return
-        with open(self.path, "rb") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        try:
+            # opened for writing, as the save needs it: on Windows a program that holds the workbook
+            # (Excel, a viewer, the antivirus) refuses this with a sharing violation
+            with open(self.path, "r+b"):
+                pass
+        except OSError as e:
+            if is_busy(e):
                 raise LedgerLocked(f"台帳 {self.path.name} は他のプログラムが使用中です。解放されると自動で書き込みます") from None
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            raise
+
+
+def writers_lock(ledger: Path) -> Path:
+    """The side lock file kakari's writers of `ledger` queue on (every process, every OS)."""
+    return ledger.with_name(f".{ledger.name}.lock")
 
 
 class _ReadAhead:

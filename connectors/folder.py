@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors.base import Source
-from kakari.files import make_private, make_private_dir, private_opener
+from kakari.files import fsync_dir, is_busy, make_private, make_private_dir, move_patiently, private_opener
 from kakari.log import logger, mask_name
 from kakari.model import DocRef, Status
 
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", ".swp", ".error.txt")
 _SEP = "__"
 MAX_NAME_BYTES = 200  # leaves room for the claim token and ".error.txt" under the 255-byte limit
+BUSY_WAIT_SECONDS = 5.0  # a finished file another program holds (an antivirus scan) is retried this long
 
 
 # control characters, line separators and bidirectional overrides: nothing a person wrote on purpose
@@ -170,8 +171,14 @@ class FolderSource(Source):
         name = display_name(path.name)  # from here on the name is text, whatever bytes it was
         target = self.processing / f"{token}{_SEP}{safe_name(name)}"
         try:
-            os.rename(path, target)  # atomic on one file system: exactly one claimer wins
+            os.replace(path, target)  # atomic on one file system: exactly one claimer wins
         except FileNotFoundError:
+            return None  # another claimer took it
+        except OSError as e:
+            if not is_busy(e):
+                raise
+            # a scanner, a copy or an antivirus still holds it (Windows): it stays for the next pass
+            logger.info(f"{mask_name(name)}: 他のプログラムが使用中のため、次の確認で受け付けます")
             return None
         with contextlib.suppress(PermissionError):  # a scanner account's file: the folders around it are private
             make_private(target)
@@ -202,15 +209,21 @@ class FolderSource(Source):
         if status == Status.ERROR:
             note = dest.with_name(dest.name + ".error.txt")
             _write_durably(note, _error_text(ref, reason))
-        os.rename(ref.path, dest)
-        if sync:
-            _fsync_dir(folder)
+        try:
+            move_patiently(ref.path, dest, BUSY_WAIT_SECONDS, sync=sync)
+        except OSError as e:
+            if not is_busy(e):
+                raise
+            # the outcome is committed: the next start recovers the file and only moves it
+            logger.warning(f"{ref.original_name}: 他のプログラムが使用中のため {folder.name}/ に移せません。"
+                           "処理中フォルダーに残し、次回の起動時に移します")
+            return ref.path
         return dest
 
     def sync(self, moved: Iterable[Path]) -> None:
         """Make the moves of a batch durable: each folder they went to, once."""
         for folder in sorted({p.parent for p in moved}):
-            _fsync_dir(folder)
+            fsync_dir(folder)
 
 def free_name(folder: Path, name: str, doc_id: str) -> Path:
     """`folder/name`, or `name_<doc_id[:8]>` (then -2, -3 …) if a different file already has that name."""
@@ -274,11 +287,3 @@ def _write_durably(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

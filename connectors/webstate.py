@@ -118,8 +118,7 @@ def _owner_alive(owner: str) -> bool:
 
 class WebState:
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        metadata.create_all(engine)
+        self.engine = engine  # its schema (web_submissions) is made by the database's migrations
 
     # -- reading ---------------------------------------------------------------------------------
     def get(self, doc_id: str, system: str) -> Submission | None:

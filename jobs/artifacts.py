@@ -19,9 +19,11 @@ from typing import Any
 from bots import registry as bot_registry
 from bots.base import DocumentBot
 from connectors.folder import free_name, safe_name, sha256_of
+from jobs.reading import readers
 from jobs.store import Store, aware_utc, now
 from kakari.bot import Bot
-from kakari.config import JobConfig, RunContext
+from kakari.config import JobConfig, KakariConfig, RunContext
+from kakari.files import fsync_dir
 from kakari.log import logger, mask_path
 from kakari.model import DocRef, Record, Status
 
@@ -50,14 +52,24 @@ def output_name(original_name: str) -> str:
 
 def transform(job: JobConfig, ref: DocRef, ctx: RunContext,
               bot_cls: type[DocumentBot]) -> tuple[Record, type[Bot], Status, str]:
-    """Run the bot on one claimed file; a releasable result gets the path it will be released to."""
+    """Run the bot on one claimed file in a warm reader process (killed at the time or memory
+    limit, like reading); a releasable result gets the path it will be released to."""
     staged = staged_path(job, ctx, ref.doc_id)
-    rec = bot_cls().transform(ref.path, ref.doc_id, ctx, staged)
+    rec = readers.run(_transform_in_reader, (bot_cls.name, ref.path, ref.doc_id, ctx.run_id, staged), ctx.config)
     status = rec.status
     if rec.meta.get("release") and status == Status.REGISTERED:
         rec.meta["output_path"] = str(free_name(job.output_folder(ctx.home), output_name(ref.original_name),
                                                 ref.doc_id))
     return rec, bot_cls, status, "／".join(rec.problems)
+
+
+def _transform_in_reader(bot_name: str, path: Path, doc_id: str, run_id: str | None, staged: Path,
+                         config: KakariConfig) -> Record:
+    """The reader's side of `transform`: the bot writes the staged file and returns its record."""
+    bot_cls = bot_registry.get(bot_name)
+    assert issubclass(bot_cls, DocumentBot)
+    rec = bot_cls().transform(path, doc_id, RunContext(config, run_id), staged)
+    return rec
 
 
 def release(job: JobConfig, ctx: RunContext, doc_id: str, meta: dict[str, Any] | None, status: str) -> Path | None:
@@ -85,7 +97,7 @@ def move_staged(staged: Path, target: Path) -> Path | None:
             target = free_name(target.parent, target.name, sha256_of(staged))
             _place(staged, target)
     staged.unlink(missing_ok=True)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 
@@ -144,14 +156,3 @@ def purge_originals(job: JobConfig, ctx: RunContext, store: Store) -> int:
     if gone:
         logger.info(f"{job.name}: 保存期間を過ぎた原本 {gone}件を削除しました")
     return gone
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows; NTFS journals the rename
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-

@@ -1,14 +1,15 @@
-"""Pipeline commands: run, history, doctor, worker, jobs list|history|retry."""
+"""Pipeline commands: run, history, doctor, worker, jobs list|history|retry; setup, db, backup, restore."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kakari.cli import ConfigOpt, HomeOpt, context, err, out, shown
-from kakari.config import RunContext
-from kakari.errors import ExitCode
+from kakari.config import RunContext, find_config_path, find_home
+from kakari.errors import ExitCode, KakariError
 from kakari.log import mask_name, short_id
 
 
@@ -75,9 +76,12 @@ def history(
 
 def doctor(config: ConfigOpt = None, home: HomeOpt = None) -> int:
     """動作環境を点検し、不足があれば対処方法を表示します。"""
+    return _print_checks(context(config, home))
+
+
+def _print_checks(cfg) -> int:  # noqa: ANN001 - KakariConfig
     from jobs.doctor import run_checks
 
-    cfg = context(config, home)
     ok = True
     for check in run_checks(cfg):
         mark = "[green]OK[/green]  " if check.ok else ("[yellow]注意[/yellow]" if check.optional else "[red]NG[/red]  ")
@@ -164,9 +168,121 @@ def worker(
     return ExitCode.ok
 
 
+def setup(config: ConfigOpt = None, home: HomeOpt = None) -> int:
+    """作業フォルダー・データベース・設定ファイルの例を作り、動作環境を点検します (make なしで使えます)。"""
+    from jobs.setup import make_home, write_example
+    from jobs.store import Store
+
+    home_dir = find_home(home)
+    path = find_config_path(config) or home_dir / "kakari.toml"
+    if write_example(path, home_dir):
+        out.print(f"設定ファイルの例を作成しました: {path} (ジョブ名・原課を町の名前に直してください)")
+    else:
+        out.print(f"設定ファイル: {path} (既存のものを使います)")
+    cfg = context(path, home_dir)
+    for folder in make_home(cfg):
+        out.print(f"フォルダーを作成しました: {folder}")
+    Store(cfg.database_url)  # the database at the newest schema
+    out.print(f"データベース: {cfg.database_url.split('@')[-1]}")
+    code = _print_checks(cfg)
+    if code == ExitCode.ok:
+        jobs = "、".join(cfg.jobs) or "(なし)"
+        out.print(f"準備ができました。ジョブ: {jobs}。受付フォルダーに申請書を入れて "
+                  f"kakari run <ジョブ名> --config {path} --home {home_dir} を実行してください")
+    return code
+
+
+db_app = typer.Typer(help="データベースのスキーマ (更新・確認)", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None, home: HomeOpt = None) -> int:
+    """データベースを最新のスキーマに更新します (SQLite は更新前の写しを backups/ に残します)。"""
+    from jobs.migrate import upgrade
+    from jobs.store import engine_for
+
+    cfg = context(config, home)
+    was, now_at = upgrade(engine_for(cfg.database_url))
+    if was == now_at:
+        out.print(f"データベースは最新です (スキーマ {now_at})")
+    else:
+        out.print(f"データベースを更新しました: {was or '0.1.0 (移行前)'} → {now_at}")
+    return ExitCode.ok
+
+
+@db_app.command("status")
+def db_status(config: ConfigOpt = None, home: HomeOpt = None) -> int:
+    """データベースのスキーマと、このバージョンの kakari の最新スキーマを表示します。"""
+    from jobs.migrate import current, head
+    from jobs.store import engine_for
+
+    cfg = context(config, home)
+    with engine_for(cfg.database_url).connect() as conn:
+        at = current(conn)
+    out.print(f"スキーマ {at or '(未作成または 0.1.0)'} / 最新 {head()}" + ("" if at == head() else " — kakari db upgrade"))
+    return ExitCode.ok
+
+
+def backup(
+    to: Annotated[Path | None, typer.Option("--out", "-o", help="写しの保存先 (既定 <home>/backups/kakari-日時.db)")] = None,
+    config: ConfigOpt = None, home: HomeOpt = None,
+) -> int:
+    """データベースの一貫した写しを作ります (処理中でも可。SQLite はオンラインバックアップ、PostgreSQL は pg_dump)。"""
+    from datetime import datetime
+
+    from jobs.backup import backup as make_backup
+
+    cfg = context(config, home)
+    url = cfg.database_url
+    suffix = ".db" if url.startswith("sqlite") else ".dump"
+    dest = to or cfg.home / "backups" / f"kakari-{datetime.now():%Y%m%d-%H%M%S}{suffix}"
+    make_backup(url, dest, cfg.system.pg_bin)
+    out.print(f"データベースの写しを作成しました: {dest}")
+    return ExitCode.ok
+
+
+def restore(
+    src: Annotated[Path, typer.Argument(help="kakari backup で作った写し")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="確認せずに戻す")] = False,
+    config: ConfigOpt = None, home: HomeOpt = None,
+) -> int:
+    """写しからデータベースを戻します。今のデータベースは戻す前に backups/ に写しを残します。
+    監視 (watch)・スケジューラー・web を止めてから実行してください。"""
+    from datetime import datetime
+
+    from jobs.backup import backup as make_backup, restore as put_back
+    from jobs.migrate import upgrade
+    from jobs.store import dispose, engine_for
+
+    cfg = context(config, home)
+    url = cfg.database_url
+    if not src.is_file():
+        err.print(f"写し {src} がありません")
+        return ExitCode.bad_args
+    if not yes and not typer.confirm(f"データベースを {src.name} の内容に戻します。よろしいですか", default=False):
+        return ExitCode.ok
+    suffix = ".db" if url.startswith("sqlite") else ".dump"
+    kept = cfg.home / "backups" / f"kakari-{datetime.now():%Y%m%d-%H%M%S}-before-restore{suffix}"
+    try:
+        make_backup(url, kept, cfg.system.pg_bin)
+        out.print(f"今のデータベースの写し: {kept}")
+    except KakariError:
+        pass  # nothing to keep yet (a new home)
+    dispose(url)
+    put_back(url, src, cfg.system.pg_bin)
+    dispose(url)
+    upgrade(engine_for(url))  # a copy of an older release is brought to this release's schema
+    out.print(f"データベースを戻しました: {src}")
+    return ExitCode.ok
+
+
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("history")(history)
     app.command("doctor")(doctor)
     app.add_typer(jobs_app, name="jobs")
     app.command("worker")(worker)
+    app.command("setup")(setup)
+    app.add_typer(db_app, name="db")
+    app.command("backup")(backup)
+    app.command("restore")(restore)

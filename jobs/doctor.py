@@ -9,13 +9,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kakari import locate
 from kakari.config import KakariConfig
 from kakari.errors import KakariError, MissingDependency
 
-JAPANESE_FONTS = [
-    Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"),
-    Path("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"),
-]
+WINDOWS = sys.platform == "win32"
 
 
 @dataclass
@@ -27,17 +25,33 @@ class Check:
     optional: bool = False
 
 
-def _tesseract() -> list[Check]:
-    exe = shutil.which("tesseract")
-    if not exe:
-        return [Check("Tesseract", False, "見つかりません", "apt-get install tesseract-ocr tesseract-ocr-jpn")]
-    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    langs = subprocess.run([exe, "--list-langs"], capture_output=True, text=True).stdout.split()
-    checks = [Check("Tesseract", True, version)]
-    checks.append(Check("Tesseract 日本語データ (jpn)", "jpn" in langs,
-                        "あり" if "jpn" in langs else "ありません", "apt-get install tesseract-ocr-jpn"))
+def fix(debian: str, windows: str) -> str:
+    """The fix in this platform's words."""
+    return windows if WINDOWS else debian
+
+
+def _tesseract(cfg: KakariConfig) -> list[Check]:
+    exe = locate.tesseract_exe()
+    if exe is None:
+        return [Check("Tesseract", False, "見つかりません",
+                      fix("apt-get install tesseract-ocr tesseract-ocr-jpn",
+                          "Tesseract for Windows (UB Mannheim 版) をインストールし、kakari.toml の [system] tesseract に "
+                          "tesseract.exe の場所を指定してください (docs/windows.md)"))]
+    version = (subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.splitlines() or ["?"])[0]
+    from ocr.tesseract import find_tessdata
+
+    tessdata = find_tessdata(cfg.ocr.tessdata)
+    langs = {p.name.removesuffix(".traineddata") for p in tessdata.glob("*.traineddata")} if tessdata else set()
+    checks = [Check("Tesseract", True, f"{version} ({exe})")]
+    checks.append(Check("Tesseract 日本語データ (jpn)", "jpn" in langs, f"あり ({tessdata})" if "jpn" in langs else "ありません",
+                        fix("apt-get install tesseract-ocr-jpn",
+                            "jpn.traineddata を tessdata フォルダーに置くか、[ocr] tessdata に場所を指定してください")))
+    for lang, what, package in (("eng", "英数字", "tesseract-ocr-eng"), ("osd", "向き判定", "tesseract-ocr-osd")):
+        checks.append(Check(f"Tesseract {what}データ ({lang})", lang in langs, "あり" if lang in langs else "ありません",
+                            fix(f"apt-get install {package}", f"{lang}.traineddata を tessdata フォルダーに置いてください")))
     checks.append(Check("Tesseract 縦書きデータ (jpn_vert)", "jpn_vert" in langs,
-                        "あり" if "jpn_vert" in langs else "ありません", "apt-get install tesseract-ocr-jpn-vert",
+                        "あり" if "jpn_vert" in langs else "ありません",
+                        fix("apt-get install tesseract-ocr-jpn-vert", "jpn_vert.traineddata を tessdata に置いてください"),
                         optional=True))
     return checks
 
@@ -69,11 +83,14 @@ def _tesseract_binding() -> Check:
 def _packages() -> list[Check]:
     out = []
     for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "rapidocr", "onnxruntime", "pandas", "loguru",
-                "playwright", "sqlalchemy"):
+                "playwright", "sqlalchemy", "alembic", "filelock", "psutil"):
         try:
             out.append(Check(f"Python パッケージ {pkg}", True, md.version(pkg)))
         except md.PackageNotFoundError:
-            out.append(Check(f"Python パッケージ {pkg}", False, "未インストール", "make demo (または pip install -e .)"))
+            # without tesserocr, Tesseract is driven through pytesseract and the tesseract command
+            optional = pkg == "tesserocr"
+            out.append(Check(f"Python パッケージ {pkg}", False, "未インストール", "pip install kakari (または make setup)",
+                             optional=optional))
     return out
 
 
@@ -137,13 +154,16 @@ def _job_bots(cfg: KakariConfig) -> Check:
 
 
 def _database(cfg: KakariConfig) -> Check:
+    from jobs.migrate import current, head
     from jobs.store import Store
 
     url = cfg.database_url
     shown = url.split("@")[-1] if "@" in url else url  # never print a password
     try:
-        Store(url)
-        return Check("データベース", True, shown)
+        store = Store(url)  # upgrades the schema if it is behind
+        with store.engine.connect() as conn:
+            revision = current(conn)
+        return Check("データベース", revision == head(), f"{shown} (スキーマ {revision})", "kakari db upgrade")
     except Exception as e:  # noqa: BLE001 - report whatever the driver says
         return Check("データベース", False, f"{shown}: {e}", "KAKARI_DB_URL と接続先を確認してください")
 
@@ -166,12 +186,13 @@ def _browser(cfg: KakariConfig) -> list[Check]:
 
 def run_checks(cfg: KakariConfig) -> list[Check]:
     checks = [Check("Python", sys.version_info >= (3, 11), sys.version.split()[0], "Python 3.11 以上が必要です")]
-    checks += _tesseract()
+    checks += _tesseract(cfg)
     checks.append(_tesseract_binding())
     checks += _ppocr(cfg)
-    fonts = [f for f in JAPANESE_FONTS if f.exists()]
-    checks.append(Check("日本語フォント (IPA)", bool(fonts), ", ".join(map(str, fonts)) or "ありません",
-                        "apt-get install fonts-ipafont-gothic fonts-ipafont-mincho"))
+    fonts = locate.japanese_fonts()
+    checks.append(Check("日本語フォント", bool(fonts), ", ".join(map(str, fonts)) or "ありません",
+                        fix("apt-get install fonts-ipafont-gothic fonts-ipafont-mincho",
+                            "IPA フォント (ipag.ttf, ipam.ttf) をインストールするか、[system] fonts に指定してください")))
     checks += _browser(cfg)
     checks += _packages()
     checks.append(_database(cfg))

@@ -8,34 +8,32 @@ are written from the outbox in batches (see jobs/outbox.py), keyed by doc_id, so
 from __future__ import annotations
 
 import itertools
-import os
 import secrets
-import signal
-import threading
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from threading import Event
 
-from bots import classify, registry as bot_registry
-from bots.base import Bot, FormBot
+from bots import registry as bot_registry
+from bots.base import Bot
 from connectors.exportsource import ExportSource
-from connectors.folder import FolderSource
+from connectors.folder import FolderSource, free_name
 from jobs import artifacts
 from jobs.commit import Outcome, Step, commit, commit_outcome
 from jobs.exports import process_exports
 from jobs.outbox import FlushResult, flush_pending, sinks_read_ahead
+from jobs.reading import ReaderBug, readers, remember_personal
 from jobs.store import Store, now
 from kakari.config import JobConfig, RunContext
-from kakari.errors import DocumentError, MissingDependency, ReadTimeout
+from kakari.errors import DocumentError, MissingDependency
+from kakari.files import move_patiently
 from kakari.log import logger, mask_name, mask_path, redact, register_personal, short_id
 from kakari.model import DocRef, Record, Status
-from ocr import read_document
 
 
 @dataclass
@@ -63,47 +61,20 @@ class RunSummary:
         return bool(self.errors or self.flush.rejected)
 
 
-def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) -> tuple[Record | None, type[Bot] | None, Status, str]:
+def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) -> tuple[Record, type[Bot], Status, str]:
+    """Read, classify and extract in a warm reader process (killed at the time or memory limit)."""
     transformer = artifacts.document_bot(job)
     if transformer is not None:  # a bot that makes a new file of the document (a masked copy)
         rec, bot_cls, status, reason = artifacts.transform(job, ref, ctx, transformer)
         steps.append(("transformed", str(rec.meta.get("summary", "")), now()))
         return rec, bot_cls, status, reason
-    doc = read_document(ref.path, ctx.config, doc_id=ref.doc_id)
-    notes = "".join(f"、{n}" for n in doc.notes)  # why pages were read as images (a lying layer, 縦書き)
-    steps.append(("read", f"{len(doc.pages)}ページ ({doc.engine}){notes}", now()))
-    candidates = [bot_registry.get(name) for name in job.bots]
-    bot_cls, score = classify(doc, [b for b in candidates if issubclass(b, FormBot)])
-    steps.append(("classified", f"{bot_cls.name} ({score:.2f})", now()))
-    bot = bot_cls()
-    rec = bot.read(doc)
-    if job.min_confidence is not None:
-        rec.min_confidence = job.min_confidence
-    register_personal(f.value for f in rec.fields.values() if f.personal)
-    register_personal(f.raw for f in rec.fields.values() if f.personal)
-    status = rec.status
-    return rec, bot_cls, status, "／".join(rec.problems)
+    got = readers.read(job, ref, ctx.config)
+    steps.append(("read", got.read_detail, got.read_at))
+    steps.append(("classified", got.classified_detail, got.classified_at))
+    remember_personal(got.record)
+    return got.record, bot_registry.get(got.bot), got.status, got.reason
 
 
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Raise ReadTimeout in this thread after `seconds` (SIGALRM; main thread only, where workers
-    and `kakari run`/`watch` process documents). pdfminer and our own code are Python, so the alarm
-    interrupts them; Tesseract calls carry their own timeout."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expired(signum: int, frame: object) -> None:
-        raise ReadTimeout(f"読み取りが制限時間 ({seconds:g}秒) を超えたため中止しました")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass
@@ -151,7 +122,7 @@ def process_many(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> lis
     except MissingDependency:
         # the machine's fault: the rest of the batch goes back to the inbox untouched, as if never claimed
         for ref in refs[len(outcomes) + len(read) + 1:]:
-            os.rename(ref.path, source.inbox / ref.original_name)
+            move_patiently(ref.path, free_name(source.inbox, ref.original_name, ref.doc_id))
             store.add_event("released", ref.doc_id, job.name, "処理を中断したため受付に戻しました", ctx.run_id)
         _finish(job, ctx, store, source, read, outcomes)
         raise
@@ -186,22 +157,23 @@ def _read(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: Fo
     bot_cls: type[Bot] | None = None
     steps: list[Step] = []
     try:
-        with deadline(ctx.config.limits.timeout_seconds):
-            rec, bot_cls, status, reason = _extract(job, ref, ctx, steps)
+        rec, bot_cls, status, reason = _extract(job, ref, ctx, steps)
     except MissingDependency:
         # the machine's fault, not the document's: give the file back untouched and stop
         for name, detail, ts in steps:
             store.add_event(name, ref.doc_id, job.name, detail, ctx.run_id, ts=ts)
-        os.rename(ref.path, source.inbox / ref.original_name)
+        move_patiently(ref.path, free_name(source.inbox, ref.original_name, ref.doc_id))
         store.add_event("released", ref.doc_id, job.name, "必要なソフトウェアがないため受付に戻しました", ctx.run_id)
         raise
     except DocumentError as e:
         status, reason = Status.ERROR, e.message
     except Exception as e:  # noqa: BLE001 - a bug: the document still ends somewhere a person will see it
         incident = secrets.token_hex(4)
+        trace = e.trace if isinstance(e, ReaderBug) else traceback.format_exc()
+        kind = e.kind if isinstance(e, ReaderBug) else type(e).__name__
         where = f"{mask_name(ref.original_name)} {short_id(ref.doc_id)}"
-        logger.error(f"内部エラー {incident} ({where}): {traceback.format_exc()}")
-        status, reason = Status.ERROR, f"内部エラーが発生しました (インシデント番号 {incident}): {type(e).__name__}"
+        logger.error(redact(f"内部エラー {incident} ({where}): {trace}"))
+        status, reason = Status.ERROR, f"内部エラーが発生しました (インシデント番号 {incident}): {kind}"
     finished = now()
     dest = source.planned(ref, status)
     if rec is None:
@@ -348,25 +320,19 @@ BATCH = 8  # documents per commit: a batch pays a few fsyncs (commit, folders, e
 
 
 def _outcomes(job: JobConfig, batches: Iterable[list[DocRef]], ctx: RunContext, count: int) -> Iterator[Outcome]:
-    """Process claimed documents here, or in a pool of worker processes when there are enough of them
-    (OCR is CPU bound). At most two batches per worker are in flight, so memory stays bounded and
-    unclaimed files stay in the inbox for other claimers."""
+    """Process claimed documents one batch at a time, or `workers` batches at a time when there are
+    enough of them (OCR is CPU bound). At most two batches per worker are in flight, so memory stays
+    bounded and unclaimed files stay in the inbox for other claimers."""
     size = min(ctx.config.pool_size, count)
     if size <= 1:
         for batch in batches:
             yield from process_many(job, batch, ctx)
         return
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    from kakari.log import setup_logging
-
-    # forkserver, not fork: the caller may have threads (the watcher's observer, a scheduler); the
-    # server imports the pipeline once, so each worker starts in milliseconds instead of a second
-    mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload(["jobs.runner", "ocr.tesseract", "ocr.ppocr", "ocr.reader", "ocr.scan", "ocr.textlayer", "bots"])
-    with ProcessPoolExecutor(size, mp_context=mp, initializer=setup_logging,
-                             initargs=(ctx.home, "WARNING")) as pool:
+    # threads, each waiting on its own warm reader process (jobs.reading): the reading runs in
+    # parallel processes, the commits and file moves here
+    with ThreadPoolExecutor(size, thread_name_prefix="kakari-doc") as pool:
         pending: set = set()
         for batch in batches:
             pending.add(pool.submit(process_many, job, batch, ctx))

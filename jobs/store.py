@@ -1,11 +1,11 @@
 """The one database (SQLite by default, PostgreSQL by URL): documents, events, time log, runs and
 the durable outbox of pending ledger writes. Append-only where it can be; keyed by doc_id so a
-replay after a crash changes nothing."""
+replay after a crash changes nothing. The tables here and in their owners' modules are the models;
+the schema itself is made and changed by the migrations in jobs/migrations (jobs/migrate.py)."""
 from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -31,8 +31,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.expression import Executable
 
+from jobs.migrate import ensure_current
 from kakari.files import PRIVATE_FILE, make_private_dir
 from kakari.log import clean
 from kakari.model import Box, Field, Record, Status
@@ -125,25 +125,17 @@ def engine_for(url: str) -> Engine:
     return eng
 
 
-_created: dict[str, int] = {}
-_creating = threading.Lock()  # two threads (a request, the outbox flusher) must not both create a new table
-
-
-def _create_tables(eng: Engine) -> None:
-    """Create the tables known so far; owners outside this module (web users, baselines, schedule
-    state) attach theirs to `metadata`, so a table imported after the first Store is made later."""
-    if _created.get(eng.url.render_as_string()) == len(metadata.tables):
-        return
-    with _creating:
-        if _created.get(eng.url.render_as_string()) != len(metadata.tables):
-            known = len(metadata.tables)
-            metadata.create_all(eng)
-            _created[eng.url.render_as_string()] = known
+def dispose(url: str) -> None:
+    """Close this process's pooled connections to `url` (before a restore replaces the database)."""
+    engine_for(url).dispose()
 
 
 def insert_ignore(conn: Connection, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; returns rows inserted."""
-    statement: Executable
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; returns rows inserted (counted from
+    RETURNING: a driver's rowcount for such a statement may be -1)."""
+    if isinstance(rows, list) and not rows:
+        return 0
+    statement: Any
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
@@ -152,8 +144,8 @@ def insert_ignore(conn: Connection, table: Table, rows: dict[str, Any] | list[di
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = sqlite_insert(table).on_conflict_do_nothing()
-    result = conn.execute(statement, rows)
-    return result.rowcount or 0
+    statement = statement.returning(*table.primary_key.columns)
+    return len(conn.execute(statement, rows).all())
 
 
 # -- records as JSON (the outbox payload and the review screen's input) ---------------------------
@@ -227,7 +219,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = engine_for(url)
-        _create_tables(self.engine)
+        ensure_current(self.engine)  # the schema is Alembic's (jobs/migrations): upgraded on first use
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -66,14 +66,16 @@ def test(name: Annotated[str, typer.Argument(help="連携先システム名")], 
 
     from connectors.webform import WebFormSink
     from connectors.webmapping import load_system
-    from connectors.webstate import WebState
+    from connectors.webstate import WebState, web_submissions
 
     cfg = context(config, home)
     system = load_system(name, cfg.home)
     rec = _sample(system.bots, sample, bot, cfg)
     for warning in system.warnings():
         out.print(f"[yellow]注意[/yellow] {warning}")
-    sink = WebFormSink(system, WebState(create_engine("sqlite://")), cfg.home, "systems-test",
+    scratch = create_engine("sqlite://")  # a dry run's state is thrown away: no migrated database needed
+    web_submissions.create(scratch)
+    sink = WebFormSink(system, WebState(scratch), cfg.home, "systems-test",
                        browser_path=cfg.browser, headless=os.environ.get("KAKARI_WEB_HEADED") != "1")
     report = sink.dry_run(rec)
     if report.found:

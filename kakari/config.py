@@ -39,7 +39,18 @@ class LimitsConfig(_Strict):
     # a PDF's streams other than images, inflated, per document: forms need kilobytes, a few embedded
     # CJK fonts tens of megabytes; an inflate bomb is refused here before a parser holds it in memory
     max_inflated_bytes: int = PField(128 * 1024 * 1024, gt=0)
-    timeout_seconds: float = PField(120.0, gt=0)  # per document
+    timeout_seconds: float = PField(120.0, gt=0)  # per document; the reader process is killed after it
+    # the reader process's memory (address space on POSIX, committed memory on Windows); 0 = no limit
+    memory_mb: int = PField(2048, ge=0)
+
+
+class SystemConfig(_Strict):
+    """Where this machine keeps what kakari uses but does not ship (found automatically when unset)."""
+
+    fonts: list[Path] = PField(default_factory=list)  # Japanese font files (.ttf/.ttc/.otf), gothic first
+    browser: str | None = None  # a Chromium-family executable, or a Playwright channel ("msedge", "chrome")
+    tesseract: Path | None = None  # tesseract(.exe); its tessdata is found beside it
+    pg_bin: Path | None = None  # folder of pg_dump / pg_restore (kakari backup with PostgreSQL)
 
 
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -184,6 +195,7 @@ class KakariConfig(_Strict):
     limits: LimitsConfig = PField(default_factory=LimitsConfig)
     defaults: JobDefaults = PField(default_factory=JobDefaults)
     kpi: KpiConfig = PField(default_factory=KpiConfig)
+    system: SystemConfig = PField(default_factory=SystemConfig)
     web: WebConfig = PField(default_factory=WebConfig)
     jobs: dict[str, JobConfig] = PField(default_factory=dict)
     # where documents are processed: in this process (a pool of `workers`, 0 = one per core), or
@@ -191,8 +203,11 @@ class KakariConfig(_Strict):
     executor: Literal["inline", "celery"] = "inline"
     workers: int = PField(1, ge=0)
     broker_url: str | None = None  # KAKARI_BROKER_URL wins; default redis://127.0.0.1:6379/0
+    # how reader processes start: forkserver where the OS has it ("auto"), or spawn (Windows, macOS);
+    # KAKARI_START_METHOD wins
+    start_method: Literal["auto", "spawn", "forkserver"] = "auto"
     # the browser web back-office entry drives: a path, or an installed channel ("msedge", "chrome");
-    # default: KAKARI_CHROMIUM, else Edge on Windows, Chromium on Linux (connectors/browser.py)
+    # default: [system] browser, KAKARI_CHROMIUM, else Edge on Windows, Chromium on Linux (connectors/browser.py)
     browser: str | None = None
 
     @property
@@ -298,8 +313,24 @@ def load_config(config: Path | None = None, home: Path | None = None) -> KakariC
         raise ConfigError(f"設定ファイル {path}: {e}") from None
     if path is not None:
         cfg.bots_dir = [_resolve(path.absolute().parent, p) for p in cfg.bots_dir]
-    if cfg.bots_dir:  # every process that reads this config (CLI, web, Celery worker) sees the town's bots
+    if path is not None:
+        base = path.absolute().parent
+        s = cfg.system
+        s.fonts = [_resolve(base, f) for f in s.fonts]
+        s.tesseract = _resolve(base, s.tesseract) if s.tesseract else None
+        s.pg_bin = _resolve(base, s.pg_bin) if s.pg_bin else None
+    apply(cfg)
+    return cfg
+
+
+def apply(cfg: KakariConfig) -> None:
+    """Make the config's plugin folders and [system] places known to this process (the CLI, the web
+    server, a Celery worker, a reader process)."""
+    from kakari import locate
+
+    s = cfg.system
+    locate.configure(s.fonts, s.browser, s.tesseract, s.pg_bin)
+    if cfg.bots_dir:  # every process that reads this config sees the town's bots
         from kakari.registry import add_folders
 
         add_folders("kakari.bots", cfg.bots_dir)
-    return cfg

@@ -99,5 +99,8 @@ class MissingDependency(KakariError):
         super().__init__(message)
         self.fix = fix
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # survives the trip back from a reader process
+        return type(self), (self.message, self.fix)
+
 
 ROOTS: tuple[type[KakariError], ...] = (DocumentError, TransientError, ConfigError, MissingDependency)

@@ -6,6 +6,8 @@ macOS (and those named in ``KAKARI_FONT_DIRS``, searched first), never by one ha
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from functools import lru_cache
@@ -30,8 +32,9 @@ def font_dirs() -> list[Path]:
     else:
         data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
         dirs += [data_home / "fonts", home / ".fonts"]
-        data_dirs = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+        data_dirs = os.environ.get("XDG_DATA_DIRS", "")
         dirs += [Path(d) / "fonts" for d in data_dirs.split(":") if d]
+        dirs += _fontconfig_dirs()  # where the distribution put its fonts, as fontconfig knows
     seen: set[str] = set()
     out: list[Path] = []
     for d in dirs:
@@ -40,6 +43,27 @@ def font_dirs() -> list[Path]:
             seen.add(key)
             out.append(d)
     return out
+
+
+@lru_cache(maxsize=1)
+def _fontconfig_dirs() -> list[Path]:
+    """The top folders of the font files fontconfig knows (fc-list), when it is installed."""
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return []
+    try:
+        listed = subprocess.run([exe, "--format", "%{file}\n"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    tops: dict[str, Path] = {}
+    for line in listed.splitlines():
+        parts = Path(line).parts
+        if "fonts" in parts:  # …/share/fonts/<family>/<file>: walk from …/share/fonts
+            top = Path(*parts[: parts.index("fonts") + 1])
+            tops.setdefault(str(top), top)
+        elif line.strip():
+            tops.setdefault(str(Path(line).parent), Path(line).parent)
+    return list(tops.values())
 
 
 @lru_cache(maxsize=8)

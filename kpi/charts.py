@@ -18,23 +18,21 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from kakari.errors import MissingDependency
-from kakari.fonts import find_font
+from kakari.locate import gothic_font
 from kpi.metrics import TOTAL_LABEL
 from kpi.table import ReportData
 
-# Gothic faces a town PC has: IPA (Debian fonts-ipafont-gothic, the project's own install), IPAex,
-# then Windows' own. Found by file name in the platform's font folders (kakari.fonts).
-FONT_FILES = ("ipag.ttf", "ipaexg.ttf", "YuGothR.ttc", "msgothic.ttc", "meiryo.ttc")
 FAMILY = "kakari-report-gothic"  # our own name for the file: no other font on the machine claims it
 BEFORE, AFTER, SAVED, RATE, TARGET = "#9dc3e6", "#2f5597", "#70ad47", "#c00000", "#7f7f7f"
 
 
 def font_file() -> Path:
-    """The Japanese font file reports are drawn and printed in."""
-    path = find_font(*FONT_FILES)
+    """The Japanese font file reports are drawn and printed in: the configured gothic ([system] fonts),
+    else IPA, IPAex or Windows' own, as kakari.locate finds them."""
+    path = gothic_font()
     if path is None:
         raise MissingDependency("日本語フォント (IPAゴシック) がありません。報告のグラフと PDF に必要です",
-                                "make setup (Debian パッケージ fonts-ipafont-gothic)")
+                                "make setup (Debian パッケージ fonts-ipafont-gothic)、または kakari.toml の [system] fonts")
     return path
 
 

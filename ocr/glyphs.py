@@ -15,19 +15,17 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-DEFAULT_FONTS = (
-    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
-    "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
-)
+from kakari.locate import japanese_fonts
+
 RENDER_PX = 64  # glyphs are drawn this tall before being fitted to the zone
 LOCAL_SHIFT = 0.2  # a character compared on its own may sit this much of its size (em) off its place
-_fonts: tuple[str, ...] = DEFAULT_FONTS
+_fonts: tuple[str, ...] | None = None  # None: the fonts kakari.locate finds
 
 
 def use_fonts(paths: Sequence[str] | None) -> None:
-    """The drawing fonts for this process (None: the defaults). Missing files are skipped."""
+    """The drawing fonts for this process (None: the ones kakari.locate finds). Missing files are skipped."""
     global _fonts
-    _fonts = tuple(paths) if paths else DEFAULT_FONTS
+    _fonts = tuple(paths) if paths else None
 
 
 @lru_cache(maxsize=16)
@@ -41,7 +39,10 @@ def _font(path: str) -> object | None:
 
 
 def fonts() -> list[str]:
-    return [f for f in _fonts if _font(f) is not None]
+    """The Japanese fonts readings are drawn in: those of use_fonts, else a gothic and a mincho
+    (kakari.locate finds them)."""
+    chosen = _fonts if _fonts is not None else tuple(str(f) for f in japanese_fonts())
+    return [f for f in chosen if _font(f) is not None]
 
 
 @lru_cache(maxsize=20000)

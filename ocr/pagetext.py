@@ -18,6 +18,7 @@ import numpy as np
 from kakari.model import Box
 from ocr.document import Word
 from ocr.preprocess import px, rot90
+from ocr.tesseract import Symbol
 
 MM_PER_INCH = 25.4
 OCR_DPI = 300.0  # pages are read at this resolution whatever the scan's
@@ -263,6 +264,10 @@ def _unrotated(w: Word, angle: float, shape: tuple[int, ...], dpi: float) -> Wor
 def ocr_lines(image: np.ndarray, dpi: float, tessdata: Path, lang: str = "jpn", psm: int = 3) -> list[list[Word]]:
     """Tesseract's text lines of a page image, one Word per character with its box (mm) and
     confidence (0..1); a space Tesseract puts between words is kept as a Word " " spanning the gap."""
+    from ocr import tesseract
+
+    if not tesseract.in_process():
+        return _lines_of(tesseract.symbols(image, lang, psm, dpi, tessdata), MM_PER_INCH / dpi)
     import tesserocr
 
     from ocr.tesseract import api
@@ -305,6 +310,26 @@ def ocr_lines(image: np.ndarray, dpi: float, tessdata: Path, lang: str = "jpn", 
         if current:
             lines.append(current)
     a.Clear()
+    return lines
+
+
+def _lines_of(symbols: list[Symbol], s: float) -> list[list[Word]]:
+    """The lines `ocr_lines` makes of characters read by the tesseract command (mm = pixels × s)."""
+    lines: list[list[Word]] = []
+    current: list[Word] = []
+    for sym in symbols:
+        if sym.line_start and current:
+            lines.append(current)
+            current = []
+        elif sym.word_start and current:
+            prev = current[-1].box
+            current.append(Word(" ", Box(1, prev.x1, prev.y, max(0.0, sym.box[0] * s - prev.x1), prev.h), 1.0))
+        x0, y0, x1, y1 = sym.box
+        if (x1 - x0) * s < 0.2 or (y1 - y0) * s < 0.4:
+            continue  # a symbol without a real box (Tesseract's vertical lines): its ink is read again
+        current.append(Word(sym.text, Box(1, x0 * s, y0 * s, (x1 - x0) * s, (y1 - y0) * s), sym.conf))
+    if current:
+        lines.append(current)
     return lines
 
 

@@ -2,7 +2,8 @@
 
 In-process through tesserocr where it can be installed: one ``PyTessBaseAPI`` per language per thread,
 kept loaded (pytesseract starts a process per call, ~0.18 s). Where tesserocr cannot be imported
-(Windows has no wheel), the same calls go through pytesseract and the ``tesseract`` program.
+(Windows has no wheel), the same calls go through pytesseract and the ``tesseract`` program, whose
+hOCR output (``hocr_char_boxes``) gives every character its own box and confidence, as tesserocr does.
 OpenMP inside Tesseract is switched off (OMP_THREAD_LIMIT=1): workers are processes, and two
 single-threaded ones read more than one threaded one on two cores.
 
@@ -14,8 +15,9 @@ are far better than ``jpn``'s.
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import threading
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,18 +25,12 @@ from typing import Any
 import numpy as np
 
 from kakari.errors import MissingDependency
+from kakari.locate import tessdata_dirs, tesseract_exe
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before libtesseract (and its OpenMP) is loaded
 
-TESSDATA_DIRS = (
-    "/usr/share/tesseract-ocr/5/tessdata",
-    "/usr/share/tesseract-ocr/4.00/tessdata",
-    "/usr/share/tessdata",
-    "/usr/local/share/tessdata",
-    r"C:\Program Files\Tesseract-OCR\tessdata",
-)
 INSTALL_FIX = ("apt-get install tesseract-ocr tesseract-ocr-jpn tesseract-ocr-osd (と pip install tesserocr; "
-               "Windows では Tesseract をインストールし tesseract.exe を PATH に)")
+               "Windows では Tesseract をインストールし、見つからなければ [system] tesseract に場所を書く)")
 
 DIGITS = "0123456789"
 KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ー・"
@@ -67,8 +63,9 @@ KINDS: dict[str, KindSpec] = {
 
 
 def find_tessdata(configured: str | None = None) -> Path | None:
-    """The folder holding jpn.traineddata: the configured one, $TESSDATA_PREFIX, or a usual place."""
-    candidates = [configured, os.environ.get("TESSDATA_PREFIX"), *TESSDATA_DIRS]
+    """The folder holding jpn.traineddata: the configured one, $TESSDATA_PREFIX, or the tesseract
+    command's own (kakari.locate)."""
+    candidates = [configured, os.environ.get("TESSDATA_PREFIX"), *tessdata_dirs()]
     for c in candidates:
         if c and (Path(c) / "jpn.traineddata").is_file():
             return Path(c)
@@ -92,7 +89,7 @@ def check(tessdata: str | None = None) -> Path:
         except ImportError as e:
             raise MissingDependency("Python から Tesseract を使う tesserocr も pytesseract も入っていません",
                                     fix=INSTALL_FIX) from e
-        if shutil.which("tesseract") is None:
+        if tesseract_exe() is None:
             raise MissingDependency("tesseract プログラムが見つかりません (tesserocr が使えない環境です)", fix=INSTALL_FIX)
     found = find_tessdata(tessdata)
     if found is None:
@@ -165,24 +162,78 @@ def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI
 
 
 def _ocr_crop_cli(image: np.ndarray, spec: KindSpec, psm: int, tessdata: Path, dpi: float) -> ZoneText:
-    """pytesseract: word boxes and confidences from the program's TSV (each character gets its word's)."""
+    """pytesseract: each character with its own box and confidence (hOCR)."""
+    glyphs = [Glyph(s.text, s.conf, s.box) for s in symbols(image, spec.lang, psm, dpi, tessdata, spec.whitelist)]
+    return ZoneText("".join(g.text for g in glyphs), min((g.conf for g in glyphs), default=0.0), glyphs)
+
+
+HOCR_CLASS = {"ocr_line": "line", "ocr_textfloat": "line", "ocr_caption": "line", "ocr_header": "line",
+              "ocrx_word": "word", "ocrx_cinfo": "char"}
+
+
+@dataclass
+class Symbol:
+    """One character as the tesseract program read it."""
+
+    text: str
+    conf: float  # 0..1
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in image pixels
+    line_start: bool  # the first character of a text line
+    word_start: bool  # the first character of a word
+
+
+def _pytesseract() -> Any:
+    """pytesseract, pointed at the tesseract program kakari.locate finds (configured, PATH, Program Files)."""
     import pytesseract
+
+    exe = tesseract_exe()
+    if exe is None:
+        raise MissingDependency("tesseract プログラムが見つかりません (tesserocr が使えない環境です)",
+                                fix=INSTALL_FIX)
+    pytesseract.pytesseract.tesseract_cmd = str(exe)
+    return pytesseract
+
+
+def symbols(image: np.ndarray, lang: str, psm: int, dpi: float, tessdata: Path, whitelist: str = "") -> list[Symbol]:
+    """The characters the tesseract program reads on a grey image (uint8, paper 255), in reading order."""
     from PIL import Image
 
-    config = f"--psm {psm} --dpi {int(dpi)} --tessdata-dir {_quoted(tessdata)}"
-    if spec.whitelist:
-        config += f" -c tessedit_char_whitelist={spec.whitelist}"
-    data = pytesseract.image_to_data(Image.fromarray(image), lang=spec.lang, config=config,
-                                     output_type=pytesseract.Output.DICT)
-    glyphs: list[Glyph] = []
-    for text, conf, x, y, w, h in zip(data["text"], data["conf"], data["left"], data["top"], data["width"],
-                                      data["height"]):
-        text = str(text).strip()
-        if not text:
-            continue
-        c = max(0.0, float(conf)) / 100.0
-        glyphs += [Glyph(ch, c, (int(x), int(y), int(x) + int(w), int(y) + int(h))) for ch in text]
-    return ZoneText("".join(g.text for g in glyphs), min((g.conf for g in glyphs), default=0.0), glyphs)
+    pytesseract = _pytesseract()
+    config = f"--psm {psm} --dpi {round(dpi)} --tessdata-dir {_quoted(tessdata)} -c hocr_char_boxes=1"
+    if whitelist:
+        config += f" -c tessedit_char_whitelist={whitelist}"
+    hocr = pytesseract.image_to_pdf_or_hocr(Image.fromarray(image), lang=lang, config=config, extension="hocr")
+    return parse_hocr(hocr)
+
+
+def parse_hocr(hocr: bytes) -> list[Symbol]:
+    """Characters of an hOCR page made with ``hocr_char_boxes=1``."""
+    root = ET.fromstring(hocr)
+    out: list[Symbol] = []
+    state = {"line": False, "word": False}
+
+    def walk(el: ET.Element) -> None:
+        kind = HOCR_CLASS.get(el.get("class", ""))
+        if kind == "line":
+            state["line"] = True
+        elif kind == "word":
+            state["word"] = True
+        elif kind == "char":
+            title = el.get("title", "")
+            box = re.search(r"x_bboxes (\d+) (\d+) (\d+) (\d+)", title)
+            conf = re.search(r"x_conf ([\d.]+)", title)
+            text = "".join(el.itertext())
+            if text and box:
+                x0, y0, x1, y1 = (int(v) for v in box.groups())
+                out.append(Symbol(text, float(conf.group(1)) / 100.0 if conf else 0.0, (x0, y0, x1, y1),
+                                  state["line"], state["word"]))
+                state["line"] = state["word"] = False
+            return
+        for child in el:
+            walk(child)
+
+    walk(root)
+    return out
 
 
 def _quoted(path: Path) -> str:
@@ -223,8 +274,9 @@ def _osd_in_process(small: np.ndarray, dpi: float, tessdata: Path) -> dict[str, 
 
 
 def _osd_cli(small: np.ndarray, dpi: float, tessdata: Path) -> dict[str, Any] | None:
-    import pytesseract
     from PIL import Image
+
+    pytesseract = _pytesseract()
 
     try:
         out = pytesseract.image_to_osd(Image.fromarray(small), config=f"--dpi {int(dpi)} --tessdata-dir "
@@ -240,6 +292,4 @@ def version() -> str:
         import tesserocr
 
         return f"{tesserocr.tesseract_version().splitlines()[0]} (tesserocr)"
-    import pytesseract
-
-    return f"tesseract {pytesseract.get_tesseract_version()} (pytesseract)"
+    return f"tesseract {_pytesseract().get_tesseract_version()} (pytesseract)"

@@ -11,6 +11,7 @@ from jobs.cli import jobs_app
 from kakari.cli import ConfigOpt, HomeOpt, context, err, out, shown
 from kakari.errors import ExitCode
 from kakari.log import mask_name, short_id
+from kakari.stop import on_stop
 
 
 def watch(
@@ -40,7 +41,7 @@ def watch(
     watcher = Watcher(cfg, names, rescan_seconds=rescan, min_age=settle, on_run=report)
     presses = 0
 
-    def on_signal(signum: int, frame: object) -> None:
+    def stopping(signum: int) -> None:
         nonlocal presses
         presses += 1
         if presses > 1 and signum == signal.SIGINT:
@@ -48,8 +49,7 @@ def watch(
         err.print("終了します (処理中の文書を終えてから止まります)")
         watcher.request_stop()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    on_stop(stopping)  # Ctrl-C, SIGTERM, and on Windows Ctrl-Break / a service stop
     out.print(f"監視を開始しました: {'・'.join(names)} (Ctrl-C で終了)")
     watcher.run()
     out.print("監視を終了しました")
@@ -68,12 +68,11 @@ def scheduler(config: ConfigOpt = None, home: HomeOpt = None,
         return ExitCode.config
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: object) -> None:
+    def stopping(signum: int) -> None:
         err.print("終了します (実行中のジョブを終えてから止まります)")
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    on_stop(stopping)  # Ctrl-C, SIGTERM, and on Windows Ctrl-Break / a service stop
     for e in sched.entries:
         nxt = sched.next_fire(e)
         out.print(f"{e.name}: {e.cron} (次回 {nxt:%Y-%m-%d %H:%M})" if nxt else f"{e.name}: {e.cron}")

@@ -13,7 +13,6 @@ for a given time — the tests drive it with a fake clock, the command with the 
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from apscheduler.triggers.cron import CronTrigger
+from filelock import FileLock, Timeout
 from sqlalchemy import Column, DateTime, String, Table, select
 
 from jobs.store import Store, aware_utc, insert_ignore, metadata
@@ -169,11 +169,11 @@ class Scheduler:
     def _start(self, entry: Entry, fire: datetime) -> bool:
         """Run the entry in a thread under its lock file; False if another process holds the lock."""
         self.locks.mkdir(parents=True, exist_ok=True)
-        fh = open(self.locks / f"schedule-{entry.name}.lock", "a+")  # noqa: SIM115 - held by the thread
+        # not thread-local: taken here, released by the run's thread when it ends
+        lock = FileLock(self.locks / f"schedule-{entry.name}.lock", thread_local=False)
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
+            lock.acquire(timeout=0)
+        except Timeout:
             return False
 
         def body() -> None:
@@ -183,8 +183,7 @@ class Scheduler:
             except Exception:  # noqa: BLE001 - logged; the scheduler goes on with the next entry
                 logger.error(redact(f"{entry.name}: 実行に失敗しました: {traceback.format_exc()}"))
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-                fh.close()
+                lock.release()
 
         t = threading.Thread(target=body, name=f"kakari-{entry.name}", daemon=True)
         self._running[entry.name] = t

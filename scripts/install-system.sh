@@ -10,10 +10,12 @@ PACKAGES=(
   fonts-noto-cjk fonts-vlgothic fonts-mplus                #   (samples/fonts.py); handwriting-style
   fonts-sawarabi-gothic fonts-sawarabi-mincho              #   fonts come from npm (scripts/setup_fonts.py)
   fonts-takao-gothic fonts-takao-mincho
+  fontconfig                                               # fc-list: how kakari finds the fonts
   poppler-utils                                            # pdftoppm: report PDF checks
   chromium                                                 # Playwright drives Debian's Chromium
   xvfb                                                     # a display for the headed recorder (kakari systems record)
   redis-server                                             # Celery broker for the scale-out tests
+  postgresql                                               # a private server for the PostgreSQL tests
 )
 # npm fetches the handwriting-style fonts; Node.js from elsewhere brings its own npm
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

@@ -61,6 +61,7 @@ def filled_inbox(samples: Path, tmp_path: Path) -> tuple[Path, Path, list[Path]]
     return home, inbox, pdfs
 
 
+@pytest.mark.usefixtures("db_url")  # the run, the ledger and the report on SQLite and PostgreSQL
 def test_run_ledger_report_and_no_duplicates(samples: Path, tmp_path: Path) -> None:
     home, inbox, pdfs = filled_inbox(samples, tmp_path)
     broken = broken_files(inbox, pdfs[0])

@@ -1,8 +1,6 @@
 """Excel ledger: real .xlsx files written, reopened and read back."""
 from __future__ import annotations
 
-import fcntl
-import multiprocessing as mp
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -14,9 +12,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
 
-from connectors.excel import ExcelLedger, read_ledger
+import connectors.excel
+from connectors.excel import ExcelLedger, read_ledger, writers_lock
 from kakari.errors import LedgerLocked, LedgerRefused
 from kakari.model import Field, Record
+from tests.locks import held_by_another_process
 
 COLUMNS = [("name", "氏名"), ("birth", "生年月日"), ("my_number", "個人番号"), ("agree", "同意")]
 
@@ -148,26 +148,40 @@ def test_not_a_workbook_is_refused_not_overwritten(tmp_path: Path) -> None:
     assert path.read_bytes() == b"not a zip"
 
 
-def _hold_lock(path: str, ready: mp.Event, release: mp.Event) -> None:
-    with open(path, "rb") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        ready.set()
-        release.wait(30)
-
-
-def test_locked_by_another_process(tmp_path: Path) -> None:
+def test_locked_by_another_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another kakari process is saving the same ledger: we wait for its lock, then park the rows."""
     path = tmp_path / "l.xlsx"
     ledger(path).write_many([rec("a")])
-    ready, release = mp.Event(), mp.Event()
-    holder = mp.Process(target=_hold_lock, args=(str(path), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(10)
-        with pytest.raises(LedgerLocked, match="使用中"):
+    written = path.read_bytes()
+    monkeypatch.setattr(connectors.excel, "LOCK_WAIT_SECONDS", 0.3)
+    with held_by_another_process(writers_lock(path)):
+        with pytest.raises(LedgerLocked, match="書き込み中"):
             ledger(path).write_many([rec("b")])
-    finally:
-        release.set()
-        holder.join(10)
+        assert path.read_bytes() == written
+    ledger(path).write_many([rec("b")])
+    assert [r["文書ID"] for r in read_ledger(path)] == ["a", "b"]
+
+
+def test_a_workbook_another_program_holds_open_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows refuses to open a workbook Excel holds (a sharing violation): the rows are parked
+    before anything is saved, with the reason a clerk reads."""
+    path = tmp_path / "l.xlsx"
+    ledger(path).write_many([rec("a")])
+    written = path.read_bytes()
+    real_open = open
+
+    def held(file, mode="r", *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if Path(file) == path and "+" in mode:
+            e = PermissionError(13, "別のプロセスが使用中のため、プロセスはファイルにアクセスできません")
+            e.winerror = 32  # type: ignore[attr-defined]
+            raise e
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(connectors.excel, "open", held, raising=False)  # the ledger module's open only
+    with pytest.raises(LedgerLocked, match="使用中"):
+        ledger(path).write_many([rec("b")])
+    monkeypatch.undo()
+    assert path.read_bytes() == written
     ledger(path).write_many([rec("b")])
     assert [r["文書ID"] for r in read_ledger(path)] == ["a", "b"]
 

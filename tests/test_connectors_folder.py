@@ -85,3 +85,47 @@ def test_long_and_hostile_names(tmp_path: Path) -> None:
     dest = src.finish(ref, Status.ERROR, "テスト")
     assert dest.parent == src.targets[Status.ERROR] and dest.exists()
     assert dest.with_name(dest.name + ".error.txt").exists()
+
+
+def windows_busy(monkeypatch, module, busy: set[str]) -> None:  # noqa: ANN001
+    """os.replace as Windows answers it while another program (a scanner, an antivirus) holds a
+    file: PermissionError, winerror 32 (a sharing violation)."""
+    real = os.replace
+
+    def replace(src, dst):  # noqa: ANN001, ANN202
+        if Path(src).name in busy:
+            e = PermissionError(13, "別のプロセスが使用中のため、プロセスはファイルにアクセスできません")
+            e.winerror = 32  # type: ignore[attr-defined]
+            raise e
+        return real(src, dst)
+
+    monkeypatch.setattr(module.os, "replace", replace)
+
+
+def test_a_busy_file_is_left_for_the_next_pass(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import connectors.folder
+
+    src = source(tmp_path)
+    busy = old(src.inbox / "scanning.pdf")
+    free = old(src.inbox / "done.pdf")
+    windows_busy(monkeypatch, connectors.folder, {"scanning.pdf"})
+    assert src.claim(busy) is None and busy.exists()  # not a crash, not an error: it waits in the inbox
+    assert src.claim(free) is not None
+    monkeypatch.undo()
+    ref = src.claim(busy)  # the scanner let go
+    assert ref is not None and ref.original_name == "scanning.pdf"
+
+
+def test_a_finished_file_held_by_another_program_is_moved_on_recovery(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import connectors.folder
+    import kakari.files
+
+    monkeypatch.setattr(connectors.folder, "BUSY_WAIT_SECONDS", 0.3)
+    src = source(tmp_path)
+    ref = src.claim(old(src.inbox / "a.pdf"))
+    windows_busy(monkeypatch, kakari.files, {ref.path.name})
+    where = src.finish(ref, Status.REGISTERED)
+    assert where == ref.path and ref.path.exists()  # still in processing/, nothing lost
+    monkeypatch.undo()
+    [again] = list(src.recover())
+    assert src.finish(again, Status.REGISTERED) == tmp_path / "archive" / "a.pdf"

@@ -9,12 +9,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from connectors.webform import LoginFailed, PageChanged, WebFormSink
 from connectors.webmapping import SYSTEMS_DIR, Credentials, load_credentials, load_system, value_for
 from connectors.webstate import CONFIRMED, PENDING, REJECTED, SUBMITTED, WebState
 from connectors.webvalues import split_address, split_name, wareki_parts
+from jobs.store import Store
 from kakari.errors import ConfigError
 from kakari.model import Field, Record, Status
 from samples.backoffice.records import mismatches, sample_records
@@ -113,7 +113,7 @@ def test_credentials_from_environment_or_owner_only_file(tmp_path: Path, monkeyp
 
 
 def test_state_moves_forward_only_and_leases_exclude_live_workers(tmp_path: Path) -> None:
-    st = WebState(create_engine(f"sqlite:///{tmp_path / 'k.db'}"))
+    st = WebState(Store(f"sqlite:///{tmp_path / 'k.db'}").engine)
     sub = st.ensure("d1", "eisei", "job", "KK-D1")
     assert sub.state == PENDING and st.ensure("d1", "eisei", "job", "KK-D1").state == PENDING
     with pytest.raises(ValueError, match="KK-D1"):
@@ -156,7 +156,7 @@ def home_with_mapping(home: Path, *replacements: tuple[str, str]) -> Path:
 def make_sink(home: Path, server: Backoffice, browser: object, db: str = "kakari.db",
               password: str | None = None) -> WebFormSink:
     system = load_system("eisei", home)
-    state = WebState(create_engine(f"sqlite:///{home / db}"))
+    state = WebState(Store(f"sqlite:///{home / db}").engine)
     return WebFormSink(system, state, home, "inshoku", Credentials(server.user, password or server.password),
                        browser=browser)
 

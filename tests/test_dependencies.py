@@ -26,6 +26,10 @@ NOT_IMPORTED = {
 }
 
 
+# modules of a package that installs only on another OS (its marker keeps it off this machine)
+OTHER_OS = {"win32api": "pywin32", "win32con": "pywin32", "win32job": "pywin32"}
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -58,6 +62,9 @@ def imported(folders: tuple[str, ...]) -> dict[str, set[str]]:
                 for name in names:
                     top = name.split(".")[0]
                     if top in sys.stdlib_module_names or top in OWN:
+                        continue
+                    if top in OTHER_OS and top not in dists:
+                        out.setdefault(_norm(OTHER_OS[top]), set()).add(folder)
                         continue
                     assert top in dists, f"{path.relative_to(ROOT)} imports {top}, which no installed package provides"
                     for dist in dists[top]:

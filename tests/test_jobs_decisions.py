@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()
-def reviewed(tmp_path: Path) -> tuple[KakariConfig, str]:
-    """A home whose kodomo_iryo run left one document in 要確認: (config, its doc_id)."""
+def reviewed(tmp_path: Path, db_url: str) -> tuple[KakariConfig, str]:
+    """A home whose kodomo_iryo run left one document in 要確認: (config, its doc_id); on SQLite and
+    on PostgreSQL."""
     from samples.generate import generate
 
     generate(tmp_path / "s", count=20, seed=8, forms=["child_medical"])

@@ -26,9 +26,9 @@ from samples.masking import Sheet, Truth, generate_text, my_number
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def setup_job(tmp_path: Path, extra: str = "") -> tuple:
+def setup_job(tmp_path: Path, extra: str = "", top: str = "") -> tuple:
     cfg = tmp_path / "kakari.toml"
-    cfg.write_text('[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n'
+    cfg.write_text(f'{top}[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n'
                    f'ledger = "ledgers/墨塗り台帳.xlsx"\n{extra}', encoding="utf-8")
     config = load_config(cfg, tmp_path / "home")
     job = config.job("masking")
@@ -61,10 +61,12 @@ def values_of(docs: dict[str, Path]) -> list[str]:
     return out
 
 
-def test_a_job_masks_releases_logs_and_keeps_numbers_out_of_every_record(docs: dict[str, Path], tmp_path: Path) -> None:
+def test_a_job_masks_releases_logs_and_keeps_numbers_out_of_every_record(docs: dict[str, Path], tmp_path: Path,
+                                                                        db_url: str) -> None:
     from kakari.log import setup_logging
 
     config, job, folders = setup_job(tmp_path)
+    assert config.database_url.partition(":")[0] == db_url.partition(":")[0]
     setup_logging(config.home, "DEBUG")  # every line the run writes goes to the file
     for name in ("good", "sentence", "bad", "broken"):
         shutil.copy2(docs[name], folders["inbox"] / docs[name].name)
@@ -102,6 +104,22 @@ def test_a_job_masks_releases_logs_and_keeps_numbers_out_of_every_record(docs: d
             assert not any(variant in t for t in texts), variant
 
 
+def test_masking_is_stopped_at_the_time_limit_and_nothing_is_released(docs: dict[str, Path], tmp_path: Path) -> None:
+    """Masking runs in a reader process like reading: killed at [limits] timeout_seconds from any
+    thread, the document goes to errors/ with the reason, and no partial copy is left or released."""
+    config, job, folders = setup_job(tmp_path, top="[limits]\ntimeout_seconds = 0.5\n\n")
+    shutil.copy2(docs["good"], folders["inbox"] / "届出.pdf")
+    summary = run_job(job, RunContext(config))
+    assert summary.counts["エラー"] == 1
+    assert "制限時間" in (folders["errors"] / "届出.pdf.error.txt").read_text(encoding="utf-8")
+    assert (folders["errors"] / "届出.pdf").read_bytes() == docs["good"].read_bytes()
+    output = job.output_folder(config.home)
+    assert not output.exists() or list(output.iterdir()) == []
+    assert list((folders["processing"] / artifacts.STAGED).iterdir()) == []
+    [row] = read_ledger(job.ledger_path(config.home))
+    assert row["状態"] == "エラー"
+
+
 class Crash(Exception):
     pass
 
@@ -109,18 +127,19 @@ class Crash(Exception):
 @pytest.mark.parametrize("where", ["release", "move"])
 def test_a_crash_after_the_commit_neither_loses_nor_doubles_the_masked_copy(docs: dict[str, Path], tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch,
-                                                                          where: str) -> None:
+                                                                          where: str, db_url: str) -> None:
     config, job, folders = setup_job(tmp_path)
+    assert config.database_url.partition(":")[0] == db_url.partition(":")[0]  # SQLite in the home, or PostgreSQL
     shutil.copy2(docs["table"], folders["inbox"] / "世帯.pdf")
-    if where == "release":  # committed, the masked copy still staged
-        monkeypatch.setattr(artifacts, "move_staged", lambda *a: (_ for _ in ()).throw(Crash()))
-    else:  # committed and released, the original still in processing/
-        from connectors.folder import FolderSource
+    with monkeypatch.context() as mp:  # undone after the crash; the database's own setting stays
+        if where == "release":  # committed, the masked copy still staged
+            mp.setattr(artifacts, "move_staged", lambda *a: (_ for _ in ()).throw(Crash()))
+        else:  # committed and released, the original still in processing/
+            from connectors.folder import FolderSource
 
-        monkeypatch.setattr(FolderSource, "finish", lambda *a, **k: (_ for _ in ()).throw(Crash()))
-    with pytest.raises(Crash):
-        run_job(job, RunContext(config))
-    monkeypatch.undo()
+            mp.setattr(FolderSource, "finish", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+        with pytest.raises(Crash):
+            run_job(job, RunContext(config))
     assert [p.name for p in folders["processing"].iterdir() if p.is_file()]  # the replay's trigger is still there
     summary = run_job(job, RunContext(config))
     assert [o.replayed for o in summary.outcomes] == [True]
@@ -150,8 +169,9 @@ def test_a_crash_before_the_commit_masks_the_document_again(docs: dict[str, Path
     assert list((folders["processing"] / artifacts.STAGED).iterdir()) == []
 
 
-def test_originals_are_deleted_after_the_jobs_period(docs: dict[str, Path], tmp_path: Path) -> None:
+def test_originals_are_deleted_after_the_jobs_period(docs: dict[str, Path], tmp_path: Path, db_url: str) -> None:
     config, job, folders = setup_job(tmp_path, "keep_originals_days = 30\n")
+    assert config.database_url.partition(":")[0] == db_url.partition(":")[0]
     shutil.copy2(docs["good"], folders["inbox"] / "届出.pdf")
     run_job(job, RunContext(config))
     assert (folders["archive"] / "届出.pdf").is_file()

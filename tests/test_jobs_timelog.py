@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from jobs import timelog
 from jobs.store import Store, record_from_dict, record_to_dict
@@ -23,8 +22,8 @@ def write(store: Store, r: TaskRecord) -> bool:
         return timelog.record(conn, r)
 
 
-def test_record_once_and_frame(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/k.db")
+def test_record_once_and_frame(db_url: str) -> None:
+    store = Store(db_url)
     log = TimeLog(store)
     t = datetime(2026, 4, 10, 1, 0, tzinfo=UTC)
     assert write(store, rec("a", t)) is True
@@ -37,8 +36,8 @@ def test_record_once_and_frame(tmp_path: Path) -> None:
     assert set(df["status"]) == {"自動登録", "要確認"}
 
 
-def test_work_date_is_tokyo_day(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/k.db")
+def test_work_date_is_tokyo_day(db_url: str) -> None:
+    store = Store(db_url)
     log = TimeLog(store)
     # 2026-04-30 15:30 UTC is 2026-05-01 00:30 in Tokyo: it counts for May
     write(store, rec("late", datetime(2026, 4, 30, 15, 30, tzinfo=UTC)))
@@ -47,8 +46,8 @@ def test_work_date_is_tokyo_day(tmp_path: Path) -> None:
     assert may["date"].dt.date.tolist() == [date(2026, 5, 1)]
 
 
-def test_measured_minutes_replace_estimate(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/k.db")
+def test_measured_minutes_replace_estimate(db_url: str) -> None:
+    store = Store(db_url)
     write(store, rec("a", datetime(2026, 4, 10, tzinfo=UTC), "要確認", after=2.0))
     with store.begin() as conn:
         timelog.set_human_minutes(conn, "a", "kodomo", 0.75, status="確認済")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -230,15 +229,15 @@ def test_period_is_frozen() -> None:
         p.start = date(2026, 1, 1)  # type: ignore[misc]
 
 
-def test_from_a_real_time_log(tmp_path: Path) -> None:
-    # TimeLog in SQLite → frame(period.start, period.end) → table: both use the same half-open bounds
+def test_from_a_real_time_log(db_url: str) -> None:
+    # TimeLog in SQLite and PostgreSQL → frame(period.start, period.end) → table: both use the same half-open bounds
     from datetime import timezone
 
     from jobs import timelog
     from jobs.store import Store
     from jobs.timelog import TaskRecord, TimeLog
 
-    store = Store(f"sqlite:///{tmp_path}/k.db")
+    store = Store(db_url)
     log = TimeLog(store)
     # 2026-04-30 14:59:30Z = 23:59:30 JST (April); 15:00:30Z = 2026-05-01 00:00:30 JST (May)
     for doc, end, after, status in (("a", datetime(2026, 4, 30, 14, 59, 30, tzinfo=timezone.utc), 0.0, "自動登録"),

@@ -74,6 +74,7 @@ def rows_by_task(data) -> dict[str, dict]:  # noqa: ANN001
 
 
 # --- the figures ------------------------------------------------------------------------------
+@pytest.mark.usefixtures("db_url")  # SQLite and PostgreSQL
 def test_targets_baselines_imports_fte_and_cost(october: KakariConfig) -> None:
     data = gather(october, OCTOBER)
     r = rows_by_task(data)
@@ -110,8 +111,8 @@ def test_without_targets_or_cost_the_columns_are_left_out(tmp_path: Path) -> Non
     assert "目標削減率" not in md and "削減額" not in md and "| 見積 |" in md
 
 
-def test_baseline_median_count_and_bad_values(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'k.db'}")
+def test_baseline_median_count_and_bad_values(tmp_path: Path, db_url: str) -> None:
+    store = Store(db_url)
     baseline.record(store, "税務課", "口座振替", [5, 7])
     baseline.record(store, "税務課", "口座振替", [7])  # typed again later: another observation
     assert baseline.medians(store)[("税務課", "口座振替")] == baseline.Baseline(7.0, 3)
@@ -157,6 +158,7 @@ def test_period_with_no_items(tmp_path: Path) -> None:
 
 
 # --- fiscal years -----------------------------------------------------------------------------
+@pytest.mark.usefixtures("db_url")  # SQLite and PostgreSQL
 def test_fiscal_year_boundaries_march_vs_april(tmp_path: Path) -> None:
     config = cfg(tmp_path)
     store = Store(config.database_url)
@@ -206,8 +208,8 @@ def test_timelog_import_xlsx(tmp_path: Path) -> None:
     assert TimeLog(store).frame()["minutes_after"].tolist() == [6.0]
 
 
-def test_timelog_import_is_all_or_nothing_with_line_numbers(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'k.db'}")
+def test_timelog_import_is_all_or_nothing_with_line_numbers(tmp_path: Path, db_url: str) -> None:
+    store = Store(db_url)
     f = write_csv(tmp_path / "bad.csv", TIMELOG_HEADER, [
         "2026-10-01,税務課,督促状発送,1,10,5,0",
         "2026-13-01,税務課,督促状発送,1,10,5,0",   # line 3: no 13th month
@@ -226,8 +228,8 @@ def test_timelog_import_is_all_or_nothing_with_line_numbers(tmp_path: Path) -> N
         import_timelog(store, missing)
 
 
-def test_timelog_import_twice_does_not_double(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'k.db'}")
+def test_timelog_import_twice_does_not_double(tmp_path: Path, db_url: str) -> None:
+    store = Store(db_url)
     rows = ["2026-10-01,税務課,督促状発送,5,50,10,1", "2026-10-01,税務課,督促状発送,5,50,10,1"]  # two real rows
     f = write_csv(tmp_path / "a.csv", TIMELOG_HEADER, rows)
     assert import_timelog(store, f) == (2, 0)
@@ -333,6 +335,7 @@ def test_cli_baseline_timelog_and_report(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["report", "--month", "2026-10", "--format", "pdf", *home]) == 1  # pdf needs --out: a usage error
 
 
+@pytest.mark.usefixtures("db_url")  # SQLite and PostgreSQL
 def test_daily_sums_give_the_same_table_as_single_records(october: KakariConfig) -> None:
     """The report reads per-day sums from the database; every figure must equal the per-record sum."""
     from kpi.metrics import kpi_table

@@ -127,16 +127,20 @@ def test_scanned_documents_every_field_right_or_sent_to_review(samples: Path) ->
 
     results = [run_kakari(str(p)) for p in scans_of(samples)]
     assert len(results) == 12  # 3 forms × 2 bots × 200/300 dpi: PDF, TIFF, PNG and JPEG
+    assert right_or_sent_to_review(results) >= 0.95
+
+
+def right_or_sent_to_review(results: list) -> float:
+    """The promise to the clerk (what kakari registers by itself is right, a document with a wrong
+    field is 要確認) checked on benchmarks.ocr_scan results; the share of fields read right."""
     fields = [f for d in results for f in d.fields]
     for d in results:
         assert d.bot == d.form, d.path
         for f in d.fields:
-            # the promise to the clerk: what kakari registers by itself is right
             assert f.ok or not f.auto, (d.path, f.name, f.got, f.want, f.confidence)
         if any(not f.ok for f in d.fields):
             assert d.status == "要確認", d.path
-    exact = sum(f.ok for f in fields) / len(fields)
-    assert exact >= 0.95, exact
+    return sum(f.ok for f in fields) / len(fields)
 
 
 def test_forms_of_another_layout_are_not_registered_finely(samples: Path) -> None:
@@ -157,19 +161,27 @@ def test_forms_of_another_layout_are_not_registered_finely(samples: Path) -> Non
         assert len(doc.pages[0].reader._aligned) == 1, path
 
 
-def test_kakari_run_takes_scans_into_the_ledger(samples: Path, tmp_path: Path) -> None:
+def run_scans(samples: Path, tmp_path: Path, count: int, timeout_seconds: float | None = None) -> list[dict]:
+    """`count` child_medical scans through the sample job (run_job, the readers): the ledger's rows."""
     from connectors.excel import read_ledger
     from jobs.runner import run_job
     from kakari.config import RunContext, load_config
 
     config = load_config(ROOT / "samples" / "kakari.toml", tmp_path / "home")
+    if timeout_seconds is not None:
+        config.limits.timeout_seconds = timeout_seconds
     job = config.job("kodomo_iryo")
     inbox = job.folders(config.home)["inbox"]
     inbox.mkdir(parents=True)
-    scans = [p for p in scans_of(samples) if "child_medical" in p.name][:2]
+    scans = [p for p in scans_of(samples) if "child_medical" in p.name][:count]
     for p in scans:
         shutil.copy2(p, inbox / p.name)
     summary = run_job(job, RunContext(config))
-    assert summary.counts["read"] == 2 and summary.counts["エラー"] == 0
+    assert summary.counts["read"] == count and summary.counts["エラー"] == 0
     rows = read_ledger(job.ledger_path(config.home))
     assert sorted(r["元ファイル名"] for r in rows) == sorted(p.name for p in scans)
+    return rows
+
+
+def test_kakari_run_takes_scans_into_the_ledger(samples: Path, tmp_path: Path) -> None:
+    run_scans(samples, tmp_path, 2)

@@ -20,13 +20,14 @@ from reportlab.pdfgen.canvas import Canvas
 import ocr.engine
 from kakari.config import KakariConfig, LimitsConfig
 from kakari.errors import CorruptDocument, EncryptedDocument, MissingDependency, TooLarge
+from kakari.locate import gothic_font
 from kakari.model import Box
 from kakari.registry import Registry
 from ocr import read_document
 from ocr.engine import OcrEngine
 from ocr.textlayer import needs_scan, read_textlayer, text_quality
 
-FONT_FILE = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
+FONT_FILE = str(gothic_font())
 FONT = "IPAGothic"
 MM = 72 / 25.4  # points per millimetre
 PAGE_H = A4[1] / MM  # 297 mm

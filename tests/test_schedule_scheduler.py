@@ -15,6 +15,7 @@ from jobs import timelog
 from jobs.timelog import TOKYO
 from kakari.config import KakariConfig, KpiConfig, load_config
 from schedule.scheduler import Entry, Scheduler, previous_month
+from tests.locks import held_by_another_process
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 10, 30, 9, 0, tzinfo=TOKYO)  # a Friday
@@ -70,15 +71,8 @@ def test_no_overlap_across_processes(tmp_path: Path) -> None:
     s.tick(T0)
     lock = tmp_path / "locks" / "schedule-every5.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, sys\n"
-        f"fh = open({str(lock)!r}, 'a+'); fcntl.flock(fh, fcntl.LOCK_EX)\n"
-        "print('held', flush=True); sys.stdin.readline()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"  # another scheduler is running this entry
+    with held_by_another_process(lock):  # another scheduler is running this entry
         assert s.tick(T0 + timedelta(minutes=5)) == [("every5", "skipped-overlap")]
-    finally:
-        holder.communicate("\n", timeout=10)
     assert s.tick(T0 + timedelta(minutes=10)) == [("every5", "started")]
     s.wait_idle()
     assert len(rec.fires) == 1

@@ -17,12 +17,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from connectors.folder import sha256_of
 from connectors.webform import WebFormSink
 from connectors.webmapping import Credentials, load_system
 from connectors.webstate import WebState
+from jobs.store import Store
 from kakari.log import mask_name, short_id
 from kakari.wareki import era_initial, wareki_parts
 from samples.backoffice.records import child_records, mismatches
@@ -158,7 +158,7 @@ def test_a_recorded_session_becomes_a_mapping_that_enters_records_after_one_edit
 
     system = load_system("kosodate2", home)
     records = child_records(2, tmp_path / "files", seed=9, salt=str(tmp_path))
-    sink = WebFormSink(system, WebState(create_engine(f"sqlite:///{home / 'kakari.db'}")), home, "kodomo_iryo",
+    sink = WebFormSink(system, WebState(Store(f"sqlite:///{home / 'kakari.db'}").engine), home, "kodomo_iryo",
                        Credentials(kosodate.user, kosodate.password), browser=browser)
     assert sorted(sink.write_many(records).written) == sorted(r.doc_id for r in records)
     rows = {r["seiri_no"]: r for r in kosodate.applications()}

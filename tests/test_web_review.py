@@ -1,4 +1,4 @@
-"""The review screen and dashboard in a real Chromium (Playwright, Debian's /usr/bin/chromium) against
+"""The review screen and dashboard in a real Chromium (Playwright, Debian's chromium) against
 a real server: the queue says why each document is there, in Tokyo time; the zone of the focused
 field is highlighted on the page and follows the focus; Enter in the reason box never confirms; a
 clerk corrects and confirms a 要確認 document by keyboard (key presses counted; ledger row updated in
@@ -40,7 +40,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, KakariConfig, Path]]:
+def site(tmp_path_factory: pytest.TempPathFactory,
+         module_db_url: str) -> Iterator[tuple[str, KakariConfig, Path]]:  # SQLite, then PostgreSQL
     from samples.generate import generate
 
     tmp = tmp_path_factory.mktemp("web")

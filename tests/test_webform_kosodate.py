@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import openpyxl
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from connectors.webform import WebFormSink
 from connectors.webmapping import Credentials, load_system
@@ -45,7 +45,7 @@ def setup_home(home: Path, *replacements: tuple[str, str]) -> Path:
 
 
 def make_sink(home: Path, bo: Backoffice, browser: object, db: str = "kakari.db") -> WebFormSink:
-    state = WebState(create_engine(f"sqlite:///{home / db}"))
+    state = WebState(Store(f"sqlite:///{home / db}").engine)
     return WebFormSink(load_system("kosodate", home), state, home, JOB, Credentials(bo.user, bo.password),
                        browser=browser)
 

@@ -16,8 +16,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, Column, DateTime, String, Table, Text, inspect, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Boolean, Column, DateTime, String, Table, Text, select, text, update
 
 from jobs.store import Store, metadata, now
 from kakari.config import KakariConfig
@@ -127,31 +126,9 @@ def check_section(section: str, sections: Iterable[str]) -> str:
     raise ConfigError(f"原課「{section.strip()}」は設定のジョブにありません。設定されている原課: {listed}")
 
 
-def _ready(store: Store) -> None:
-    """Databases made before the account columns existed get them (the table is otherwise unchanged)."""
-    _upgrade(store.engine)
-
-
-_upgraded: set[str] = set()
-
-
-def _upgrade(engine: Engine) -> None:
-    key = engine.url.render_as_string()
-    if key in _upgraded:
-        return
-    have = {c["name"] for c in inspect(engine).get_columns("users")}
-    with engine.begin() as conn:
-        for column, extra in (("disabled", " NOT NULL DEFAULT FALSE"), ("password_changed", "")):
-            if column not in have:
-                kind = users.c[column].type.compile(dialect=engine.dialect)
-                conn.execute(text(f"ALTER TABLE users ADD COLUMN {column} {kind}{extra}"))
-    _upgraded.add(key)
-
-
 def add_user(store: Store, username: str, password: str, role: str, section: str | None, *,
              sections: Iterable[str]) -> User:
     """A new account; `sections` are the configured 原課 (sections_of(config)) a clerk must be in."""
-    _ready(store)
     username = normalise_username(username)
     if role not in ROLES:
         raise ConfigError(f"役割「{role}」はありません ({'・'.join(ROLES)})")
@@ -175,7 +152,6 @@ def add_user(store: Store, username: str, password: str, role: str, section: str
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
     """The user, if the name and password match an enabled account; the same time spent either way."""
-    _ready(store)
     try:
         username = normalise_username(username)
     except ConfigError:
@@ -194,21 +170,18 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
 
 def get_user(store: Store, username: str) -> User | None:
     """An enabled account by its (normalised) name."""
-    _ready(store)
     with store.engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
     return User(row["username"], row["role"], row["section"]) if row and not row["disabled"] else None
 
 
 def list_accounts(store: Store) -> list[Account]:
-    _ready(store)
     with store.engine.connect() as conn:
         rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
     return [Account(r["username"], r["role"], r["section"], bool(r["disabled"]), r["created"]) for r in rows]
 
 
 def _existing(store: Store, username: str) -> str:
-    _ready(store)
     name = normalise_username(username)
     with store.engine.connect() as conn:
         if conn.execute(select(users.c.username).where(users.c.username == name)).first() is None:

@@ -1,0 +1,146 @@
+"""Reading in a warm reader process: the time limit holds in any thread, the memory limit holds
+against an inflate bomb, a killed reader is replaced, spawn works as well as forkserver."""
+from __future__ import annotations
+
+import resource
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from jobs.reading import readers
+from jobs.runner import Outcome, process, run_job
+from kakari.config import KakariConfig, RunContext, load_config
+from kakari.model import Status
+from samples.hostile import bomb_pdf
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    from samples.generate import generate
+
+    out = tmp_path_factory.mktemp("samples")
+    generate(out, count=4, seed=21, forms=["child_medical"])
+    return sorted((out / "child_medical").glob("child_medical_*.pdf"))
+
+
+BOTS = Path(__file__).resolve().parent / "data" / "slow_bots"  # one folder: bot names are process-wide
+
+
+NO_INFLATE_CHECK = f"max_inflated_bytes = {64 * 1024 ** 3}"  # the bombs here reach the reader's memory limit
+
+
+def configure(tmp_path: Path, extra: str = "", limits: str = "", bots: str = "child_medical") -> KakariConfig:
+    cfg = tmp_path / "kakari.toml"
+    cfg.write_text(f'bots_dir = ["{BOTS.as_posix()}"]\n{extra}\n[limits]\n{limits}\n\n'
+                   f'[jobs.t]\ndepartment = "子育て支援課"\nbots = ["{bots}"]\n', encoding="utf-8")
+    return load_config(cfg, tmp_path / "home")
+
+
+def one(config: KakariConfig, src: Path, name: str | None = None) -> Outcome:
+    """Claim one file from the job's inbox and process it."""
+    from connectors.folder import FolderSource
+
+    job = config.job("t")
+    source = FolderSource(job.folders(config.home), min_age=0)
+    dest = source.inbox / (name or src.name)
+    shutil.copy(src, dest)
+    ref = source.claim(dest)
+    assert ref is not None
+    return process(job, ref, RunContext(config, "run-1"))
+
+
+def error_reason(config: KakariConfig, name: str) -> str:
+    errors = config.job("t").folders(config.home)["errors"]
+    assert (errors / name).is_file(), list(errors.iterdir())
+    return (errors / f"{name}.error.txt").read_text(encoding="utf-8")
+
+
+def test_time_limit_holds_in_a_thread_and_the_next_document_is_read(tmp_path: Path, pdfs: list[Path]) -> None:
+    config = configure(tmp_path, limits="timeout_seconds = 2", bots="slow_child")
+    got: list[Outcome] = []
+    worker = threading.Thread(target=lambda: got.append(one(config, pdfs[0], "slow_申請.pdf")))
+    worker.start()  # the scheduler and the watcher process documents outside the main thread
+    worker.join(60)
+    assert not worker.is_alive() and got[0].status == Status.ERROR
+    assert "制限時間 (2秒)" in got[0].reason and "制限時間" in error_reason(config, "slow_申請.pdf")
+    config.limits.timeout_seconds = 120  # the next document's limit: a loaded machine is not a hung reader
+    after = one(config, pdfs[1])  # a fresh reader takes the next document
+    assert after.status != Status.ERROR, after.reason
+
+
+def test_memory_limit_stops_an_inflate_bomb(tmp_path: Path, pdfs: list[Path]) -> None:
+    """The reader's address space is capped: the bomb is refused with a reason, not read into 2 GB.
+    The inflate check (max_inflated_bytes) would refuse it first; raised here, as a town may raise it
+    for its own large PDFs, the memory limit is what stops it."""
+    config = configure(tmp_path, extra='start_method = "spawn"', limits=f"memory_mb = 1024\n{NO_INFLATE_CHECK}")
+    bomb = tmp_path / "bomb.pdf"
+    bomb_pdf(bomb, 2 * 1024 ** 2)  # about 2 GiB inflated
+    outcome = one(config, bomb, "爆弾.pdf")
+    assert outcome.status == Status.ERROR
+    assert "メモリ" in outcome.reason and "1,024 MB" in outcome.reason
+    # the limit's figure, not the word: a kana name part registered by an earlier test (モリ) masks メモリ
+    assert "上限 (1,024 MB)" in error_reason(config, "爆弾.pdf")
+    assert one(config, pdfs[2]).status != Status.ERROR
+    readers.close()  # spawned readers are our children: once reaped, their peak is known
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib < 1024 * 1024, f"a reader peaked at {peak_kib // 1024} MB"
+
+
+def test_memory_watch_where_the_os_has_no_limit(tmp_path: Path, pdfs: list[Path],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without RLIMIT_AS or a job object (pywin32 missing on Windows) psutil watches the reader."""
+    monkeypatch.setenv("KAKARI_MEMORY_GUARD", "watch")
+    config = configure(tmp_path, limits=f"memory_mb = 1024\n{NO_INFLATE_CHECK}")
+    bomb = tmp_path / "bomb.pdf"
+    bomb_pdf(bomb, 4 * 1024 ** 2)  # about 4 GiB inflated
+    outcome = one(config, bomb, "爆弾.pdf")
+    assert outcome.status == Status.ERROR and "メモリ" in outcome.reason
+    assert one(config, pdfs[3]).status != Status.ERROR
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_readers_stay_warm_and_pool_runs_with_each_start_method(tmp_path: Path, pdfs: list[Path],
+                                                              method: str) -> None:
+    if method == "forkserver" and sys.platform == "win32":
+        pytest.skip("forkserver does not exist on Windows")
+    readers.close()
+    config = configure(tmp_path, extra=f'start_method = "{method}"\nworkers = 2')
+    job = config.job("t")
+    inbox = job.folders(config.home)["inbox"]
+    inbox.mkdir(parents=True, exist_ok=True)
+    for pdf in pdfs:
+        shutil.copy(pdf, inbox / pdf.name)
+    summary = run_job(job, RunContext(config))
+    assert summary.counts["read"] == len(pdfs) and summary.errors == 0
+    warm = {r.process.pid for _, r in readers._idle}
+    assert 1 <= len(warm) <= 2  # one reader per worker, reused for every document
+    for pdf in pdfs:
+        shutil.copy(pdf, inbox / ("again_" + pdf.name))
+    run_job(job, RunContext(config))
+    assert {r.process.pid for _, r in readers._idle} <= warm | set()  # no new reader for the second run
+
+
+def _in_a_prefork_worker(out: object, pdf: str, home: str) -> None:
+    config = configure(Path(home))
+    job = config.job("t")
+    from connectors.folder import sha256_of
+    from kakari.model import DocRef
+
+    got = readers.read(job, DocRef(sha256_of(Path(pdf)), Path(pdf), "a.pdf", None), config)  # type: ignore[arg-type]
+    out.put(got.bot)  # type: ignore[attr-defined]
+
+
+def test_a_reader_starts_inside_a_celery_prefork_worker(tmp_path: Path, pdfs: list[Path]) -> None:
+    """`kakari worker -c 2` runs tasks in billiard's daemonic pool processes; their readers start too."""
+    import billiard
+
+    out = billiard.Queue()
+    worker = billiard.Process(target=_in_a_prefork_worker, args=(out, str(pdfs[0]), str(tmp_path)), daemon=True)
+    worker.start()
+    try:
+        assert out.get(timeout=120) == "child_medical"
+    finally:
+        worker.join(30)
