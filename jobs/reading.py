@@ -69,15 +69,20 @@ def extract(job: JobConfig, ref: DocRef, config: KakariConfig) -> Extraction:
     doc = read_document(ref.path, config, doc_id=ref.doc_id)
     read_at = datetime.now(timezone.utc)
     notes = "".join(f"、{n}" for n in doc.notes)  # why pages were read as images (a lying layer, 縦書き)
+    read_detail = f"{len(doc.pages)}ページ ({doc.engine}){notes}"
     candidates = [bot_registry.get(name) for name in job.bots]
-    bot_cls, score = classify(doc, [b for b in candidates if issubclass(b, FormBot)])
+    try:
+        bot_cls, score = classify(doc, [b for b in candidates if issubclass(b, FormBot)])
+    except DocumentError as e:  # read, but no form of the job: the read step still goes to its history
+        e.read = (read_detail, read_at)
+        raise
     classified_at = datetime.now(timezone.utc)
     rec = bot_cls().read(doc)
     if job.min_confidence is not None:
         rec.min_confidence = job.min_confidence
     remember_personal(rec)
     return Extraction(rec, bot_cls.name, rec.status, "／".join(rec.problems),
-                      f"{len(doc.pages)}ページ ({doc.engine}){notes}", f"{bot_cls.name} ({score:.2f})",
+                      read_detail, f"{bot_cls.name} ({score:.2f})",
                       read_at, classified_at)
 
 

@@ -68,7 +68,12 @@ def _extract(job: JobConfig, ref: DocRef, ctx: RunContext, steps: list[Step]) ->
         rec, bot_cls, status, reason = artifacts.transform(job, ref, ctx, transformer)
         steps.append(("transformed", str(rec.meta.get("summary", "")), now()))
         return rec, bot_cls, status, reason
-    got = readers.read(job, ref, ctx.config)
+    try:
+        got = readers.read(job, ref, ctx.config)
+    except DocumentError as e:
+        if e.read is not None:
+            steps.append(("read", *e.read))
+        raise
     steps.append(("read", got.read_detail, got.read_at))
     steps.append(("classified", got.classified_detail, got.classified_at))
     remember_personal(got.record)

@@ -1,6 +1,7 @@
 """Error families. Each class says whose fault it is and carries its exit code (OCRmyPDF model)."""
 from __future__ import annotations
 
+from datetime import datetime
 from enum import IntEnum
 
 
@@ -30,7 +31,11 @@ class KakariError(Exception):
 
 # --- the document's fault: エラー, never retried -------------------------------------------
 class DocumentError(KakariError):
+    """The document cannot be processed. `read` is the read step's (detail, time) when the document
+    was read before the error (no form matched), so its history still says how it was read."""
+
     exit_code = ExitCode.documents_failed
+    read: tuple[str, datetime] | None = None
 
 
 class EmptyFile(DocumentError):
