@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 STEP = 1 << 16  # bytes of output per inflate step: the memory one stage ever holds
 DICT_WINDOW = 1 << 16  # how far before "stream" the object's dictionary may start
 _STREAM = re.compile(rb"(?<![A-Za-z])stream\r?\n")
-_OBJ = re.compile(rb"\d+\s+\d+\s+obj")
+_OBJ_END = re.compile(rb"\d+\s+\d+\s+obj\Z")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)")
 _NAME = re.compile(rb"/([A-Za-z0-9]+)")
 _INT = {key: re.compile(rb"/" + key + rb"\s+(\d+)") for key in (b"Width", b"Height", b"BitsPerComponent")}
@@ -60,8 +60,18 @@ def _streams(data: bytes) -> Iterator[tuple[int, bytes]]:
     """(offset of the stream's data, its dictionary's bytes) for every stream in the file."""
     for m in _STREAM.finditer(data):
         window = data[max(0, m.start() - DICT_WINDOW):m.start()]
-        objs = list(_OBJ.finditer(window))
-        yield m.end(), window[objs[-1].end():] if objs else window[-1024:]
+        yield m.end(), window[_last_obj_end(window):]
+
+
+def _last_obj_end(window: bytes) -> int:
+    """Where the last "N G obj" in `window` ends (searched backwards: a regex over the whole window
+    for each stream costs more than reading the page), or 1 KiB before its end when there is none."""
+    end = len(window)
+    while (i := window.rfind(b"obj", 0, end)) >= 0:
+        if _OBJ_END.search(window, max(0, i - 48), i + 3):
+            return i + 3
+        end = i
+    return max(0, len(window) - 1024)
 
 
 def _flate_stages(head: bytes) -> int:

@@ -109,16 +109,17 @@ def vertical_share(chars: list[Word]) -> tuple[float, int]:
     xy = np.array([(c.cx, c.cy) for c in solid])
     size = np.array([max(c.box.w, c.box.h) for c in solid])
     vertical = counted = 0
+    norms = (xy * xy).sum(axis=1)
     for start in range(0, len(solid), 512):  # blocks of rows: memory stays small on long pages
         block = xy[start : start + 512]
-        d = block[:, None, :] - xy[None, :, :]
-        dist = np.hypot(d[..., 0], d[..., 1])
         rows = np.arange(len(block))
-        dist[rows, rows + start] = np.inf
-        nearest = dist.argmin(axis=1)
-        near = dist[rows, nearest] <= 1.6 * np.maximum(size[start : start + len(block)], size[nearest])
-        dx = np.abs(d[rows, nearest, 0])
-        dy = np.abs(d[rows, nearest, 1])
+        # squared distances as |a|² + |b|² − 2a·b: one matrix product instead of a pair array
+        dist2 = norms[start : start + len(block), None] + norms[None, :] - 2.0 * (block @ xy.T)
+        dist2[rows, rows + start] = np.inf
+        nearest = dist2.argmin(axis=1)
+        d = block - xy[nearest]
+        dx, dy = np.abs(d[:, 0]), np.abs(d[:, 1])
+        near = np.hypot(dx, dy) <= 1.6 * np.maximum(size[start : start + len(block)], size[nearest])
         counted += int(near.sum())
         vertical += int((near & (dy > dx)).sum())
     return (vertical / counted if counted else 0.0), counted
