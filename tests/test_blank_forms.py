@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+
+from tests.test_web_review import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 KAKARI = str(Path(sys.executable).with_name("kakari"))
@@ -52,12 +51,6 @@ class Corpus:
     config: Any
     config_file: Path
     blanks: list[Blank]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -142,20 +135,8 @@ def site(corpus: Corpus) -> Iterator[str]:
 
     add_user(Store(corpus.config.database_url), "joho", PASSWORD, "admin", None, sections=["市民課"])
     add_user(Store(corpus.config.database_url), "tanaka", PASSWORD, "clerk", "市民課", sections=["市民課"])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(corpus.config), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(corpus.config)) as base:
+        yield base
 
 
 def login(browser: Any, base: str, user: str) -> Any:

@@ -5,7 +5,6 @@ the document's history. Other sections get 403; a decision without the CSRF toke
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +12,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 
 from connectors.excel import read_ledger
 from jobs.runner import run_job
 from jobs.store import Store
 from kakari.config import KakariConfig, RunContext, load_config
 from samples.masking import Sheet, Truth, my_number
-from tests.test_web_review import ARTIFACTS, PASSWORD, free_port, login
+from tests.test_web_review import ARTIFACTS, PASSWORD, login, serve
 from web.accounts import add_user, sections_of
 from web.app import create_app
 
@@ -53,20 +51,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kakari
     store = Store(config.database_url)
     add_user(store, "tanaka", PASSWORD, "clerk", "市民課", sections=sections_of(config))
     add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課", sections=sections_of(config))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config, flush_interval=0.2), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base, config, values
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(config, flush_interval=0.2)) as base:
+        yield base, config, values
 
 
 def _doc_id(config: KakariConfig, name: str) -> str:

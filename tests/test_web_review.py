@@ -15,7 +15,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,6 +39,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn in a thread on a free port: its base URL, once /login answers."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(base + "/login", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -61,20 +84,8 @@ def site(tmp_path_factory: pytest.TempPathFactory,
     add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課", sections=sections)
     add_user(store, "kacho", PASSWORD, "manager", None, sections=sections)
     add_user(store, "joho", PASSWORD, "admin", None, sections=sections)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config, flush_interval=0.2), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base, config, tmp
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(config, flush_interval=0.2)) as base:
+        yield base, config, tmp
 
 
 def by_defect(tmp: Path, store: Store, defect: str | None) -> str:
