@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -37,7 +39,18 @@ MISTAKES = {  # name → (how the text was written, how it was read)
     "Shift_JIS → Windows-1252": ("cp932", "cp1252"),
 }
 CHUNK = 4000
-TUTOR = Path("/usr/share/vim/vim90/tutor/tutor.ja")  # .utf-8, .sjis, .euc
+
+
+def find_tutor() -> Path | None:
+    """Vim's Japanese tutor (tutor.ja + .utf-8/.sjis/.euc): under $VIMRUNTIME, else beside the vim on PATH."""
+    roots = [Path(os.environ["VIMRUNTIME"])] if os.environ.get("VIMRUNTIME") else []
+    if vim := shutil.which("vim"):
+        share = Path(vim).resolve().parents[1] / "share" / "vim"
+        roots += sorted(share.glob("vim*"), reverse=True)
+    for root in roots:
+        if (root / "tutor" / "tutor.ja.utf-8").is_file():
+            return root / "tutor" / "tutor.ja"
+    return None
 
 
 def exports(seeds: range, rows: int, out: Path) -> list[tuple[str, str]]:
@@ -51,8 +64,10 @@ def exports(seeds: range, rows: int, out: Path) -> list[tuple[str, str]]:
     return texts
 
 
-def tutor() -> list[tuple[str, str]]:
-    path = TUTOR.with_name(TUTOR.name + ".utf-8")
+def tutor(stem: Path | None) -> list[tuple[str, str]]:
+    if stem is None:
+        return []
+    path = stem.with_name(stem.name + ".utf-8")
     if not path.is_file():
         return []
     text = path.read_text(encoding="utf-8")
@@ -66,8 +81,11 @@ def garbled(text: str, written: str, read: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=200)
+    ap.add_argument("--tutor", type=Path, default=None,
+                    help="Vim's tutor.ja (its .utf-8/.sjis/.euc beside it); found under $VIMRUNTIME or vim's own folder")
     args = ap.parse_args(argv)
-    prose = tutor()
+    stem = args.tutor or find_tutor()
+    prose = tutor(stem)
     with tempfile.TemporaryDirectory() as tmp:
         fit = exports(range(1, 4), args.rows, Path(tmp)) + prose[0::2]
         held = exports(range(101, 104), args.rows, Path(tmp)) + prose[1::2]
@@ -123,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             caught += 1
     originals = []
     for suffix, expect in ((".sjis", "read"), (".euc", "refused")):
-        f = TUTOR.with_name(TUTOR.name + suffix)
-        if f.is_file():
+        f = stem.with_name(stem.name + suffix) if stem else None
+        if f is not None and f.is_file():
             try:
                 decode(f.read_bytes())
                 got = "read"
@@ -151,7 +169,7 @@ Held out (other seeds and files), through `decode` on bytes: honest files read b
 accepted {missed}. Vim's tutor as its authors encoded it: {"; ".join(originals) or "not installed"}.
 
 Corpus: samples.exports CSV text of both forms ({args.rows} rows each, seeds 1–3 fitting, 101–103 held out)
-and Vim's Japanese tutor (`{TUTOR}.utf-8`, {len(prose)} chunks of {CHUNK} characters, alternate chunks
+and Vim's Japanese tutor (`{stem}.utf-8`, {len(prose)} chunks of {CHUNK} characters, alternate chunks
 fitting / held out). Mistakes: {", ".join(MISTAKES)}.
 
 Command: `python benchmarks/fit_encoding.py --rows {args.rows}`."""

@@ -17,26 +17,31 @@ from typing import Any
 
 import numpy as np
 
+from kakari.fonts import find_font
+
 FORMS = ("child_medical", "restaurant_permit")
 
-# fonts of this machine for the crop corpus: (name, file, kind, held out). Held-out fonts are never
-# used to fit anything (they stand for the fonts of a town nobody here has seen).
-CROP_FONTS: tuple[tuple[str, str, str, bool], ...] = (
-    ("ipa-gothic", "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "printed", False),
-    ("ipa-mincho", "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf", "printed", False),
-    ("ipaex-gothic", "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf", "printed", False),
-    ("noto-sans", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "printed", False),
-    ("noto-serif", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", "printed", False),
-    ("vl-gothic", "/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf", "printed", False),
-    ("takao-gothic", "/usr/share/fonts/truetype/takao-gothic/TakaoGothic.ttf", "printed", False),
-    ("takao-mincho", "/usr/share/fonts/truetype/takao-mincho/TakaoMincho.ttf", "printed", False),
-    ("sawarabi-gothic", "/usr/share/fonts/truetype/sawarabi-gothic/sawarabi-gothic-medium.ttf", "printed", False),
-    ("sawarabi-mincho", "/usr/share/fonts/truetype/sawarabi-mincho/sawarabi-mincho-medium.ttf", "printed", True),
-    ("mplus-1", "/usr/share/fonts/opentype/mplus/Mplus1-Regular.otf", "printed", True),
-    ("klee-one", "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf", "handwriting", False),
-    ("kiloji", "/usr/share/fonts/truetype/kiloji/kiloji.ttf", "handwriting", False),
-    ("seto", "/usr/share/fonts/truetype/seto/setofont.ttf", "handwriting", True),
+# fonts for the crop corpus: (name, file, kind, held out), found by file name in the platform's font
+# folders (kakari.fonts); one that is not installed is left out. Held-out fonts are never used to fit
+# anything (they stand for the fonts of a town nobody here has seen).
+_CROP_FONT_FILES: tuple[tuple[str, str, str, bool], ...] = (
+    ("ipa-gothic", "ipag.ttf", "printed", False),
+    ("ipa-mincho", "ipam.ttf", "printed", False),
+    ("ipaex-gothic", "ipaexg.ttf", "printed", False),
+    ("noto-sans", "NotoSansCJK-Regular.ttc", "printed", False),
+    ("noto-serif", "NotoSerifCJK-Regular.ttc", "printed", False),
+    ("vl-gothic", "VL-Gothic-Regular.ttf", "printed", False),
+    ("takao-gothic", "TakaoGothic.ttf", "printed", False),
+    ("takao-mincho", "TakaoMincho.ttf", "printed", False),
+    ("sawarabi-gothic", "sawarabi-gothic-medium.ttf", "printed", False),
+    ("sawarabi-mincho", "sawarabi-mincho-medium.ttf", "printed", True),
+    ("mplus-1", "Mplus1-Regular.otf", "printed", True),
+    ("klee-one", "KleeOne-Regular.ttf", "handwriting", False),
+    ("kiloji", "kiloji.ttf", "handwriting", False),
+    ("seto", "setofont.ttf", "handwriting", True),
 )
+CROP_FONTS: tuple[tuple[str, str, str, bool], ...] = tuple(
+    (name, str(path), kind, held) for name, file, kind, held in _CROP_FONT_FILES if (path := find_font(file)))
 DEGRADATIONS = ("clean", "blur", "noise", "jpeg")
 
 

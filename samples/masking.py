@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from samples import fonts
 from samples.generate import GIVEN_NAMES, SURNAMES, TOWN, _register_fonts, corporate_number
 
 PT = 25.4 / 72
@@ -303,8 +304,9 @@ def draw_picture(s: Sheet, rng: random.Random, bad: bool) -> None:
     sx = dpi / 25.4
     card = Image.new("L", (int(w_mm * sx), int(h_mm * sx)), 235)
     draw = ImageDraw.Draw(card)
-    font = ImageFont.truetype("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", int(4.2 * sx))
-    small = ImageFont.truetype("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", int(2.8 * sx))
+    gothic = str(fonts.font(fonts.DEFAULT_GOTHIC).path)
+    font = ImageFont.truetype(gothic, int(4.2 * sx))
+    small = ImageFont.truetype(gothic, int(2.8 * sx))
     draw.rectangle((0, 0, card.width - 1, card.height - 1), outline=90, width=3)
     draw.text((6 * sx, 6 * sx), "個人番号", font=small, fill=20)
     shown = " ".join((value[:4], value[4:8], value[8:]))

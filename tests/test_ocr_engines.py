@@ -15,10 +15,11 @@ from PIL import Image, ImageDraw, ImageFont
 from kakari.errors import MissingDependency
 from ocr import ppocr
 from ocr.tesseract import find_tessdata, ocr_crop
+from samples.fonts import font, locate, spec
 
 ROOT = Path(__file__).resolve().parents[1]
-GOTHIC = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
-NOTO = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+GOTHIC = str(font("ipa-gothic").path)  # found by file name, wherever the platform keeps fonts
+NOTO = str(noto.path) if (noto := locate(spec("noto-sans"))) else ""
 PX = round(11 / 72 * 300)
 
 

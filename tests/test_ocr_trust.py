@@ -20,9 +20,10 @@ from ocr.ppocr import recogniser
 from ocr.reader import ScanReader, ZoneEvidence
 from ocr.tesseract import ZoneText, find_tessdata
 from ocr.trust import DISAGREE, VARIANT, load
+from samples.fonts import font
 
-GOTHIC = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
-NOTO = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+GOTHIC = str(font("ipa-gothic").path)  # found by file name, wherever the platform keeps fonts
+NOTO = str(font("noto-sans").path)
 PX = round(11 / 72 * 300)
 CROPS = Path(__file__).parent / "crops"
 
