@@ -76,7 +76,7 @@ def pages(site: Site) -> dict[str, str]:
     return {"/login": "", "/review": "tanaka", f"/review/{CHILD_JOB}/{doc}": "tanaka",
             f"/review/{CHILD_JOB}/{doc}/page.png": "tanaka", "/dashboard": "kacho", "/admin": "joho",
             f"/reports/{time.strftime('%Y-%m')}.csv": "kacho", "/no/such/page": "kacho",
-            "/static/review.js": "", "/dashboard?month=abc": "kacho"}
+            "/static/review/review.js": "", "/dashboard?month=abc": "kacho"}
 
 
 def test_security_headers_on_every_page(site: Site) -> None:
