@@ -23,12 +23,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_web_review import serve
+from tests.test_web_review import PASSWORD, login, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 KAKARI = str(Path(sys.executable).with_name("kakari"))
 DOC_IMAGES = ROOT / "docs" / "images" if os.environ.get("KAKARI_DOC_SHOTS") == "1" else None
-PASSWORD = "correct-horse-battery"
 EDIT_BUDGET = 12  # edits per form (≈ 5 s each in the editor: one minute)
 
 
@@ -137,16 +136,6 @@ def site(corpus: Corpus) -> Iterator[str]:
     add_user(Store(corpus.config.database_url), "tanaka", PASSWORD, "clerk", "市民課", sections=["市民課"])
     with serve(create_app(corpus.config)) as base:
         yield base
-
-
-def login(browser: Any, base: str, user: str) -> Any:
-    context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="ja-JP")
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    return page
 
 
 def shot(page: Any, name: str, scratch: Path, height: int | None = None, colors: int = 64) -> None:
@@ -261,7 +250,7 @@ def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site
     from samples.blank_match import compare
 
     # 1. the list of forms, and a filled copy added as a sample of each
-    page = login(browser, site, "joho")
+    page = login(browser, site, "joho", height=860)
     blocked: list[str] = []  # the editor runs under the site's CSP (no inline script or style)
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(site + "/editor")
@@ -319,7 +308,7 @@ def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site
     print("editing seconds per form (scripted):", timings)
     assert not blocked, blocked
     # the clerk's screen is not the editor's: a clerk gets 403
-    clerk = login(browser, site, "tanaka")
+    clerk = login(browser, site, "tanaka", height=860)
     clerk.goto(site + "/editor")
     assert "管理者のみ" in clerk.content()
 

@@ -150,8 +150,8 @@ def status_of(config: KakariConfig, doc_id: str) -> str:
     return str(row["status"])
 
 
-def login(browser, base: str, user: str, password: str = PASSWORD):  # noqa: ANN001, ANN201
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+def login(browser, base: str, user: str, password: str = PASSWORD, height: int = 768):  # noqa: ANN001, ANN201
+    context = browser.new_context(viewport={"width": 1366, "height": height}, locale="ja-JP")
     page = context.new_page()
     page.goto(base + "/login")
     page.fill("input[name=username]", user)
