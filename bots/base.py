@@ -117,6 +117,11 @@ class FormBot(Bot):
         rec = Record(doc_id=doc.doc_id, bot=self.name, min_confidence=self.template.min_confidence)
         for name, spec in self.template.fields.items():
             rec.fields[name] = self.extract_field(doc, spec)
+        from ocr.zones import page_frames
+
+        frames = page_frames(doc)  # scanned pages: the review screen shows them through the same alignment
+        if frames:
+            rec.meta["frames"] = frames
         return rec
 
     def extract_field(self, doc: Document, spec: FieldSpec) -> Field:

@@ -53,6 +53,28 @@ def iter_rasters(path: Path, kind: str, page_numbers: list[int] | None, dpi: int
         yield from _image_pages(Path(path), page_numbers, max_pixels, max_pages)
 
 
+def count_pages(path: Path, kind: str) -> int:
+    """How many pages a PDF (or frames a TIFF) has, decoding nothing; CorruptDocument if unreadable."""
+    if kind == "pdf":
+        import pypdfium2 as pdfium
+
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as e:
+            raise CorruptDocument(f"PDF を開けません (壊れている可能性があります): {e}") from e
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as im:
+                return int(getattr(im, "n_frames", 1))
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+            raise CorruptDocument(f"画像を開けません (壊れている可能性があります): {e}") from e
+
+
 # -- PDF ------------------------------------------------------------------------------------------
 def _pdf_pages(path: Path, numbers: list[int] | None, dpi: int, max_pixels: int,
                max_pages: int) -> Iterator[Raster]:

@@ -160,6 +160,18 @@ class ScanReader:
             self._upright = upright_alignment(self.gray, self.dpi, self.tessdata)
         return self._upright
 
+    def known_frame(self) -> tuple[Alignment, float, float] | None:
+        """The alignment reads went through and the size in mm of the page it maps from (the blank
+        form's page, or the upright page), or None when no zone has been read yet."""
+        if self.alignment is not None and self.ref is not None:
+            return self.alignment, self.ref.width_mm, self.ref.height_mm
+        if self._upright is None:
+            return None
+        h, w = self.gray.shape[:2]
+        if self._upright.quarter_turns % 2:
+            h, w = w, h
+        return self._upright, w / self.dpi * 25.4, h / self.dpi * 25.4
+
     # -- reading -------------------------------------------------------------------------------
     def _crops(self, box: Box, subtract_reference: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         from ocr.register import crop, ref_crop

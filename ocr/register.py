@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -152,6 +153,24 @@ class Alignment:
         """Scale of the scanned content relative to the template (1.0 = same size), x and y."""
         a = self.linear() / (self.page_dpi / MM_PER_INCH)
         return float(np.hypot(a[0, 0], a[1, 0])), float(np.hypot(a[0, 1], a[1, 1]))
+
+    def at_dpi(self, dpi: float) -> Alignment:
+        """The same alignment into the same page rasterised at `dpi` (index → continuous, scale, back)."""
+        f = dpi / self.page_dpi
+        rescale = np.array([[f, 0.0, 0.5 * f - 0.5], [0.0, f, 0.5 * f - 0.5], [0.0, 0.0, 1.0]])
+        return Alignment((rescale @ np.vstack([self.matrix, [0, 0, 1.0]]))[:2], self.score, self.quarter_turns, dpi)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (a document's record keeps the alignment its fields were read through)."""
+        return {"matrix": [[float(v) for v in row] for row in self.matrix], "score": round(self.score, 4),
+                "turns": self.quarter_turns, "dpi": self.page_dpi}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alignment:
+        matrix = np.array(data["matrix"], dtype=np.float64)
+        if matrix.shape != (2, 3) or not np.isfinite(matrix).all():
+            raise ValueError("alignment matrix must be 2×3 finite numbers")
+        return cls(matrix, float(data.get("score", 1.0)), int(data.get("turns", 0)), float(data["dpi"]))
 
     def shift_mm(self, x_mm: float, y_mm: float) -> tuple[float, float]:
         """Where the template point (x, y) landed, relative to where it should be, in upright mm."""
@@ -328,8 +347,21 @@ def crop(gray: np.ndarray, alignment: Alignment, x_mm: float, y_mm: float, w_mm:
     # output index (u, v) → template mm: x + (u + 0.5)/s
     out_to_mm = np.array([[1 / s, 0, x_mm + 0.5 / s], [0, 1 / s, y_mm + 0.5 / s], [0, 0, 1.0]])
     m = np.vstack([alignment.matrix, [0, 0, 1.0]]) @ out_to_mm
+    value = (border,) * 3 if gray.ndim == 3 else border  # a colour page gets a white border too
     return cv2.warpAffine(gray, m[:2], (out_w, out_h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=value)
+
+
+def page_in_form(image: np.ndarray, alignment: Alignment, width_mm: float, height_mm: float,
+                 out_dpi: float) -> np.ndarray:
+    """The whole template page (width × height mm) cut from the scan through `alignment`: the page as
+    registered, upright, deskewed, at `out_dpi`; grey or colour, the area outside the scan white."""
+    if alignment.page_dpi > out_dpi:  # shrink first: one bilinear step from a finer scan would alias
+        f = out_dpi / alignment.page_dpi
+        h, w = image.shape[:2]
+        image = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+        alignment = alignment.at_dpi(alignment.page_dpi * image.shape[1] / w)
+    return crop(image, alignment, 0.0, 0.0, width_mm, height_mm, out_dpi)
 
 
 def ref_crop(ref: RefPage, x_mm: float, y_mm: float, w_mm: float, h_mm: float, out_dpi: float) -> np.ndarray:

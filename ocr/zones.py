@@ -214,3 +214,17 @@ def _weakest_page(doc: Document, reference: Path, method: str,
         fn = getattr(page.reader, method, None)
         scores.append(0.0 if ref_page is None or fn is None else call(fn, page, ref_page))
     return min(scores)
+
+
+def page_frames(doc: Document) -> dict[str, dict[str, Any]]:
+    """Page number → the alignment its zones were read through (``Alignment.as_dict``) and the size
+    in mm of the form's page: what a review screen needs to show the scan as the form's coordinates
+    see it. Pages read from their text layer (already in those coordinates) are not listed."""
+    out: dict[str, dict[str, Any]] = {}
+    for page in doc.pages:
+        frame = getattr(page.reader, "known_frame", None) if page.source == "scan" else None
+        known = frame() if frame is not None else None
+        if known is not None:
+            al, width_mm, height_mm = known
+            out[str(page.number)] = {**al.as_dict(), "width_mm": round(width_mm, 3), "height_mm": round(height_mm, 3)}
+    return out

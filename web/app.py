@@ -5,16 +5,14 @@ session id (web/sessions.py) and the CSRF token every form sends; logins are thr
 web/security.py; a clerk only ever sees the documents of their own 原課."""
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,7 +27,7 @@ from kakari.errors import ConfigError, DocumentError
 from kakari.files import PRIVATE_FILE
 from kakari.log import logger, mask_value
 from kakari.model import Status
-from web import masking, review, rows, security, sessions, throttle
+from web import masking, pages, review, rows, security, sessions, throttle
 from web.accounts import User, authenticate, get_user, normalise_username
 
 HERE = Path(__file__).parent
@@ -156,6 +154,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                       status_code: int = 200, **ctx: Any) -> HTMLResponse:
         return page(request, _review_template(rec), status_code, user=user, row=row, rec=rec, job=job,
                     fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
+                    pages=_page_list(Path(row["stored_path"] or ""), config),
                     **review.screen(config, job, row, rec, request.query_params.get("done", "")), **ctx)
 
     @app.get("/review/{job}/{doc_id}", response_class=HTMLResponse)
@@ -183,11 +182,19 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
             "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"})
 
     @app.get("/review/{job}/{doc_id}/page.png")
-    def page_image(request: Request, job: str, doc_id: str) -> Response:
+    def first_page_image(request: Request, job: str, doc_id: str) -> Response:
+        return page_image(request, job, doc_id, 1)
+
+    @app.get("/review/{job}/{doc_id}/page/{number}.png")
+    def page_image(request: Request, job: str, doc_id: str, number: int) -> Response:
+        """Page `number` as registered: the scan through the alignment its fields were read through."""
         user = current(request)
-        row, _ = _load(user, job, doc_id)
-        return Response(_render(Path(row["stored_path"] or ""), config, None), media_type="image/png",
-                        headers={"Cache-Control": "private, no-store"})
+        row, rec = _load(user, job, doc_id)
+        path = Path(row["stored_path"] or "")
+        if number not in _pictured(lambda: pages.page_numbers(path, config), path):
+            raise HTTPException(404, "ページが見つかりません")
+        return Response(_pictured(lambda: pages.page_png(path, rec, number, config), path),
+                        media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
     @app.get("/review/{job}/{doc_id}/crop/{name}.png")
     def crop_image(request: Request, job: str, doc_id: str, name: str) -> Response:
@@ -196,8 +203,9 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
         f = rec.fields.get(name)
         if f is None or f.box is None:
             raise HTTPException(404, "この項目には枠がありません")
-        return Response(_render(Path(row["stored_path"] or ""), config, f.box), media_type="image/png",
-                        headers={"Cache-Control": "private, no-store"})
+        path = Path(row["stored_path"] or "")
+        return Response(_pictured(lambda: pages.zone_png(path, rec, f.box, config), path),
+                        media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
     @app.post("/review/{job}/{doc_id}")
     async def decide(request: Request, job: str, doc_id: str) -> Response:
@@ -339,37 +347,26 @@ def _options(rec: Any) -> dict[str, list[str]]:
     return out
 
 
+T = TypeVar("T")
 _RENDER_LOCK = threading.Lock()  # pdfium is not thread-safe, and FastAPI runs these in a thread pool
 
 
-def _render(path: Path, config: KakariConfig, box: Any, dpi: int = 110) -> bytes:
-    """Page 1 (or the zone `box` with a 2 mm margin) of the stored file as PNG."""
+def _page_list(path: Path, config: KakariConfig) -> list[int]:
+    """The pages the review screen shows ([1] when the file is gone or unreadable: its image then
+    answers with the reason)."""
+    try:
+        return _pictured(lambda: pages.page_numbers(path, config), path)
+    except HTTPException:
+        return [1]
+
+
+def _pictured(draw: Callable[[], T], path: Path) -> T:
+    """`draw()` (a picture of the stored file, or its page count) under the render lock; a missing or
+    unreadable file is the clerk's 404 / 422, not a crash."""
     if not path.is_file():
         raise HTTPException(404, "文書のファイルが見つかりません")
-    key = None if box is None else (box.x, box.y, box.w, box.h)
     try:
         with _RENDER_LOCK:
-            return _render_cached(str(path), path.stat().st_mtime_ns, key, dpi, config.limits.max_pixels,
-                                  config.limits.max_pages)
+            return draw()
     except DocumentError as e:  # a file that failed to read (an エラー document) has no picture either
         raise HTTPException(422, f"この文書は画像にできません: {e.message}") from None
-
-
-@lru_cache(maxsize=128)  # a clerk's page is drawn once, not on every visit (keyed by the file's mtime)
-def _render_cached(path: str, mtime_ns: int, box: tuple[float, float, float, float] | None, dpi: int,
-                   max_pixels: int, max_pages: int) -> bytes:
-    from kakari.config import LimitsConfig
-    from ocr.inputs import sniff
-    from ocr.raster import rasterise
-
-    limits = LimitsConfig(max_pixels=max_pixels, max_pages=max_pages)
-    [r] = rasterise(Path(path), sniff(Path(path), limits), [1], dpi if box is None else 200, max_pixels, max_pages)
-    image = r.image
-    if box is not None:
-        s = r.dpi / 25.4
-        x, y, w, h = box
-        image = image.crop((max(0, int((x - 2) * s)), max(0, int((y - 2) * s)), int((x + w + 2) * s),
-                            int((y + h + 2) * s)))
-    buf = io.BytesIO()
-    image.save(buf, "PNG")
-    return buf.getvalue()

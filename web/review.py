@@ -22,8 +22,8 @@ from jobs.store import Store, documents, record_from_dict
 from kakari.config import KakariConfig
 from kakari.model import Record, Status
 from web.accounts import User
+from web.pages import PAGE_DPI
 
-PAGE_DPI = 110  # the page image's resolution (the zones are placed from it, in millimetres)
 IDLE_CAP_SECONDS = 120.0  # a pause longer than this between key presses counts as this long (set in the page)
 MAX_MINUTES = 60.0  # one document's review never counts more than this
 

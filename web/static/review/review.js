@@ -7,19 +7,20 @@
   "use strict";
   var form = document.getElementById("review");
   var viewer = document.querySelector(".viewer .scroller");
-  var pagebox = document.querySelector(".pagebox");
-  var img = pagebox ? pagebox.querySelector("img") : null;
+  var pageboxes = Array.prototype.slice.call(document.querySelectorAll(".pagebox"));
   var toast = document.getElementById("toast");
   if (toast && !toast.classList.contains("hidden")) {
     setTimeout(function () { toast.classList.add("hidden"); }, 4000);
   }
 
-  // --- zones: every field's box drawn on the page, in the form's millimetres ---
-  function placeZones() {
+  // --- zones: every field's box drawn on its page, in the form's millimetres (the page images are
+  // the pages as registered, so the form's coordinates are the image's) ---
+  function placeZones(box) {
+    var img = box.querySelector("img");
     if (!img || !img.naturalWidth) { return; }
     var dpi = parseFloat(img.dataset.dpi);
     var wmm = img.naturalWidth / dpi * 25.4, hmm = img.naturalHeight / dpi * 25.4;
-    pagebox.querySelectorAll(".zone").forEach(function (z) {
+    box.querySelectorAll(".zone").forEach(function (z) {
       var b = z.dataset.box.split(",").map(parseFloat);
       z.style.left = (b[0] / wmm * 100) + "%";
       z.style.top = (b[1] / hmm * 100) + "%";
@@ -27,9 +28,28 @@
       z.style.height = (b[3] / hmm * 100) + "%";
     });
   }
-  if (img) { if (img.complete) { placeZones(); } img.addEventListener("load", placeZones); }
+  pageboxes.forEach(function (box) {
+    var img = box.querySelector("img");
+    if (!img) { return; }
+    function loaded() {
+      placeZones(box);
+      var current = document.querySelector(".zone.current");  // a page above may have just grown
+      if (current) { showZone(current.dataset.field); }
+    }
+    if (img.complete) { placeZones(box); }
+    img.addEventListener("load", loaded);
+  });
 
-  function zoneOf(name) { return pagebox ? pagebox.querySelector('.zone[data-field="' + name + '"]') : null; }
+  function zoneOf(name) { return viewer ? viewer.querySelector('.zone[data-field="' + name + '"]') : null; }
+
+  var pageNow = document.getElementById("page-now");
+  function markPage(box) {
+    if (!pageNow || !box) { return; }
+    pageNow.textContent = box.dataset.page + " / " + pageboxes.length + " ページ";
+    document.querySelectorAll("[data-goto-page]").forEach(function (b) {
+      b.setAttribute("aria-current", b.dataset.gotoPage === box.dataset.page ? "page" : "false");
+    });
+  }
 
   function showZone(name) {
     document.querySelectorAll(".zone.current, .field.current").forEach(function (e) { e.classList.remove("current"); });
@@ -38,16 +58,26 @@
     var z = zoneOf(name);
     if (!z || !viewer) { return; }
     z.classList.add("current");
+    markPage(z.closest(".pagebox"));
     var zr = z.getBoundingClientRect(), vr = viewer.getBoundingClientRect();
     viewer.scrollLeft += (zr.left + zr.width / 2) - (vr.left + vr.width / 2);
     viewer.scrollTop += (zr.top + zr.height / 2) - (vr.top + vr.height / 2);
   }
 
+  document.querySelectorAll("[data-goto-page]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var box = document.querySelector('.pagebox[data-page="' + b.dataset.gotoPage + '"]');
+      if (!box || !viewer) { return; }
+      viewer.scrollTop += box.getBoundingClientRect().top - viewer.getBoundingClientRect().top;
+      markPage(box);
+    });
+  });
+
   // --- zoom (+/−, Ctrl+wheel) and pan (drag) ---
   var zoom = 1;
   function setZoom(z) {
     zoom = Math.min(4, Math.max(0.5, z));
-    if (pagebox) { pagebox.style.width = (zoom * 100) + "%"; }
+    pageboxes.forEach(function (box) { box.style.width = (zoom * 100) + "%"; });
     var label = document.getElementById("zoom-level");
     if (label) { label.textContent = Math.round(zoom * 100) + "%"; }
     var current = document.querySelector(".zone.current");

@@ -1,0 +1,82 @@
+"""The review screen's pictures of a document: every page as registered (the scan turned, deskewed
+and shifted through the very alignment OCR read its zones through, kept in the record's
+``meta["frames"]``), so zones drawn in the form's millimetres sit on the ink; and the crop of one
+field's zone. Text-layer pages are already in the form's coordinates and are shown as rendered.
+PNGs are kept in memory per file version (derived data: nothing is written to disk)."""
+from __future__ import annotations
+
+import io
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kakari.config import KakariConfig, LimitsConfig
+from kakari.model import Box, Record
+
+PAGE_DPI = 110  # the page image's resolution (the zones are placed from it, in millimetres)
+ZONE_DPI = 200  # a field's crop beside its input
+ZONE_MARGIN_MM = 2.0  # around a field's crop, so the clerk sees what touches the zone
+
+
+def page_numbers(path: Path, config: KakariConfig) -> list[int]:
+    """The pages the screen shows: all of the file's, up to the configured page limit."""
+    from ocr.inputs import sniff
+    from ocr.raster import count_pages
+
+    return list(range(1, min(count_pages(path, sniff(path, config.limits)), config.limits.max_pages) + 1))
+
+
+def frame_of(rec: Record, number: int) -> dict[str, Any] | None:
+    """The stored alignment of page `number` (None: a text-layer page, or read before frames were kept)."""
+    frames = rec.meta.get("frames") or {}
+    frame = frames.get(str(number)) if isinstance(frames, dict) else None
+    return frame if isinstance(frame, dict) else None
+
+
+def page_png(path: Path, rec: Record, number: int, config: KakariConfig) -> bytes:
+    """Page `number` as registered, at PAGE_DPI."""
+    return _png(str(path), path.stat().st_mtime_ns, number, _key(frame_of(rec, number)), None, PAGE_DPI,
+                config.limits.max_pixels, config.limits.max_pages)
+
+
+def zone_png(path: Path, rec: Record, box: Box, config: KakariConfig) -> bytes:
+    """The zone `box` (with a margin) of its page as registered, at ZONE_DPI."""
+    m = ZONE_MARGIN_MM
+    zone = (max(0.0, box.x - m), max(0.0, box.y - m), box.w + 2 * m, box.h + 2 * m)
+    return _png(str(path), path.stat().st_mtime_ns, box.page, _key(frame_of(rec, box.page)), zone, ZONE_DPI,
+                config.limits.max_pixels, config.limits.max_pages)
+
+
+def _key(frame: dict[str, Any] | None) -> str:
+    return json.dumps(frame, sort_keys=True) if frame else ""
+
+
+@lru_cache(maxsize=128)  # a clerk's page is drawn once, not on every visit (keyed by the file's mtime)
+def _png(path: str, mtime_ns: int, number: int, frame: str, zone: tuple[float, float, float, float] | None,
+         dpi: int, max_pixels: int, max_pages: int) -> bytes:
+    from PIL import Image
+
+    from ocr.inputs import sniff
+    from ocr.raster import rasterise
+    from ocr.register import Alignment, crop, identity, page_in_form
+
+    limits = LimitsConfig(max_pixels=max_pixels, max_pages=max_pages)
+    [r] = rasterise(Path(path), sniff(Path(path), limits), [number], dpi, max_pixels, max_pages)
+    image = np.asarray(r.image)
+    if frame:
+        stored = json.loads(frame)
+        alignment = Alignment.from_dict(stored).at_dpi(r.dpi)  # the raster here may be coarser than OCR's
+        width_mm, height_mm = float(stored["width_mm"]), float(stored["height_mm"])
+    else:
+        alignment, width_mm, height_mm = identity(r.dpi), r.width_mm, r.height_mm
+    if zone is None:
+        out = page_in_form(image, alignment, width_mm, height_mm, dpi)
+    else:
+        x, y, w, h = zone
+        out = crop(image, alignment, x, y, w, h, dpi)
+    buf = io.BytesIO()
+    Image.fromarray(out).save(buf, "PNG")
+    return buf.getvalue()
