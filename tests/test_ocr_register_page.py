@@ -1,0 +1,76 @@
+"""The transform the review screen shows a scan through (ocr.register): a page scanned with a known
+tilt and shift is registered to its blank form; template points land where the known motion put
+them, and the page cut through the alignment (``page_in_form``) has every zone where the form has
+it; the alignment survives the record (``as_dict``) and a change of raster resolution (``at_dpi``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr.register import MM_PER_INCH, Alignment, load_reference, page_in_form, register
+
+ROOT = Path(__file__).resolve().parents[1]
+SCAN_DPI = 200.0
+ZONES = [(45.5, 63.5, 79, 7), (45.5, 71.5, 79, 9), (140, 25, 60, 9), (20, 230, 170, 20)]  # mm, over the page
+
+
+def scanned(gray: np.ndarray, dpi: float, angle: float, dx_mm: float, dy_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """The page at SCAN_DPI turned by `angle` (degrees, counter-clockwise) about its centre and shifted:
+    the image and the 3×3 motion (template mm → scan pixel index) that made it."""
+    f = SCAN_DPI / dpi
+    small = cv2.resize(gray, (round(gray.shape[1] * f), round(gray.shape[0] * f)), interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    s = SCAN_DPI / MM_PER_INCH
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    m[:, 2] += (dx_mm * s, dy_mm * s)
+    image = cv2.warpAffine(small, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=250)
+    mm_to_idx = np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1.0]])
+    return image, np.vstack([m, [0, 0, 1.0]]) @ mm_to_idx
+
+
+@pytest.fixture(scope="module")
+def blank():  # noqa: ANN201
+    ref = load_reference(ROOT / "bots" / "child_medical.blank.pdf")
+    return ref.page(1)
+
+
+@pytest.mark.parametrize("angle,dx,dy", [(2.5, 3.0, -2.5), (-3.0, -4.0, 5.0), (0.0, 0.0, 0.0)])
+def test_known_tilt_and_shift_land_zones_within_a_pixel_or_two(blank, angle: float, dx: float, dy: float) -> None:  # noqa: ANN001
+    scan, truth = scanned(blank.gray, blank.dpi, angle, dx, dy)
+    al = register(scan, SCAN_DPI, blank)
+    assert al.ok and abs(al.rotation_deg - angle) < 0.1
+    for x, y, w, h in ZONES:
+        for cx, cy in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)):
+            want = truth @ np.array([cx, cy, 1.0])
+            got = al.to_px(cx, cy)
+            assert np.hypot(got[0] - want[0], got[1] - want[1]) < 2.0, (angle, cx, cy, got, want[:2])
+
+    out_dpi = 110.0
+    page = page_in_form(scan, al, blank.width_mm, blank.height_mm, out_dpi)
+    straight = cv2.resize(blank.gray, page.shape[::-1], interpolation=cv2.INTER_AREA)
+    s = out_dpi / MM_PER_INCH
+    for x, y, w, h in ZONES:  # each zone's printed lines and labels found where the form has them
+        x0, y0, x1, y1 = (round(v * s) for v in (x - 6, y - 6, x + w + 6, y + h + 6))  # ruling lines around the cell
+        patch = straight[y0:y1, x0:x1]
+        pad = round(4 * s)
+        area = page[y0 - pad:y1 + pad, x0 - pad:x1 + pad]
+        _, _, _, (bx, by) = cv2.minMaxLoc(cv2.matchTemplate(area, patch, cv2.TM_CCOEFF_NORMED))
+        assert abs(bx - pad) <= 1 and abs(by - pad) <= 1, (angle, x, y, bx - pad, by - pad)
+
+
+def test_alignment_keeps_in_the_record_and_across_resolutions(blank) -> None:  # noqa: ANN001
+    scan, _ = scanned(blank.gray, blank.dpi, 1.5, 2.0, 1.0)
+    al = register(scan, SCAN_DPI, blank)
+    back = Alignment.from_dict(al.as_dict())
+    assert np.allclose(back.matrix, al.matrix) and back.page_dpi == al.page_dpi and back.quarter_turns == 0
+    half = al.at_dpi(SCAN_DPI / 2)  # the same page rasterised coarser: same point, half the pixels
+    for x, y in ((10.0, 10.0), (200.0, 287.0)):
+        col, row = al.to_px(x, y)
+        assert np.allclose(half.to_px(x, y), ((col + 0.5) / 2 - 0.5, (row + 0.5) / 2 - 0.5))
+    with pytest.raises(ValueError):
+        Alignment.from_dict({"matrix": [[1, 0], [0, 1]], "dpi": 200})
+    with pytest.raises(ValueError):
+        Alignment.from_dict({"matrix": [[1, 0, float("nan")], [0, 1, 0]], "dpi": 200})
