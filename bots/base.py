@@ -119,9 +119,7 @@ class FormBot(Bot):
             rec.fields[name] = self.extract_field(doc, spec)
         from ocr.zones import page_frames
 
-        frames = page_frames(doc)  # scanned pages: the review screen shows them through the same alignment
-        if frames:
-            rec.meta["frames"] = frames
+        rec.meta["frames"] = page_frames(doc)  # the review screen shows scanned pages through the same alignment
         return rec
 
     def extract_field(self, doc: Document, spec: FieldSpec) -> Field:

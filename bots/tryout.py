@@ -42,29 +42,42 @@ def page_image(path: Path, template: FormTemplate, config: Any, dpi: int = 100) 
     from ocr.inputs import sniff
     from ocr.preprocess import to_gray
     from ocr.raster import rasterise
+    from ocr.register import Alignment, page_in_form
 
     kind = sniff(path, config.limits)
     [r] = rasterise(path, kind, [1], dpi, config.limits.max_pixels, config.limits.max_pages)
     gray = to_gray(r.image)
+    frame = scan_frame(path, kind, template, 1, gray, float(r.dpi), config)
+    if frame is None:
+        return Image.fromarray(gray)
+    return Image.fromarray(page_in_form(gray, Alignment.from_dict(frame), frame["width_mm"], frame["height_mm"], dpi))
+
+
+def scan_frame(path: Path, kind: str, template: FormTemplate, number: int, image: Any, dpi: float,
+               config: Any) -> dict[str, Any] | None:
+    """Page `number` of a scanned document (its pixels `image` at `dpi`) registered to the template's
+    blank, as ``ocr.zones.page_frames`` records it; None for a text-layer page, a template without a
+    blank or a page that cannot be aligned."""
     ref = template.reference_path()
-    if ref is None or not _is_scan(path, kind, config):
-        return Image.fromarray(gray)
-    from ocr.register import crop, load_reference, register
+    if ref is None or not _is_scan(path, kind, number, config):
+        return None
+    from ocr.preprocess import to_gray
+    from ocr.register import load_reference, register
 
-    ref_page = load_reference(ref).page(1)
+    ref_page = load_reference(ref).page(number)
     if ref_page is None:
-        return Image.fromarray(gray)
-    alignment = register(gray, float(r.dpi), ref_page)
+        return None
+    alignment = register(to_gray(image), dpi, ref_page)
     if not alignment.ok:
-        return Image.fromarray(gray)
-    return Image.fromarray(crop(gray, alignment, 0.0, 0.0, ref_page.width_mm, ref_page.height_mm, dpi))
+        return None
+    return {**alignment.as_dict(), "width_mm": ref_page.width_mm, "height_mm": ref_page.height_mm}
 
 
-def _is_scan(path: Path, kind: str, config: Any) -> bool:
+def _is_scan(path: Path, kind: str, number: int, config: Any) -> bool:
     if kind != "pdf":
         return True
     from ocr import MIN_TEXT_QUALITY
     from ocr.textlayer import needs_scan, read_textlayer
 
     pages = read_textlayer(path, "page", config.limits)
-    return bool(pages) and needs_scan(pages[0], config.ocr.min_chars_per_page, MIN_TEXT_QUALITY)
+    return len(pages) >= number and needs_scan(pages[number - 1], config.ocr.min_chars_per_page, MIN_TEXT_QUALITY)

@@ -31,6 +31,20 @@ def scanned(gray: np.ndarray, dpi: float, angle: float, dx_mm: float, dy_mm: flo
     return image, np.vstack([m, [0, 0, 1.0]]) @ mm_to_idx
 
 
+def assert_zones_in_place(page: np.ndarray, form: np.ndarray, dpi: float) -> None:
+    """Each zone's printed lines and labels (the form's cell and its ruling, 6 mm around) are found
+    on `page` within a pixel of where the blank `form` has them."""
+    straight = cv2.resize(form, page.shape[::-1], interpolation=cv2.INTER_AREA)
+    s = dpi / MM_PER_INCH
+    pad = round(4 * s)
+    for x, y, w, h in ZONES:
+        x0, y0, x1, y1 = (round(v * s) for v in (x - 6, y - 6, x + w + 6, y + h + 6))
+        scores = cv2.matchTemplate(page[y0 - pad:y1 + pad, x0 - pad:x1 + pad], straight[y0:y1, x0:x1],
+                                   cv2.TM_CCOEFF_NORMED)
+        _, _, _, (bx, by) = cv2.minMaxLoc(scores)
+        assert abs(bx - pad) <= 1 and abs(by - pad) <= 1, (x, y, bx - pad, by - pad)
+
+
 @pytest.fixture(scope="module")
 def blank():  # noqa: ANN201
     ref = load_reference(ROOT / "bots" / "child_medical.blank.pdf")
@@ -50,15 +64,7 @@ def test_known_tilt_and_shift_land_zones_within_a_pixel_or_two(blank, angle: flo
 
     out_dpi = 110.0
     page = page_in_form(scan, al, blank.width_mm, blank.height_mm, out_dpi)
-    straight = cv2.resize(blank.gray, page.shape[::-1], interpolation=cv2.INTER_AREA)
-    s = out_dpi / MM_PER_INCH
-    for x, y, w, h in ZONES:  # each zone's printed lines and labels found where the form has them
-        x0, y0, x1, y1 = (round(v * s) for v in (x - 6, y - 6, x + w + 6, y + h + 6))  # ruling lines around the cell
-        patch = straight[y0:y1, x0:x1]
-        pad = round(4 * s)
-        area = page[y0 - pad:y1 + pad, x0 - pad:x1 + pad]
-        _, _, _, (bx, by) = cv2.minMaxLoc(cv2.matchTemplate(area, patch, cv2.TM_CCOEFF_NORMED))
-        assert abs(bx - pad) <= 1 and abs(by - pad) <= 1, (angle, x, y, bx - pad, by - pad)
+    assert_zones_in_place(page, blank.gray, out_dpi)
 
 
 def test_alignment_keeps_in_the_record_and_across_resolutions(blank) -> None:  # noqa: ANN001
@@ -74,3 +80,18 @@ def test_alignment_keeps_in_the_record_and_across_resolutions(blank) -> None:  #
         Alignment.from_dict({"matrix": [[1, 0], [0, 1]], "dpi": 200})
     with pytest.raises(ValueError):
         Alignment.from_dict({"matrix": [[1, 0, float("nan")], [0, 1, 0]], "dpi": 200})
+
+
+def test_the_zone_editors_sample_page_is_cut_through_the_same_transform(blank, tmp_path: Path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    from bots.child_medical import ChildMedical
+    from bots.tryout import page_image
+    from kakari.config import load_config
+
+    scan, _ = scanned(blank.gray, blank.dpi, -2.0, 3.0, 2.0)
+    path = tmp_path / "scan.png"
+    Image.fromarray(scan).save(path, dpi=(SCAN_DPI, SCAN_DPI))
+    config = load_config(ROOT / "samples" / "kakari.toml", tmp_path / "home")
+    page = np.asarray(page_image(path, ChildMedical.template, config, 100))
+    assert_zones_in_place(page, blank.gray, 100)

@@ -238,3 +238,20 @@ def test_page_images_keep_their_access_rule_and_headers(site, browser) -> None: 
     assert clerk.request.get(f"{base}/review/{JOB}/{double}/page/3.png").status == 404
     other = login(browser, base, "suzuki")  # another section sees no page of it
     assert other.request.get(f"{base}/review/{JOB}/{double}/page/2.png").status == 403
+
+
+def test_a_scan_read_before_alignments_were_kept_is_registered_when_shown(site) -> None:  # noqa: ANN001
+    from jobs.store import record_from_dict
+    from web.pages import page_png
+
+    row = site["store"].document(site["tilted"], JOB)
+    rec = record_from_dict(row["record"])
+    del rec.meta["frames"]  # as a record of an earlier version has it
+    image = cv2.imdecode(np.frombuffer(page_png(Path(row["stored_path"]), rec, 1, site["config"]), np.uint8),
+                         cv2.IMREAD_GRAYSCALE)
+    s = PAGE_DPI / 25.4
+    boxes = stored_boxes(site["store"], site["tilted"])
+    for name in ("guardian_name", "phone"):
+        _, x, y, _, _ = boxes[name]
+        offset, _ = best_offset_mm(image, truth_patch(site["tilted_src"], boxes[name]), x * s, y * s)
+        assert offset <= TOLERANCE_MM, (name, offset)

@@ -1,19 +1,21 @@
 """The review screen's pictures of a document: every page as registered (the scan turned, deskewed
 and shifted through the very alignment OCR read its zones through, kept in the record's
 ``meta["frames"]``), so zones drawn in the form's millimetres sit on the ink; and the crop of one
-field's zone. Text-layer pages are already in the form's coordinates and are shown as rendered.
-PNGs are kept in memory per file version (derived data: nothing is written to disk)."""
+field's zone. Text-layer pages are already in the form's coordinates and are shown as rendered; a
+scan read before alignments were kept is registered to its bot's blank when first shown. PNGs are
+kept in memory per file version (derived data: nothing is written to disk)."""
 from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass, field as dataclass_field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from kakari.config import KakariConfig, LimitsConfig
+from kakari.config import KakariConfig
 from kakari.model import Box, Record
 
 PAGE_DPI = 110  # the page image's resolution (the zones are placed from it, in millimetres)
@@ -38,36 +40,71 @@ def frame_of(rec: Record, number: int) -> dict[str, Any] | None:
 
 def page_png(path: Path, rec: Record, number: int, config: KakariConfig) -> bytes:
     """Page `number` as registered, at PAGE_DPI."""
-    return _png(str(path), path.stat().st_mtime_ns, number, _key(frame_of(rec, number)), None, PAGE_DPI,
-                config.limits.max_pixels, config.limits.max_pages)
+    return _png(_Source.of(path, rec, number, config), None, PAGE_DPI)
 
 
 def zone_png(path: Path, rec: Record, box: Box, config: KakariConfig) -> bytes:
     """The zone `box` (with a margin) of its page as registered, at ZONE_DPI."""
     m = ZONE_MARGIN_MM
     zone = (max(0.0, box.x - m), max(0.0, box.y - m), box.w + 2 * m, box.h + 2 * m)
-    return _png(str(path), path.stat().st_mtime_ns, box.page, _key(frame_of(rec, box.page)), zone, ZONE_DPI,
-                config.limits.max_pixels, config.limits.max_pages)
+    return _png(_Source.of(path, rec, box.page, config), zone, ZONE_DPI)
 
 
-def _key(frame: dict[str, Any] | None) -> str:
-    return json.dumps(frame, sort_keys=True) if frame else ""
+@dataclass(frozen=True)
+class _Source:
+    """One page of one version of a stored file and how to register it (hashable: the cache's key)."""
+
+    path: str
+    mtime_ns: int
+    number: int
+    frame: str  # the stored alignment as JSON; "" = none stored
+    bot: str  # register now to this bot's blank (a record read before alignments were kept), or ""
+    limits: tuple[int, int]  # max_pixels, max_pages
+    config: KakariConfig = dataclass_field(compare=False, hash=False)
+
+    @classmethod
+    def of(cls, path: Path, rec: Record, number: int, config: KakariConfig) -> _Source:
+        frame = frame_of(rec, number)
+        kept = isinstance(rec.meta.get("frames"), dict)
+        return cls(str(path), path.stat().st_mtime_ns, number, json.dumps(frame, sort_keys=True) if frame else "",
+                   "" if kept else rec.bot, (config.limits.max_pixels, config.limits.max_pages), config)
+
+
+@lru_cache(maxsize=128)
+def _frame_now(src: _Source) -> dict[str, Any] | None:
+    """A page without a stored alignment (read before they were kept): registered now to the bot's
+    blank, as OCR registers a scan; None for a text-layer page or a bot without a blank."""
+    from bots import registry
+    from bots.tryout import scan_frame
+    from ocr.inputs import sniff
+    from ocr.raster import rasterise
+
+    try:
+        template = getattr(registry.get(src.bot), "template", None)
+    except Exception:  # noqa: BLE001 - a bot no longer installed: the page as it is
+        return None
+    if template is None:
+        return None
+    limits = src.config.limits
+    kind = sniff(Path(src.path), limits)
+    [r] = rasterise(Path(src.path), kind, [src.number], PAGE_DPI, limits.max_pixels, limits.max_pages)
+    return scan_frame(Path(src.path), kind, template, src.number, r.image, r.dpi, src.config)
 
 
 @lru_cache(maxsize=128)  # a clerk's page is drawn once, not on every visit (keyed by the file's mtime)
-def _png(path: str, mtime_ns: int, number: int, frame: str, zone: tuple[float, float, float, float] | None,
-         dpi: int, max_pixels: int, max_pages: int) -> bytes:
+def _png(src: _Source, zone: tuple[float, float, float, float] | None, dpi: int) -> bytes:
     from PIL import Image
 
     from ocr.inputs import sniff
     from ocr.raster import rasterise
     from ocr.register import Alignment, crop, identity, page_in_form
 
-    limits = LimitsConfig(max_pixels=max_pixels, max_pages=max_pages)
-    [r] = rasterise(Path(path), sniff(Path(path), limits), [number], dpi, max_pixels, max_pages)
+    limits = src.config.limits
+    kind = sniff(Path(src.path), limits)
+    [r] = rasterise(Path(src.path), kind, [src.number], dpi, limits.max_pixels, limits.max_pages)
     image = np.asarray(r.image)
-    if frame:
-        stored = json.loads(frame)
+    stored = json.loads(src.frame) if src.frame else (_frame_now(src) if src.bot else None)
+    if stored:
         alignment = Alignment.from_dict(stored).at_dpi(r.dpi)  # the raster here may be coarser than OCR's
         width_mm, height_mm = float(stored["width_mm"]), float(stored["height_mm"])
     else:
