@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,11 +20,11 @@ import pytest
 
 from jobs.runner import run_job
 from jobs.store import Store
-from kakari.config import KakariConfig, RunContext, load_config
+from kakari.config import RunContext, load_config
+from samples.scanlike import render_page
 from tests.test_web_review import ARTIFACTS, PASSWORD, current_zone, login, serve, zone_in_view
 from web.accounts import add_user, sections_of
 from web.app import create_app
-from samples.scanlike import render_page
 from web.pages import PAGE_DPI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +166,8 @@ def test_tilted_scan_is_shown_registered_and_the_zone_holds_the_value(site, brow
         assert current_zone(page) == name and zone_in_view(page), name
         z = zone_on_screen(page)
         _, x, y, w, h = boxes[name]
-        assert z["page"] == 1 and abs(z["x"] - x * s) < 1.5 and abs(z["y"] - y * s) < 1.5, (name, z)  # drawn in form mm
+        drawn = (z["x"], z["y"], z["w"], z["h"])  # drawn in the form's mm, to the pixel
+        assert z["page"] == 1 and all(abs(a - b * s) < 1.5 for a, b in zip(drawn, (x, y, w, h))), (name, z)
         patch = truth_patch(site["tilted_src"], boxes[name])
         if patch.min() > 128:  # an empty field: nothing printed to find
             continue
