@@ -154,7 +154,7 @@ def create_app(config: KakariConfig, https_only: bool = False, flush_interval: f
                       status_code: int = 200, **ctx: Any) -> HTMLResponse:
         return page(request, _review_template(rec), status_code, user=user, row=row, rec=rec, job=job,
                     fields=review.ordered_fields(rec), options=_options(rec), idle=review.IDLE_CAP_SECONDS,
-                    pages=_page_list(Path(row["stored_path"] or ""), config),
+                    pages=[] if rows.is_row(rec) else _page_list(Path(row["stored_path"] or ""), config),
                     **review.screen(config, job, row, rec, request.query_params.get("done", "")), **ctx)
 
     @app.get("/review/{job}/{doc_id}", response_class=HTMLResponse)

@@ -115,5 +115,5 @@ def _png(src: _Source, zone: tuple[float, float, float, float] | None, dpi: int)
         x, y, w, h = zone
         out = crop(image, alignment, x, y, w, h, dpi)
     buf = io.BytesIO()
-    Image.fromarray(out).save(buf, "PNG")
+    Image.fromarray(out).save(buf, "PNG", compress_level=1)  # a noisy scan: ~3× faster than the default, ~10 % larger
     return buf.getvalue()
