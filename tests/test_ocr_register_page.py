@@ -95,3 +95,23 @@ def test_the_zone_editors_sample_page_is_cut_through_the_same_transform(blank, t
     config = load_config(ROOT / "samples" / "kakari.toml", tmp_path / "home")
     page = np.asarray(page_image(path, ChildMedical.template, config, 100))
     assert_zones_in_place(page, blank.gray, 100)
+
+
+def test_a_page_read_without_a_blank_is_shown_deskewed(blank) -> None:  # noqa: ANN001
+    """No blank form to register to: OCR reads through the page's own deskew, and so does the screen."""
+    from ocr.document import Document, Page
+    from ocr.reader import ScanReader
+    from ocr.zones import page_frames
+
+    scan, _ = scanned(blank.gray, blank.dpi, 1.5, 0.0, 0.0)
+    reader = ScanReader(scan, SCAN_DPI, None, None)  # type: ignore[arg-type]  # no zone is recognised here
+    page = Page(1, scan.shape[1] / SCAN_DPI * MM_PER_INCH, scan.shape[0] / SCAN_DPI * MM_PER_INCH, source="scan",
+                reader=reader)
+    doc = Document("d", Path("scan.png"), [page])
+    assert page_frames(doc) == {}  # nothing read yet: no alignment to show
+    reader.frame()  # what the first zone read does
+    [(number, frame)] = page_frames(doc).items()
+    al = Alignment.from_dict(frame)
+    assert number == "1" and abs(al.rotation_deg - 1.5) < 0.1
+    out = page_in_form(scan, al, frame["width_mm"], frame["height_mm"], 110.0)
+    assert_zones_in_place(out, blank.gray, 110.0)
