@@ -163,7 +163,7 @@ def _relative(path: Path, root: Path) -> str:
 
 def preview(bot_cls: type, file: Path, config: KakariConfig, out: Path, dpi: int = 100) -> Path:
     """PNG of page 1 with every zone drawn and the value read (red: a problem or low confidence).
-    A scan is drawn registered to the bot's blank, so the zones sit where the bot reads."""
+    A scan is drawn through the alignment the bot read it through, so the zones sit where it reads."""
     return preview_record(bot_cls, file, config, out, dpi)[0]
 
 
@@ -179,7 +179,8 @@ def preview_record(bot_cls: type, file: Path, config: KakariConfig, out: Path, d
     template = bot_cls.template
     doc = read_document(file, config, doc_id=file.stem)
     rec = bot_cls().read(doc)
-    image = page_image(file, template, config, dpi).convert("RGB")
+    frames = rec.meta.get("frames") or {}
+    image = page_image(file, template, config, dpi, frames.get("1")).convert("RGB")  # as the bot read it
     s = dpi / 25.4
     draw = ImageDraw.Draw(image)
     font = _label_font(max(10, int(2.8 * s)))

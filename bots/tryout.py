@@ -34,9 +34,11 @@ def read_fields(bot: type[FormBot], doc: Any, names: list[str] | None = None) ->
     return fields
 
 
-def page_image(path: Path, template: FormTemplate, config: Any, dpi: int = 100) -> Any:
+def page_image(path: Path, template: FormTemplate, config: Any, dpi: int = 100,
+               frame: dict[str, Any] | None = None) -> Any:
     """Page 1 of a document as a grey PIL image in the template's frame: a text-layer page as it is,
-    a scan registered to the template's blank (so zones drawn in template mm land on the ink)."""
+    a scan registered to the template's blank (so zones drawn in template mm land on the ink), or
+    through `frame` (a record's ``meta["frames"]["1"]``: the alignment its fields were read through)."""
     from PIL import Image
 
     from ocr.inputs import sniff
@@ -47,10 +49,11 @@ def page_image(path: Path, template: FormTemplate, config: Any, dpi: int = 100) 
     kind = sniff(path, config.limits)
     [r] = rasterise(path, kind, [1], dpi, config.limits.max_pixels, config.limits.max_pages)
     gray = to_gray(r.image)
-    frame = scan_frame(path, kind, template, 1, gray, float(r.dpi), config)
+    frame = frame or scan_frame(path, kind, template, 1, gray, float(r.dpi), config)
     if frame is None:
         return Image.fromarray(gray)
-    return Image.fromarray(page_in_form(gray, Alignment.from_dict(frame), frame["width_mm"], frame["height_mm"], dpi))
+    alignment = Alignment.from_dict(frame).at_dpi(float(r.dpi))
+    return Image.fromarray(page_in_form(gray, alignment, frame["width_mm"], frame["height_mm"], dpi))
 
 
 def scan_frame(path: Path, kind: str, template: FormTemplate, number: int, image: Any, dpi: float,
