@@ -207,8 +207,9 @@ def parse_checked(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
 def check_scanned(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
     """``parse_checked`` for a value read from a scan, and the template's value list: an address
     field with ``ocr.places`` (the town's 町名; "若葉県あおば市*": any 町名 of a neighbouring
-    municipality) is accepted only when it starts with one of them and the rest is 丁目・番地・号 numbers (a misread place name is a
-    real place's look-alike, which no engine's confidence or agreement rules out)."""
+    municipality) is accepted only when it starts with one of them and the rest is 丁目・番地・号
+    numbers (a misread place name looks like a real one, which no engine's confidence or agreement
+    rules out)."""
     value, problems = parse_checked(raw, spec)
     places = spec.ocr.get("places")
     if places and isinstance(value, str) and not problems and _listed(value, places) is None:
@@ -265,7 +266,6 @@ def _listed(value: str, places: Sequence[str]) -> str | None:
         elif text.startswith(key) and _ADDRESS_NUMBER.fullmatch(text[len(key):]):
             return place + value[len(key):]
     return None
-
 
 
 def _is_empty(value: Any) -> bool:
