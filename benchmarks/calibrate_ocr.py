@@ -12,7 +12,12 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
 - ``agree`` / ``second``: the same among readings Tesseract agreed with after normalisation, for the
   Tesseract confidence (from a small grid) that lets the most right readings through;
 - ``variant_ratio``: above the largest ratio by which the ink ever preferred the common form for a
-  name whose truth was the variant (髙 judged 高), so that no such name is registered.
+  name whose truth was the variant (髙 judged 高), so that no such name is registered;
+- ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
+  preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
+
+Pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi, faxes) get thresholds of their own
+(``coarse_rules``), fitted on such records only.
 
 Fonts marked held out are left out of the fit. The file records what the fit was made on.
 """
@@ -31,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ocr_evidence import CROP_FONTS, Record, _spec, crop_corpus, load_records  # noqa: E402
+from ocr.normalise import unsettled_lookalike  # noqa: E402
 from ocr.trust import ALONE_KINDS, HAND_ALONE_KINDS  # noqa: E402
 
 TARGET = 0.999
@@ -46,10 +52,10 @@ def right(r: Record, text: str) -> bool:
 
 
 def parsed(r: Record, text: str) -> tuple[Any, list[str]]:
-    """The field's own parser and required check on `text`."""
-    from bots.base import parse_checked
+    """The field's own parser, required check and value list on `text` (as the bot reads a scan)."""
+    from bots.base import check_scanned
 
-    return parse_checked(text, _spec(r))
+    return check_scanned(text, _spec(r))
 
 
 def offered(r: Record) -> str:
@@ -113,10 +119,22 @@ def fit_agree(rows: list[tuple[float, float, bool]]) -> tuple[float | None, floa
     return best[1], best[2]
 
 
-def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[str, Any]:
+def fit_variant_register(records: list[Record]) -> float | None:
+    """Printed names on fine pages where the ink preferred a variant over the common form both
+    engines read: above every ratio at which the form it preferred is not in the truth (and with at
+    least ``SUPPORT`` right ones above); None: never."""
+    from ocr.trust import COARSE_BELOW_DPI
+
+    pairs = [(ratio, best in str(r.truth or "")) for r in records
+             if r.kind == "name" and not r.handwritten and r.dpi >= COARSE_BELOW_DPI
+             for read, best, ratio in r.variants if best != read]
+    wrong = [c for c, ok in pairs if not ok]
+    t = round(max(wrong) * 1.05 + EPS, 3) if wrong else 1.0
+    return t if sum(ok for c, ok in pairs if c >= t) >= SUPPORT else None
+
+
+def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
     """Thresholds per kind (printed and handwritten) from the records given."""
-    rows = [r for r in records if not r.empty]
-    ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
     rules: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, int]] = {}
     for kind in sorted({r.kind for r in rows}):
@@ -126,8 +144,8 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
             usable = []
             for r in mine:
                 text = offered(r)
-                if parsed(r, text)[1] or not variant_ok(r, ratio):
-                    continue  # the validator or the variant check sends it to the clerk anyway
+                if parsed(r, text)[1] or not variant_ok(r, ratio) or (hand and unsettled_lookalike(text)):
+                    continue  # the validator, the variant check or a look-alike sends it to the clerk anyway
                 usable.append((r, right(r, text)))
             alone_kinds = HAND_ALONE_KINDS if hand else ALONE_KINDS
             rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable]) if kind in alone_kinds else None
@@ -136,7 +154,21 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
             counts[f"{kind}{'/hand' if hand else ''}"] = {"readings": len(mine), "validated": len(usable),
                                                           "wrong": sum(not ok for _, ok in usable)}
         rules[kind] = rule
-    return {"rules": rules, "variant_ratio": ratio, "counts": counts}
+    return rules, counts
+
+
+def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[str, Any]:
+    """The policy's thresholds from the records given: pages at COARSE_BELOW_DPI or finer
+    (``rules``) and coarser ones (``coarse_rules``) fitted apart, the variant ratios on all."""
+    from ocr.trust import COARSE_BELOW_DPI
+
+    rows = [r for r in records if not r.empty]
+    ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
+    fine, fine_counts = fit_rules([r for r in rows if r.dpi >= COARSE_BELOW_DPI], ratio)
+    coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
+    return {"rules": fine, "coarse_rules": coarse, "variant_ratio": ratio,
+            "variant_register": fit_variant_register(rows),
+            "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
 
 
 def describe(records: list[Record], how: str) -> str:

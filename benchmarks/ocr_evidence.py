@@ -210,6 +210,7 @@ class Replayed:
     empty: bool
     _second: Any
     _variants: list[Any]
+    dpi: float = 300.0
 
     def second(self) -> Any:
         return self._second
@@ -218,23 +219,30 @@ class Replayed:
         return self._variants
 
 
-def replay(r: Record, policy: Any) -> tuple[bool, str, Any, bool]:
-    """(registered, offered text, its parsed value, right) for a record under `policy`."""
+def decision(r: Record, policy: Any) -> Any:
+    """The policy's ``Decision`` on a record's evidence (problem None and not registered: the
+    field's validator refused the reading)."""
+    from bots.base import check_scanned
     from bots.fields import field_type
     from ocr.tesseract import ZoneText
     from ocr.variants import VariantCheck
 
     spec = _spec(r)
-    from bots.base import parse_checked
-
     ev = Replayed(field_type(r.field_type).read_kind, r.neural, r.neural_conf, r.empty,
                   ZoneText(r.second, r.second_conf),
                   [VariantCheck(i, read, best, ratio) for i, (read, best, ratio) in
-                   zip(_variant_positions(r.neural), r.variants)])
-    d = policy.decide(r.kind, ev, r.handwritten, lambda text: not parse_checked(text, spec)[1])
-    value, _ = parse_checked(d.text, spec)
+                   zip(_variant_positions(r.neural), r.variants)], r.dpi)
+    return policy.decide(r.kind, ev, r.handwritten, lambda text: not check_scanned(text, spec)[1])
+
+
+def replay(r: Record, policy: Any) -> tuple[bool, str, Any, bool]:
+    """(registered, offered text, its parsed value, right) for a record under `policy`."""
+    from bots.base import offer_scanned
+
+    d = decision(r, policy)
+    text, value, _ = offer_scanned(d.text, _spec(r))
     ok = value == r.truth and type(value) is type(r.truth)
-    return d.registered, d.text, value, ok
+    return d.registered, text, value, ok
 
 
 def _variant_positions(text: str) -> list[int]:

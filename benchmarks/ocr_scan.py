@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +298,56 @@ def replay_docs(docs: list[DocResult], policies: dict[str, Any]) -> dict[tuple[s
     return out
 
 
+REASONS = ("engines disagree", "low confidence", "variant kanji", "handwritten", "validator", "bot/marks")
+
+
+def reason_of(d: Any, other: bool) -> str | None:
+    """Why a field is in doubt (None: registered), from the policy's decision and the bot's problems."""
+    from ocr import trust
+
+    if other:
+        return "bot/marks"
+    if d is None or d.registered:
+        return None
+    p = d.problem or ""
+    if p == trust.DISAGREE:
+        return "engines disagree"
+    if p == trust.VARIANT:
+        return "variant kanji"
+    if p in (trust.HANDWRITTEN, trust.NO_EVIDENCE):
+        return "handwritten"
+    return "validator" if not p else "low confidence"
+
+
+def review_reasons(docs: list[DocResult], policies: dict[str, Any], profile: str = "scanner"
+                   ) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]], int, int]:
+    """Clean documents of `profile`, each font under its left-out policy: per field kind, how many
+    fields were registered or in doubt for each reason (``REASONS``), and per kind × reason, in how
+    many documents that field was the only one in doubt. Also (clean documents, those to 要確認)."""
+    from benchmarks.ocr_evidence import decision
+
+    per_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    sole: dict[str, Counter[str]] = defaultdict(Counter)
+    n_docs = n_review = 0
+    for d in docs:
+        if d.defect is not None or d.profile != profile or d.font not in policies:
+            continue
+        recs = {r["field"]: Record(**{**r, "variants": [tuple(v) for v in r["variants"]]}) for r in d.records}
+        doubts = []
+        for f in d.fields:
+            r = recs.get(f.name)
+            kind = r.kind if r is not None else f.kind
+            why = reason_of(decision(r, policies[d.font]) if r is not None else None, f.other or f.kind == "?")
+            per_kind[kind][why or "registered"] += 1
+            if why:
+                doubts.append((kind, why))
+        n_docs += 1
+        n_review += bool(doubts)
+        if len(doubts) == 1:
+            sole[doubts[0][0]][doubts[0][1]] += 1
+    return per_kind, sole, n_docs, n_review
+
+
 def replay_crops(records: list[Record], policies: dict[str, Any]) -> dict[tuple[str, str], Tally]:
     """(font, degradation) → field tallies of the crop corpus (one 'document' per field)."""
     out: dict[tuple[str, str], Tally] = defaultdict(Tally)
@@ -325,16 +375,23 @@ def main() -> None:
     ap.add_argument("--crops", type=int, default=0, help="crop corpus: samples per form (0: none)")
     ap.add_argument("--crop-records", type=Path, help="crop corpus records already made (calibrate_ocr.py --save-records)")
     ap.add_argument("--no-write", action="store_true", help="print only, do not touch RESULTS.md")
-    ap.add_argument("--dump", type=Path, help="write the evidence records (JSON lines) here")
+    ap.add_argument("--dump", type=Path, help="write the evidence records (JSON lines) here, and each document's "
+                    "fields (status, problems) beside it (.docs.json)")
+    ap.add_argument("--no-plain", action="store_true", help="skip plain full-page tesseract (no speed ratio)")
+    ap.add_argument("--replay", type=Path, help="no reading: the policy refitted and replayed on a --dump of an "
+                    "earlier run (same command otherwise; speed figures are not measured)")
     args = ap.parse_args()
     dpis = tuple(int(d) for d in args.dpi.split(","))
+    if args.replay:
+        print(report_replayed(args))
+        return
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         t0 = time.perf_counter()
         scans = make_documents(tmp, args.fonts, args.count, args.seed, dpis, args.fax, args.workers)
         gen_s = time.perf_counter() - t0
-        images = {str(p): str(page_image(p, tmp)) for p in scans}
+        images = {} if args.no_plain else {str(p): str(page_image(p, tmp)) for p in scans}
 
         t0 = time.perf_counter()
         with ProcessPoolExecutor(args.workers) as pool:
@@ -343,10 +400,12 @@ def main() -> None:
         kakari_wall = time.perf_counter() - t0 - sum(d.evidence_s for d in docs) / args.workers
 
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(args.workers) as pool:
-            plain = list(pool.map(run_plain, list(images.items()), chunksize=1))
+        plain = []
+        if not args.no_plain:
+            with ProcessPoolExecutor(args.workers) as pool:
+                plain = list(pool.map(run_plain, list(images.items()), chunksize=1))
         plain_wall = time.perf_counter() - t0
-        plain_rss = max(r for *_, r in plain)
+        plain_rss = max((r for *_, r in plain), default=0.0)
         plain_by_path = {p: plain_fields(p, tsv) for p, _, tsv, _ in plain}
 
     records = [Record(**{**r, "variants": [tuple(v) for v in r["variants"]]}) for d in docs for r in d.records]
@@ -361,11 +420,34 @@ def main() -> None:
         crops = load_records(args.crop_records)
     if args.dump:
         args.dump.write_text("\n".join(r.as_json() for r in records + crops) + "\n", encoding="utf-8")
+        args.dump.with_suffix(".docs.json").write_text(json.dumps(
+            [{**d.__dict__, "records": [], "fields": [f.__dict__ for f in d.fields]} for d in docs],
+            ensure_ascii=False, default=str), encoding="utf-8")
     policies = lofo(records + crops)
     body = report(docs, plain_by_path, records, crops, policies, kakari_wall, plain_wall, plain_rss, args, gen_s)
     print(body)
     if not args.no_write:
         write_section(TITLE, body)
+
+
+def report_replayed(args: argparse.Namespace) -> str:
+    """The figures of a dumped run under the policy code and fit as they are now."""
+    from benchmarks.ocr_evidence import load_records
+
+    records_all = load_records(args.replay)
+    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records_all:
+        by_source[r.source].append(r.__dict__)
+    docs = []
+    for d in json.loads(args.replay.with_suffix(".docs.json").read_text(encoding="utf-8")):
+        d["fields"] = [FieldResult(**f) for f in d["fields"]]
+        d["records"] = by_source.get(d["path"], [])
+        docs.append(DocResult(**d))
+    paths = {d.path for d in docs}
+    records = [r for r in records_all if r.source in paths]
+    crops = [r for r in records_all if r.source not in paths]
+    policies = lofo(records + crops)
+    return report(docs, {}, records, crops, policies, 1.0, 1.0, 0.0, args, 0.0)
 
 
 def _pct(a: int, b: int) -> str:
@@ -392,7 +474,7 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
         kind = next((d.font_kind for d in docs if d.font == font), "printed")
         held = (" (handwriting)" if kind == "handwriting" else "") + (
             " (held out)" if any(d.held_out for d in docs if d.font == font) else "")
-        pf = [f for d in docs if (d.font, d.profile, d.dpi) == (font, profile, dpi) for f in plain[d.path]]
+        pf = [f for d in docs if (d.font, d.profile, d.dpi) == (font, profile, dpi) for f in plain.get(d.path, [])]
         lines.append(f"| {font}{held} | {profile} | {dpi} | {t.docs} | **{_pct(t.exact, t.fields)}** "
                      f"| **{t.registered_wrong}** | {t.unflagged_wrong} | {_pct(t.clean_review, t.clean_docs)} "
                      f"| {_pct(sum(f.ok for f in pf), len(pf))} |")
@@ -400,14 +482,9 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
     for t in by.values():
         for k in tot.__dict__:
             setattr(tot, k, getattr(tot, k) + getattr(t, k))
-    kakari_ppm, plain_ppm = pages / kakari_wall * 60, pages / plain_wall * 60
+    kakari_ppm, plain_ppm = pages / kakari_wall * 60, pages / max(plain_wall, 1e-9) * 60
     read_s = sum(d.seconds for d in docs) / max(1, pages)
-    lines += [
-        "",
-        f"- All documents: field exact {_pct(tot.exact, tot.fields)}; registered automatically "
-        f"{tot.auto} fields, {tot.auto_wrong} wrong ({_pct(tot.auto - tot.auto_wrong, tot.auto)} right); "
-        f"registered_wrong {tot.registered_wrong}, unflagged_wrong {tot.unflagged_wrong}; "
-        f"clean documents to 要確認 {_pct(tot.clean_review, tot.clean_docs)}.",
+    speed = [
         f"- Speed, wall clock, same run, {args.workers} processes: kakari **{kakari_ppm:.0f} pages/min** vs plain "
         f"full-page tesseract **{plain_ppm:.0f} pages/min** (**{kakari_ppm / plain_ppm:.2f}×**; the time spent "
         f"recording every field's full evidence for the fit, after each read, is taken off kakari's wall clock). "
@@ -415,7 +492,26 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
         f"- Peak memory: kakari worker process {max(d.rss_mb for d in docs):.0f} MiB (PP-OCR det+rec, Tesseract "
         f"jpn+eng+osd); plain tesseract process {plain_rss:.0f} MiB.",
         f"- Corpus generation (not timed above): {gen_s:.0f} s.",
+    ] if plain else []
+    lines += [
+        "",
+        f"- All documents: field exact {_pct(tot.exact, tot.fields)}; registered automatically "
+        f"{tot.auto} fields, {tot.auto_wrong} wrong ({_pct(tot.auto - tot.auto_wrong, tot.auto)} right); "
+        f"registered_wrong {tot.registered_wrong}, unflagged_wrong {tot.unflagged_wrong}; "
+        f"clean documents to 要確認 {_pct(tot.clean_review, tot.clean_docs)}.",
+        *speed,
     ]
+    per_kind, sole, n_clean, n_review = review_reasons(docs, policies)
+    if n_clean:
+        lines += ["", f"Why clean scanner documents go to 要確認 ({n_review} of {n_clean}; a document goes when any "
+                  "field does): fields per kind by the reason they are in doubt, each font under its left-out "
+                  "policy (in brackets: documents where that field was the only one in doubt).", "",
+                  "| kind | fields | registered | " + " | ".join(REASONS) + " |",
+                  "|---|---:|---:|" + "---:|" * len(REASONS)]
+        for kind, c in sorted(per_kind.items()):
+            n = sum(c.values())
+            cells = [f"{c[w]} ({sole[kind][w]})" if c[w] else "" for w in REASONS]
+            lines.append(f"| {kind} | {n} | {_pct(c['registered'], n)} | " + " | ".join(cells) + " |")
     if crops:
         cb = replay_crops(crops, policies)
         lines += ["", f"Crop corpus ({len(crops)} field values drawn in each font at {args.dpi} dpi, one "
@@ -435,7 +531,8 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
             lines.append(f"| {font} | {kinds[font]} | {t.fields} | {_pct(t.exact, t.fields)} | "
                          f"{_pct(t.auto, t.fields)} | **{t.auto_wrong}** |")
     lines += ["", f"Command: `python benchmarks/ocr_scan.py --count {args.count} --fonts {args.fonts} --dpi {args.dpi}"
-              f"{' --fax' if args.fax else ''} --workers {args.workers}{f' --crops {args.crops}' if args.crops else ''}`"]
+              f"{' --fax' if args.fax else ''} --workers {args.workers}{f' --crops {args.crops}' if args.crops else ''}"
+              f"{' --no-plain' if not plain else ''}`"]
     return "\n".join(lines)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bots.fields import field_type, parse_value
+from bots.fields import field_type, normalise_text, parse_value
 from bots.reading import Printed, part_kind, printed_on, read_mark, read_part, read_zone, scanned
 from bots.template import FieldSpec, FormTemplate, load_template
 from kakari.bot import Bot, module_file
@@ -29,6 +29,12 @@ from ocr.document import Document, Reading
 from ocr.trust import NO_EVIDENCE as HANDWRITTEN, load as trust_policy, policy_kind
 
 REQUIRED_EMPTY = "必須項目が空です"
+NOT_LISTED = "町名の一覧にない住所です: 原本で確認してください"
+# what may follow a listed place in an address: 丁目・番地・番・号 numbers (1-2-3, 二丁目19番地20, 123番地),
+# then, after a space, a building
+_ADDRESS_NUMBER = re.compile(r"[0-9〇一二三四五六七八九十]+(?:(?:丁目|番地の|番地|番|号|の|-)[0-9〇一二三四五六七八九十]*)*(?: .+)?")
+_SMALL_KE = str.maketrans("ヶヵ", "ケカ")
+_TOWN_NAME = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]+?(?=[0-9〇一二三四五六七八九十])")
 NEAR_TIE = 0.05  # two forms scoring within this of each other cannot be told apart
 LAYOUT_MARGIN = 0.15  # scans: forms whose layout correlates this much worse than the best one are not read
 _EPS = 1e-9
@@ -134,9 +140,9 @@ class FormBot(Bot):
         if reading.evidence is not None:  # a scanned zone: the trust policy decides (ocr.trust)
             kind = policy_kind(spec.type, spec.ocr.get("kind"))
             decision = trust_policy().decide(kind, reading.evidence, spec.handwritten,
-                                             lambda text: not parse_checked(text, spec)[1])
-            field.raw, field.confidence = decision.text, decision.confidence
-            field.value, problems = parse_checked(decision.text, spec)
+                                             lambda text: not check_scanned(text, spec)[1])
+            field.confidence = decision.confidence
+            field.raw, field.value, problems = offer_scanned(decision.text, spec)
             field.problems.extend(problems)
             if decision.problem and decision.problem not in field.problems:
                 field.problems.append(decision.problem)
@@ -199,6 +205,70 @@ def parse_checked(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
     if spec.required and _is_empty(value) and not problems:  # written but unreadable is not empty
         problems = [*problems, REQUIRED_EMPTY]
     return value, problems
+
+
+def check_scanned(raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
+    """``parse_checked`` for a value read from a scan, and the template's value list: an address
+    field with ``ocr.places`` (the town's 町名; "若葉県あおば市*": any 町名 of a neighbouring
+    municipality) is accepted only when it starts with one of them and the rest is 丁目・番地・号
+    numbers (a misread place name looks like a real one, which no engine's confidence or agreement
+    rules out)."""
+    value, problems = parse_checked(raw, spec)
+    places = spec.ocr.get("places")
+    if places and isinstance(value, str) and not problems and _listed(value, places) is None:
+        problems = [*problems, NOT_LISTED]
+    return value, problems
+
+
+def offer_scanned(raw: str, spec: FieldSpec) -> tuple[str, Any, list[str]]:
+    """(text, value, problems) offered for a value read from a scan: ``check_scanned``, a listed
+    place written as the list writes it, and an address one character away from exactly one listed
+    place offered with that place (still to 要確認 with its problem: the list suggests, the clerk
+    confirms)."""
+    value, problems = check_scanned(raw, spec)
+    places = spec.ocr.get("places")
+    if places and not problems and isinstance(value, str):
+        spelled = _listed(value, places)
+        if spelled is not None and spelled != value:
+            return spelled, *check_scanned(spelled, spec)
+    if NOT_LISTED in problems and isinstance(value, str):
+        near = {fixed for place in spec.ocr.get("places", ()) if (fixed := _one_off(value, place)) is not None}
+        if len(near) == 1:
+            text = near.pop()
+            fixed_value, fixed_problems = check_scanned(text, spec)
+            return text, fixed_value, [*fixed_problems, NOT_LISTED]
+    return raw, value, problems
+
+
+def _one_off(value: str, place: str) -> str | None:
+    """`value` with its first len(place) characters replaced by `place` when they differ in one
+    character and the result is listed; else None."""
+    place = normalise_text(place)
+    wild = place.endswith("*")
+    head = place[:-1] if wild else place
+    start = value[: len(head)]
+    if len(start) != len(head) or sum(a != b for a, b in zip(start.translate(_SMALL_KE), head.translate(_SMALL_KE))) != 1:
+        return None
+    text = head + value[len(head):]
+    return _listed(text, [place])
+
+
+def _listed(value: str, places: Sequence[str]) -> str | None:
+    """`value` with its place written as the list writes it (緑ケ丘 → 緑ヶ丘: the same place written
+    both ways), or None when it starts with no listed place or its numbers do not parse."""
+    text = value.translate(_SMALL_KE)
+    for place in places:
+        place = normalise_text(place)
+        key = place.translate(_SMALL_KE)
+        if key.endswith("*"):  # a municipality: any 町名 of it (kanji and kana, no digits) may follow
+            head = key[:-1]
+            rest = text[len(head):] if text.startswith(head) else ""
+            m = _TOWN_NAME.match(rest)
+            if m and _ADDRESS_NUMBER.fullmatch(rest[m.end():]):
+                return place[:-1] + value[len(head):]
+        elif text.startswith(key) and _ADDRESS_NUMBER.fullmatch(text[len(key):]):
+            return place + value[len(key):]
+    return None
 
 
 def _is_empty(value: Any) -> bool:

@@ -2,8 +2,8 @@
 
 ``canonical`` folds what differs between the recognisers without differing on paper: full-width and
 half-width forms (NFKC, kanji untouched), spaces (placed from the ink, not by either engine), the
-dashes and long-vowel marks (ー, －, ‐, 一 in a number), hiragana and katakana in a フリガナ, and
-kanji and katakana drawn alike (ニ/二, ロ/口, カ/力 …). ``fix_lookalikes`` then gives such a
+dashes and long-vowel marks (ー, －, ‐, 一 in a number), hiragana and katakana in a フリガナ, ヶ and ケ,
+and kanji and katakana drawn alike (ニ/二, ロ/口, カ/力 …). ``fix_lookalikes`` then gives such a
 character the script of its neighbours in the reading that is offered (浩ニ → 浩二, みどリ → みどり).
 """
 from __future__ import annotations
@@ -20,7 +20,9 @@ _KATAKANA_FORM = {v: k for k, v in KANA_LOOKALIKES.items()}
 _DASHES = re.compile("[\u2010-\u2015\u2212\u30fc\uff70\ufe63\uff0d\u4e00-]")
 _HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
 # り/リ stay apart: where the neighbours cannot settle which is meant (みどリフーズ), the engines must agree
-_FOLD = str.maketrans({**{k: v for k, v in LOOKALIKES.items() if k != "ー"}, "へ": "ヘ", "べ": "ベ", "ぺ": "ペ"})
+# ヶ/ケ and ヵ/カ: the small and the full-size letter are one place name written two ways (緑ヶ丘, 緑ケ丘)
+_FOLD = str.maketrans({**{k: v for k, v in LOOKALIKES.items() if k != "ー"}, "へ": "ヘ", "べ": "ベ", "ぺ": "ペ",
+                       "ヶ": "ケ", "ヵ": "力"})
 
 
 def script_of(ch: str) -> str:
@@ -50,6 +52,27 @@ def canonical(text: str, kind: str) -> str:
     if kind == "kana":
         t = t.translate(_HIRA_TO_KATA)
     return t.translate(_FOLD)
+
+
+# in a フリガナ (katakana only), a kanji drawn like a katakana is that katakana (ナオ三 → ナオミ)
+_KANA_FIELD = str.maketrans({**_KANJI_FORM, "三": "ミ"})
+
+
+def kana_lookalikes(text: str) -> str:
+    """A フリガナ reading with kanji look-alikes given as the katakana they are drawn like."""
+    return text.translate(_KANA_FIELD)
+
+
+def unsettled_lookalike(text: str) -> bool:
+    """Is there a kana drawn alike in both scripts (り/リ, へ/ヘ …) between hiragana and katakana, where
+    its neighbours cannot tell which is meant (みどリフーズ)?"""
+    alike = {*KANA_LOOKALIKES, *_KATAKANA_FORM}
+    for i, ch in enumerate(text):
+        if ch in alike:
+            near = {script_of(text[j]) for j in (i - 1, i + 1) if 0 <= j < len(text) and text[j] not in alike}
+            if {"hiragana", "katakana"} <= near:
+                return True
+    return False
 
 
 def fix_lookalikes(text: str) -> str:

@@ -44,6 +44,7 @@ class ZoneEvidence:
     tessdata: Path | None
     lines: int = 1
     ink_mm2: float = 0.0
+    dpi: float = CROP_DPI  # the page's scan resolution (the crop itself is always CROP_DPI)
     _second: ZoneText | None = field(default=None, repr=False)
     _variants: list[VariantCheck] | None = field(default=None, repr=False)
 
@@ -208,7 +209,7 @@ class ScanReader:
             read = [next(results) for _ in parts]
             text = ("\n" if lines > 1 else " ").join(r.text.strip() for r in read if r.text.strip())
             confs = tuple(c for r in read for ch, c in zip(r.text, r.confs) if ch.strip())
-            out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines)))
+            out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), dpi=self.dpi))
         return out
 
     def _parts(self, image: np.ndarray, kind: str) -> tuple[int, list[np.ndarray]]:

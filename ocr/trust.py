@@ -9,8 +9,11 @@ and, on top of that, the OCR evidence its row asks for holds:
 - **agree**: PP-OCR's weakest character is at least this probable, *and* Tesseract reads the same
   value after normalisation (``ocr.normalise.canonical``) with at least its ``second`` confidence;
 - names: every character with a variant form (髙/高, 﨑/崎 …, ``ocr.variants``) is the common form
-  on its own ink by at least the calibrated ratio; a variant is never registered on the drawing's
-  word alone (it is offered, pre-filled, for the clerk).
+  on its own ink by at least the calibrated ratio; where the ink prefers a variant the engines read
+  as the common form (山﨑 drawn, 山崎 read), the variant is offered, and registered only on a printed
+  page scanned at ``COARSE_BELOW_DPI`` or finer when it beats every other form by the calibrated
+  ``variant_register`` (and the engines agree on the rest);
+- pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
 
 Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
 ``HAND_ALONE_KINDS`` is empty). A threshold of None
@@ -24,13 +27,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kakari.model import LOW_CONFIDENCE
-from ocr.normalise import canonical, fix_lookalikes
+from ocr.normalise import canonical, fix_lookalikes, kana_lookalikes, unsettled_lookalike
 
 if TYPE_CHECKING:
     from ocr.reader import ZoneEvidence
@@ -46,7 +49,7 @@ KIND_OF_TYPE = {
 # what the field's validator checks, per kind (the bots' field types and validate(); shown in the table)
 VALIDATORS = {
     "text": "none beyond required (free text)",
-    "address": "none beyond required",
+    "address": "the template's 町名 list (ocr.places), then 丁目・番地・号 numbers",
     "name": "none beyond required; variant kanji judged on their ink",
     "kana": "katakana only (NOT_KATAKANA)",
     "date": "和暦 parses: era, year within the era, real month and day; bot: order of dates",
@@ -70,6 +73,9 @@ UNSURE = LOW_CONFIDENCE
 VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
 HANDWRITTEN = "手書き欄: 読み取った値を確認してください"
 NO_EVIDENCE = "手書き欄のため目視確認が必要です"
+# pages scanned below the usual 300 dpi (200 dpi, faxes) lose strokes and dakuten that both engines
+# then misread alike: they have thresholds of their own (``Policy.coarse``), fitted on such pages
+COARSE_BELOW_DPI = 300.0
 CONFIDENT = 0.85  # confidence shown for a registered value (the templates' min_confidence is 0.80)
 DOUBT = 0.79  # the most a value sent to the clerk shows
 
@@ -97,34 +103,44 @@ class Decision:
 
 @dataclass(frozen=True)
 class Policy:
-    rules: dict[str, Rule]
+    rules: dict[str, Rule]  # pages scanned at COARSE_BELOW_DPI or finer
     variant_ratio: float  # the common form beats each variant on its ink by at least this
     corpus: str  # what the thresholds were fitted on
+    coarse: dict[str, Rule] = field(default_factory=dict)  # pages scanned below COARSE_BELOW_DPI
+    # printed names on fine pages: the variant the ink prefers (both engines read the common form)
+    # beats every other form by at least this
+    variant_register: float = float("inf")
 
-    def rule(self, kind: str) -> Rule:
-        return self.rules.get(kind) or Rule(kind)
+    def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI) -> Rule:
+        table = self.coarse if dpi < COARSE_BELOW_DPI else self.rules
+        return table.get(kind) or Rule(kind)
 
     def decide(self, kind: str, ev: ZoneEvidence, handwritten: bool, valid: Callable[[str], bool]) -> Decision:
         """The policy applied to one zone's evidence; `valid` runs the field's validator on a text."""
         n = ev.neural_conf
         if ev.empty:  # no ink left after cleaning (dust below the limit is dropped): nothing written
             return Decision("", True, None, 1.0)
-        text = offered(kind, ev.text)
+        said = text = offered(kind, ev.text)  # said: what the engines are asked to agree on
         if kind == "name":
             for c in ev.variants():
-                if c.best != c.read or c.ratio < self.variant_ratio:
-                    common = text[: c.index] + c.best + text[c.index + 1:]
-                    return Decision(common, False, VARIANT, min(DOUBT, n))
+                if c.best != c.read:  # the ink prefers another form (山崎 read, 﨑 drawn)
+                    text = text[: c.index] + c.best + text[c.index + 1:]
+                    if handwritten or ev.dpi < COARSE_BELOW_DPI or c.ratio < self.variant_register:
+                        return Decision(text, False, VARIANT, min(DOUBT, n))
+                elif c.ratio < self.variant_ratio:
+                    return Decision(text, False, VARIANT, min(DOUBT, n))
         if not valid(text):
             return Decision(text, False, None, min(DOUBT, n))
-        r = self.rule(kind)
+        if handwritten and unsettled_lookalike(text):  # みどリフーズ: both engines may share the hand's doubt
+            return Decision(text, False, HANDWRITTEN, min(DOUBT, n))
+        r = self.rule(kind, ev.dpi)
         alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (
             r.alone, r.agree, r.second)
         if alone is not None and n >= alone and kind in (HAND_ALONE_KINDS if handwritten else ALONE_KINDS):
             return Decision(text, True, None, _shown(n))
         if agree is not None and n >= agree:
             s = ev.second()
-            if agree_on(kind, ev.kind, text, s.text) and s.raw >= second:
+            if agree_on(kind, ev.kind, said, s.text) and s.raw >= second:
                 return Decision(text, True, None, _shown(n))
             return Decision(text, False, HANDWRITTEN if handwritten else DISAGREE, min(DOUBT, n))
         # floored, so a value just below its threshold never shows as 1.00
@@ -136,21 +152,31 @@ class Policy:
         def t(v: float | None) -> str:
             return "never" if v is None else f"{v:.3f}"
 
-        lines = ["| kind | validator | alone: PP-OCR ≥ | agree: PP-OCR ≥ (Tesseract ≥) | handwritten alone "
-                 "| handwritten agree (Tesseract ≥) |", "|---|---|---:|---:|---:|---:|"]
+        def both(a: float | None, sec: float) -> str:
+            return "never" if a is None else f"{a:.3f} ({sec:.2f})"
+
+        lines = [f"| kind | validator | alone: PP-OCR ≥ | agree: PP-OCR ≥ (Tesseract ≥) | handwritten agree "
+                 f"(Tesseract ≥) | below {COARSE_BELOW_DPI:.0f} dpi: alone | agree | handwritten agree |",
+                 "|---|---|---:|---:|---:|---:|---:|---:|"]
         for kind in KINDS:
-            r = self.rule(kind)
-            agree = "never" if r.agree is None else f"{r.agree:.3f} ({r.second:.2f})"
-            hand = "never" if r.hand_agree is None else f"{r.hand_agree:.3f} ({r.hand_second:.2f})"
-            lines.append(f"| {kind} | {VALIDATORS[kind]} | {t(r.alone)} | {agree} | {t(r.hand_alone)} | {hand} |")
+            r, c = self.rule(kind), self.rule(kind, 0.0)
+            lines.append(f"| {kind} | {VALIDATORS[kind]} | {t(r.alone)} | {both(r.agree, r.second)} | "
+                         f"{both(r.hand_agree, r.hand_second)} | {t(c.alone)} | {both(c.agree, c.second)} | "
+                         f"{both(c.hand_agree, c.hand_second)} |")
+        register = "never" if math.isinf(self.variant_register) else f"×{self.variant_register:.2f}"
         lines.append(f"\nVariant kanji in names: the common form must beat each variant on its own ink "
-                     f"by ×{self.variant_ratio:.1f}. Fitted on: {self.corpus}")
+                     f"by ×{self.variant_ratio:.1f}; a variant the ink prefers while both engines read the common "
+                     f"form is registered (printed, {COARSE_BELOW_DPI:.0f} dpi or finer) when it beats every other "
+                     f"form by {register}. Fitted on: {self.corpus}")
         return "\n".join(lines)
 
 
 def offered(kind: str, text: str) -> str:
     """The reading offered for a field of policy `kind`: look-alikes settled by their neighbours in
-    words (names, addresses, text), untouched where the validator reads every character."""
+    words (names, addresses, text), kanji drawn like katakana read as katakana in a フリガナ,
+    untouched where the validator reads every character."""
+    if kind == "kana":
+        return kana_lookalikes(text)
     return fix_lookalikes(text) if kind in ("text", "address", "name") else text
 
 
@@ -173,15 +199,20 @@ def policy_kind(field_type: str, hint: str | None = None) -> str:
 
 
 def from_dict(data: dict[str, Any]) -> Policy:
-    rules = {}
-    for kind, row in data.get("rules", {}).items():
-        rules[kind] = Rule(kind, **{k: row[k] for k in Rule.__dataclass_fields__ if k in row and k != "kind"})
-    return Policy(rules, float(data.get("variant_ratio", float("inf"))), str(data.get("corpus", "")))
+    def table(rows: dict[str, Any]) -> dict[str, Rule]:
+        return {kind: Rule(kind, **{k: row[k] for k in Rule.__dataclass_fields__ if k in row and k != "kind"})
+                for kind, row in rows.items()}
+
+    rules = table(data.get("rules", {}))
+    coarse = table(data["coarse_rules"]) if "coarse_rules" in data else rules
+    register = data.get("variant_register")
+    return Policy(rules, float(data.get("variant_ratio", float("inf"))), str(data.get("corpus", "")), coarse,
+                  float("inf") if register is None else float(register))
 
 
 @lru_cache(maxsize=4)
 def load(path: Path = CALIBRATION) -> Policy:
     """The calibrated policy. Without a calibration file nothing scanned is registered automatically."""
     if not path.is_file():
-        return Policy({}, float("inf"), "(not calibrated: every scanned value goes to 要確認)")
+        return Policy({}, float("inf"), "(not calibrated: every scanned value goes to 要確認)", {})
     return from_dict(json.loads(path.read_text(encoding="utf-8")))

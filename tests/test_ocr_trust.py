@@ -63,7 +63,7 @@ def field_of(form: str, name: str, ev: ZoneEvidence):  # noqa: ANN201
 
 # (form, field, a right value as written, a reading its validator refuses, or None for no validator)
 KINDS = [
-    ("child_medical", "address", "若葉県みどり町中央1丁目20番11号", None),  # address
+    ("child_medical", "address", "若葉県みどり町中央1丁目20番11号", "若葉県みとり町中央1丁目2O番11号"),  # address: 町名 list
     ("child_medical", "insurer_name", "全国健康保険協会若葉支部", None),  # text
     ("child_medical", "guardian_name", "池田　浩二", None),  # name
     ("child_medical", "guardian_kana", "イケダ　コウジ", "イケダ　浩二"),  # kana: katakana only
@@ -191,8 +191,12 @@ def test_a_variant_kanji_is_never_registered_as_its_common_form(reader: ScanRead
     f = field_of("child_medical", "guardian_name", ev)
     registered = not f.problems and f.confidence >= 0.8
     assert not registered or f.value == written  # never registered as the common form
-    if ev.text.startswith(read):  # the recogniser read the common form: the clerk sees the crop
-        assert VARIANT in f.problems and f.confidence < 0.8
+    if ev.text.startswith(read):  # the recogniser read the common form
+        shown = [c for c in ev.variants() if c.read != c.best]
+        if shown and shown[0].ratio >= load().variant_register:  # its ink clearly shows the variant
+            assert f.value == written  # offered (registered when the engines agree on the rest)
+        else:  # the clerk sees the crop
+            assert VARIANT in f.problems and f.confidence < 0.8
 
 
 # --- crops cut from the scan-like corpus (seed 42 and held-out seeds) where a reading used to be
@@ -258,3 +262,68 @@ def test_a_zone_of_free_text_is_split_into_lines_by_the_detector(reader: ScanRea
     ImageDraw.Draw(im).text((PX, PX * 3), "午後九時までです", fill=0, font=f)
     [ev] = reader.evidence([(np.asarray(im), "text")])
     assert ev.lines == 2 and ev.text == "営業時間は午前十時から\n午後九時までです"
+
+
+def _agreed(kind: str, text: str, image: np.ndarray, dpi: float = 300.0, second: str | None = None) -> ZoneEvidence:
+    """Evidence of two sure engines reading `text` (Tesseract: `second`, default the same)."""
+    ev = ZoneEvidence(kind, text, (0.999,) * len(text.replace(" ", "")), image, None, dpi=dpi)
+    ev._second = ZoneText(text if second is None else second, 0.99)
+    ev._variants = []
+    return ev
+
+
+def test_an_address_off_the_town_list_is_offered_as_the_listed_place_and_never_registered() -> None:
+    from bots.base import NOT_LISTED
+
+    image = crop_of("若葉県みどり町中央1丁目20番11号")
+    # both engines sure of a place the town does not have (one letter from 若葉県みどり町中央)
+    f = field_of("child_medical", "address", _agreed("text", "若葉県みとり町中央1丁目20番11号", image))
+    assert NOT_LISTED in f.problems and f.confidence < 0.8
+    assert f.value == "若葉県みどり町中央1丁目20番11号"  # offered pre-filled as the listed place
+    # two letters off: offered as read, still to the clerk
+    f = field_of("child_medical", "address", _agreed("text", "若葉県みとり町中夬1丁目20番11号", image))
+    assert NOT_LISTED in f.problems and f.value == "若葉県みとり町中夬1丁目20番11号"
+    # a listed place with numbers that are not 丁目・番地・号 (丁目 misread as 丁自)
+    f = field_of("child_medical", "address", _agreed("text", "若葉県みどり町中央1丁自20番11号", image))
+    assert NOT_LISTED in f.problems
+
+
+def test_a_listed_place_is_registered_as_the_town_writes_it() -> None:
+    image = crop_of("若葉県みどり町緑ヶ丘2-8-11")
+    # PP-OCR reads ヶ, Tesseract ケ: the same place written two ways, and the list says 緑ヶ丘
+    f = field_of("child_medical", "address", _agreed("text", "若葉県みどり町緑ケ丘2-8-11", image,
+                                                     second="若葉県みどり町緑ヶ丘2-8-11"))
+    assert not f.problems and f.value == "若葉県みどり町緑ヶ丘2-8-11"
+    # a neighbouring municipality listed as a whole ("若葉県あおば市*"): any of its 町名
+    f = field_of("restaurant_permit", "address", _agreed("text", "若葉県あおば市中央4丁目10番10号", image))
+    assert not f.problems and f.value == "若葉県あおば市中央4丁目10番10号"
+    f = field_of("restaurant_permit", "business_address", _agreed("text", "若葉県あおば市中央4丁目10番10号", image))
+    assert f.problems  # the 営業所 must be in the town
+
+
+def test_a_kanji_drawn_like_katakana_is_read_as_katakana_in_furigana() -> None:
+    image = crop_of("イトウ　ナオミ")
+    f = field_of("child_medical", "guardian_kana", _agreed("kana", "イトウ ナオ三", image, second="イトウナオミ"))
+    assert f.value == "イトウ　ナオミ"
+
+
+def test_a_handwritten_kana_look_alike_between_scripts_goes_to_review() -> None:
+    from ocr.trust import HANDWRITTEN
+
+    spec = bots.registry.get("restaurant_permit").template.fields["applicant_name"]
+    spec = spec.model_copy(update={"handwritten": True})
+    image = crop_of("株式会社みどりフーズ")
+    # both engines read リ between ど and フ: which script the hand meant, its neighbours cannot tell
+    f = _extract("restaurant_permit", spec, _agreed("line", "株式会社みどリフーズ", image))
+    assert HANDWRITTEN in f.problems and f.confidence < 0.8
+
+
+def test_coarse_pages_are_judged_by_their_own_thresholds() -> None:
+    from ocr.trust import COARSE_BELOW_DPI, from_dict
+
+    policy = from_dict({"rules": {"kana": {"agree": 0.5, "second": 0.0}},
+                        "coarse_rules": {"kana": {"agree": None}}, "variant_ratio": 2.0})
+    image = crop_of("イトウ　ナオミ")
+    fine = policy.decide("kana", _agreed("kana", "イトウ ナオミ", image, COARSE_BELOW_DPI), False, lambda t: True)
+    coarse = policy.decide("kana", _agreed("kana", "イトウ ナオミ", image, 200.0), False, lambda t: True)
+    assert fine.registered and not coarse.registered and coarse.problem
