@@ -4,7 +4,8 @@ A hostile or broken file can make a parser loop or inflate without end. The per-
 and the memory limit must hold on every OS and from any thread (the watcher's, the scheduler's, a
 pool's), so reading happens in a separate process: the caller waits for the answer at most
 `limits.timeout_seconds` and kills the reader when the time is up; the reader's memory is capped
-(RLIMIT_AS on POSIX, a job object on Windows, else a watcher that kills it above the limit).
+(private memory, RLIMIT_DATA, on Linux; the address space, RLIMIT_AS, on other POSIX systems; a job
+object's committed memory on Windows; else a watcher that kills it above the limit).
 
 Readers are kept warm: one process per concurrent caller, started once (forkserver where the OS has
 it, else spawn) and reused for every document, so the models stay loaded and a document costs one
@@ -99,9 +100,13 @@ def _serve(conn: Connection, memory_bytes: int, use_rlimit: bool) -> None:
     if use_rlimit and memory_bytes:
         import resource
 
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        # Linux counts private writable memory in RLIMIT_DATA (what a decoded bitmap takes), which
+        # keeps resident memory near the limit; the address space also holds every library mapped
+        # and reserved arenas, so an address-space limit would allow far more resident memory
+        kind = resource.RLIMIT_DATA if sys.platform.startswith("linux") else resource.RLIMIT_AS
+        _, hard = resource.getrlimit(kind)
         limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        resource.setrlimit(kind, (limit, hard))
     from kakari.config import apply
     from kakari.log import setup_logging
 

@@ -18,7 +18,7 @@ review_minutes = 2.0            # 要確認 1 件あたりの確認時間 (確�
 
 [limits]
 timeout_seconds = 120           # 1 文書の読み取りの制限時間 (秒)
-memory_mb = 2048                # 読み取りプロセスのメモリ上限 (MB)
+memory_mb = 896                 # 読み取りプロセスのメモリ上限 (MB)
 
 # [system]                      # 自動で見つからないときだけ指定します (Windows の例)
 # tesseract = "C:/Program Files/Tesseract-OCR/tesseract.exe"

@@ -40,8 +40,10 @@ class LimitsConfig(_Strict):
     # CJK fonts tens of megabytes; an inflate bomb is refused here before a parser holds it in memory
     max_inflated_bytes: int = PField(128 * 1024 * 1024, gt=0)
     timeout_seconds: float = PField(120.0, gt=0)  # per document; the reader process is killed after it
-    # the reader process's memory (address space on POSIX, committed memory on Windows); 0 = no limit
-    memory_mb: int = PField(2048, ge=0)
+    # the reader process's private memory (RLIMIT_DATA on Linux, address space on other POSIX systems,
+    # committed memory on Windows); 0 = no limit. With the ~75 MiB of libraries a reader maps, 896
+    # keeps a reader's resident memory under 1 GiB, whatever it is given (benchmarks/run_bomb.py)
+    memory_mb: int = PField(896, ge=0)
 
 
 class SystemConfig(_Strict):
