@@ -45,9 +45,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Kakari
     inbox = job.folders(config.home)["inbox"]
     inbox.mkdir(parents=True)
     rng = random.Random(12)
-    values = {name: _document(inbox / name, rng) for name in ("通知_追加.pdf", "通知_削除.pdf")}
+    values = {name: _document(inbox / name, rng) for name in ("通知_追加.pdf", "通知_削除.pdf", "通知_理由.pdf")}
     summary = run_job(job, RunContext(config))
-    assert summary.counts["要確認"] == 2
+    assert summary.counts["要確認"] == 3
     store = Store(config.database_url)
     add_user(store, "tanaka", PASSWORD, "clerk", "市民課", sections=sections_of(config))
     add_user(store, "suzuki", PASSWORD, "clerk", "生活環境課", sections=sections_of(config))
@@ -197,3 +197,38 @@ def test_other_sections_and_forged_posts_are_refused(site, browser) -> None:  # 
         r = client.post(f"/masking/masking/{doc_id}", data={"action": "reject", "reason": "x", "boxes": "[]"})
         assert r.status_code == 403
     assert Store(config.database_url).document(doc_id, "masking")["status"] != "エラー"
+
+
+def test_a_post_the_pages_script_did_not_make_is_not_an_acceptance(site) -> None:  # noqa: ANN001
+    """Without the page's script (blocked, or an old browser) the form still posts: Enter in the
+    reason box submits its first button, 確定, with a typed reason and no boxes. The server refuses
+    that in Japanese, keeps the reason on the page and changes nothing; a real 差し戻し still works."""
+    base, config, values = site
+    doc_id = _doc_id(config, "通知_理由.pdf")
+    store = Store(config.database_url)
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "tanaka", "password": PASSWORD, "csrf_token": token})
+
+        def post(**data: str) -> httpx.Response:
+            page = client.get(f"/masking/masking/{doc_id}").text
+            token = page.split('name="csrf_token" value="')[1].split('"')[0]
+            return client.post(f"/masking/masking/{doc_id}", data={"csrf_token": token, "active_seconds": "5", **data})
+
+        # what a browser sends without the script: the hidden boxes left empty
+        r = post(action="accept", reason="番号ではありません", boxes="", removed="")
+        assert r.status_code == 400 and "差し戻しの理由が入力されています" in r.text, r.text[:300]
+        assert 'value="番号ではありません"' in r.text  # the typed reason is not lost
+        r = post(action="accept", boxes="", removed="")  # no reason, no boxes: an unmasked copy must not go out
+        assert r.status_code == 400 and "枠の情報が送られていません" in r.text
+        r = post(reason="番号ではありません", boxes="[]")  # no button named at all
+        assert r.status_code == 400 and "操作が正しくありません" in r.text
+        assert "Traceback" not in r.text
+        assert store.document(doc_id, "masking")["status"] == "要確認"
+        assert not list(config.job("masking").output_folder(config.home).glob("通知_理由*"))
+        assert not [e for e in store.history(doc_id_prefix=doc_id) if e["event"] in ("confirmed", "rejected")]
+
+        r = post(action="reject", reason="番号ではありません", boxes="", removed="")
+        assert r.status_code == 303
+    assert store.document(doc_id, "masking")["status"] == "エラー"
+    assert values["通知_理由.pdf"] not in " ".join(e["detail"] or "" for e in store.history(doc_id_prefix=doc_id))

@@ -80,6 +80,22 @@ def parse_boxes(raw: str, pages: list[dict[str, Any]]) -> list[Box]:
     return out
 
 
+def _not_an_accept(action: object, reason: str, boxes: object) -> str:
+    """Why a post that is not a 差し戻し is not an acceptance either ('' if it is one). Only the
+    page's script fills in the boxes: without them (the script did not run, e.g. Enter pressed in
+    the reason box of a page whose script was blocked) accepting would release an unmasked copy,
+    and a typed reason means the clerk meant to send the document back."""
+    if action != "accept":
+        return "操作が正しくありません。画面を開き直してください"
+    if reason:
+        return ("差し戻しの理由が入力されています。差し戻す場合は「差し戻す」を押してください"
+                "（この枠で確定する場合は理由を消してください）")
+    if not isinstance(boxes, str) or not boxes.strip():
+        return ("枠の情報が送られていません (画面のスクリプトが動いていない可能性があります)。"
+                "ブラウザで JavaScript を有効にして、画面を開き直してください")
+    return ""
+
+
 def accept(config: KakariConfig, user: User, job: str, doc_id: str, rec: Record, row: dict[str, Any],
            boxes: list[Box], removed: list[Box], active_seconds: float) -> list[str]:
     """Mask the original with the clerk's boxes, verify, record, release. Returns what verification
@@ -145,10 +161,11 @@ def mount(app: FastAPI, config: KakariConfig, current: Callable[[Request], User]
         return row, rec
 
     def screen(request: Request, user: User, row: dict[str, Any], rec: Record, job: str, status_code: int = 200,
-               error: str = "", found: list[str] | None = None) -> HTMLResponse:
+               error: str = "", found: list[str] | None = None, reason: str = "") -> HTMLResponse:
         return page(request, "masking.html", status_code, user=user, row=row, rec=rec, job=job,
                     pages=rec.meta.get("pages") or [], boxes=proposals(rec), error=error, found=found or [],
-                    problems=rec.problems, idle=review.IDLE_CAP_SECONDS, done=row["status"] != Status.REVIEW.value)
+                    problems=rec.problems, idle=review.IDLE_CAP_SECONDS, done=row["status"] != Status.REVIEW.value,
+                    reason=reason)
 
     @app.get("/masking/{job}/{doc_id}", response_class=HTMLResponse)
     def masking_page(request: Request, job: str, doc_id: str) -> Response:
@@ -184,13 +201,16 @@ def mount(app: FastAPI, config: KakariConfig, current: Callable[[Request], User]
             active = review.active_seconds(form.get("active_seconds"))
         except ValueError as e:
             raise HTTPException(400, str(e)) from None
+        reason = str(form.get("reason") or "").strip()
+        action = form.get("action")
         try:
-            if form.get("action") == "reject":
-                reason = str(form.get("reason") or "").strip()
+            if action == "reject":
                 if not reason:
                     return screen(request, user, row, rec, job, 400, error="差し戻しの理由を入力してください")
                 review.decide(config, user, job, doc_id, rec, Status.ERROR, active, reason)
                 return RedirectResponse("/review", status_code=303)
+            if refusal := _not_an_accept(action, reason, form.get("boxes")):
+                return screen(request, user, row, rec, job, 400, error=refusal, reason=reason)
             pages = rec.meta.get("pages") or []
             try:
                 boxes = parse_boxes(str(form.get("boxes") or "[]"), pages)
