@@ -80,7 +80,7 @@ def record_decision(config: KakariConfig, job: str, doc_id: str, rec: Record, st
     rec.meta.update(status=status.value, reason=remark, archived_path=str(planned), reviewed_by=who,
                     reviewed_at=datetime.now(timelog.TOKYO).isoformat(timespec="seconds"))
     with store.begin() as conn:
-        if not decide_document(conn, doc_id, job, status.value, record_to_dict(rec), str(planned), reason):
+        if not decide_document(conn, doc_id, job, status.value, record_to_dict(rec), str(planned), redact(reason)):
             raise AlreadyDecided("この文書は他の人が処理しました")
         timelog.set_human_minutes(conn, doc_id, job, minutes, status=status.value)
         for change in changes or ():

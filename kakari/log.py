@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 _lock = threading.Lock()
 _personal: set[str] = set()
 _by_head: dict[str, set[str]] = {}  # the registered values by their first two characters
+_kana_parts: set[str] = set()  # kana-only parts of a registered name, matched as whole words only
 
 _ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
 _B, _E = f"(?<![{_ALNUM}])", f"(?![{_ALNUM}])"  # a whole number, not digits inside an id
@@ -43,6 +44,11 @@ _PATTERNS = [
 ]
 # C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides (which reorder
 # what a reader sees); newline and tab are handled on their own
+# A kana part of a name (モリ of モリ　タロウ) is a word of its own only where the script changes:
+# inside a run of the same kana it is part of another word (メモリ). Kanji parts match anywhere,
+# since Japanese writes 様・殿・氏 and compounds straight after a surname with no change of script.
+_SCRIPTS = {"katakana": "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f", "hiragana": "\u3041-\u309f"}
+_HONORIFICS = "さん|さま|くん|ちゃん"  # written after a name in the same script: still its end
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTINUATION = "\n    "
 
@@ -99,19 +105,33 @@ def register_personal(values: Any) -> None:
                 squeezed = re.sub(r"[\s\u3000]+", "", text)
                 if len(squeezed) >= 2:
                     _add(squeezed)
-                for part in re.split(r"[\s\u3000]+", text):
+                parts = re.split(r"[\s\u3000]+", text)
+                for part in parts if len(parts) > 1 else ():
                     if len(part) >= 2:
-                        _add(part)
+                        _add(part, part=True)
 
 
-def _add(value: str) -> None:
+def _add(value: str, part: bool = False) -> None:
+    if part and value not in _personal and _script(value[0]) and _script(value[-1]) and all(map(_script, value)):
+        _kana_parts.add(value)
+    elif not part:
+        _kana_parts.discard(value)  # registered whole somewhere: masked anywhere
     _personal.add(value)
     _by_head.setdefault(value[:2], set()).add(value)
 
 
-def _bounded(value: str) -> str:
+def _script(ch: str) -> str:
+    """The set of characters of `ch`'s kana script ('' for anything else)."""
+    return next((chars for chars in _SCRIPTS.values() if re.match(f"[{chars}]", ch)), "")
+
+
+def _bounded(value: str, kana_part: bool = False) -> str:
     """`value` as a pattern that matches only where it is not part of a longer word of letters and
-    digits: 78 is masked in 78番地, not in the document id c67d482785f3."""
+    digits: 78 is masked in 78番地, not in the document id c67d482785f3; a kana part of a name only
+    where the kana around it is of another script (モリ in モリ様 and 森モリ, not in メモリ)."""
+    if kana_part:
+        first, last = _script(value[0]), _script(value[-1])
+        return f"(?<![{first}]){re.escape(value)}(?:(?={_HONORIFICS})|(?![{last}]))"
     head = _B if re.match(f"[{_ALNUM}]", value) else ""
     tail = _E if re.match(f"[{_ALNUM}]", value[-1]) else ""
     return head + re.escape(value) + tail
@@ -121,9 +141,10 @@ def redact(text: str) -> str:
     """Mask every registered personal value and every personal-looking pattern in `text`."""
     with _lock:  # only the values that start somewhere in the text: a long run registers many thousands
         heads = {v for i in range(len(text) - 1) for v in _by_head.get(text[i:i + 2], ())}
-    found = sorted((v for v in heads if v in text), key=len, reverse=True)
+        found = sorted((v for v in heads if v in text), key=len, reverse=True)
+        kana_parts = {v for v in found if v in _kana_parts}
     if found:
-        text = re.sub("|".join(_bounded(v) for v in found), lambda m: mask_value(m.group(0)), text)
+        text = re.sub("|".join(_bounded(v, v in kana_parts) for v in found), lambda m: mask_value(m.group(0)), text)
     for pat in _PATTERNS:
         text = pat.sub(lambda m: mask_value(m.group(0)), text)
     return text

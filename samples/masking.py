@@ -5,7 +5,8 @@ where every number is.
 
 Writes DIR/text/<doc>.pdf (text-layer PDFs, A4, 1–2 pages) and DIR/scan/<doc>.<pdf|tif|png|jpg>
 (scan-like copies: rotated, shifted, blurred, noisy, some fed sideways or upside down), each with
-<doc>.json: {"doc", "style", "kind", "pages", "expected_status", "numbers": [...], "decoys": [...]}.
+<doc>.json: {"doc", "style", "kind", "pages", "expected_status", "numbers": [...], "decoys": [...],
+"people": [names written on it]}.
 A number is {"kind", "label", "value", "valid", "page", "box": [x, y, w, h] (mm, top-left origin of
 the upright page), "style"}; decoys are numbers that must stay (法人番号, 電話, 郵便番号, 日付, 金額 …).
 
@@ -63,6 +64,7 @@ class Truth:
     pages: int = 1
     numbers: list[dict[str, Any]] = field(default_factory=list)
     decoys: list[dict[str, Any]] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)  # the names written on it (personal, not masked)
 
     @property
     def expected_status(self) -> str:
@@ -70,7 +72,8 @@ class Truth:
 
     def as_json(self) -> dict[str, Any]:
         return {"doc": self.doc, "style": self.style, "kind": self.kind, "pages": self.pages,
-                "expected_status": self.expected_status, "numbers": self.numbers, "decoys": self.decoys}
+                "expected_status": self.expected_status, "numbers": self.numbers, "decoys": self.decoys,
+                "people": self.people}
 
 
 class Sheet:
@@ -132,8 +135,11 @@ class Sheet:
         self.c.save()
 
 
-def _person(rng: random.Random) -> str:
-    return f"{rng.choice(SURNAMES)[0]}\u3000{rng.choice(GIVEN_NAMES)[0]}"
+def _person(s: Sheet, rng: random.Random) -> str:
+    """A synthetic person's name, recorded in the document's truth."""
+    name = f"{rng.choice(SURNAMES)[0]}\u3000{rng.choice(GIVEN_NAMES)[0]}"
+    s.truth.people.append(name)
+    return name
 
 
 def _header(s: Sheet, rng: random.Random, title: str) -> None:
@@ -155,7 +161,7 @@ def draw_boxes(s: Sheet, rng: random.Random, bad: bool) -> None:
     _header(s, rng, "個人番号届出書")
     s.rect(18, 50, 174, 120, 1.0)
     s.text(22, 62, "氏名", 10.5)
-    s.text(60, 62, _person(rng), 12, MINCHO)
+    s.text(60, 62, _person(s, rng), 12, MINCHO)
     s.text(22, 76, "生年月日", 10.5)
     s.decoy(60, 76, "date", f"昭和{rng.randint(30, 63)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日")
     s.text(22, 92, "個人番号", 10.5)
@@ -183,7 +189,7 @@ def draw_sentence(s: Sheet, rng: random.Random, bad: bool) -> None:
     s.text(20, 22, f"{company}　法人番号", 9)
     s.decoy(20 + s.width(f"{company}　法人番号", 9) + 2, 22, "corporate_number", corp, 9)
     s.text(60, 40, "扶養親族等に関する申告について", 14, MINCHO)
-    who = _person(rng)
+    who = _person(s, rng)
     y = 58.0
     lines = [f"このたび、{who}様から提出のあった申告書について、下記のとおり確認しました。",
              f"受付番号は第{rng.randint(1000, 9999)}号、申告の金額は{rng.randint(10, 99)},{rng.randint(100, 999)}円です。"]
@@ -198,7 +204,7 @@ def draw_sentence(s: Sheet, rng: random.Random, bad: bool) -> None:
     y += 8
     if rng.random() < 0.6:
         second = my_number(rng)
-        pre = f"また、配偶者（{_person(rng)}）のマイナンバー"
+        pre = f"また、配偶者（{_person(s, rng)}）のマイナンバー"
         x = 20 + s.text(20, y, pre, 10.5, MINCHO)[0]
         x = s.number(x + 2, y, "個人番号", "my_number", second, spaced(second, rng), True, "sentence")
         s.text(x + 0.5, y, "も確認しました。", 10.5, MINCHO)
@@ -230,7 +236,7 @@ def draw_table(s: Sheet, rng: random.Random, bad: bool) -> None:
         for x, w, _ in cols:
             s.rect(x, y, w, 9)
         s.text(20, y + 6.3, ["世帯主", "妻", "子", "子", "母"][r], 10)
-        s.text(45, y + 6.3, _person(rng), 10, MINCHO)
+        s.text(45, y + 6.3, _person(s, rng), 10, MINCHO)
         s.decoy(90, y + 6.3, "date", f"{rng.randint(1950, 2020)}/{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}", 10)
         value = my_number(rng, valid=r != bad_row)
         s.number(130, y + 6.3, "個人番号", "my_number", value, spaced(value, rng), r != bad_row, "table", 10)
@@ -250,7 +256,7 @@ def draw_table(s: Sheet, rng: random.Random, bad: bool) -> None:
 def draw_rotated(s: Sheet, rng: random.Random, bad: bool) -> None:
     """A note printed sideways in the margin (受付印欄), and a body text."""
     _header(s, rng, "転入届（写）")
-    s.text(20, 60, f"転入者　{_person(rng)}", 11, MINCHO)
+    s.text(20, 60, f"転入者　{_person(s, rng)}", 11, MINCHO)
     s.decoy(20, 70, "date", f"転入日　令和{rng.randint(6, 8)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日", 11)
     value = my_number(rng, valid=not bad)
     label = "個人番号確認済　"
@@ -288,7 +294,7 @@ def draw_turned_page(s: Sheet, rng: random.Random, bad: bool) -> None:
     s.record("my_number", "個人番号", value, not bad, box, "rotated")
     s.c.setFont(MINCHO, 10.5)
     for k, line in enumerate(("住民異動届の写しです。原本は市民課で保管しています。",
-                              f"届出人　{_person(rng)}　（本人）", "写しの交付にあたり番号の確認を行いました。")):
+                              f"届出人　{_person(s, rng)}　（本人）", "写しの交付にあたり番号の確認を行いました。")):
         s.c.drawString(100.0, 450.0 - 18 * k, line)
 
 
@@ -298,7 +304,7 @@ def draw_picture(s: Sheet, rng: random.Random, bad: bool) -> None:
     from reportlab.lib.utils import ImageReader
 
     s.text(20, 30, "本人確認書類の写し", 14, MINCHO)
-    s.text(20, 44, f"申請者　{_person(rng)}　の個人番号カード（裏面）の写しを添付します。", 10.5, MINCHO)
+    s.text(20, 44, f"申請者　{_person(s, rng)}　の個人番号カード（裏面）の写しを添付します。", 10.5, MINCHO)
     value = my_number(rng, valid=not bad)
     dpi, w_mm, h_mm = 200, 86.0, 54.0
     sx = dpi / 25.4

@@ -10,6 +10,7 @@ the old reader inflated a bomb in full and would otherwise exhaust a shared mach
 
     .venv/bin/python scripts/replay_security.py            # both sides (about 15 minutes here)
     .venv/bin/python scripts/replay_security.py --only after   # re-run this tree, reuse the old side
+    .venv/bin/python scripts/replay_security.py --files test_bomb   # re-run one file on both sides
 """
 from __future__ import annotations
 
@@ -67,18 +68,27 @@ def run_pytest(tree: Path, files: list[str], junit: Path, cap: int | None) -> No
     subprocess.run(cmd, cwd=tree, env=env, preexec_fn=limit, check=False)
 
 
-def side(tree: Path, junit_dir: Path, name: str, cap: int | None) -> None:
-    files = sorted(str(p.relative_to(tree)) for p in (tree / SUITE).glob("test_*.py"))
+def side(tree: Path, junit_dir: Path, name: str, cap: int | None, only: list[str] | None) -> None:
+    """Run the suite (or the test files named in `only`) in `tree`; results in junit_dir/NAME-*.xml,
+    a re-run of some files overriding their earlier results."""
+    files = sorted(str(p.relative_to(tree)) for p in (tree / SUITE).glob("test_*.py")
+                   if only is None or p.stem in only)
+    if only is None:
+        for old in junit_dir.glob(f"{name}-*.xml"):
+            old.unlink()
+    label = "+".join(sorted(only)) if only else "all"
     heavy = [f for f in files if Path(f).stem in MEMORY_HEAVY]
     rest = [f for f in files if f not in heavy]
-    run_pytest(tree, rest, junit_dir / f"{name}-rest.xml", None)
-    run_pytest(tree, heavy, junit_dir / f"{name}-heavy.xml", cap)
+    if rest:
+        run_pytest(tree, rest, junit_dir / f"{name}-{label}-rest.xml", None)
+    if heavy:
+        run_pytest(tree, heavy, junit_dir / f"{name}-{label}-heavy.xml", cap)
 
 
 def outcomes(junit_dir: Path, name: str) -> dict[str, tuple[str, str]]:
-    """test id → (passed | failed | error | skipped, first line of the failure)."""
+    """test id → (passed | failed | error | skipped, first line of the failure); later runs win."""
     found: dict[str, tuple[str, str]] = {}
-    for xml in sorted(junit_dir.glob(f"{name}-*.xml")):
+    for xml in sorted(junit_dir.glob(f"{name}-*.xml"), key=lambda p: p.stat().st_mtime):
         for case in ET.parse(xml).getroot().iter("testcase"):
             test = f"{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}"
             result, why = "passed", ""
@@ -134,15 +144,16 @@ def main() -> None:
     ap.add_argument("--only", choices=("before", "after"))
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/kakari-security-replay"))
     ap.add_argument("--old-memory-cap", type=int, default=4, help="GiB of address space for the old bomb tests")
+    ap.add_argument("--files", help="only these test files (e.g. test_bomb,test_personal_data); the rest keep "
+                                    "their earlier results in --workdir")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     commit = before_commit()
+    only = [f.strip().removesuffix(".py") for f in args.files.split(",")] if args.files else None
     if args.only != "after":
         tree = args.workdir / "before"
         if tree.exists():
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-        for old in args.workdir.glob("before-*.xml"):
-            old.unlink()
         git("worktree", "add", "--detach", str(tree), commit)
         try:
             for rel in COPIED:
@@ -152,13 +163,11 @@ def main() -> None:
                     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
                 else:
                     shutil.copy2(src, dst)
-            side(tree, args.workdir, "before", args.old_memory_cap << 30)
+            side(tree, args.workdir, "before", args.old_memory_cap << 30, only)
         finally:
             git("worktree", "remove", "--force", str(tree))
     if args.only != "before":
-        for old in args.workdir.glob("after-*.xml"):
-            old.unlink()
-        side(ROOT, args.workdir, "after", None)
+        side(ROOT, args.workdir, "after", None, only)
     before, after = outcomes(args.workdir, "before"), outcomes(args.workdir, "after")
     DOC.write_text(table(before, after, commit), encoding="utf-8")
     print(f"written {DOC.relative_to(ROOT)}: {sum(r in ('failed', 'error') for r, _ in before.values())} failing "

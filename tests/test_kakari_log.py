@@ -30,6 +30,7 @@ def own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(kakari.log, "_personal", set())
     monkeypatch.setattr(kakari.log, "_by_head", {})
+    monkeypatch.setattr(kakari.log, "_kana_parts", set())
 
 
 def test_registered_values_are_masked_as_words_not_inside_ids() -> None:
@@ -101,3 +102,26 @@ def test_many_registered_values_still_mask_each_one() -> None:
     register_personal(names)
     line = redact(f"前 {names[12345]} 後 {names[-1]}")
     assert names[12345] not in line and names[-1] not in line and line.startswith("前 試＊＊＊") and " 後 試＊" in line
+
+
+def test_a_kana_name_part_is_masked_as_a_word_not_inside_another() -> None:
+    """モリ of モリ　タロウ is masked where it stands as a name — before 様 or さん, beside kanji or
+    latin letters — not inside a longer katakana word (メモリ); the full name, squeezed or spaced,
+    is masked wherever it appears, hiragana names and kanji parts too."""
+    register_personal(["モリ　タロウ", "もり　はなこ", "架空原　一"])
+    assert redact("読み取りに必要なメモリが上限を超えました") == "読み取りに必要なメモリが上限を超えました"
+    assert redact("カモリ、モリーナ、こもりうた") == "カモリ、モリーナ、こもりうた"
+    for text in ("モリ様", "モリ 様", "保護者モリの件", "(モリ)", "モリ\tタロウ", "Xモリ"):
+        assert "モリ" not in redact(text), text
+    for full in ("モリタロウ", "モリ　タロウ", "メモリタロウ", "もりはなこさん", "もり　はなこ"):
+        masked = redact(full)
+        assert "タロウ" not in masked and "はなこ" not in masked and "モリタ" not in masked, masked
+    assert redact("タロウさんと はなこちゃん") == "タ＊＊さんと は＊＊ちゃん"
+    assert "架空原" not in redact("架空原様") and "架空原" not in redact("架空原町")  # kanji parts: anywhere
+
+
+def test_a_value_registered_whole_is_masked_anywhere_even_when_also_a_part() -> None:
+    register_personal(["モリ　タロウ"])
+    assert redact("メモリ") == "メモリ"
+    register_personal(["モリ"])  # a field holding only the kana surname: masked wherever it appears
+    assert redact("メモリ") == "メモ＊"
