@@ -46,7 +46,8 @@ def run_one(pdf_maker, name: str) -> tuple[int, float, int, str]:  # noqa: ANN00
         code, peak, _ = run_measured([KAKARI, "run", "kodomo_iryo", "--config", str(CONFIG), "--home", str(home)], ROOT)
         seconds = time.perf_counter() - start
         notes = list((home / "jobs" / "kodomo_iryo" / "errors").glob("*.error.txt"))
-        reason = notes[0].read_text(encoding="utf-8").split("理由: ", 1)[1].split("。")[0] if notes else "(読み取り成功)"
+        reason = (notes[0].read_text(encoding="utf-8").split("理由: ", 1)[1].split("。")[0].strip().splitlines()[0]
+                  if notes else "(読み取り成功)")
         return peak, seconds, code, reason
 
 
