@@ -42,13 +42,13 @@ _PATTERNS = [
     re.compile(r"(明治|大正|昭和|平成|令和)\s*[0-9０-９元]{1,2}\s*年\s*[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日"),
     re.compile(_B + r"(19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"),  # 西暦 dates written out
 ]
-# C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides (which reorder
-# what a reader sees); newline and tab are handled on their own
 # A kana part of a name (モリ of モリ　タロウ) is a word of its own only where the script changes:
 # inside a run of the same kana it is part of another word (メモリ). Kanji parts match anywhere,
 # since Japanese writes 様・殿・氏 and compounds straight after a surname with no change of script.
 _SCRIPTS = {"katakana": "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f", "hiragana": "\u3041-\u309f"}
 _HONORIFICS = "さん|さま|くん|ちゃん"  # written after a name in the same script: still its end
+# C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides (which reorder
+# what a reader sees); newline and tab are handled on their own
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTINUATION = "\n    "
 
@@ -112,7 +112,7 @@ def register_personal(values: Any) -> None:
 
 
 def _add(value: str, part: bool = False) -> None:
-    if part and value not in _personal and _script(value[0]) and _script(value[-1]) and all(map(_script, value)):
+    if part and value not in _personal and all(map(_script, value)):
         _kana_parts.add(value)
     elif not part:
         _kana_parts.discard(value)  # registered whole somewhere: masked anywhere

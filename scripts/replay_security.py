@@ -3,12 +3,12 @@ and write the table of results (docs/security-replay.md): each of issue 18's ite
 failed before its fix and passes after it.
 
 The old code is checked out in a throwaway git worktree (the parent of the commit that added
-tests/security), today's tests/security and the hostile samples it builds are copied over it, and
-pytest runs there with PYTHONPATH at the old tree, so both the tests and every `kakari` subprocess
-they start use the old code. The old bomb tests run under an address-space cap (--old-memory-cap):
+tests/security), today's tests/security, the hostile samples it builds and its peak-memory
+helper are copied over it, and pytest runs there with PYTHONPATH at the old tree, so both the tests
+and every `kakari` subprocess they start use the old code. The old bomb tests run under an address-space cap (--old-memory-cap):
 the old reader inflated a bomb in full and would otherwise exhaust a shared machine.
 
-    .venv/bin/python scripts/replay_security.py            # both sides (about 15 minutes here)
+    .venv/bin/python scripts/replay_security.py            # both sides (about 40 minutes here, loaded)
     .venv/bin/python scripts/replay_security.py --only after   # re-run this tree, reuse the old side
     .venv/bin/python scripts/replay_security.py --files test_bomb   # re-run one file on both sides
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = "tests/security"
-COPIED = (SUITE, "samples/hostile.py")  # the tests and the hostile inputs they build
+COPIED = (SUITE, "samples/hostile.py", "benchmarks/peak_memory.py")  # the tests, what they build and measure with
 DOC = ROOT / "docs" / "security-replay.md"
 # which of issue 18's items each test file replays
 ITEMS = {
@@ -64,7 +64,8 @@ def run_pytest(tree: Path, files: list[str], junit: Path, cap: int | None) -> No
 
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
            "--rootdir", str(tree), *files]
-    print("$", " ".join(cmd), f"(in {tree}{', address space ≤ %d GiB' % (cap >> 30) if cap else ''})", flush=True)
+    capped = f", address space ≤ {cap >> 30} GiB" if cap else ""
+    print("$", " ".join(cmd), f"(in {tree}{capped})", flush=True)
     subprocess.run(cmd, cwd=tree, env=env, preexec_fn=limit, check=False)
 
 
@@ -117,8 +118,10 @@ def table(before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]],
         "# tests/security replayed before and after the hardening (issue 18)",
         "",
         f"Written by `scripts/replay_security.py`. *Before* is commit `{commit[:10]}`, the parent of the commit",
-        "that added tests/security, with today's tests/security and samples/hostile.py copied over it",
-        "(PYTHONPATH at the old tree, so the tests and every `kakari` they start run the old code). An",
+        "that added tests/security, with today's tests/security, samples/hostile.py and",
+        "benchmarks/peak_memory.py copied over it (PYTHONPATH at the old tree, so the tests and every",
+        "`kakari` they start run the old code). A test that cannot even import on the old code (it",
+        "uses a function the fix added) shows *failed (cannot import)* and counts as failing. An",
         "*error* before means the test's setup failed on the old code (e.g. a command or option it did not",
         "have) and counts as failing. The old bomb tests ran under an address-space cap so that the",
         "old reader, which inflated a bomb in full, could not exhaust the shared machine; they fail",
