@@ -3,10 +3,11 @@ and write the table of results (docs/security-replay.md): each of issue 18's ite
 failed before its fix and passes after it.
 
 The old code is checked out in a throwaway git worktree (the parent of the commit that added
-tests/security), today's tests/security, the hostile samples it builds and its peak-memory
-helper are copied over it, and pytest runs there with PYTHONPATH at the old tree, so both the tests
-and every `kakari` subprocess they start use the old code. The old bomb tests run under an address-space cap (--old-memory-cap):
-the old reader inflated a bomb in full and would otherwise exhaust a shared machine.
+tests/security); today's tests/security, the sample generators it builds its inputs with
+(samples/hostile.py, samples/masking.py) and its peak-memory helper are copied over it, and pytest
+runs there with PYTHONPATH at the old tree, so both the tests and every `kakari` subprocess they
+start use the old code. The old bomb tests run under an address-space cap (--old-memory-cap): the
+old reader inflated a bomb in full and would otherwise exhaust a shared machine.
 
     .venv/bin/python scripts/replay_security.py            # both sides (about 40 minutes here, loaded)
     .venv/bin/python scripts/replay_security.py --only after   # re-run this tree, reuse the old side
@@ -25,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = "tests/security"
-COPIED = (SUITE, "samples/hostile.py", "benchmarks/peak_memory.py")  # the tests, what they build and measure with
+COPIED = (SUITE, "samples/hostile.py", "samples/masking.py", "benchmarks/peak_memory.py")  # tests, inputs, measuring
 DOC = ROOT / "docs" / "security-replay.md"
 # which of issue 18's items each test file replays
 ITEMS = {
@@ -118,8 +119,8 @@ def table(before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]],
         "# tests/security replayed before and after the hardening (issue 18)",
         "",
         f"Written by `scripts/replay_security.py`. *Before* is commit `{commit[:10]}`, the parent of the commit",
-        "that added tests/security, with today's tests/security, samples/hostile.py and",
-        "benchmarks/peak_memory.py copied over it (PYTHONPATH at the old tree, so the tests and every",
+        "that added tests/security, with today's tests/security, samples/hostile.py, samples/masking.py",
+        "and benchmarks/peak_memory.py copied over it (PYTHONPATH at the old tree, so the tests and every",
         "`kakari` they start run the old code). A test that cannot even import on the old code (it",
         "uses a function the fix added) shows *failed (cannot import)* and counts as failing. An",
         "*error* before means the test's setup failed on the old code (e.g. a command or option it did not",
