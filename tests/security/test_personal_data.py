@@ -197,11 +197,13 @@ def masking_texts(site: MaskingSite) -> dict[str, str]:
                                                             "reason": reason, "active_seconds": "30"})
         assert r.status_code == 303, r.text[:500]
         page = clerk.get(f"/masking/{MASK_JOB}/{keep}").text
-        boxes = json.loads(html.unescape(page.split('id="proposals">', 1)[1].split("</script>", 1)[0]))
-        r = clerk.post(f"/masking/{MASK_JOB}/{keep}", data={
-            "csrf_token": csrf_of(page), "action": "accept", "active_seconds": "40", "removed": "[]",
-            "boxes": json.dumps([{k: b[k] for k in ("page", "x", "y", "w", "h")} for b in boxes])})
-        assert r.status_code in (303, 422), r.text[:500]  # released, or told what could still be read
+        proposed = re.search(r'id="proposals">(.*?)</script>', page, re.S)  # what the page's script posts
+        if proposed:  # (an older page kept them in an inline script: the grep below still runs there)
+            boxes = json.loads(html.unescape(proposed.group(1)))
+            r = clerk.post(f"/masking/{MASK_JOB}/{keep}", data={
+                "csrf_token": csrf_of(page), "action": "accept", "active_seconds": "40", "removed": "[]",
+                "boxes": json.dumps([{k: b[k] for k in ("page", "x", "y", "w", "h")} for b in boxes])})
+            assert r.status_code in (303, 422), r.text[:500]  # released, or told what could still be read
         out["queue after"] = clerk.get("/review").text
     out |= {p.name: p.read_text(encoding="utf-8", errors="replace") for p in (site.home / "logs").glob("*.log*")}
     out |= {str(p.relative_to(site.home)): p.read_text(encoding="utf-8") for p in site.home.rglob("*.error.txt")}
