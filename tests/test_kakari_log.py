@@ -30,7 +30,7 @@ def own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(kakari.log, "_personal", set())
     monkeypatch.setattr(kakari.log, "_by_head", {})
-    monkeypatch.setattr(kakari.log, "_kana_parts", set())
+    monkeypatch.setattr(kakari.log, "_kana_parts", set(), raising=False)
 
 
 def test_registered_values_are_masked_as_words_not_inside_ids() -> None:
