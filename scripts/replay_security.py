@@ -16,9 +16,11 @@ old reader inflated a bomb in full and would otherwise exhaust a shared machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -67,7 +69,11 @@ def run_pytest(tree: Path, files: list[str], junit: Path, cap: int | None) -> No
            "--rootdir", str(tree), *files]
     capped = f", address space ≤ {cap >> 30} GiB" if cap else ""
     print("$", " ".join(cmd), f"(in {tree}{capped})", flush=True)
-    subprocess.run(cmd, cwd=tree, env=env, preexec_fn=limit, check=False)
+    # a session of its own: what an old test leaves running (a `kakari web` past its timeout) ends with it
+    proc = subprocess.Popen(cmd, cwd=tree, env=env, preexec_fn=limit, start_new_session=True)
+    proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def side(tree: Path, junit_dir: Path, name: str, cap: int | None, only: list[str] | None) -> None:
