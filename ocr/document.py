@@ -64,18 +64,39 @@ class Page:
     reader: ZoneReader | None = None
     lines: list[Word] = field(default_factory=list)  # whole-page OCR: text lines in reading order
     writing: Literal["horizontal", "vertical"] = "horizontal"
+    # what is derived from chars/lines (text, centres, anchor order), asked for by every bot and
+    # field; kept with the very lists it came from, so a page given new chars computes it afresh
+    _derived: dict[str, tuple[list[Word], int, list[Word], int, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def _cached(self, key: str, make: Any) -> Any:
+        got = self._derived.get(key)
+        if got is not None and got[0] is self.chars and got[1] == len(self.chars) \
+                and got[2] is self.lines and got[3] == len(self.lines):
+            return got[4]
+        value = make()
+        self._derived[key] = (self.chars, len(self.chars), self.lines, len(self.lines), value)
+        return value
 
     def chars_in(self, box: Box) -> list[Word]:
-        # Box.contains_point(c.cx, c.cy) written out: every field of every document asks this
+        """The characters whose centre lies in the box, in the layer's order."""
         x0, y0, x1, y1 = box.x, box.y, box.x1, box.y1
-        return [c for c in self.chars
-                if x0 <= c.box.x + c.box.w / 2 <= x1 and y0 <= c.box.y + c.box.h / 2 <= y1]
+        return [c for c, (cx, cy) in zip(self.chars, self._centres(), strict=True)
+                if x0 <= cx <= x1 and y0 <= cy <= y1]
+
+    def _centres(self) -> list[tuple[float, float]]:
+        return self._cached("centres", lambda: [(c.box.x + c.box.w / 2, c.box.y + c.box.h / 2) for c in self.chars])
 
     @property
     def text(self) -> str:
         if self.lines:  # read as a whole by OCR, in its reading order (vertical columns too)
             return "\n".join(w.text for w in self.lines)
-        return join_chars(self.chars)
+        return self._cached("text", lambda: join_chars(self.chars))
+
+    def find(self, label: str) -> Box | None:
+        """Box of the first occurrence of `label` in this page's text layer, or None."""
+        seq, text = self._cached("anchor order", lambda: anchor_order(self.chars))
+        return _found(seq, text, label, self.number)
 
 
 def join_chars(chars: list[Word], line_tol: float = 2.0, space_gap: float = 2.5) -> str:
@@ -83,20 +104,23 @@ def join_chars(chars: list[Word], line_tol: float = 2.0, space_gap: float = 2.5)
     between two characters becomes one space."""
     if not chars:
         return ""
-    ordered = sorted(chars, key=lambda c: (c.cy, c.cx))
-    lines: list[list[Word]] = []
-    for c in ordered:
-        if lines and abs(lines[-1][0].cy - c.cy) <= line_tol:
-            lines[-1].append(c)
+    # (centre y, centre x, position, char): sorting these is the stable sort by (cy, cx)
+    ordered = sorted((c.box.y + c.box.h / 2, c.box.x + c.box.w / 2, i, c) for i, c in enumerate(chars))
+    lines: list[list[tuple[float, int, Word]]] = []
+    line_cy = 0.0
+    for k, (cy, cx, _, c) in enumerate(ordered):
+        if lines and abs(line_cy - cy) <= line_tol:
+            lines[-1].append((cx, k, c))
         else:
-            lines.append([c])
+            lines.append([(cx, k, c)])
+            line_cy = cy
     out = []
     for line in lines:
-        line.sort(key=lambda c: c.cx)
+        line.sort()  # by centre x, ties in the order above
         parts: list[str] = []
         prev: Word | None = None
         spaced = False  # a space glyph since the previous character
-        for cur in line:
+        for _, _, cur in line:
             if not cur.text.strip():
                 spaced = prev is not None
                 continue
@@ -169,19 +193,30 @@ class Document:
         for p in self.pages:
             if page is not None and p.number != page:
                 continue
-            box = find_in_chars(p.chars, label, p.number)
+            box = p.find(label)
             if box is not None:
                 return box
         return None
 
 
 def find_in_chars(chars: list[Word], label: str, page: int) -> Box | None:
+    """Box of the first occurrence of `label` among these characters (spaces ignored), or None."""
+    seq, text = anchor_order(chars)
+    return _found(seq, text, label, page)
+
+
+def anchor_order(chars: list[Word]) -> tuple[list[Word], str]:
+    """The visible characters in the order anchors are looked up in (rows of 2 mm, left to right),
+    and their text."""
+    ordered = sorted(chars, key=lambda c: (round(c.cy / 2.0), c.cx))
+    seq = [c for c in ordered if c.text.strip()]
+    return seq, "".join(c.text for c in seq)
+
+
+def _found(seq: list[Word], text: str, label: str, page: int) -> Box | None:
     target = label.replace(" ", "").replace("\u3000", "")
     if not target:
         return None
-    ordered = sorted(chars, key=lambda c: (round(c.cy / 2.0), c.cx))
-    seq = [c for c in ordered if c.text.strip()]
-    text = "".join(c.text for c in seq)
     i = text.find(target)
     if i < 0:
         return None

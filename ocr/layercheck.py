@@ -59,9 +59,11 @@ def japanese(ch: str) -> bool:
 
 def unmapped(ch: str) -> bool:
     """A character no glyph map meant: replacement, private use, controls, noncharacters."""
+    cp = ord(ch)
+    if 0x20 <= cp < 0x7F or 0xA0 <= cp < 0xE000:  # printable, below private use: what most pages hold
+        return False
     if ch == "\ufffd":
         return True
-    cp = ord(ch)
     if 0xE000 <= cp <= 0xF8FF or cp >= 0xF0000 or (cp & 0xFFFE) == 0xFFFE:
         return True
     return unicodedata.category(ch) == "Cc"
@@ -77,7 +79,7 @@ def misfits_by_font(chars: list[Word]) -> dict[str, tuple[int, int, str]]:
         entry = counts[c.font]
         entry[0] += 1
         ch = c.text
-        bad = any(unmapped(x) for x in ch)
+        bad = unmapped(ch) if len(ch) == 1 else any(unmapped(x) for x in ch)
         if not bad and len(ch) == 1 and ch in SUSPECT:
             around = [solid[j].text[-1:] for j in (i - 1, i + 1) if 0 <= j < len(solid)]
             bad = any(a and japanese(a) for a in around)
@@ -113,8 +115,10 @@ def vertical_share(chars: list[Word]) -> tuple[float, int]:
     for start in range(0, len(solid), 512):  # blocks of rows: memory stays small on long pages
         block = xy[start : start + 512]
         rows = np.arange(len(block))
-        # squared distances as |a|² + |b|² − 2a·b: one matrix product instead of a pair array
-        dist2 = norms[start : start + len(block), None] + norms[None, :] - 2.0 * (block @ xy.T)
+        # squared distances as |a|² + |b|² − 2a·b, the product written out per axis: as a matrix
+        # product it goes to BLAS, whose threads cost more CPU than this small product itself
+        dot = block[:, 0, None] * xy[None, :, 0] + block[:, 1, None] * xy[None, :, 1]
+        dist2 = norms[start : start + len(block), None] + norms[None, :] - 2.0 * dot
         dist2[rows, rows + start] = np.inf
         nearest = dist2.argmin(axis=1)
         d = block - xy[nearest]
