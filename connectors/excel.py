@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from filelock import FileLock, Timeout
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
@@ -79,6 +80,7 @@ class ExcelLedger(Sink):
             last = _last_row(ws)
             first_new = last + 1
             status_col = header.get("状態")
+            styles: _StyleMemo = {}
             for rec in records:
                 if rec.doc_id in rows:
                     row = rows[rec.doc_id]
@@ -92,7 +94,7 @@ class ExcelLedger(Sink):
                     result.skipped.append(rec.doc_id)
                     continue
                 last += 1
-                self._fill(ws, header, last, rec, style_from=last - 1 if last > 2 else None)
+                self._fill(ws, header, last, rec, style_from=last - 1 if last > 2 else None, styles=styles)
                 rows[rec.doc_id] = last
                 result.written.append(rec.doc_id)
             if result.written:
@@ -188,14 +190,15 @@ class ExcelLedger(Sink):
         return {str(r[0].value): r[0].row for r in ws.iter_rows(min_row=2, min_col=col, max_col=col)
                 if r[0].value not in (None, "")}
 
-    def _fill(self, ws: Worksheet, header: dict[str, int], row: int, rec: Record, style_from: int | None) -> None:
+    def _fill(self, ws: Worksheet, header: dict[str, int], row: int, rec: Record, style_from: int | None,
+              styles: _StyleMemo | None = None) -> None:
         for label, value in self._values(rec).items():
             col = header.get(label)
             if col is None:
                 continue
             cell = ws.cell(row=row, column=col)
             if style_from is not None and style_from >= 2:
-                _copy_style(ws.cell(row=style_from, column=col), cell)
+                _copy_style(ws.cell(row=style_from, column=col), cell, styles)
             set_cell(cell, value)
 
     def _values(self, rec: Record) -> dict[str, Any]:
@@ -329,14 +332,32 @@ def read_ledger(path: Path, sheet: str = "台帳") -> list[dict[str, Any]]:
         wb.close()
 
 
-def _copy_style(src: Any, dst: Any) -> None:
-    if src.has_style:
-        dst.font = copy(src.font)
-        dst.border = copy(src.border)
-        dst.fill = copy(src.fill)
-        dst.alignment = copy(src.alignment)
-        dst.protection = copy(src.protection)
-        dst.number_format = src.number_format
+_STYLE_IDS = ("fontId", "borderId", "fillId", "alignmentId", "protectionId", "numFmtId")
+_StyleMemo = dict[tuple[int, ...], tuple[int, ...]]  # a source cell's style → the ids its copy got
+
+
+def _copy_style(src: Any, dst: Any, memo: _StyleMemo | None = None) -> None:
+    """The font, border, fill, alignment, protection and number format of `src` on `dst`. With a
+    memo, a style copied once is copied again by its ids: appending a thousand rows copies the same
+    few styles tens of thousands of times, and each copy searches the workbook's style lists."""
+    if not src.has_style:
+        return
+    key = tuple(src._style)
+    ids = memo.get(key) if memo is not None else None
+    if ids is not None:
+        if dst._style is None:  # a cell never styled has no style array yet
+            dst._style = StyleArray()
+        for name, value in zip(_STYLE_IDS, ids, strict=True):
+            setattr(dst._style, name, value)
+        return
+    dst.font = copy(src.font)
+    dst.border = copy(src.border)
+    dst.fill = copy(src.fill)
+    dst.alignment = copy(src.alignment)
+    dst.protection = copy(src.protection)
+    dst.number_format = src.number_format
+    if memo is not None:
+        memo[key] = tuple(getattr(dst._style, name) for name in _STYLE_IDS)
 
 
 def _last_row(ws: Worksheet) -> int:
