@@ -46,6 +46,33 @@ _UNSAFE_PARTS = {"xl/charts/": "グラフ", "xl/drawings/": "図形・画像", "
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
+def _plain_inline_strings() -> None:
+    """Read a plain inline string (one <t>, no runs) without openpyxl's rich-text machinery.
+
+    Every string kakari writes is an inline string, and with rich_text=True (so that a town's
+    formatted cells survive) openpyxl builds a Text and a CellRichText for each: half the time of
+    opening a 10,000-row ledger. The value is the one openpyxl gives (its x005F_ unescaping
+    included); any other string, formatted runs or furigana, still goes through openpyxl."""
+    from openpyxl.worksheet import _reader
+
+    rich = getattr(_reader, "parse_richtext_string", None)
+    if rich is None or getattr(rich, "plain_first", False):
+        return
+    plain_t = f"{{{_reader.SHEET_MAIN_NS}}}t"
+
+    def parse(element: Any) -> Any:
+        if len(element) == 1 and element[0].tag == plain_t and not element.text:
+            text = element[0].text
+            return text.replace("x005F_", "") if text else ""
+        return rich(element)
+
+    parse.plain_first = True  # type: ignore[attr-defined]
+    _reader.parse_richtext_string = parse
+
+
+_plain_inline_strings()
+
+
 def mask_my_number(value: Any) -> Any:
     """個人番号 is kept only where the job says so; elsewhere only the last 4 digits stay."""
     s = str(value or "")

@@ -235,3 +235,27 @@ def test_sheet_settings_survive_and_xlsm_keeps_macros(tmp_path: Path) -> None:
         assert ws["A3"].value == "new"
     with zipfile.ZipFile(xlsm) as z:
         assert z.read("xl/vbaProject.bin") == vba
+
+
+def test_a_towns_formatted_text_survives_and_plain_text_reads_back(tmp_path: Path) -> None:
+    """Strings are read through the quick path for plain text; formatted runs, spaces and Excel's
+    _x005F_ escapes come back as openpyxl reads them."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    path = tmp_path / "台帳.xlsx"
+    ledger(path).write_many([rec("a", name=" 緑　花子 ")])
+    wb = load_workbook(path, rich_text=True)
+    ws = wb.active
+    ws["B2"] = CellRichText(["至急", TextBlock(InlineFont(b=True), "要電話")])
+    ws["C2"] = "x005F_x000D_メモ"
+    wb.save(path)
+    ledger(path).write_many([rec("b")])
+    ws = load_workbook(path, rich_text=True).active
+    kept = ws["B2"].value
+    assert isinstance(kept, CellRichText) and str(kept) == "至急要電話"
+    assert [b.font.b for b in kept if isinstance(b, TextBlock)] == [True]
+    assert ws["C2"].value == "x000D_メモ"
+    rows = read_ledger(path)
+    assert [r["文書ID"] for r in rows] == ["a", "b"]
+    assert rows[0]["氏名"] == " 緑　花子 "
