@@ -128,6 +128,9 @@ class ExcelLedger(Sink):
                 if last >= first_new:
                     _grow_ranges(ws, first_new - 1, last)
                 self._save(wb)
+                run = _RUNS.get(self.path)
+                if run is not None:  # the run's next write starts from this workbook, not a re-read of it
+                    _AHEAD[self.path] = _ReadAhead.saved(self.path, wb, run)
         result.detail = f"{self.path.name}: {len(result.written)}行追加, {len(result.skipped)}行は登録済"
         return result
 
@@ -153,13 +156,17 @@ class ExcelLedger(Sink):
             yield
             return
         ahead = _ReadAhead(self.path, self._load)
-        _AHEAD[self.path] = ahead
+        _AHEAD[self.path] = _RUNS[self.path] = ahead
         try:
             yield
         finally:
-            if _AHEAD.get(self.path) is ahead:
+            if _RUNS.get(self.path) is ahead:
+                del _RUNS[self.path]
+            current = _AHEAD.get(self.path)
+            if current is not None and current.run is ahead:
                 del _AHEAD[self.path]
-            ahead.thread.join()
+            if ahead.thread is not None:
+                ahead.thread.join()
 
     # --- workbook ----------------------------------------------------------------------------
     def _open(self) -> tuple[Workbook, Worksheet]:
@@ -320,11 +327,22 @@ def writers_lock(ledger: Path) -> Path:
 class _ReadAhead:
     """One workbook being parsed in the background, and the identity of the file it is read from."""
 
-    def __init__(self, path: Path, load: Callable[[], Workbook]) -> None:
+    def __init__(self, path: Path, load: Callable[[], Workbook] | None) -> None:
         self.path, self.identity = path, _identity(path)
-        self._load, self._workbook = load, None
-        self.thread = threading.Thread(target=self._run, name="kakari-ledger-read", daemon=True)
-        self.thread.start()
+        self._workbook: Workbook | None = None
+        self.run = self  # the run (read_ahead) this workbook belongs to
+        self.thread: threading.Thread | None = None
+        if load is not None:
+            self._load = load
+            self.thread = threading.Thread(target=self._run, name="kakari-ledger-read", daemon=True)
+            self.thread.start()
+
+    @classmethod
+    def saved(cls, path: Path, workbook: Workbook, run: _ReadAhead) -> _ReadAhead:
+        """The workbook just saved to `path`: what reading the file again would give."""
+        kept = cls(path, None)
+        kept._workbook, kept.run = workbook, run
+        return kept
 
     def _run(self) -> None:
         with contextlib.suppress(Exception):  # the write opens it again and reports what is wrong
@@ -332,11 +350,13 @@ class _ReadAhead:
 
     def result(self) -> Workbook | None:
         """The parsed workbook if the file has not changed since (another writer, a clerk in Excel)."""
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
         return self._workbook if _identity(self.path) == self.identity else None
 
 
-_AHEAD: dict[Path, _ReadAhead] = {}
+_AHEAD: dict[Path, _ReadAhead] = {}  # ledger → the workbook its next write may start from
+_RUNS: dict[Path, _ReadAhead] = {}  # ledger → the read_ahead in progress
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

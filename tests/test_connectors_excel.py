@@ -259,3 +259,32 @@ def test_a_towns_formatted_text_survives_and_plain_text_reads_back(tmp_path: Pat
     rows = read_ledger(path)
     assert [r["文書ID"] for r in rows] == ["a", "b"]
     assert rows[0]["氏名"] == " 緑　花子 "
+
+
+def test_a_run_reads_its_ledger_once_and_keeps_what_others_wrote(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """During a run the ledger is parsed once (ahead of the first write); each later write starts
+    from the workbook the run saved, unless someone else has saved the file since."""
+    path = tmp_path / "台帳.xlsx"
+    ledger(path).write_many([rec("a")])
+    loads: list[Path] = []
+    real_load = ExcelLedger._load
+
+    def counted(self: ExcelLedger) -> Workbook:
+        loads.append(self.path)
+        return real_load(self)
+
+    monkeypatch.setattr(ExcelLedger, "_load", counted)
+    sink = ledger(path)
+    with sink.read_ahead():
+        sink.write_many([rec("b")])
+        sink.write_many([rec("c")])
+        assert len(loads) == 1
+        wb = load_workbook(path, rich_text=True)  # a clerk adds a row in Excel between two writes
+        wb.active.append(["x"])
+        wb.save(path)
+        sink.write_many([rec("d")])
+        assert len(loads) == 2  # the file changed: read again, not overwritten from memory
+    sink.write_many([rec("e")])  # after the run: read as always
+    assert len(loads) == 3
+    assert [r["文書ID"] for r in read_ledger(path)] == ["a", "b", "c", "x", "d", "e"]
