@@ -151,7 +151,8 @@ class ExcelLedger(Sink):
     @contextlib.contextmanager
     def read_ahead(self) -> Iterator[None]:
         """Parse the workbook in a background thread while the run reads documents; the next write
-        uses it only if the file is still the one that was read (a large ledger takes seconds)."""
+        uses it only if the file is still the one that was read (a large ledger takes seconds), and
+        each later write of the run starts from the workbook the one before saved, on the same terms."""
         if not self.path.exists():
             yield
             return
