@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from connectors.exportsource import AttachmentError, Attachments
-from kakari.config import KakariConfig
 from jobs.reading import readers
+from kakari.config import KakariConfig
 from kakari.errors import DocumentError, MissingDependency, ReaderDied, ReadTimeout, TooLarge
 from ocr import read_document
 from ocr.document import Document
