@@ -228,7 +228,7 @@ class Reader:
             limit = f"メモリ上限 ({self.memory_bytes // (1024 * 1024):,} MB) を超えたか、" if self.memory_bytes else ""
             # a native library that cannot allocate aborts the process instead of raising MemoryError
             raise ReaderDied(f"読み取り中に処理が異常終了しました ({limit}ファイルが壊れている可能性があります。"
-                                f"終了コード {code})") from None
+                             f"終了コード {code})") from None
         self.busy = False
         if kind == "ok":
             return value
