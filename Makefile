@@ -9,7 +9,7 @@ DEMO_SCANS := $(SAMPLES)/demo-scans
 DEMO_HOME := var/demo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: setup system venv fonts samples corpus demo lint typecheck test test-fast bench clean
+.PHONY: setup system venv fonts samples corpus demo lint typecheck test test-fast test-portable bench clean
 
 setup: system venv fonts
 
@@ -61,8 +61,32 @@ lint: setup
 typecheck: setup
 	@$(VENV)/bin/mypy
 
+# The suite the way Windows runs kakari (switches read by tests/conftest.py and jobs/reading.py):
+# every reader started with spawn, and Tesseract through pytesseract with tesserocr hidden from the
+# tests and every process they start. PORTABLE_*: what starts reader or worker processes or OCRs;
+# PORTABLE_CI: the part of it `make test` runs in that mode (about two minutes), to keep it honest.
+PORTABLE_PROCESSES := tests/test_jobs_reading.py tests/test_cli_run.py tests/test_schedule_watch.py \
+	tests/test_schedule_scheduler.py tests/test_celery_scaleout.py tests/test_fault_injection.py \
+	tests/test_exports_fault.py tests/test_exports_e2e.py tests/test_fuzz_reader.py tests/test_jobs_masking.py \
+	tests/test_bots_masking.py tests/test_web_masking.py tests/test_kakari_stop.py tests/test_jobs_exports.py \
+	tests/test_systems_cli.py tests/test_ocr_inflate.py tests/test_connectors_excel.py tests/test_jobs_outbox.py
+PORTABLE_OCR := tests/test_ocr_scan.py tests/test_ocr_engines.py tests/test_ocr_without_tesserocr.py \
+	tests/test_ocr_trust.py tests/test_ocr_raster.py tests/test_ocr_inputs.py tests/test_blank_forms.py \
+	tests/test_bots_blankform.py tests/test_bots_harness.py tests/test_golden_samples.py tests/test_ocr_layercheck.py
+PORTABLE_CI := tests/test_ocr_engines.py tests/test_ocr_layercheck.py tests/test_jobs_reading.py tests/test_jobs_exports.py \
+	tests/test_schedule_watch.py
+WINDOWS_MODE := KAKARI_START_METHOD=spawn KAKARI_TEST_HIDE_TESSEROCR=1
+
 test: lint typecheck
 	@$(PY) -m pytest -q -n auto --dist loadfile
+	@echo "spawn, tesserocr hidden (as on Windows): $(PORTABLE_CI)"
+	@$(WINDOWS_MODE) $(PY) -m pytest -q -n auto --dist loadfile $(PORTABLE_CI)
+
+test-portable: setup
+	@echo "readers started with spawn:"
+	@KAKARI_START_METHOD=spawn $(PY) -m pytest -q -n auto --dist loadfile $(PORTABLE_PROCESSES) $(PORTABLE_OCR)
+	@echo "spawn, tesserocr hidden (Tesseract through pytesseract):"
+	@$(WINDOWS_MODE) $(PY) -m pytest -q -n auto --dist loadfile $(PORTABLE_PROCESSES) $(PORTABLE_OCR)
 
 test-fast: setup
 	@$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"

@@ -26,8 +26,14 @@ def is_table(name: str) -> bool:
     return name.lower().endswith(TABLE_SUFFIXES)
 
 
+_WITH_ITS_EXPORT = "同じ名前のエクスポートの添付ファイルのフォルダーです (エクスポートと一緒に処理します)"
+_AWAITING_EXPORT = ("添付ファイルのフォルダーと見て、同じ名前のエクスポート (CSV・Excel・JSON) を待っています。"
+                    "エクスポートでなければ中のファイルを受付フォルダーに直接入れてください")
+
+
 class ExportSource(FolderSource):
     name: ClassVar[str] = "export"
+    taken_with_another: ClassVar[frozenset[str]] = frozenset({_WITH_ITS_EXPORT})
 
     def __init__(self, folders: dict[str, Path], min_age: float = 1.0) -> None:
         super().__init__(folders, min_age)
@@ -58,6 +64,14 @@ class ExportSource(FolderSource):
         self.waiting = waiting
         if held:
             self.next_ready = min(self.next_ready or self.min_age, self.min_age)
+
+    def _why_not_taken(self, entry: os.DirEntry[str], names: set[str]) -> str | None:
+        """A folder is the attachments of the export of its name: taken with it, or waited for."""
+        if entry.is_dir(follow_symlinks=False) and not is_ignored(entry.name):
+            if any(is_table(n) and Path(n).stem == entry.name for n in names if n != entry.name):
+                return _WITH_ITS_EXPORT
+            return _AWAITING_EXPORT
+        return super()._why_not_taken(entry, names)
 
     def _settled(self, companion: Path, wait: bool, ready: list[Path]) -> bool:
         """Has the companion held still for min_age (a ZIP: the file scan said so; a folder: its

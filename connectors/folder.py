@@ -83,6 +83,7 @@ def safe_name(name: str) -> str:
 
 class FolderSource(Source):
     name: ClassVar[str] = "folder"
+    taken_with_another: ClassVar[frozenset[str]] = frozenset()  # reasons told only in the debug log
 
     def __init__(self, folders: dict[str, Path], min_age: float = 1.0) -> None:
         self.inbox = folders["inbox"]
@@ -124,8 +125,9 @@ class FolderSource(Source):
         except FileNotFoundError:
             return ready, young
         noticed: dict[str, str] = {}
+        names = {e.name for e in entries}
         for entry in entries:
-            why = _not_taken(entry)
+            why = self._why_not_taken(entry, names)
             if why is None:
                 try:
                     st = entry.stat(follow_symlinks=False)
@@ -161,9 +163,15 @@ class FolderSource(Source):
         self.next_ready = wait if young else None  # seconds until the first young file may be taken
         return ready, young
 
+    def _why_not_taken(self, entry: os.DirEntry[str], names: set[str]) -> str | None:
+        """Why an inbox entry is never taken by itself, or None for a candidate file (`names`: the
+        inbox's entries, for sources that take some entries together with another)."""
+        return _not_taken(entry)
+
     def _notice(self, name: str, why: str) -> None:
         """Tell the clerk (console and log) why an inbox entry stays where it is."""
-        level = "INFO" if why in _QUIET else "WARNING"  # temp files come and go while a copy runs
+        # temp files come and go while a copy runs; what is taken with another file is no news
+        level = "DEBUG" if why in self.taken_with_another else "INFO" if why in _QUIET else "WARNING"
         logger.log(level, f"受付フォルダー {self.inbox} の「{mask_name(display_name(name))}」は処理しません: {why}")
 
     def claim(self, path: Path) -> DocRef | None:

@@ -1,7 +1,11 @@
 """A row's attached files (保険証の写し, 図面 …) read as documents — the text layer, or OCR of the
 whole page for images and scans — and linked to the application: one entry each in the record's
 meta (where it is kept, its hash, pages, engine, the text read) and a problem for each one that is
-missing or unreadable, so the row goes to 要確認 instead of being registered without it."""
+missing or unreadable, so the row goes to 要確認 instead of being registered without it.
+
+Each attachment is read in a warm reader process under the same time and memory limits as a
+document: one that breaks a limit (a decompression bomb, a file that never ends) is refused, and
+its row goes to エラー with the reason instead of taking this process down."""
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +15,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from connectors.exportsource import AttachmentError, Attachments
+from jobs.reading import readers
 from kakari.config import KakariConfig
-from kakari.errors import DocumentError, MissingDependency
+from kakari.errors import DocumentError, MissingDependency, ReaderDied, ReadTimeout, TooLarge
 from ocr import read_document
 from ocr.document import Document
 
@@ -26,6 +31,7 @@ class Read:
 
     meta: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # limits broken: the row goes to エラー
     steps: list[str] = field(default_factory=list)  # one line each for the events (no personal data beyond the name)
 
 
@@ -50,18 +56,25 @@ def read_attachments(names: list[str], box: Attachments, kept_at: Path | None, c
         copy = work / f"attachment-{i}{suffix if _SAFE_SUFFIX.match(suffix) else ''}"
         copy.write_bytes(data)
         try:
-            doc = read_document(copy, cfg, doc_id=digest)
-            text = page_text(doc, cfg)
+            pages, engine, text = readers.run(_read_in_reader, (copy, digest), cfg)
         except DocumentError as e:
             problem = f"添付ファイル「{name}」を読めません: {e.message}"
             entry["problem"] = problem
             out.problems.append(problem)
+            if isinstance(e, (TooLarge, ReadTimeout, ReaderDied)):
+                out.refused.append(problem)
             continue
         finally:
             copy.unlink(missing_ok=True)
-        entry.update(pages=len(doc.pages), engine=doc.engine, chars=len(text), text=text[:TEXT_KEPT])
-        out.steps.append(f"{name}: {len(doc.pages)}ページ ({doc.engine})、{len(text)}文字")
+        entry.update(pages=pages, engine=engine, chars=len(text), text=text[:TEXT_KEPT])
+        out.steps.append(f"{name}: {pages}ページ ({engine})、{len(text)}文字")
     return out
+
+
+def _read_in_reader(path: Path, digest: str, cfg: KakariConfig) -> tuple[int, str, str]:
+    """The reader's side: the attachment's pages, engine and text."""
+    doc = read_document(path, cfg, doc_id=digest)
+    return len(doc.pages), doc.engine, page_text(doc, cfg)
 
 
 def page_text(doc: Document, cfg: KakariConfig) -> str:

@@ -196,6 +196,7 @@ class Export:
                 rec.fields[RECEIPT] = Field(RECEIPT, RECEIPT_LABEL, r.receipt or None, raw=r.receipt,
                                             problems=[] if r.receipt else ["受付番号が空です (同じ申請が既に登録されていないか確認してください)"])
             attached: list[dict[str, Any]] = []
+            refused: list[str] = []  # an attachment that broke the reader's limits
             if service.attachments:
                 names = [n for c in service.attachments for n in split_names(cell_text(resolved.cell(r.cells, c)))]
                 register_personal(names)
@@ -204,10 +205,11 @@ class Export:
                 rec.fields[ATTACHMENTS].problems = got.problems
                 attached = got.meta
                 steps += [("attachment", redact(s), now()) for s in got.steps]
+                refused = got.refused
             register_personal(f.value for f in rec.fields.values() if f.personal)
             register_personal(f.raw for f in rec.fields.values() if f.personal)
-            status = rec.status
-            reason = f"{r.line}{table.unit}: " + "／".join(rec.problems) if rec.problems else ""
+            status = Status.ERROR if refused else rec.status
+            reason = f"{r.line}{table.unit}: " + "／".join(refused or rec.problems) if refused or rec.problems else ""
         except DocumentError:
             raise
         except Exception as e:  # noqa: BLE001 - a bug: this row ends where a person sees it, the others go on

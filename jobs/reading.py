@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from bots import classify, registry as bot_registry
 from bots.base import FormBot
 from kakari.config import JobConfig, KakariConfig
-from kakari.errors import DocumentError, KakariError, ReadTimeout, TooLarge
+from kakari.errors import DocumentError, KakariError, ReaderDied, ReadTimeout, TooLarge
 from kakari.log import logger, redact, register_personal
 from kakari.model import DocRef, Record, Status
 
@@ -227,8 +227,8 @@ class Reader:
             code = self._reap()
             limit = f"メモリ上限 ({self.memory_bytes // (1024 * 1024):,} MB) を超えたか、" if self.memory_bytes else ""
             # a native library that cannot allocate aborts the process instead of raising MemoryError
-            raise DocumentError(f"読み取り中に処理が異常終了しました ({limit}ファイルが壊れている可能性があります。"
-                                f"終了コード {code})") from None
+            raise ReaderDied(f"読み取り中に処理が異常終了しました ({limit}ファイルが壊れている可能性があります。"
+                             f"終了コード {code})") from None
         self.busy = False
         if kind == "ok":
             return value

@@ -66,6 +66,10 @@ class ReadTimeout(DocumentError):
     """Reading took longer than limits.timeout_seconds (a pathological or hostile file)."""
 
 
+class ReaderDied(DocumentError):
+    """The reader process ended while reading (a native library out of memory, a corrupt file)."""
+
+
 # --- the environment's fault: parked and retried ---------------------------------------------
 class TransientError(KakariError):
     exit_code = ExitCode.ok

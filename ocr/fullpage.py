@@ -143,10 +143,34 @@ def _read_cli(gray: np.ndarray, dpi: float, tessdata: Path, lang: str, number: i
         x1 = max(data["left"][i] + data["width"][i] for i in idx)
         y1 = max(data["top"][i] + data["height"][i] for i in idx)
         conf = min(float(data["conf"][i]) for i in idx)
-        text = tidy(" ".join(data["text"][i] for i in idx))
+        # the program does not say a line's direction: its box does once it holds two characters
+        # (twice as wide as tall runs across); a line running the other way than the page's model
+        # is re-read by its own model, as the in-process path does
+        w, h = x1 - x0, y1 - y0
+        wanted = "jpn" if w >= 2 * h else "jpn_vert" if h >= 2 * w else lang
+        text = tidy(" ".join(data["text"][i] for i in idx), wanted == "jpn_vert")
+        if text and wanted != lang and (Path(tessdata) / f"{wanted}.traineddata").is_file():
+            text, conf = _reread_cli(gray[y0:y1, x0:x1], dpi, tessdata, wanted, conf)
         if text:
             lines.append(Word(text, _mm(x0, y0, x1, y1, dpi, number), round(conf / 100.0, 4)))
     return lines
+
+
+def _reread_cli(crop: np.ndarray, dpi: float, tessdata: Path, lang: str, conf: float) -> tuple[str, float]:
+    """One line re-read by the model of its direction through the program (text, confidence 0-100)."""
+    import pytesseract
+    from PIL import Image
+
+    padded = np.pad(crop, 12, constant_values=255)
+    psm = 5 if lang == "jpn_vert" else 7  # a single vertical block / a single line
+    data = pytesseract.image_to_data(Image.fromarray(padded), lang=lang,
+                                     config=f'--psm {psm} --dpi {round(dpi)} --tessdata-dir "{tessdata}"',
+                                     output_type=pytesseract.Output.DICT)
+    words = [i for i, w in enumerate(data["text"]) if w.strip()]
+    if not words:
+        return "", conf
+    text = tidy(" ".join(data["text"][i] for i in words), lang == "jpn_vert")
+    return text, min(float(data["conf"][i]) for i in words)
 
 
 def tidy(text: str, vertical: bool = False) -> str:

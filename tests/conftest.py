@@ -1,7 +1,13 @@
 """Shared fixtures: a private PostgreSQL server (one per test process) and the database parameter
 that runs a test against SQLite and PostgreSQL; the machine's Chromium through Playwright (found as
 kakari finds it: `playwright install` cannot download here), and the sample systems
-(samples/backoffice: 衛生システム and 子育て支援総合システム) as real servers, one of each per test module."""
+(samples/backoffice: 衛生システム and 子育て支援総合システム) as real servers, one of each per test module.
+
+Two environment switches run the suite the way Windows runs kakari (`make test-portable`):
+KAKARI_TEST_HIDE_TESSEROCR=1 makes `import tesserocr` fail in the test process and in every process
+it starts (the shim in tests/data/no_tesserocr first on sys.path and PYTHONPATH), so Tesseract is
+driven through pytesseract; KAKARI_START_METHOD=spawn (read by jobs.reading) starts every reader
+with spawn instead of forkserver."""
 from __future__ import annotations
 
 import os
@@ -14,6 +20,33 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+NO_TESSEROCR = Path(__file__).resolve().parent / "data" / "no_tesserocr"
+
+
+def hide_tesserocr() -> None:
+    """`import tesserocr` fails here and in every child (spawned, forkserver'd or a new interpreter)."""
+    import sys
+
+    if str(NO_TESSEROCR) not in sys.path:
+        sys.path.insert(0, str(NO_TESSEROCR))
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(NO_TESSEROCR) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NO_TESSEROCR), *paths]))
+    sys.modules.pop("tesserocr", None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("KAKARI_TEST_HIDE_TESSEROCR") == "1":
+        hide_tesserocr()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from ocr.tesseract import in_process
+
+    method = os.environ.get("KAKARI_START_METHOD") or "auto"
+    return f"kakari: tesseract {'in-process (tesserocr)' if in_process() else 'through pytesseract'}, " \
+           f"reader start method {method}"
 
 
 @pytest.fixture(scope="module")

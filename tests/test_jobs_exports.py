@@ -178,3 +178,62 @@ def test_attachments_are_read_and_linked_to_their_application(tmp_path: Path) ->
     assert linked
     archive = config.job(JOB).folders(config.home)["archive"]
     assert (archive / e.companion.name).is_file()  # the attachments are kept beside the export
+
+
+def test_an_attachment_bomb_is_refused_by_the_readers_limits_and_the_row_goes_to_errors(tmp_path: Path) -> None:
+    """Attachments are read in the reader processes, under the documents' time and memory limits: an
+    inflate bomb in one row's attachment ends that row as エラー with the reason (the rest go on)."""
+    from samples.hostile import bomb_pdf
+
+    config = home(tmp_path)
+    config.limits.memory_mb = 1024
+    config.limits.max_inflated_bytes = 64 * 1024 ** 3  # raised, as a town may: the memory limit stops it
+    e = export(tmp_path, count=6, fmt="csv", attachments="folder")
+    assert e.companion is not None
+    rows = truth(e)
+    bombed = next(r for r in rows if any(n.endswith(".pdf") and n not in r["missing"] for n in r["attachments"]))
+    name = next(n for n in bombed["attachments"] if n.endswith(".pdf") and n not in bombed["missing"])
+    target = next(e.companion.rglob(name))
+    bomb_pdf(target, 2 * 1024 ** 2)  # about 2 GiB inflated
+    drop(config, e.path, e.companion)
+    summary = run(config)
+    assert len(summary.outcomes) == 6
+    store = Store(config.database_url)
+    by_receipt = {store.document(o.doc_id, JOB)["record"]["meta"]["export"]["receipt"]: o for o in summary.outcomes}
+    hit = by_receipt[bombed["receipt"]]
+    assert hit.status == Status.ERROR
+    assert "添付ファイル" in hit.reason and "上限 (1,024 MB)" in hit.reason
+    assert all(o.status != Status.ERROR for o in summary.outcomes if o is not hit)
+    assert len(ledger(config)) >= 5  # the other rows are written
+    archive = config.job(JOB).folders(config.home)["archive"]
+    assert (archive / e.companion.name / target.relative_to(e.companion)).is_file()  # nothing is lost
+
+
+def test_an_exports_attachment_folder_in_the_inbox_is_taken_with_it_without_a_warning(tmp_path: Path) -> None:
+    """The folder beside an export is its attachments: no 「フォルダーです」 warning for it (it is read
+    with the export); a folder whose export has not arrived is said to be waiting for it."""
+    from kakari.log import logger
+
+    config = home(tmp_path)
+    e = export(tmp_path, count=6, fmt="csv", attachments="folder")
+    assert e.companion is not None and e.companion.is_dir()
+    drop(config, e.path, e.companion)
+    inbox = config.job(JOB).folders(config.home)["inbox"]
+    (inbox / "申請一覧_未着").mkdir()  # its export is still being copied
+    (inbox / "申請一覧_未着" / "x.pdf").write_bytes(b"%PDF-1.4")
+    said: list[tuple[str, str]] = []
+    sink = logger.add(lambda m: said.append((m.record["level"].name, m.record["message"])), level="INFO")
+    try:
+        summary = run(config)
+    finally:
+        logger.remove(sink)
+    assert len(summary.outcomes) == 6
+    notices = [(level, text) for level, text in said if "は処理しません" in text]  # names are masked in logs
+    assert len(notices) == 1, notices  # the export's own folder is not one of them
+    level, text = notices[0]
+    assert level == "WARNING" and "同じ名前のエクスポート" in text and "待っています" in text
+    assert "フォルダーです。中のファイル" not in text
+    store = Store(config.database_url)
+    assert any(store.document(o.doc_id, JOB)["record"]["meta"]["attachments"] for o in summary.outcomes)
+    archive = config.job(JOB).folders(config.home)["archive"]
+    assert (archive / e.companion.name).is_dir() and (inbox / "申請一覧_未着").is_dir()

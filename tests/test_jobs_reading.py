@@ -113,9 +113,10 @@ def test_memory_watch_where_the_os_has_no_limit(tmp_path: Path, pdfs: list[Path]
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_readers_stay_warm_and_pool_runs_with_each_start_method(tmp_path: Path, pdfs: list[Path],
-                                                              method: str) -> None:
+                                                              method: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if method == "forkserver" and sys.platform == "win32":
         pytest.skip("forkserver does not exist on Windows")
+    monkeypatch.delenv("KAKARI_START_METHOD", raising=False)  # the config's method, whatever the suite's mode
     readers.close()
     config = configure(tmp_path, extra=f'start_method = "{method}"\nworkers = 2')
     job = config.job("t")
@@ -125,6 +126,7 @@ def test_readers_stay_warm_and_pool_runs_with_each_start_method(tmp_path: Path, 
         shutil.copy(pdf, inbox / pdf.name)
     summary = run_job(job, RunContext(config))
     assert summary.counts["read"] == len(pdfs) and summary.errors == 0
+    assert {key[0] for key, _ in readers._idle} == {method}
     warm = {r.process.pid for _, r in readers._idle}
     assert 1 <= len(warm) <= 2  # one reader per worker, reused for every document
     for pdf in pdfs:

@@ -3,6 +3,7 @@ and pytesseract where tesserocr cannot be imported). Nothing is downloaded: the 
 with every network connection made to fail."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -138,3 +139,24 @@ def test_pytesseract_reads_where_tesserocr_cannot_be_imported() -> None:
     # then counts less often, which sends more to 要確認, never less)
     text, in_range, *version = out.stdout.split()
     assert text == "090-1234-5678" and in_range == "True" and "pytesseract" in " ".join(version)
+
+
+def _tesserocr_in_reader(config: object) -> bool:
+    from ocr import tesseract
+
+    return tesseract.in_process()
+
+
+@pytest.mark.skipif(os.environ.get("KAKARI_TEST_HIDE_TESSEROCR") != "1",
+                    reason="checks the suite's tesserocr-hidden mode (make test-portable sets KAKARI_TEST_HIDE_TESSEROCR=1)")
+def test_the_suites_hidden_mode_reaches_this_process_its_readers_and_new_interpreters() -> None:
+    """What the suite proves in this mode it proves on the pytesseract path, everywhere."""
+    from jobs.reading import readers, start_method
+    from kakari.config import KakariConfig
+    from ocr import tesseract
+
+    assert not tesseract.in_process()
+    config = KakariConfig()
+    assert readers.run(_tesserocr_in_reader, (), config) is False, start_method(config)
+    proc = subprocess.run([sys.executable, "-c", "import tesserocr"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "hidden" in proc.stderr

@@ -1,7 +1,8 @@
 """The masking review in a real Chromium against a real server: a clerk sees the page with the
 proposed box, drags another one, removes one on a second document, accepts; the masked copy is
 re-made with exactly those boxes, verified and released, and the decision with its boxes is in
-the document's history. Other sections get 403; a decision without the CSRF token changes nothing."""
+the document's history. Other sections get 403; a decision without the CSRF token changes nothing.
+Each test runs on SQLite and on the private PostgreSQL (the `module_db_url` parameter)."""
 from __future__ import annotations
 
 import random
@@ -35,7 +36,8 @@ def _document(path: Path, rng: random.Random) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, KakariConfig, dict[str, str]]]:
+def site(tmp_path_factory: pytest.TempPathFactory,
+         module_db_url: str) -> Iterator[tuple[str, KakariConfig, dict[str, str]]]:  # SQLite, then PostgreSQL
     tmp = tmp_path_factory.mktemp("webmask")
     cfg = tmp / "kakari.toml"
     cfg.write_text('[jobs.masking]\ndepartment = "市民課"\nbots = ["mask_numbers"]\n'
