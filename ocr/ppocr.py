@@ -48,10 +48,12 @@ MIN_WIDTH = 48
 
 @dataclass(frozen=True)
 class LineText:
-    """One crop's reading: the text and each character's probability (0..1)."""
+    """One crop's reading: the text, each character's probability (0..1) and, for the characters
+    that are not spaces, where their centre is across the crop (0..1 of its width)."""
 
     text: str
     confs: tuple[float, ...]
+    centres: tuple[float, ...] = ()
 
     @property
     def weakest(self) -> float:
@@ -146,7 +148,7 @@ class Recogniser:
             confs = tuple(float(c) for c in (words.confs if words is not None else ()))
             if len(confs) != len(text):  # no per-character scores: the line's for each
                 confs = (0.0,) * len(text)
-            results.append(LineText(text, confs))
+            results.append(LineText(text, confs, _centres(words)))
         return results
 
     def lines(self, gray: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -165,6 +167,15 @@ class Recogniser:
             xs, ys = quad[:, 0], quad[:, 1]
             boxes.append((int(xs.min()), int(ys.min()), int(np.ceil(xs.max())), int(np.ceil(ys.max()))))
         return sorted(boxes, key=lambda b: (b[1], b[0]))
+
+
+def _centres(words: object) -> tuple[float, ...]:
+    """Each decoded character's centre across its crop: CTC columns over the line's columns."""
+    cols = [c for group in getattr(words, "word_cols", None) or [] for c in group]
+    length = float(getattr(words, "line_txt_len", 0.0) or 0.0)
+    if not cols or length <= 0:
+        return ()
+    return tuple(min(1.0, (c + 0.5) / length) for c in cols)
 
 
 _recognisers: dict[str | None, Recogniser] = {}

@@ -233,3 +233,49 @@ def test_the_generator_is_seeded_and_synthetic(tmp_path: Path) -> None:
             if n["kind"] == "my_number":
                 assert (my_number_check_digit(n["value"][:11]) == int(n["value"][11])) == n["valid"]
     shutil.rmtree(tmp_path / "b")
+
+
+def test_twelve_digits_are_found_in_any_grouping() -> None:
+    from bots.masking.verify import holds_twelve
+
+    assert holds_twelve([12]) and holds_twelve([4, 4, 4]) and holds_twelve([2, 4, 4, 4])  # a phone-like prefix
+    assert holds_twelve([4, 4, 4, 3, 4, 4])  # a number followed by a phone number on its line
+    assert not holds_twelve([13]) and not holds_twelve([4, 6]) and not holds_twelve([3, 4, 4])
+
+
+def _unlabelled_runs(path: Path) -> list[str]:
+    """A page with 12-digit runs whose check digit fails, none beside a label: spaced, hyphenated,
+    whole, and one digit to a printed box."""
+    import random
+
+    from samples.masking import Sheet, Truth
+
+    rng = random.Random(11)
+    bad = [my_number(rng, valid=False) for _ in range(4)]
+    sheet = Sheet(path, Truth("runs", "sentence"))
+    sheet.text(20, 40, f"受付 {bad[0][:4]} {bad[0][4:8]} {bad[0][8:]}", 12)
+    sheet.text(20, 60, f"照会 {bad[1][:4]}-{bad[1][4:8]}-{bad[1][8:]}", 12)
+    sheet.text(20, 80, f"控え {bad[2]}", 12)
+    sheet.text(20, 102, "記入欄", 12)
+    for i, d in enumerate(bad[3]):
+        sheet.rect(50 + 8 * i, 95, 8, 9)
+        sheet.text(52.3 + 8 * i, 102, d, 12)
+    sheet.save()
+    return bad
+
+
+def test_verification_catches_any_twelve_digit_run_whatever_its_check_digit(tmp_path: Path) -> None:
+    """Numbers the finder does not know (no label, a check digit that fails) are still found by the
+    verification, in the text layer and in the pixels by every engine, and nothing is released."""
+    _unlabelled_runs(tmp_path / "runs.pdf")
+    found = text_layers(tmp_path / "runs.pdf", [])
+    assert {lo.where for lo in found} == {"テキスト (pdfplumber)", "テキスト (pypdfium2)"}
+    assert all("12桁" in lo.what for lo in found)
+    # released as it is (a clerk removed every box): image-only, so OCR is all that can read it
+    result = mask_file(tmp_path / "runs.pdf", SPEC, KakariConfig(), tmp_path / "out.pdf", boxes={1: []})
+    assert not result.releasable
+    ocr = [lo for lo in result.leftovers if lo.where.startswith("OCR")]
+    assert {lo.where for lo in ocr} == {"OCR (jpn)", "OCR (eng)", "OCR (PP-OCR)"}
+    assert all("12桁" in lo.what and lo.box is not None for lo in ocr)
+    rows = {round(lo.box.y / 10) for lo in ocr if lo.box is not None}  # each of the four lines, by one engine at least
+    assert len(rows) == 4, sorted(lo.box.y for lo in ocr if lo.box)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from bots.masking.find import Finding, find_on_page, form_zones, no_number
+from bots.masking.find import Candidate, Finding, find_on_page, form_zones, labelled_otherwise, no_number, overlap
 from bots.masking.render import PageImage, burn, write_pdf
 from bots.masking.spec import MaskSpec
 from bots.masking.verify import Leftover, verify
@@ -93,7 +93,7 @@ def mask_file(path: Path, spec: MaskSpec, cfg: KakariConfig, out: Path,
     results: list[PageResult] = []
     write_pdf(_masked_pages(Path(path), kind, spec, cfg, tessdata, results, boxes), out)
     values = {f.value for p in results for f in p.findings if f.value}
-    leftovers = verify(out, values, tessdata, kept, ocr=verify_ocr)
+    leftovers = verify(out, values, tessdata, kept, ocr=verify_ocr, models_dir=cfg.ocr.models_dir)
     return MaskResult(results, out, leftovers)
 
 
@@ -112,7 +112,7 @@ def read_pages(path: Path, kind: str, spec: MaskSpec, cfg: KakariConfig,
 
     if kind != "pdf":
         for r in iter_rasters(path, kind, None, SCAN_DPI, cfg.limits.max_pixels, cfg.limits.max_pages):
-            yield _scanned(r, None, spec, tessdata)
+            yield _scanned(r, None, spec, cfg, tessdata)
         return
     from ocr.textlines import read_lines
 
@@ -122,7 +122,7 @@ def read_pages(path: Path, kind: str, spec: MaskSpec, cfg: KakariConfig,
         dpi = SCAN_DPI if thin or pictured else spec.dpi
         [r] = iter_rasters(path, kind, [tp.number], dpi, cfg.limits.max_pixels, cfg.limits.max_pages)
         if thin or pictured:
-            yield _scanned(r, tp, spec, tessdata)
+            yield _scanned(r, tp, spec, cfg, tessdata)
             continue
         result = PageResult(r.number, r.width_mm, r.height_mm)
         result.findings, lonely = find_on_page(tp.lines, spec)
@@ -130,10 +130,14 @@ def read_pages(path: Path, kind: str, spec: MaskSpec, cfg: KakariConfig,
         yield result, PageImage(r.image, r.width_mm, r.height_mm)
 
 
-def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, tessdata: Path) -> tuple[PageResult, PageImage]:
+def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, cfg: KakariConfig,
+             tessdata: Path) -> tuple[PageResult, PageImage]:
     """A page read by OCR: a scan (turned upright), or a text page with pictures or form fields
-    (read as displayed, its text layer too)."""
+    (read as displayed, its text layer too). Two engines read it (Tesseract, PP-OCR) and what
+    either finds is masked: each misses digits the other reads."""
     from ocr.pagetext import read_digits, read_page
+    from ocr.ppocr import recogniser
+    from ocr.pplines import page_lines, upside_down
     from ocr.preprocess import to_gray
 
     text = tp is not None and tp.chars > 0
@@ -143,13 +147,28 @@ def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, tessdata: Path) -> 
     if tp is not None and text:
         result.findings, lonely = find_on_page(tp.lines, spec)
         lines += tp.lines
-    pt = read_page(to_gray(r.image), r.dpi, tessdata, turns=0 if text else None)
-    found, ocr_lonely = find_on_page(pt.lines, spec, ocr=True, reread=lambda cand: read_digits(pt, cand.box, tessdata))
+    gray = to_gray(r.image)
+    pt = read_page(gray, r.dpi, tessdata, turns=0 if text else None)
+    rec = recogniser(cfg.ocr)
+    if not text and upside_down(pt.gray, pt.dpi, rec):  # Tesseract's orientation can be fooled
+        pt = read_page(gray, r.dpi, tessdata, turns=(pt.turns + 2) % 4)
+    pp = page_lines(pt.gray, pt.dpi, rec)
+
+    def reread(cand: Candidate) -> tuple[str, float]:
+        return read_digits(pt, cand.box, tessdata)
+
+    found, ocr_lonely = find_on_page(pt.lines, spec, ocr=True, reread=reread)
+    found_pp, pp_lonely = find_on_page(pp, spec, ocr=True, reread=reread)
+    # a doubtful label finding one engine made of a run the other read after other words is not one
+    found = [f for f in found if not labelled_otherwise(f, pp, spec)]
+    found_pp = [f for f in found_pp if not labelled_otherwise(f, pt.lines, spec)]
+    found = _merge(found, found_pp, sure_wins=True)
+    ocr_lonely = [label for label in ocr_lonely if label in pp_lonely]
     result.findings = _merge(result.findings, _on_page(_whole_box_rows(found, pt.box_rows), r.number))
     # a label the text layer has alone may have its number in a picture or a form field: both must miss it
     lonely = ocr_lonely if lonely is None else [label for label in lonely if label in ocr_lonely]
     result.turns, result.width_mm, result.height_mm = pt.turns, pt.width_mm, pt.height_mm
-    lines += pt.lines
+    lines += pt.lines + pp
     _add_zones(result, lonely, form_zones(lines, r.number, spec, fuzzy=not text))
     image = _upright(r.image, pt.turns)
     size = (max(1, round(pt.width_mm / 25.4 * spec.dpi)), max(1, round(pt.height_mm / 25.4 * spec.dpi)))
@@ -186,7 +205,7 @@ def _whole_box_rows(found: list[Finding], rows: Sequence[Box]) -> list[Finding]:
     """A number written in a row of printed digit boxes is masked box row and all: OCR may have
     missed a digit at either end."""
     for f in found:
-        hit = [r for r in rows if _overlap(r, f.box) > 0.3]  # a 4 + 6 row is two rows of boxes
+        hit = [r for r in rows if overlap(r, f.box) > 0.3]  # a 4 + 6 row is two rows of boxes
         if hit:
             x0, y0 = min(f.box.x, *(r.x for r in hit)), min(f.box.y, *(r.y for r in hit))
             x1, y1 = max(f.box.x1, *(r.x1 for r in hit)), max(f.box.y1, *(r.y1 for r in hit))
@@ -200,12 +219,13 @@ def _on_page(found: list[Finding], number: int) -> list[Finding]:
     return found
 
 
-def _merge(first: list[Finding], more: list[Finding]) -> list[Finding]:
+def _merge(first: list[Finding], more: list[Finding], sure_wins: bool = False) -> list[Finding]:
     """Findings of two readings of one page: a box mostly inside one already found is the same one
-    (its box is widened to cover both)."""
+    (its box is widened to cover both). With `sure_wins` (two OCR engines on one page), a reading
+    without doubts (its check digit holds, its length is right) replaces the other's doubtful one."""
     out = list(first)
     for f in more:
-        twin = next((g for g in out if _overlap(g.box, f.box) >= 0.5), None)
+        twin = next((g for g in out if overlap(g.box, f.box) >= 0.5), None)
         if twin is None:
             out.append(f)
             continue
@@ -214,16 +234,15 @@ def _merge(first: list[Finding], more: list[Finding]) -> list[Finding]:
         twin.box = Box(twin.box.page, x0, y0, x1 - x0, y1 - y0)
         if not twin.value and f.value:
             twin.value, twin.kind, twin.label, twin.how = f.value, f.kind, f.label, f.how
+        if sure_wins and f.value and twin.problems and not f.problems:
+            twin.value, twin.kind, twin.label, twin.how = f.value, f.kind, f.label, f.how
+            twin.problems, twin.confidence = [], f.confidence
+            continue
+        if sure_wins and twin.value and f.problems and not twin.problems:
+            continue
         twin.problems = list(dict.fromkeys(twin.problems + f.problems))
         twin.confidence = min(twin.confidence, f.confidence)
     return out
 
 
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over the smaller box's area."""
-    w = min(a.x1, b.x1) - max(a.x, b.x)
-    h = min(a.y1, b.y1) - max(a.y, b.y)
-    if w <= 0 or h <= 0:
-        return 0.0
-    return w * h / max(1e-9, min(a.w * a.h, b.w * b.h))
 

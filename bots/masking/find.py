@@ -373,6 +373,30 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
     return findings, lonely
 
 
+def labelled_otherwise(f: Finding, lines: Sequence[Sequence[Word]], spec: MaskSpec) -> bool:
+    """Is a doubtful label finding (a number of about the label's length, below it) read in
+    another reading of the page as a run written right after other words on its line (電話 090-…),
+    not after one of its pattern's labels? That reading saw what labels it: it is not this number."""
+    if f.how != "label" or not f.problems or not f.value:
+        return False
+    hits = [h for h in find_labels(lines, list(spec.patterns.values()), fuzzy=True) if h.pattern.name == f.kind]
+    for cand in digit_runs(lines, ocr=True):
+        if overlap(cand.box, f.box) < 0.5 or not _led_by_words(cand):
+            continue
+        if not any(h.line == cand.line and cand.start >= h.end for h in hits):
+            return True
+    return False
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area."""
+    w = min(a.x1, b.x1) - max(a.x, b.x)
+    h = min(a.y1, b.y1) - max(a.y, b.y)
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / max(1e-9, min(a.w * a.h, b.w * b.h))
+
+
 def no_number(label: str) -> str:
     return NO_NUMBER.format(label=label)
 

@@ -1,13 +1,16 @@
 """Reading a masked file again, as anyone who receives it could: its structure (pikepdf), its text
 (pdfplumber and pypdfium2) and its pixels (Tesseract jpn and eng). Anything that reads back a value
-that was masked, or any 12-digit number whose check digit holds, is a leftover: the file is not
-released. Works on any PDF, so a naive mask (a rectangle drawn over a text layer) is caught too."""
+that was masked is a leftover: the file is not
+released. Any run of 12 digits is one too, whatever its check digit and wherever it stands (a
+number the finder missed, or misread so that its check digit fails, must not slip out). Works on
+any PDF, so a naive mask (a rectangle drawn over a text layer) is caught too."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,10 +18,15 @@ from bots.fields import my_number_check_digit
 from bots.masking.find import SEPARATORS, digit_runs
 from kakari.model import Box
 
+if TYPE_CHECKING:
+    from ocr.ppocr import Recogniser
+
 VERIFY_DPI = 300
 PAGE_KEYS = {"/Type", "/Parent", "/MediaBox", "/Resources", "/Contents"}
 ROOT_KEYS = {"/Type", "/Pages"}
 _RUN = re.compile(r"\d(?:[\d\s\-\u2010-\u2015\u2212\u30fc\uff0d]*\d)?")
+_GROUP = re.compile(r"\d+")
+MY_NUMBER_DIGITS = 12
 
 
 @dataclass
@@ -40,6 +48,20 @@ def squeeze_digits(text: str) -> str:
 def valid_my_number(digits: str) -> bool:
     return len(digits) == 12 and digits.isascii() and digits.isdigit() and \
         my_number_check_digit(digits[:11]) == int(digits[11])
+
+
+def holds_twelve(groups: Sequence[int]) -> bool:
+    """Do consecutive groups of a digit run (1234 5678 9012, or 123456789012 written whole, or
+    those followed by more digits on the same line) make up exactly 12 digits?"""
+    for i in range(len(groups)):
+        total = 0
+        for g in groups[i:]:
+            total += g
+            if total == MY_NUMBER_DIGITS:
+                return True
+            if total > MY_NUMBER_DIGITS:
+                break
+    return False
 
 
 def structure(path: Path) -> list[Leftover]:
@@ -100,6 +122,8 @@ def _in_text(text: str, wanted: set[str], page: int, where: str) -> list[Leftove
         out.append(Leftover(page, where, "墨塗りした番号が文字として読み取れます"))
     if any(valid_my_number(r) for r in runs):
         out.append(Leftover(page, where, "チェックデジットの合う12桁の番号が文字として残っています"))
+    elif any(holds_twelve([len(g) for g in _GROUP.findall(m.group(0))]) for m in _RUN.finditer(unicode_digits(text))):
+        out.append(Leftover(page, where, "12桁の番号が文字として残っています (チェックデジットは合いません)"))
     return out
 
 
@@ -109,13 +133,15 @@ def unicode_digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[Box] = ()) -> list[Leftover]:
-    """Every page rendered and read by Tesseract (jpn with layout, then eng): masked values and
-    12-digit numbers with a valid check digit must not be legible (except inside `kept`, areas a
-    clerk decided are not personal numbers)."""
+def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[Box] = (),
+              models_dir: str | None = None) -> list[Leftover]:
+    """Every page rendered and read by Tesseract (jpn with layout, then eng) and by PP-OCR: masked
+    values and 12-digit runs must not be legible (except inside `kept`, areas a clerk decided are
+    not personal numbers)."""
     import pypdfium2 as pdfium
 
     from ocr.pagetext import clean_page, ocr_lines, read_page
+    from ocr.pplines import page_lines
 
     wanted = {squeeze_digits(v) for v in values if v}
     out: list[Leftover] = []
@@ -128,7 +154,8 @@ def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[
             bitmap.close()
             page.close()
             readings = [("OCR (jpn)", read_page(gray, VERIFY_DPI, tessdata, turns=0).lines),
-                        ("OCR (eng)", ocr_lines(clean_page(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11))]
+                        ("OCR (eng)", ocr_lines(clean_page(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11)),
+                        ("OCR (PP-OCR)", page_lines(gray, VERIFY_DPI, recogniser_for(models_dir)))]
             for where, lines in readings:
                 out += _in_lines(lines, wanted, n + 1, where, kept)
     finally:
@@ -147,6 +174,8 @@ def _in_lines(lines: Sequence[Sequence], wanted: set[str], page: int, where: str
             out.append(Leftover(page, where, "墨塗りした番号が画像から読み取れます", box))
         elif valid_my_number(cand.value):
             out.append(Leftover(page, where, "チェックデジットの合う12桁の番号が画像から読み取れます", box))
+        elif len(cand.value) == MY_NUMBER_DIGITS or (len(cand.value) > MY_NUMBER_DIGITS and holds_twelve(cand.groups)):
+            out.append(Leftover(page, where, "12桁の番号が画像から読み取れます (チェックデジットは合いません)", box))
     return out
 
 
@@ -155,11 +184,19 @@ def _inside(inner: Box, outer: Box) -> bool:
     return outer.contains_point(cx, cy)
 
 
+def recogniser_for(models_dir: str | None) -> Recogniser:
+    """The process's PP-OCR recogniser for the configured models folder (None: the wheel's)."""
+    from kakari.config import OcrConfig
+    from ocr.ppocr import recogniser
+
+    return recogniser(OcrConfig(models_dir=models_dir))
+
+
 def verify(path: Path, values: Iterable[str], tessdata: Path | None, kept: Sequence[Box] = (),
-           ocr: bool = True) -> list[Leftover]:
+           ocr: bool = True, models_dir: str | None = None) -> list[Leftover]:
     """Every way the masked file could still give a number away, empty when there is none."""
     values = list(values)
     found = structure(path) + text_layers(path, values)
     if ocr and tessdata is not None:
-        found += ocr_pages(path, values, tessdata, kept)
+        found += ocr_pages(path, values, tessdata, kept, models_dir)
     return found

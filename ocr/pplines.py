@@ -1,0 +1,166 @@
+"""Whole-page OCR by PP-OCR: every text line the detector finds, read by the recogniser, one Word
+per character with its box (mm of the page given), as ``ocr.pagetext`` gives Tesseract's lines.
+
+A second engine for finding things anywhere on a page: where Tesseract drops or adds a digit (a
+digit in a printed box, a noisy table cell), PP-OCR's reading of the same line often holds, and the
+union of both is what a masker looks at. Detection runs on a copy at ``DETECT_DPI`` (the detector's
+own scale for printed text); lines are read from the page itself. A line taller than wide (a
+number printed sideways in a margin) is read turned both ways and the surer reading kept.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+import cv2
+import numpy as np
+
+from kakari.model import Box
+from ocr.document import Word
+from ocr.ppocr import LineText, Recogniser
+from ocr.preprocess import px, rot90
+
+MM_PER_INCH = 25.4
+DETECT_DPI = 150.0  # the page is shrunk to this for line detection (3 mm text is ~18 px high)
+PAD_MM = 0.6  # white kept around each detected line when it is cut out for reading
+JOIN_GAP = 3.0  # pieces on one line this many line heights apart or less are read as one line
+
+
+def page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[list[Word]]:
+    """The page's lines (top to bottom), characters left to right (or along a sideways line)."""
+    f = min(1.0, DETECT_DPI / dpi)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else gray
+    boxes = recogniser.lines(small)
+    pad = px(PAD_MM, dpi)
+    h, w = gray.shape[:2]
+    jobs: list[tuple[tuple[int, int, int, int], int]] = []
+    crops: list[np.ndarray] = []
+    for x0, y0, x1, y1 in boxes:
+        bx0, by0 = max(0, int(x0 / f) - pad), max(0, int(y0 / f) - pad)
+        bx1, by1 = min(w, int(np.ceil(x1 / f)) + pad), min(h, int(np.ceil(y1 / f)) + pad)
+        if bx1 - bx0 < 4 or by1 - by0 < 4:
+            continue
+        crop = gray[by0:by1, bx0:bx1]
+        for k in ((0,) if (by1 - by0) < 1.5 * (bx1 - bx0) else (1, 3)):
+            jobs.append(((bx0, by0, bx1, by1), k))
+            crops.append(rot90(crop, k))
+    readings = recogniser.read(crops)
+    best: dict[tuple[int, int, int, int], tuple[float, list[Word]]] = {}
+    for (where, k), reading in zip(jobs, readings):
+        words = _words(reading, where, k, dpi)
+        score = float(np.mean(reading.confs)) * len(words) if words and reading.confs else 0.0
+        if where not in best or score > best[where][0]:
+            best[where] = (score, words)
+    sideways = [words for where, (_, words) in best.items() if words and _tall(where)]
+    level = [words for where, (_, words) in best.items() if words and not _tall(where)]
+    return _joined(level) + sideways
+
+
+ORIENTATION_SAMPLE = 12  # lines read both ways to tell an upright page from one upside down
+
+
+def upside_down(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> bool:
+    """Does the page read better turned half round? The widest lines the detector finds (it finds
+    them either way up) are read as they are and turned 180°; the surer reading wins."""
+    f = min(1.0, DETECT_DPI / dpi)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else gray
+    level = [b for b in recogniser.lines(small) if (b[3] - b[1]) < 1.5 * (b[2] - b[0])]
+    level = sorted(level, key=lambda b: b[2] - b[0], reverse=True)[:ORIENTATION_SAMPLE]
+    crops = [gray[int(y0 / f):int(np.ceil(y1 / f)), int(x0 / f):int(np.ceil(x1 / f))] for x0, y0, x1, y1 in level]
+    crops = [c for c in crops if c.size]
+    if not crops:
+        return False
+    readings = recogniser.read(crops + [rot90(c, 2) for c in crops])
+    as_is, turned = readings[:len(crops)], readings[len(crops):]
+    return _sureness(turned) > _sureness(as_is)
+
+
+def _sureness(readings: list[LineText]) -> float:
+    """Mean character probability over all characters read (a line read wrong way up reads as few,
+    unsure characters)."""
+    confs = [c for r in readings for ch, c in zip(r.text, r.confs) if not ch.isspace()]
+    return float(np.sum(confs)) / max(1, sum(max(1, len(r.text)) for r in readings))
+
+
+def _tall(where: tuple[int, int, int, int]) -> bool:
+    x0, y0, x1, y1 = where
+    return (y1 - y0) >= 1.5 * (x1 - x0)
+
+
+def _joined(pieces: list[list[Word]]) -> list[list[Word]]:
+    """Pieces the detector found side by side on one text line joined into that line, left to
+    right, with a space between them (it cuts widely spaced characters, such as digits in printed
+    boxes, into a piece each). Which characters belong together is the reader's to decide."""
+    pieces = sorted(pieces, key=lambda ws: ws[0].box.x)
+    lines: list[list[Word]] = []
+    for piece in pieces:
+        b = _extent(piece)
+        home = None
+        for line in lines:
+            e = _extent(line)
+            overlap = min(e.y1, b.y1) - max(e.y, b.y)
+            gap = b.x - e.x1
+            if overlap >= 0.5 * min(e.h, b.h) and -0.5 * b.h <= gap <= JOIN_GAP * max(e.h, b.h):
+                home = line
+                break
+        if home is None:
+            lines.append(list(piece))
+            continue
+        prev = home[-1].box
+        home.append(Word(" ", Box(1, prev.x1, prev.y, max(0.0, piece[0].box.x - prev.x1), prev.h), 1.0))
+        home.extend(piece)
+    return sorted(lines, key=lambda ws: (_extent(ws).y, _extent(ws).x))
+
+
+def _extent(words: list[Word]) -> Box:
+    x0, y0 = min(w.box.x for w in words), min(w.box.y for w in words)
+    return Box(1, x0, y0, max(w.box.x1 for w in words) - x0, max(w.box.y1 for w in words) - y0)
+
+
+def _words(reading: LineText, where: tuple[int, int, int, int], k: int, dpi: float) -> list[Word]:
+    """One Word per character, its box placed along the line by the recogniser's column; a space
+    the recogniser read is kept as a Word spanning the gap (digit runs are split at it)."""
+    solid = [(ch, c) for ch, c in zip(reading.text, reading.confs) if not ch.isspace()]
+    if not solid or len(reading.centres) != len(solid):
+        return []
+    x0, y0, x1, y1 = where
+    along = (x1 - x0) if k == 0 else (y1 - y0)  # the line's length in pixels, in reading order
+    across = (y1 - y0) if k == 0 else (x1 - x0)
+    centres = [c * along for c in reading.centres]
+    spans: list[tuple[float, float]] = []
+    for i, ((ch, _), c) in enumerate(zip(solid, centres)):
+        half = 0.5 * across * (0.95 if unicodedata.east_asian_width(ch) in "WF" else 0.6)
+        gaps = [abs(c - centres[j]) for j in (i - 1, i + 1) if 0 <= j < len(centres)]
+        if gaps:  # never past the middle between two characters, never thinner than a stroke
+            half = min(half, max(0.5 * min(gaps), 0.15 * across))
+        spans.append((max(0.0, c - half), min(float(along), c + half)))
+    s = MM_PER_INCH / dpi
+    spaced = _space_after(reading.text)
+    out: list[Word] = []
+    for i, ((ch, conf), (a0, a1)) in enumerate(zip(solid, spans)):
+        if i and spaced[i - 1]:
+            g0 = spans[i - 1][1]
+            out.append(Word(" ", _placed(g0, max(g0, a0), where, k, s), 1.0))
+        out.append(Word(ch, _placed(a0, a1, where, k, s), float(conf)))
+    return out
+
+
+def _space_after(text: str) -> list[bool]:
+    """For each character that is not a space: is a space read right after it?"""
+    out: list[bool] = []
+    for ch in text:
+        if ch.isspace():
+            if out:
+                out[-1] = True
+        else:
+            out.append(False)
+    return out
+
+
+def _placed(a0: float, a1: float, where: tuple[int, int, int, int], k: int, s: float) -> Box:
+    """A span along a line (pixels from where it starts reading) as a box on the page (mm)."""
+    x0, y0, x1, y1 = where
+    if k == 0:
+        return Box(1, (x0 + a0) * s, y0 * s, max(0.0, a1 - a0) * s, (y1 - y0) * s)
+    if k == 1:  # turned clockwise to be read: on the page the text runs bottom to top
+        return Box(1, x0 * s, (y1 - a1) * s, (x1 - x0) * s, max(0.0, a1 - a0) * s)
+    return Box(1, x0 * s, (y0 + a0) * s, (x1 - x0) * s, max(0.0, a1 - a0) * s)  # anticlockwise: top to bottom
