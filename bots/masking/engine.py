@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from bots.masking.find import Candidate, Finding, find_on_page, form_zones, labelled_otherwise, no_number, overlap
+from bots.masking.find import (
+    Candidate,
+    Finding,
+    find_on_page,
+    form_zones,
+    labelled_otherwise,
+    no_number,
+    overlap,
+)
 from bots.masking.render import PageImage, burn, write_pdf
 from bots.masking.spec import MaskSpec
 from bots.masking.verify import Leftover, verify
@@ -136,8 +144,8 @@ def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, cfg: KakariConfig,
     (read as displayed, its text layer too). Two engines read it (Tesseract, PP-OCR) and what
     either finds is masked: each misses digits the other reads."""
     from ocr.pagetext import read_digits, read_page
-    from ocr.ppocr import recogniser
     from ocr.pplines import page_lines, upside_down
+    from ocr.ppocr import recogniser
     from ocr.preprocess import to_gray
 
     text = tp is not None and tp.chars > 0
