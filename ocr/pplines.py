@@ -51,8 +51,13 @@ def page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[lis
         if where not in best or score > best[where][0]:
             best[where] = (score, words)
     sideways = [words for where, (_, words) in best.items() if words and _tall(where)]
-    level = [words for where, (_, words) in best.items() if words and not _tall(where)]
+    level = [(_start(where, pad, dpi), words) for where, (_, words) in best.items() if words and not _tall(where)]
     return _joined(level) + sideways
+
+
+def _start(where: tuple[int, int, int, int], pad: int, dpi: float) -> float:
+    """Where the detector's own box of a line starts (mm), without the margin it was cut out with."""
+    return (where[0] + pad) * MM_PER_INCH / dpi
 
 
 ORIENTATION_SAMPLE = 12  # lines read both ways to tell an upright page from one upside down
@@ -86,11 +91,14 @@ def _tall(where: tuple[int, int, int, int]) -> bool:
     return (y1 - y0) >= 1.5 * (x1 - x0)
 
 
-def _joined(pieces: list[list[Word]]) -> list[list[Word]]:
+def _joined(found: list[tuple[float, list[Word]]]) -> list[list[Word]]:
     """Pieces the detector found side by side on one text line joined into that line, left to
     right, with a space between them (it cuts widely spaced characters, such as digits in printed
-    boxes, into a piece each). Which characters belong together is the reader's to decide."""
-    pieces = sorted(pieces, key=lambda ws: ws[0].box.x)
+    boxes, into a piece each). Which characters belong together is the reader's to decide. Where
+    two pieces overlap, what the first read past the start of the second is the second's (a label's
+    box reaching into the number after it reads part of its first digit)."""
+    starts = {id(words): x for x, words in found}
+    pieces = sorted(_distinct([words for _, words in found]), key=lambda ws: ws[0].box.x)
     lines: list[list[Word]] = []
     for piece in pieces:
         b = _extent(piece)
@@ -105,10 +113,38 @@ def _joined(pieces: list[list[Word]]) -> list[list[Word]]:
         if home is None:
             lines.append(list(piece))
             continue
+        start = starts[id(piece)]
+        while home and (home[-1].cx >= start or not home[-1].text.strip()):
+            home.pop()
+        if not home:
+            lines.remove(home)
+            lines.append(list(piece))
+            continue
         prev = home[-1].box
         home.append(Word(" ", Box(1, prev.x1, prev.y, max(0.0, piece[0].box.x - prev.x1), prev.h), 1.0))
         home.extend(piece)
     return sorted(lines, key=lambda ws: (_extent(ws).y, _extent(ws).x))
+
+
+def _distinct(pieces: list[list[Word]]) -> list[list[Word]]:
+    """Pieces without those the detector found twice: one mostly inside a longer piece is a
+    second detection of part of it (its characters would be read twice)."""
+    out = []
+    for piece in pieces:
+        b = _extent(piece)
+        inside = False
+        for other in pieces:
+            o = _extent(other)
+            if other is piece or o.w * o.h < b.w * b.h:
+                continue
+            w = min(b.x1, o.x1) - max(b.x, o.x)
+            h = min(b.y1, o.y1) - max(b.y, o.y)
+            if w > 0 and h > 0 and w * h >= 0.5 * b.w * b.h and (o.w * o.h > b.w * b.h or id(other) < id(piece)):
+                inside = True
+                break
+        if not inside:
+            out.append(piece)
+    return out
 
 
 def _extent(words: list[Word]) -> Box:
