@@ -176,8 +176,11 @@ def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, cfg: KakariConfig,
     # a label the text layer has alone may have its number in a picture or a form field: both must miss it
     lonely = ocr_lonely if lonely is None else [label for label in lonely if label in ocr_lonely]
     result.turns, result.width_mm, result.height_mm = pt.turns, pt.width_mm, pt.height_mm
-    lines += pt.lines + pp
-    _add_zones(result, lonely, form_zones(lines, r.number, spec, fuzzy=not text))
+    lines += pt.lines
+    # PP-OCR's character boxes are placed along its line, not measured: a form Tesseract recognised
+    # is placed by Tesseract's reading of its anchor
+    zones = form_zones(lines, r.number, spec, fuzzy=not text) or form_zones(lines + pp, r.number, spec, fuzzy=not text)
+    _add_zones(result, lonely, zones)
     image = _upright(r.image, pt.turns)
     size = (max(1, round(pt.width_mm / 25.4 * spec.dpi)), max(1, round(pt.height_mm / 25.4 * spec.dpi)))
     return result, PageImage(image.resize(size, Image.Resampling.BOX), pt.width_mm, pt.height_mm)
