@@ -279,3 +279,16 @@ def test_verification_catches_any_twelve_digit_run_whatever_its_check_digit(tmp_
     assert all("12桁" in lo.what and lo.box is not None for lo in ocr)
     for top, bottom in ((30, 42), (50, 62), (70, 82), (93, 106)):  # each of the four runs, by one engine at least
         assert any(lo.box is not None and top <= lo.box.y and lo.box.y1 <= bottom for lo in ocr), (top, ocr)
+
+
+def test_verification_reads_every_configured_kind_not_only_twelve_digits(tmp_path: Path) -> None:
+    """A 基礎年金番号 the finder did not mask (here: a clerk removed its box) is read back beside its
+    label by the verification's own reading of the pixels, and the file is not released."""
+    from samples.masking import Sheet, Truth
+
+    sheet = Sheet(tmp_path / "nenkin.pdf", Truth("nenkin", "sentence"))
+    sheet.text(20, 50, "基礎年金番号　4821-093755", 12)
+    sheet.save()
+    result = mask_file(tmp_path / "nenkin.pdf", SPEC, KakariConfig(), tmp_path / "out.pdf", boxes={1: []})
+    assert not result.releasable
+    assert any(lo.where.startswith("OCR") and "基礎年金番号が画像から読み取れます" in lo.what for lo in result.leftovers)

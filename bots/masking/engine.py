@@ -101,7 +101,7 @@ def mask_file(path: Path, spec: MaskSpec, cfg: KakariConfig, out: Path,
     results: list[PageResult] = []
     write_pdf(_masked_pages(Path(path), kind, spec, cfg, tessdata, results, boxes), out)
     values = {f.value for p in results for f in p.findings if f.value}
-    leftovers = verify(out, values, tessdata, kept, ocr=verify_ocr, models_dir=cfg.ocr.models_dir)
+    leftovers = verify(out, values, tessdata, kept, ocr=verify_ocr, models_dir=cfg.ocr.models_dir, spec=spec)
     return MaskResult(results, out, leftovers)
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bots.fields import my_number_check_digit
-from bots.masking.find import SEPARATORS, digit_runs
+from bots.masking.find import SEPARATORS, digit_runs, find_on_page
+from bots.masking.spec import MaskSpec
 from kakari.model import Box
 
 if TYPE_CHECKING:
@@ -134,10 +135,10 @@ def unicode_digits(text: str) -> str:
 
 
 def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[Box] = (),
-              models_dir: str | None = None) -> list[Leftover]:
+              models_dir: str | None = None, spec: MaskSpec | None = None) -> list[Leftover]:
     """Every page rendered and read by Tesseract (jpn with layout, then eng) and by PP-OCR: masked
     values and 12-digit runs must not be legible (except inside `kept`, areas a clerk decided are
-    not personal numbers)."""
+    not personal numbers). With `spec`, nothing its patterns would mask may be read either."""
     import pypdfium2 as pdfium
 
     from ocr.pagetext import clean_page, ocr_lines, read_page
@@ -157,15 +158,20 @@ def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[
                         ("OCR (eng)", ocr_lines(clean_page(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11)),
                         ("OCR (PP-OCR)", page_lines(gray, VERIFY_DPI, recogniser_for(models_dir)))]
             for where, lines in readings:
-                out += _in_lines(lines, wanted, n + 1, where, kept)
+                out += _in_lines(lines, wanted, n + 1, where, kept, spec)
     finally:
         doc.close()
     return out
 
 
 def _in_lines(lines: Sequence[Sequence], wanted: set[str], page: int, where: str,
-              kept: Sequence[Box]) -> list[Leftover]:
+              kept: Sequence[Box], spec: MaskSpec | None = None) -> list[Leftover]:
     out: list[Leftover] = []
+    if spec is not None:  # what the finder itself would mask here, read with no doubt (基礎年金番号 …)
+        for f in find_on_page(lines, spec, ocr=True)[0]:
+            box = Box(page, f.box.x, f.box.y, f.box.w, f.box.h)
+            if f.value and not f.problems and not any(_inside(box, k) for k in kept if k.page == page):
+                out.append(Leftover(page, where, f"{f.label}が画像から読み取れます", box))
     for cand in digit_runs(lines, ocr=True):
         box = Box(page, cand.box.x, cand.box.y, cand.box.w, cand.box.h)
         if any(_inside(box, k) for k in kept if k.page == page):
@@ -193,10 +199,10 @@ def recogniser_for(models_dir: str | None) -> Recogniser:
 
 
 def verify(path: Path, values: Iterable[str], tessdata: Path | None, kept: Sequence[Box] = (),
-           ocr: bool = True, models_dir: str | None = None) -> list[Leftover]:
+           ocr: bool = True, models_dir: str | None = None, spec: MaskSpec | None = None) -> list[Leftover]:
     """Every way the masked file could still give a number away, empty when there is none."""
     values = list(values)
     found = structure(path) + text_layers(path, values)
     if ocr and tessdata is not None:
-        found += ocr_pages(path, values, tessdata, kept, models_dir)
+        found += ocr_pages(path, values, tessdata, kept, models_dir, spec)
     return found
