@@ -381,11 +381,18 @@ def labelled_otherwise(f: Finding, lines: Sequence[Sequence[Word]], spec: MaskSp
         return False
     hits = [h for h in find_labels(lines, list(spec.patterns.values()), fuzzy=True) if h.pattern.name == f.kind]
     for cand in digit_runs(lines, ocr=True):
-        if overlap(cand.box, f.box) < 0.5 or not _led_by_words(cand):
+        if overlap(cand.box, f.box) < 0.5 or not _led_by_words(cand) or not _after_a_word(cand):
             continue
         if not any(h.line == cand.line and cand.start >= h.end for h in hits):
             return True
     return False
+
+
+def _after_a_word(cand: Candidate) -> bool:
+    """Is the text right before the run a word (電話, 〒), not digits of a cell beside it (a date)?"""
+    before = [w for w in cand.words_before if w.text.strip()]
+    ch = unicodedata.normalize("NFKC", before[-1].text)[-1:] if before else ""
+    return bool(ch) and ch.isalpha()
 
 
 def overlap(a: Box, b: Box) -> float:
