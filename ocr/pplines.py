@@ -22,6 +22,7 @@ from ocr.preprocess import px, rot90
 MM_PER_INCH = 25.4
 DETECT_DPI = 150.0  # the page is shrunk to this for line detection (3 mm text is ~18 px high)
 PAD_MM = 0.6  # white kept around each detected line when it is cut out for reading
+MAX_LENGTH = 100  # a text line is at most this many times as long as it is tall (180 mm of 1.8 mm text)
 JOIN_GAP = 3.0  # pieces on one line this many line heights apart or less are read as one line
 
 
@@ -29,7 +30,7 @@ def page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[lis
     """The page's lines (top to bottom), characters left to right (or along a sideways line)."""
     f = min(1.0, DETECT_DPI / dpi)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else gray
-    boxes = recogniser.lines(small)
+    boxes = detect(small, recogniser)
     pad = px(PAD_MM, dpi)
     h, w = gray.shape[:2]
     jobs: list[tuple[tuple[int, int, int, int], int]] = []
@@ -37,13 +38,13 @@ def page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[lis
     for x0, y0, x1, y1 in boxes:
         bx0, by0 = max(0, int(x0 / f) - pad), max(0, int(y0 / f) - pad)
         bx1, by1 = min(w, int(np.ceil(x1 / f)) + pad), min(h, int(np.ceil(y1 / f)) + pad)
-        if bx1 - bx0 < 4 or by1 - by0 < 4:
-            continue
+        if bx1 - bx0 < 4 or by1 - by0 < 4 or max(bx1 - bx0, by1 - by0) > MAX_LENGTH * min(bx1 - bx0, by1 - by0):
+            continue  # a ruled frame's edge is no line of text (and would cost the recogniser gigabytes)
         crop = gray[by0:by1, bx0:bx1]
         for k in ((0,) if (by1 - by0) < 1.5 * (bx1 - bx0) else (1, 3)):
             jobs.append(((bx0, by0, bx1, by1), k))
             crops.append(rot90(crop, k))
-    readings = recogniser.read(crops)
+    readings = _read_each(recogniser, crops)
     best: dict[tuple[int, int, int, int], tuple[float, list[Word]]] = {}
     for (where, k), reading in zip(jobs, readings):
         words = _words(reading, where, k, dpi)
@@ -60,6 +61,40 @@ def _start(where: tuple[int, int, int, int], pad: int, dpi: float) -> float:
     return (where[0] + pad) * MM_PER_INCH / dpi
 
 
+STRIP_MM = 80.0  # the page is detected in bands this tall (the detector's memory grows with the image)
+STRIP_OVERLAP_MM = 12.0  # …overlapping by more than any line is tall, so every line is whole in one band
+
+
+def detect(small: np.ndarray, recogniser: Recogniser) -> list[tuple[int, int, int, int]]:
+    """Text line boxes of a page at DETECT_DPI, found band by band (a reader process's memory is
+    capped); a line found whole in two bands is kept once, a line cut by a band's edge is dropped
+    for the band that holds it whole."""
+    step, over = px(STRIP_MM, DETECT_DPI), px(STRIP_OVERLAP_MM, DETECT_DPI)
+    h = small.shape[0]
+    found: list[tuple[int, int, int, int]] = []
+    top = 0
+    while top < h:
+        bottom = min(h, top + step + over)
+        for x0, y0, x1, y1 in recogniser.lines(small[top:bottom]):
+            cut = (y0 <= 1 and top > 0) or (y1 >= bottom - top - 1 and bottom < h)
+            if not cut:
+                found.append((x0, y0 + top, x1, y1 + top))
+        if bottom >= h:
+            break
+        top += step
+    out: list[tuple[int, int, int, int]] = []
+    for b in sorted(found, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True):
+        if not any(_mostly_inside(b, o) for o in out):
+            out.append(b)
+    return sorted(out, key=lambda b: (b[1], b[0]))
+
+
+def _mostly_inside(b: tuple[int, int, int, int], o: tuple[int, int, int, int]) -> bool:
+    w = min(b[2], o[2]) - max(b[0], o[0])
+    h = min(b[3], o[3]) - max(b[1], o[1])
+    return w > 0 and h > 0 and w * h >= 0.5 * (b[2] - b[0]) * (b[3] - b[1])
+
+
 ORIENTATION_SAMPLE = 12  # lines read both ways to tell an upright page from one upside down
 
 
@@ -68,15 +103,21 @@ def upside_down(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> bool:
     them either way up) are read as they are and turned 180°; the surer reading wins."""
     f = min(1.0, DETECT_DPI / dpi)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else gray
-    level = [b for b in recogniser.lines(small) if (b[3] - b[1]) < 1.5 * (b[2] - b[0])]
+    level = [b for b in detect(small, recogniser) if (b[3] - b[1]) < 1.5 * (b[2] - b[0])]
     level = sorted(level, key=lambda b: b[2] - b[0], reverse=True)[:ORIENTATION_SAMPLE]
     crops = [gray[int(y0 / f):int(np.ceil(y1 / f)), int(x0 / f):int(np.ceil(x1 / f))] for x0, y0, x1, y1 in level]
     crops = [c for c in crops if c.size]
     if not crops:
         return False
-    readings = recogniser.read(crops + [rot90(c, 2) for c in crops])
+    readings = _read_each(recogniser, crops + [rot90(c, 2) for c in crops])
     as_is, turned = readings[:len(crops)], readings[len(crops):]
     return _sureness(turned) > _sureness(as_is)
+
+
+def _read_each(recogniser: Recogniser, crops: list[np.ndarray]) -> list[LineText]:
+    """Each line read on its own: a batch pads every line to the longest of it, and a page's lines
+    in batches outgrow a reader process's memory limit."""
+    return [r for c in crops for r in recogniser.read([c])]
 
 
 def _sureness(readings: list[LineText]) -> float:
