@@ -26,11 +26,26 @@ MAX_LENGTH = 100  # a text line is at most this many times as long as it is tall
 JOIN_GAP = 3.0  # pieces on one line this many line heights apart or less are read as one line
 
 
+def engine_errors() -> tuple[type[BaseException], ...]:
+    from rapidocr.inference_engine.onnxruntime.main import ONNXRuntimeError
+
+    return (ONNXRuntimeError, MemoryError)
+
+
+def try_page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[list[Word]] | None:
+    """``page_lines``, or None when the engine runs out of memory (the caller reads with Tesseract
+    alone and says so)."""
+    try:
+        return page_lines(gray, dpi, recogniser)
+    except engine_errors():
+        return None
+
+
 def page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[list[Word]]:
     """The page's lines (top to bottom), characters left to right (or along a sideways line)."""
     f = min(1.0, DETECT_DPI / dpi)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else gray
-    boxes = detect(small, recogniser)
+    boxes = recogniser.lines(small)
     pad = px(PAD_MM, dpi)
     h, w = gray.shape[:2]
     jobs: list[tuple[tuple[int, int, int, int], int]] = []
@@ -61,40 +76,6 @@ def _start(where: tuple[int, int, int, int], pad: int, dpi: float) -> float:
     return (where[0] + pad) * MM_PER_INCH / dpi
 
 
-STRIP_MM = 80.0  # the page is detected in bands this tall (the detector's memory grows with the image)
-STRIP_OVERLAP_MM = 12.0  # …overlapping by more than any line is tall, so every line is whole in one band
-
-
-def detect(small: np.ndarray, recogniser: Recogniser) -> list[tuple[int, int, int, int]]:
-    """Text line boxes of a page at DETECT_DPI, found band by band (a reader process's memory is
-    capped); a line found whole in two bands is kept once, a line cut by a band's edge is dropped
-    for the band that holds it whole."""
-    step, over = px(STRIP_MM, DETECT_DPI), px(STRIP_OVERLAP_MM, DETECT_DPI)
-    h = small.shape[0]
-    found: list[tuple[int, int, int, int]] = []
-    top = 0
-    while top < h:
-        bottom = min(h, top + step + over)
-        for x0, y0, x1, y1 in recogniser.lines(small[top:bottom]):
-            cut = (y0 <= 1 and top > 0) or (y1 >= bottom - top - 1 and bottom < h)
-            if not cut:
-                found.append((x0, y0 + top, x1, y1 + top))
-        if bottom >= h:
-            break
-        top += step
-    out: list[tuple[int, int, int, int]] = []
-    for b in sorted(found, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True):
-        if not any(_mostly_inside(b, o) for o in out):
-            out.append(b)
-    return sorted(out, key=lambda b: (b[1], b[0]))
-
-
-def _mostly_inside(b: tuple[int, int, int, int], o: tuple[int, int, int, int]) -> bool:
-    w = min(b[2], o[2]) - max(b[0], o[0])
-    h = min(b[3], o[3]) - max(b[1], o[1])
-    return w > 0 and h > 0 and w * h >= 0.5 * (b[2] - b[0]) * (b[3] - b[1])
-
-
 ORIENTATION_SAMPLE = 12  # lines read both ways to tell an upright page from one upside down
 
 
@@ -103,7 +84,7 @@ def upside_down(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> bool:
     them either way up) are read as they are and turned 180°; the surer reading wins."""
     f = min(1.0, DETECT_DPI / dpi)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else gray
-    level = [b for b in detect(small, recogniser) if (b[3] - b[1]) < 1.5 * (b[2] - b[0])]
+    level = [b for b in recogniser.lines(small) if (b[3] - b[1]) < 1.5 * (b[2] - b[0])]
     level = sorted(level, key=lambda b: b[2] - b[0], reverse=True)[:ORIENTATION_SAMPLE]
     crops = [gray[int(y0 / f):int(np.ceil(y1 / f)), int(x0 / f):int(np.ceil(x1 / f))] for x0, y0, x1, y1 in level]
     crops = [c for c in crops if c.size]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loguru import logger
 from PIL import Image
 
 from bots.masking.find import (
@@ -144,7 +145,7 @@ def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, cfg: KakariConfig,
     (read as displayed, its text layer too). Two engines read it (Tesseract, PP-OCR) and what
     either finds is masked: each misses digits the other reads."""
     from ocr.pagetext import read_digits, read_page
-    from ocr.pplines import page_lines, upside_down
+    from ocr.pplines import engine_errors, try_page_lines, upside_down
     from ocr.ppocr import recogniser
     from ocr.preprocess import to_gray
 
@@ -158,9 +159,15 @@ def _scanned(r: Raster, tp: TextPage | None, spec: MaskSpec, cfg: KakariConfig,
     gray = to_gray(r.image)
     pt = read_page(gray, r.dpi, tessdata, turns=0 if text else None)
     rec = recogniser(cfg.ocr)
-    if not text and upside_down(pt.gray, pt.dpi, rec):  # Tesseract's orientation can be fooled
-        pt = read_page(gray, r.dpi, tessdata, turns=(pt.turns + 2) % 4)
-    pp = page_lines(pt.gray, pt.dpi, rec)
+    try:
+        if not text and upside_down(pt.gray, pt.dpi, rec):  # Tesseract's orientation can be fooled
+            pt = read_page(gray, r.dpi, tessdata, turns=(pt.turns + 2) % 4)
+    except engine_errors():
+        pass  # the orientation stays Tesseract's
+    read_pp = try_page_lines(pt.gray, pt.dpi, rec)
+    if read_pp is None:
+        logger.warning("PP-OCR がメモリの上限内で動かなかったため、{}ページ目は Tesseract だけで読みました", r.number)
+    pp = read_pp or []
 
     def reread(cand: Candidate) -> tuple[str, float]:
         return read_digits(pt, cand.box, tessdata)

@@ -142,7 +142,7 @@ def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[
     import pypdfium2 as pdfium
 
     from ocr.pagetext import clean_page, ocr_lines, read_page
-    from ocr.pplines import page_lines
+    from ocr.pplines import try_page_lines
 
     wanted = {squeeze_digits(v) for v in values if v}
     out: list[Leftover] = []
@@ -156,7 +156,7 @@ def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[
             page.close()
             readings = [("OCR (jpn)", read_page(gray, VERIFY_DPI, tessdata, turns=0).lines),
                         ("OCR (eng)", ocr_lines(clean_page(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11)),
-                        ("OCR (PP-OCR)", page_lines(gray, VERIFY_DPI, recogniser_for(models_dir)))]
+                        ("OCR (PP-OCR)", try_page_lines(gray, VERIFY_DPI, recogniser_for(models_dir)) or [])]
             for where, lines in readings:
                 out += _in_lines(lines, wanted, n + 1, where, kept, spec)
     finally:
