@@ -186,6 +186,9 @@ class DocumentBot(Bot):
 
     abstract = True
     takes_documents = True
+    # private memory its reader process needs at least (MB; 0: the config's limit is enough), for
+    # bots whose engines need more than reading a form's zones; measured by benchmarks/run_reader_memory.py
+    reader_memory_mb: ClassVar[int] = 0
 
     def transform(self, path: Path, doc_id: str, ctx: RunContext, staged: Path) -> Record:
         raise NotImplementedError(f"{type(self).__name__}.transform が実装されていません")

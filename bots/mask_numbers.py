@@ -29,6 +29,9 @@ class MaskNumbers(DocumentBot):
     """個人番号等の墨塗り (PDF取込・マスキング)"""
 
     spec: ClassVar[MaskSpec]
+    # PP-OCR's page detector: the least limit that held on sample scans (benchmarks/run_reader_memory.py), plus a
+    # fifth for pages larger than the samples'
+    reader_memory_mb = 1280
     ledger = (("pages", "ページ数"), ("boxes", "マスク箇所数"), ("by_kind", "種類別の件数"))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

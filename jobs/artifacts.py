@@ -55,7 +55,8 @@ def transform(job: JobConfig, ref: DocRef, ctx: RunContext,
     """Run the bot on one claimed file in a warm reader process (killed at the time or memory
     limit, like reading); a releasable result gets the path it will be released to."""
     staged = staged_path(job, ctx, ref.doc_id)
-    rec = readers.run(_transform_in_reader, (bot_cls.name, ref.path, ref.doc_id, ctx.run_id, staged), ctx.config)
+    rec = readers.run(_transform_in_reader, (bot_cls.name, ref.path, ref.doc_id, ctx.run_id, staged), ctx.config,
+                      at_least_mb=bot_cls.reader_memory_mb)
     status = rec.status
     if rec.meta.get("release") and status == Status.REGISTERED:
         rec.meta["output_path"] = str(free_name(job.output_folder(ctx.home), output_name(ref.original_name),

@@ -329,9 +329,11 @@ class ReaderPool:
         """One document's extraction in a warm reader, under the config's limits."""
         return self.run(extract, (job, ref), config)
 
-    def run(self, fn: Callable[..., T], args: tuple[Any, ...], config: KakariConfig) -> T:
-        """fn(*args, config) — a module-level function — in a warm reader, under the config's limits."""
-        key = (start_method(config), config.limits.memory_mb)
+    def run(self, fn: Callable[..., T], args: tuple[Any, ...], config: KakariConfig, at_least_mb: int = 0) -> T:
+        """fn(*args, config) — a module-level function — in a warm reader, under the config's limits
+        (its memory limit raised to `at_least_mb` for work known to need more; no limit stays none)."""
+        limit = config.limits.memory_mb
+        key = (start_method(config), max(limit, at_least_mb) if limit else 0)
         reader = self._take(key)
         try:
             return reader.run(fn, args, config, config.limits.timeout_seconds)

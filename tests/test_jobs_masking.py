@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from bots import registry as bot_registry
 from connectors.excel import read_ledger
 from jobs import artifacts
 from jobs.runner import run_job
@@ -223,3 +224,18 @@ def test_sigkill_at_random_moments_releases_each_masked_copy_exactly_once(tmp_pa
     assert placed == Counter(summary["dropped"])
     assert [p for p in folders["processing"].iterdir() if p.is_file()] == []
     assert list((folders["processing"] / artifacts.STAGED).iterdir()) == []
+
+
+def test_a_scanned_document_in_a_job_is_read_by_both_engines_within_its_readers_limit(tmp_path: Path) -> None:
+    from kakari.log import setup_logging
+    from samples.masking import generate
+
+    config, job, folders = setup_job(tmp_path)
+    setup_logging(config.home, "DEBUG")
+    scan = next(p for p in generate(tmp_path / "corpus", 0, 2, 42) if p.stem.startswith("scan_"))
+    shutil.copy2(scan, folders["inbox"] / scan.name)
+    summary = run_job(job, RunContext(config))
+    assert summary.counts.get("エラー", 0) == 0
+    logs = "".join(p.read_text(encoding="utf-8") for p in (config.home / "logs").glob("*.log"))
+    assert "Tesseract だけで読みました" not in logs  # PP-OCR fitted in the masking reader's memory
+    assert config.limits.memory_mb < bot_registry.get("mask_numbers").reader_memory_mb
