@@ -369,11 +369,14 @@ class ReaderPool:
                 reader.stop()
 
 
-def _forget_the_parents_forkserver() -> None:
-    """In a forked child (a Celery prefork worker), the forkserver started by the parent is not
-    ours to use or wait for: the next reader starts a new one."""
+def _forget_the_parents_processes() -> None:
+    """In a forked child (a Celery prefork worker), the parent's readers and forkserver are not ours
+    to use or wait for: the next reader starts a new forkserver, and the child's exit does not try
+    to join the parent's readers (multiprocessing clears this set only in processes it started)."""
+    import multiprocessing.process as mpp
     from multiprocessing import forkserver
 
+    mpp._children.clear()  # type: ignore[attr-defined]
     server = getattr(forkserver, "_forkserver", None)  # the stdlib's, per process, not reset on fork
     if server is None:
         return
@@ -385,4 +388,4 @@ def _forget_the_parents_forkserver() -> None:
 readers = ReaderPool()
 atexit.register(readers.close)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_the_parents_forkserver)
+    os.register_at_fork(after_in_child=_forget_the_parents_processes)

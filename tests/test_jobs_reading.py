@@ -146,9 +146,14 @@ def _in_a_prefork_worker(out: object, pdf: str, home: str) -> None:
 
 
 def test_a_reader_starts_inside_a_celery_prefork_worker(tmp_path: Path, pdfs: list[Path]) -> None:
-    """`kakari worker -c 2` runs tasks in billiard's daemonic pool processes; their readers start too."""
+    """`kakari worker -c 2` runs tasks in billiard's daemonic pool processes; their readers start too,
+    also where the forking process has warm readers of its own, and the worker exits cleanly."""
     import billiard
 
+    (tmp_path / "parent").mkdir()
+    config = configure(tmp_path / "parent")
+    assert one(config, pdfs[1]).status != Status.ERROR  # leaves a warm reader in this process
+    assert readers._idle
     out = billiard.Queue()
     worker = billiard.Process(target=_in_a_prefork_worker, args=(out, str(pdfs[0]), str(tmp_path)), daemon=True)
     worker.start()
@@ -156,3 +161,4 @@ def test_a_reader_starts_inside_a_celery_prefork_worker(tmp_path: Path, pdfs: li
         assert out.get(timeout=120) == "child_medical"
     finally:
         worker.join(30)
+    assert worker.exitcode == 0  # its exit did not trip over this process's readers
