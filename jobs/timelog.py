@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -31,6 +30,9 @@ from sqlalchemy import (
 )
 
 from jobs.store import Store, insert_ignore, metadata
+
+if TYPE_CHECKING:  # pandas takes most of a second to import: the pipeline itself never needs it
+    import pandas as pd
 
 time_log = Table(
     "time_log", metadata,
@@ -133,6 +135,8 @@ class TimeLog:
         SQLite) to be parsed once for the whole column: per-row datetime objects made a 年度 of a
         million records three times slower and several times bigger.
         """
+        import pandas as pd
+
         cols: list[ColumnElement[Any]] = [type_coerce(time_log.c.work_date, String).label("date")]
         cols += [time_log.c[c] for c in FRAME_COLUMNS if c != "date"]
         q = select(*cols)
@@ -155,6 +159,8 @@ class TimeLog:
         """Like `frame`, summed in the database per day and key (FRAME_COLUMNS + `rows`, the number
         of records behind each line). A 年度 of a million records is a few thousand lines, so a
         report's memory does not grow with the log."""
+        import pandas as pd
+
         keys = [time_log.c[c] for c in GROUP_KEYS]
         sums = [func.sum(time_log.c[c]).label(c) for c in ("items", "minutes_before", "minutes_after", "robot_seconds")]
         q = select(type_coerce(time_log.c.work_date, String).label("date"), *keys, *sums,
@@ -187,6 +193,8 @@ class TimeLog:
 
 
 def empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
     df = pd.DataFrame({c: pd.Series(dtype="object") for c in FRAME_COLUMNS})
     df["date"] = pd.to_datetime(df["date"])
     for c in ("items",):

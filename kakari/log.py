@@ -13,6 +13,7 @@ further line of a record is indented, so nobody can forge a log line.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -137,14 +138,40 @@ def _bounded(value: str, kana_part: bool = False) -> str:
     return head + re.escape(value) + tail
 
 
+@functools.lru_cache(maxsize=8192)
+def _value_pattern(value: str, kana_part: bool) -> re.Pattern[str]:
+    return re.compile(_bounded(value, kana_part))
+
+
+def _mask_values(text: str, found: tuple[str, ...], kana_parts: frozenset[str]) -> str:
+    """`text` with the found values masked as one alternation of them, in `found`'s order, would mask
+    them: leftmost first, the first value that matches there. Each value's pattern is compiled once;
+    the alternation of the values of each line would be compiled anew for most lines."""
+    spans: list[tuple[int, int, int]] = []  # start, rank, end
+    for rank, value in enumerate(found):
+        pattern = _value_pattern(value, value in kana_parts)
+        i = text.find(value)
+        while i >= 0:
+            m = pattern.match(text, i)
+            if m:
+                spans.append((i, rank, m.end()))
+            i = text.find(value, i + 1)
+    out, pos = [], 0
+    for start, _, end in sorted(spans):
+        if start >= pos:
+            out += [text[pos:start], mask_value(text[start:end])]
+            pos = end
+    return "".join(out) + text[pos:]
+
+
 def redact(text: str) -> str:
     """Mask every registered personal value and every personal-looking pattern in `text`."""
     with _lock:  # only the values that start somewhere in the text: a long run registers many thousands
         heads = {v for i in range(len(text) - 1) for v in _by_head.get(text[i:i + 2], ())}
-        found = sorted((v for v in heads if v in text), key=len, reverse=True)
-        kana_parts = {v for v in found if v in _kana_parts}
+        found = tuple(sorted((v for v in heads if v in text), key=lambda v: (-len(v), v)))
+        kana_parts = frozenset(v for v in found if v in _kana_parts)
     if found:
-        text = re.sub("|".join(_bounded(v, v in kana_parts) for v in found), lambda m: mask_value(m.group(0)), text)
+        text = _mask_values(text, found, kana_parts)
     for pat in _PATTERNS:
         text = pat.sub(lambda m: mask_value(m.group(0)), text)
     return text

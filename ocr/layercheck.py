@@ -110,20 +110,31 @@ def vertical_share(chars: list[Word]) -> tuple[float, int]:
         return 0.0, 0
     xy = np.array([(c.cx, c.cy) for c in solid])
     size = np.array([max(c.box.w, c.box.h) for c in solid])
-    vertical = counted = 0
+    n = len(solid)
+    # a neighbour farther than this is not close whichever it is: each block of characters (in
+    # order of height) is compared only with the band of characters within reach above and below
+    reach = 1.6 * float(size.max())
+    order = np.argsort(xy[:, 1], kind="stable")
+    ys = xy[order, 1]
     norms = (xy * xy).sum(axis=1)
-    for start in range(0, len(solid), 512):  # blocks of rows: memory stays small on long pages
-        block = xy[start : start + 512]
-        rows = np.arange(len(block))
+    vertical = counted = 0
+    for start in range(0, n, 64):
+        rows = order[start : start + 64]
+        lo = int(np.searchsorted(ys, ys[start] - reach, "left"))
+        hi = int(np.searchsorted(ys, ys[min(start + 63, n - 1)] + reach, "right"))
+        cols = order[lo:hi]
         # squared distances as |a|² + |b|² − 2a·b, the product written out per axis: as a matrix
         # product it goes to BLAS, whose threads cost more CPU than this small product itself
-        dot = block[:, 0, None] * xy[None, :, 0] + block[:, 1, None] * xy[None, :, 1]
-        dist2 = norms[start : start + len(block), None] + norms[None, :] - 2.0 * dot
-        dist2[rows, rows + start] = np.inf
-        nearest = dist2.argmin(axis=1)
-        d = block - xy[nearest]
+        dot = xy[rows, 0, None] * xy[None, cols, 0] + xy[rows, 1, None] * xy[None, cols, 1]
+        dist2 = norms[rows, None] + norms[None, cols] - 2.0 * dot
+        dist2[rows[:, None] == cols[None, :]] = np.inf
+        # the nearest, ties to the character first in the layer's order
+        nearest = np.where(dist2 == dist2.min(axis=1)[:, None], cols[None, :], n).min(axis=1)
+        found = nearest < n
+        rows, nearest = rows[found], nearest[found]
+        d = xy[rows] - xy[nearest]
         dx, dy = np.abs(d[:, 0]), np.abs(d[:, 1])
-        near = np.hypot(dx, dy) <= 1.6 * np.maximum(size[start : start + len(block)], size[nearest])
+        near = np.hypot(dx, dy) <= 1.6 * np.maximum(size[rows], size[nearest])
         counted += int(near.sum())
         vertical += int((near & (dy > dx)).sum())
     return (vertical / counted if counted else 0.0), counted

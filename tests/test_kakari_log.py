@@ -125,3 +125,24 @@ def test_a_value_registered_whole_is_masked_anywhere_even_when_also_a_part() -> 
     assert redact("メモリ") == "メモリ"
     register_personal(["モリ"])  # a field holding only the kana surname: masked wherever it appears
     assert redact("メモリ") == "メモ＊"
+
+
+def test_masking_values_one_by_one_equals_one_alternation_of_them() -> None:
+    """Registered values are masked as a single alternation (longest first, leftmost match) would
+    mask them, also where values overlap, repeat or touch, kana parts included."""
+    import random
+
+    import kakari.log
+
+    rng = random.Random(5)
+    alphabet = "12３ab山田モリタロウメさん様 -"
+    values = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 4))) for _ in range(60)})
+    register_personal(values[:40])
+    register_personal(["モリ　タロウ", "やま　はな"])
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet + "xyz") for _ in range(rng.randint(0, 40)))
+        found = tuple(sorted((v for v in kakari.log._personal if v in text), key=lambda v: (-len(v), v)))
+        kana = frozenset(v for v in found if v in kakari.log._kana_parts)
+        expected = re.sub("|".join(kakari.log._bounded(v, v in kana) for v in found),
+                          lambda m: kakari.log.mask_value(m.group(0)), text) if found else text
+        assert kakari.log._mask_values(text, found, kana) == expected, text
