@@ -145,3 +145,33 @@ def test_sample_forms_and_blanks_stay_on_the_text_layer(tmp_path: Path) -> None:
     for pdf in sorted(tmp_path.rglob("*.pdf")):
         doc = read_document(pdf, cfg)
         assert doc.engine == "textlayer" and doc.notes == [], pdf.name
+
+
+def test_vertical_share_is_the_nearest_neighbour_of_every_character() -> None:
+    """Comparing each character only with those within reach gives what comparing every pair gives,
+    ties (a regular grid, characters on top of each other) and mixed sizes included."""
+    import math
+    import random
+
+    rng = random.Random(8)
+    for _ in range(150):
+        step = rng.choice([(10.0, 10.0), (20.0, 10.0), (10.0, 20.0), (0.0, 0.0)])
+        chars = []
+        for _ in range(rng.randint(0, 160)):
+            x = rng.randint(0, 12) * step[0] if step[0] else rng.uniform(0, 300)
+            y = rng.randint(0, 40) * step[1] if step[1] else rng.uniform(0, 400)
+            s = rng.choice([3.0, 8.0, 10.0, 30.0])
+            chars.append(Word(rng.choice("あ 字1"), Box(1, x, y, s, s)))
+        solid = [c for c in chars if c.text.strip()]
+        vertical = counted = 0
+        for i, c in enumerate(solid):
+            others = [(math.dist((c.cx, c.cy), (o.cx, o.cy)), j) for j, o in enumerate(solid) if j != i]
+            if not others:
+                continue
+            dist, j = min(others)
+            o = solid[j]
+            if dist <= 1.6 * max(c.box.w, c.box.h, o.box.w, o.box.h):
+                counted += 1
+                vertical += abs(o.cy - c.cy) > abs(o.cx - c.cx)
+        share, n = layercheck.vertical_share(chars)
+        assert n == counted and share == pytest.approx(vertical / counted if counted else 0.0)
