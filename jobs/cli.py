@@ -20,10 +20,14 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="詳しいログを表示")] = False,
 ) -> int:
     """受付フォルダーにある申請書を今すぐ処理して終了します。"""
-    from jobs.runner import run_job
+    from jobs.reading import start_forkserver
 
     cfg = context(config, home, verbose)
     job_cfg = cfg.job(job)
+    if cfg.executor != "celery":
+        start_forkserver(cfg)
+    from jobs.runner import run_job
+
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
         task = bar.add_task(f"{job} 処理中", total=None)

@@ -153,6 +153,18 @@ def start_method(config: KakariConfig) -> str:
     return wanted
 
 
+def start_forkserver(config: KakariConfig) -> None:
+    """Start the forkserver now where readers fork from it: it imports PRELOAD while the caller goes
+    on starting up (a command's own imports, the database, the inbox), so the first document does
+    not wait for those imports. Starting it does not wait for it."""
+    if start_method(config) != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 def memory_guard() -> str:
     """How the reader's memory is capped here: "rlimit" (POSIX), "job" (Windows job object, pywin32),
     else "watch" (psutil looks at the reader while it works and kills it above the limit)."""

@@ -2,6 +2,7 @@
 against an inflate bomb, a killed reader is replaced, spawn works as well as forkserver."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -162,3 +163,30 @@ def test_a_reader_starts_inside_a_celery_prefork_worker(tmp_path: Path, pdfs: li
     finally:
         worker.join(30)
     assert worker.exitcode == 0  # its exit did not trip over this process's readers
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="forkserver does not exist on Windows")
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_kakari_run_starts_the_forkserver_before_the_first_document(tmp_path: Path, pdfs: list[Path],
+                                                                    method: str) -> None:
+    """The forkserver imports the readers' modules while `kakari run` still starts up; the first
+    reader forks from that server. With spawn there is no server to start."""
+    config = configure(tmp_path, extra=f'start_method = "{method}"')
+    script = ("import sys, psutil\nfrom pathlib import Path\nfrom multiprocessing import forkserver\n"
+              "from jobs.reading import readers, start_forkserver\nfrom kakari.config import load_config\n"
+              "from tests.test_jobs_reading import one\n"
+              "config = load_config(Path(sys.argv[1]), Path(sys.argv[2]))\nstart_forkserver(config)\n"
+              "server = forkserver._forkserver._forkserver_pid\nprint(server)\n"
+              "print(one(config, Path(sys.argv[3])).status.value)\n"
+              "[(_, reader)] = readers._idle\nprint(psutil.Process(reader.process.pid).ppid() == server)\n"
+              "readers.close()\n")
+    env = {k: v for k, v in os.environ.items() if k != "KAKARI_START_METHOD"}
+    got = subprocess.run([sys.executable, "-c", script, str(config.path), str(config.home), str(pdfs[0])],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert got.returncode == 0, got.stderr[-2000:]
+    server, status, forked_from_it = got.stdout.split()[-3:]
+    assert status != Status.ERROR.value
+    if method == "forkserver":
+        assert server != "None" and forked_from_it == "True"
+    else:
+        assert server == "None" and forked_from_it == "False"
