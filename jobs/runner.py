@@ -107,6 +107,21 @@ def process_many(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> lis
     """Claimed documents, start to finish, in their order. Their outcomes are committed in one
     transaction, then the files move, then one transaction records where they went: a batch pays a
     few fsyncs, not a few per document. Nothing moves before its outcome is committed."""
+    return _finish_batch(job, ctx, _read_batch(job, refs, ctx))
+
+
+@dataclass
+class _Batch:
+    """Claimed documents read (or replayed), not yet committed."""
+
+    count: int
+    outcomes: dict[int, Outcome]  # by position: replayed, or committed already
+    read: list[tuple[int, _Read]]
+
+
+def _read_batch(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> _Batch:
+    """Read the documents of a batch; only two files of one name (one after the other) or a missing
+    dependency commit anything here."""
     store = Store(ctx.config.database_url)
     source = FolderSource(job.folders(ctx.home))
     outcomes: dict[int, Outcome] = {}
@@ -131,8 +146,13 @@ def process_many(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> lis
             store.add_event("released", ref.doc_id, job.name, "処理を中断したため受付に戻しました", ctx.run_id)
         _finish(job, ctx, store, source, read, outcomes)
         raise
-    _finish(job, ctx, store, source, read, outcomes)
-    return [outcomes[i] for i in range(len(refs))]
+    return _Batch(len(refs), outcomes, read)
+
+
+def _finish_batch(job: JobConfig, ctx: RunContext, batch: _Batch) -> list[Outcome]:
+    store = Store(ctx.config.database_url)
+    _finish(job, ctx, store, FolderSource(job.folders(ctx.home)), batch.read, batch.outcomes)
+    return [batch.outcomes[i] for i in range(batch.count)]
 
 
 def _replay(job: JobConfig, ref: DocRef, ctx: RunContext, store: Store, source: FolderSource) -> Outcome | None:
@@ -335,20 +355,20 @@ def _outcomes(job: JobConfig, batches: Iterable[list[DocRef]], ctx: RunContext, 
         return
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    # threads, each waiting on its own warm reader process (jobs.reading): the reading runs in
-    # parallel processes, the commits and file moves here
+    # threads, each waiting on its own warm reader process (jobs.reading), read the batches; this
+    # thread commits them and moves their files, so a reader never waits for a commit's fsyncs
     with ThreadPoolExecutor(size, thread_name_prefix="kakari-doc") as pool:
         pending: set = set()
         for batch in batches:
-            pending.add(pool.submit(process_many, job, batch, ctx))
+            pending.add(pool.submit(_read_batch, job, batch, ctx))
             if len(pending) >= 2 * size:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
-                    yield from f.result()
+                    yield from _finish_batch(job, ctx, f.result())
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
-                yield from f.result()
+                yield from _finish_batch(job, ctx, f.result())
 
 
 def _batch_size(count: int, workers: int) -> int:
