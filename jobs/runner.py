@@ -126,9 +126,10 @@ def _read_batch(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> _Bat
     source = FolderSource(job.folders(ctx.home))
     outcomes: dict[int, Outcome] = {}
     read: list[tuple[int, _Read]] = []
+    committed = store.committed((ref.doc_id for ref in refs), job.name)  # one query, not one per document
     try:
         for i, ref in enumerate(refs):
-            replay = _replay(job, ref, ctx, store, source)
+            replay = _replay(job, ref, ctx, store, source) if ref.doc_id in committed else None
             if replay is not None:
                 outcomes[i] = replay
             else:
