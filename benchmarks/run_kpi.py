@@ -3,17 +3,15 @@ month and a 年度, per format, over N records (default 1,000,000) in SQLite.
 
     python benchmarks/run_kpi.py [--records 1000000] [--keep /tmp/kpi-bench]
 
-Each report runs as its own `kakari` process so its peak RSS (ru_maxrss) is its own. The time log
+Each report runs as its own `kakari` process so its peak RSS (sampled) is its own. The time log
 is built once with plain sqlite3 inserts (16 tasks in 6 原課, as in Naha's published table,
 spread over 年度 2026), then reused when --keep points at it.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measure import measured  # noqa: E402
 from benchmarks.results import write_section  # noqa: E402
 
 TASKS = [(f"{dept}", f"業務{dept[:2]}{i}") for dept in ("市民課", "税務課", "子育て支援課", "介護保険課",
@@ -71,15 +70,8 @@ def build(home: Path, records: int, seed: int = 11) -> float:
 
 def timed(args: list[str], home: Path) -> tuple[float, float]:
     """(seconds, peak RSS MiB) of one `kakari` process."""
-    kakari = Path(sys.executable).with_name("kakari")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(kakari), *args, "--home", str(home)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"kakari {' '.join(args)} failed: {proc.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    got = measured([str(Path(sys.executable).with_name("kakari")), *args, "--home", str(home)], ROOT, ok=(0,))
+    return got.wall, got.peak_mib
 
 
 def main() -> None:

@@ -19,13 +19,13 @@ import sys
 import tempfile
 import textwrap
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measure import measured  # noqa: E402
 from benchmarks.results import write_section  # noqa: E402
 
 FORMS = ("child_medical", "restaurant_permit", "juminhyo_request")
@@ -59,42 +59,6 @@ if __name__ == "__main__":
     with Pool(2) as pool:
         print(sum(pool.map(one, files, chunksize=8)))
 """
-
-
-@dataclass
-class Timed:
-    wall: float
-    cpu: float  # user + system of the process and every descendant
-    peak_mib: float  # the largest single process
-    out: str
-
-
-def measured(cmd: list[str], cwd: Path) -> Timed:
-    """Run a command, its whole process tree accounted for: on Linux this process becomes the
-    subreaper of the orphans (a worker pool's server) so their CPU time is counted too."""
-    if sys.platform == "linux":
-        import ctypes
-
-        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    with tempfile.TemporaryFile("w+") as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
-        while True:  # adopted orphans
-            try:
-                _, _, orphan = os.wait4(-1, 0)
-            except ChildProcessError:
-                break
-            cpu += orphan.ru_utime + orphan.ru_stime
-            peak = max(peak, orphan.ru_maxrss)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read()
-    if proc.returncode not in (0, 4):  # 4: some documents went to 要確認/エラー
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{text[-3000:]}")
-    return Timed(wall, cpu, peak / 1024, text)
 
 
 def make_samples(out: Path, count: int) -> list[Path]:
