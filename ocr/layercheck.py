@@ -128,9 +128,10 @@ def vertical_share(chars: list[Word]) -> tuple[float, int]:
         dot = xy[rows, 0, None] * xy[None, cols, 0] + xy[rows, 1, None] * xy[None, cols, 1]
         dist2 = norms[rows, None] + norms[None, cols] - 2.0 * dot
         dist2[rows[:, None] == cols[None, :]] = np.inf
-        # the nearest, ties to the character first in the layer's order
-        nearest = np.where(dist2 == dist2.min(axis=1)[:, None], cols[None, :], n).min(axis=1)
-        found = nearest < n
+        # the nearest, ties to the character first in the layer's order; none within the band: none close
+        best = dist2.min(axis=1)
+        nearest = np.where(dist2 == best[:, None], cols[None, :], n).min(axis=1)
+        found = np.isfinite(best)
         rows, nearest = rows[found], nearest[found]
         d = xy[rows] - xy[nearest]
         dx, dy = np.abs(d[:, 0]), np.abs(d[:, 1])

@@ -154,6 +154,10 @@ def test_vertical_share_is_the_nearest_neighbour_of_every_character() -> None:
     import random
 
     rng = random.Random(8)
+    line = [Word("字", Box(1, 10.0 * i, 10.0, 8.0, 8.0)) for i in range(64)]
+    alone = Word("字", Box(1, 0.0, 300.0, 8.0, 8.0))  # far below the line, in a block of its own
+    assert layercheck.vertical_share([*line, alone]) == (0.0, 64)
+    assert layercheck.vertical_share([line[0], alone]) == (0.0, 0)
     for _ in range(150):
         step = rng.choice([(10.0, 10.0), (20.0, 10.0), (10.0, 20.0), (0.0, 0.0)])
         chars = []
