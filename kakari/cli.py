@@ -4,6 +4,7 @@ and an exit code. `context()` is what every command calls first: config, home, l
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import secrets
@@ -187,7 +188,11 @@ def _main(command: Any, argv: list[str] | None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    # the command is over and the process ends: what it built (a run's ledger workbook is a few
+    # hundred thousand objects in reference cycles) is left to the OS, not to a last collection
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":
