@@ -288,3 +288,25 @@ def test_a_run_reads_its_ledger_once_and_keeps_what_others_wrote(tmp_path: Path,
     sink.write_many([rec("e")])  # after the run: read as always
     assert len(loads) == 3
     assert [r["文書ID"] for r in read_ledger(path)] == ["a", "b", "c", "x", "d", "e"]
+
+
+def test_the_garbage_collector_runs_again_after_a_ledger_is_opened_or_saved(tmp_path: Path) -> None:
+    """It is paused while openpyxl makes or writes the cells, and on again afterwards, also when the
+    workbook cannot be opened; where it was off before, it stays off."""
+    import gc
+
+    path = tmp_path / "台帳.xlsx"
+    ledger(path).write_many([rec("d1")])
+    ledger(path).write_many([rec("d2")])
+    assert gc.isenabled() and [r["文書ID"] for r in read_ledger(path)] == ["d1", "d2"]
+    broken = tmp_path / "壊れた.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    with pytest.raises(LedgerRefused):
+        ledger(broken).write_many([rec("d3")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        ledger(path).write_many([rec("d4")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
