@@ -15,6 +15,8 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   name whose truth was the variant (髙 judged 高), so that no such name is registered;
 - ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
+  Both only where the data holds such wrong judgements and the threshold holds across fonts (fitted
+  without each font, it still covers that font's wrong ones); otherwise never.
 
 Pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi, faxes) get thresholds of their own
 (``coarse_rules``), fitted on such records only.
@@ -83,17 +85,48 @@ def variant_ok(r: Record, ratio: float) -> bool:
     return r.kind != "name" or all(best == read and rt >= ratio for read, best, rt in r.variants)
 
 
+def variant_threshold(trials: list[tuple[str, float, bool]]) -> float | None:
+    """(font, how many times the ink prefers a form over its rival, whether the truth is that form)
+    → the preference above which the form is trusted, or None (never). Above every trial whose truth
+    is the other form (the wrong variant drawn: 髙 ink scored for 高) by 5 % (and at least 1), with at least
+    ``SUPPORT`` right ones above; and only if that holds across fonts: for each font, the threshold
+    fitted on the other fonts alone is above its wrong trials too. No wrong trial: nothing to fit on."""
+    def above(rows: list[tuple[str, float, bool]]) -> float | None:
+        wrong = [c for _f, c, ok in rows if not ok]
+        return round(max(wrong) * 1.05 + EPS, 3) if wrong else None
+
+    t = above(trials)
+    if t is None:
+        return None
+    t = max(t, 1.0)  # the form must win on its ink in any case
+    if sum(ok for _f, c, ok in trials if c >= t) < SUPPORT:
+        return None
+    for font in sorted({f for f, _c, ok in trials if not ok}):
+        t_other = above([p for p in trials if p[0] != font])
+        if t_other is None or any(c >= max(t_other, 1.0) for f, c, ok in trials if f == font and not ok):
+            return None  # a font the others did not foresee: the ink test does not generalise
+    return t
+
+
+def _preference(form: str, best: str, ratio: float) -> float:
+    """How many times the ink prefers `form` over its rival (below 1: the rival won)."""
+    return ratio if best == form else 1.0 / max(ratio, 1e-6)
+
+
 def fit_variant_ratio(records: list[Record]) -> float:
-    """Above every ratio at which the ink chose the common form of a name whose truth is a variant."""
-    worst = 1.0
+    """Names: how clearly the ink must prefer the common form both engines read over each variant
+    for it to be accepted (``variant_threshold`` on every variant character of a name, wrong where
+    the truth holds a variant; inf: never, every such name is offered to the clerk)."""
+    trials = []
     for r in records:
-        if r.kind != "name" or not r.variants:
-            continue
         truth = str(r.truth or "")
+        if r.kind != "name" or not truth:
+            continue
         for read, best, ratio in r.variants:
-            if best == read and read in offered(r) and not right(r, offered(r)) and truth and read not in truth:
-                worst = max(worst, ratio)
-    return round(worst * 1.05 + EPS, 3)
+            if read in offered(r):
+                trials.append((r.font, _preference(read, best, ratio), read in truth))
+    t = variant_threshold(trials)
+    return float("inf") if t is None else t
 
 
 def fit_alone(pairs: list[tuple[float, bool]]) -> float | None:
@@ -120,17 +153,22 @@ def fit_agree(rows: list[tuple[float, float, bool]]) -> tuple[float | None, floa
 
 
 def fit_variant_register(records: list[Record]) -> float | None:
-    """Printed names on fine pages where the ink preferred a variant over the common form both
-    engines read: above every ratio at which the form it preferred is not in the truth (and with at
-    least ``SUPPORT`` right ones above); None: never."""
+    """Printed names on fine pages: how clearly the ink must prefer a variant over the common form
+    both engines read for the variant to be registered (``variant_threshold`` on every variant
+    character, wrong where the truth holds the common form; None: never)."""
     from ocr.trust import COARSE_BELOW_DPI
 
-    pairs = [(ratio, best in str(r.truth or "")) for r in records
-             if r.kind == "name" and not r.handwritten and r.dpi >= COARSE_BELOW_DPI
-             for read, best, ratio in r.variants if best != read]
-    wrong = [c for c, ok in pairs if not ok]
-    t = round(max(wrong) * 1.05 + EPS, 3) if wrong else 1.0
-    return t if sum(ok for c, ok in pairs if c >= t) >= SUPPORT else None
+    trials = []
+    for r in records:
+        truth = str(r.truth or "")
+        if r.kind != "name" or r.handwritten or r.dpi < COARSE_BELOW_DPI or not truth:
+            continue
+        for read, best, ratio in r.variants:
+            if best != read:
+                trials.append((r.font, ratio, best in truth))
+            elif read in truth:  # the common form's ink: how near the variant came
+                trials.append((r.font, 1.0 / max(ratio, 1e-6), False))
+    return variant_threshold(trials)
 
 
 def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
@@ -166,7 +204,7 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
     ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
     fine, fine_counts = fit_rules([r for r in rows if r.dpi >= COARSE_BELOW_DPI], ratio)
     coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
-    return {"rules": fine, "coarse_rules": coarse, "variant_ratio": ratio,
+    return {"rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
             "variant_register": fit_variant_register(rows),
             "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
 

@@ -164,8 +164,9 @@ class Policy:
                          f"{both(r.hand_agree, r.hand_second)} | {t(c.alone)} | {both(c.agree, c.second)} | "
                          f"{both(c.hand_agree, c.hand_second)} |")
         register = "never" if math.isinf(self.variant_register) else f"×{self.variant_register:.2f}"
-        lines.append(f"\nVariant kanji in names: the common form must beat each variant on its own ink "
-                     f"by ×{self.variant_ratio:.1f}; a variant the ink prefers while both engines read the common "
+        accept = "is never accepted (offered)" if math.isinf(self.variant_ratio) else (
+            f"must beat each variant on its own ink by ×{self.variant_ratio:.1f}")
+        lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
                      f"form is registered (printed, {COARSE_BELOW_DPI:.0f} dpi or finer) when it beats every other "
                      f"form by {register}. Fitted on: {self.corpus}")
         return "\n".join(lines)
@@ -205,8 +206,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
 
     rules = table(data.get("rules", {}))
     coarse = table(data["coarse_rules"]) if "coarse_rules" in data else rules
-    register = data.get("variant_register")
-    return Policy(rules, float(data.get("variant_ratio", float("inf"))), str(data.get("corpus", "")), coarse,
+    ratio, register = data.get("variant_ratio"), data.get("variant_register")
+    return Policy(rules, float("inf") if ratio is None else float(ratio), str(data.get("corpus", "")), coarse,
                   float("inf") if register is None else float(register))
 
 

@@ -20,10 +20,12 @@ from ocr.ppocr import recogniser
 from ocr.reader import ScanReader, ZoneEvidence
 from ocr.tesseract import ZoneText, find_tessdata
 from ocr.trust import DISAGREE, VARIANT, load
+from benchmarks.ocr_evidence import covers
 from samples.fonts import font
 
 GOTHIC = str(font("ipa-gothic").path)  # found by file name, wherever the platform keeps fonts
 NOTO = str(font("noto-sans").path)
+SAWARABI = str(font("sawarabi-gothic").path)
 PX = round(11 / 72 * 300)
 CROPS = Path(__file__).parent / "crops"
 
@@ -181,12 +183,14 @@ def _policy_kind(spec) -> str:  # noqa: ANN001
     return policy_kind(spec.type, spec.ocr.get("kind"))
 
 
-@pytest.mark.parametrize("font", [GOTHIC, NOTO])
+@pytest.mark.parametrize("font", [GOTHIC, NOTO, SAWARABI])
 @pytest.mark.parametrize(("written", "read"), [("髙橋　太郎", "高橋"), ("山﨑　陽子", "山崎"), ("渡邊　翔太", "渡辺")])
 def test_a_variant_kanji_is_never_registered_as_its_common_form(reader: ScanReader, font: str, written: str,
                                                                 read: str) -> None:
     if not Path(font).is_file():
-        pytest.skip(f"{font} not installed (scripts/install-system.sh installs fonts-noto-cjk)")
+        pytest.skip(f"{font} not installed (scripts/install-system.sh installs fonts-noto-cjk, fonts-sawarabi-gothic)")
+    if not covers(font, written):
+        pytest.skip(f"{Path(font).name} has no glyph for a character of {written} (a PC would print another font)")
     [ev] = reader.evidence([(crop_of(written, font), "line")])
     f = field_of("child_medical", "guardian_name", ev)
     registered = not f.problems and f.confidence >= 0.8
@@ -327,3 +331,45 @@ def test_coarse_pages_are_judged_by_their_own_thresholds() -> None:
     fine = policy.decide("kana", _agreed("kana", "イトウ ナオミ", image, COARSE_BELOW_DPI), False, lambda t: True)
     coarse = policy.decide("kana", _agreed("kana", "イトウ ナオミ", image, 200.0), False, lambda t: True)
     assert fine.registered and not coarse.registered and coarse.problem
+
+
+def _name_record(reader: ScanReader, font_name: str, written: str):  # noqa: ANN202
+    from benchmarks.ocr_evidence import Record, evidence_fields
+
+    [ev] = reader.evidence([(crop_of(written, str(font(font_name).path)), "line")])
+    return Record(f"{font_name}/{written}", font_name, "printed", False, 300, "clean", "child_medical",
+                  "guardian_name", "name", "name", False, written, **evidence_fields(ev)), ev
+
+
+def test_a_variant_the_ink_test_misjudges_on_an_unseen_font_goes_to_review(reader: ScanReader,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # the variant ratio fitted on names drawn in three fonts, none of them Sawarabi Gothic; its 髙
+    # looks more like the drawn 高 than any of theirs, so a ratio above their worst confusion
+    # alone would register 髙橋 as 高橋: the fit must see that the ratio does not carry across fonts
+    from dataclasses import replace
+
+    from benchmarks import calibrate_ocr
+
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 3)  # a few names per font here, not a corpus
+    records = [_name_record(reader, f, w)[0] for f in ("ipa-gothic", "noto-sans", "vl-gothic")
+               for w in ("髙橋　裕子", "髙木　湊", "高橋　太郎", "高木　翔", "高田　陽子")]
+    ratio = calibrate_ocr.fit_variant_ratio(records)
+    record, ev = _name_record(reader, "sawarabi-gothic", "髙橋　結衣")
+    [check] = ev.variants()
+    assert ev.text.startswith("高橋") and check.best == "高"  # both engines and the ink test say 高
+    d = replace(load(), variant_ratio=ratio).decide("name", ev, False, lambda t: True)
+    assert not d.registered and d.problem == VARIANT and d.text.startswith("高橋")
+
+
+def test_a_variant_threshold_holds_only_across_fonts() -> None:
+    from benchmarks.calibrate_ocr import SUPPORT, variant_threshold
+
+    right = [(f, 9.0, True) for f in "ab" for _ in range(SUPPORT)]
+    # each font's wrong judgements below what the others' give: fitted above them all
+    assert variant_threshold(right + [("a", 2.0, False), ("b", 2.05, False)]) == pytest.approx(2.05 * 1.05, abs=1e-3)
+    # one font misjudges far more clearly than the others foresee: never
+    assert variant_threshold(right + [("a", 2.0, False), ("b", 4.0, False)]) is None
+    # no wrong judgement at all: nothing to fit on, never
+    assert variant_threshold(right) is None
+    # near misses (the right form won, narrowly) only count where the form would win: at least 1
+    assert variant_threshold(right + [("a", 0.5, False), ("b", 0.8, False)]) == 1.0
