@@ -319,18 +319,22 @@ def reason_of(d: Any, other: bool) -> str | None:
     return "validator" if not p else "low confidence"
 
 
-def review_reasons(docs: list[DocResult], policies: dict[str, Any], profile: str = "scanner"
-                   ) -> tuple[dict[str, Counter[str]], dict[str, Counter[str]], int, int]:
-    """Clean documents of `profile`, each font under its left-out policy: per field kind, how many
-    fields were registered or in doubt for each reason (``REASONS``), and per kind × reason, in how
-    many documents that field was the only one in doubt. Also (clean documents, those to 要確認)."""
+def review_reasons(docs: list[DocResult], policies: dict[str, Any], profile: str = "scanner",
+                   font_kind: str = "printed") -> tuple[dict[str, Counter[str]], dict[str, Counter[str]], int, int,
+                                                       Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+    """Clean documents of `profile` in fonts of `font_kind`, each font under its left-out policy: per
+    field kind, how many fields were registered or in doubt for each reason (``REASONS``), and per
+    kind × reason, in how many documents that field was the only one in doubt. Also (clean
+    documents, those to 要確認), and the same two counts per (form:field, reason)."""
     from benchmarks.ocr_evidence import decision
 
     per_kind: dict[str, Counter[str]] = defaultdict(Counter)
     sole: dict[str, Counter[str]] = defaultdict(Counter)
+    per_field: Counter[tuple[str, str]] = Counter()
+    sole_field: Counter[tuple[str, str]] = Counter()
     n_docs = n_review = 0
     for d in docs:
-        if d.defect is not None or d.profile != profile or d.font not in policies:
+        if d.defect is not None or d.profile != profile or d.font not in policies or d.font_kind != font_kind:
             continue
         recs = {r["field"]: Record(**{**r, "variants": [tuple(v) for v in r["variants"]]}) for r in d.records}
         doubts = []
@@ -340,12 +344,14 @@ def review_reasons(docs: list[DocResult], policies: dict[str, Any], profile: str
             why = reason_of(decision(r, policies[d.font]) if r is not None else None, f.other or f.kind == "?")
             per_kind[kind][why or "registered"] += 1
             if why:
-                doubts.append((kind, why))
+                doubts.append((kind, why, f"{d.form}:{f.name}"))
+                per_field[(f"{d.form}:{f.name}", why)] += 1
         n_docs += 1
         n_review += bool(doubts)
         if len(doubts) == 1:
             sole[doubts[0][0]][doubts[0][1]] += 1
-    return per_kind, sole, n_docs, n_review
+            sole_field[(doubts[0][2], doubts[0][1])] += 1
+    return per_kind, sole, n_docs, n_review, per_field, sole_field
 
 
 def replay_crops(records: list[Record], policies: dict[str, Any]) -> dict[tuple[str, str], Tally]:
@@ -501,17 +507,20 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
         f"clean documents to 要確認 {_pct(tot.clean_review, tot.clean_docs)}.",
         *speed,
     ]
-    per_kind, sole, n_clean, n_review = review_reasons(docs, policies)
+    per_kind, sole, n_clean, n_review, per_field, sole_field = review_reasons(docs, policies)
     if n_clean:
-        lines += ["", f"Why clean scanner documents go to 要確認 ({n_review} of {n_clean}; a document goes when any "
-                  "field does): fields per kind by the reason they are in doubt, each font under its left-out "
-                  "policy (in brackets: documents where that field was the only one in doubt).", "",
+        lines += ["", f"Why clean scanner documents in printed fonts go to 要確認 ({n_review} of {n_clean}; a document "
+                  "goes when any field does; handwriting-style fonts always do): fields per kind by the reason they "
+                  "are in doubt, each font under its left-out policy (in brackets: documents where that field was "
+                  "the only one in doubt).", "",
                   "| kind | fields | registered | " + " | ".join(REASONS) + " |",
                   "|---|---:|---:|" + "---:|" * len(REASONS)]
         for kind, c in sorted(per_kind.items()):
             n = sum(c.values())
             cells = [f"{c[w]} ({sole[kind][w]})" if c[w] else "" for w in REASONS]
             lines.append(f"| {kind} | {n} | {_pct(c['registered'], n)} | " + " | ".join(cells) + " |")
+        top = ", ".join(f"{field} {why} {n} ({sole_field[(field, why)]})" for (field, why), n in per_field.most_common(8))
+        lines += ["", f"Top fields × reasons (fields, in brackets documents where it was the only doubt): {top}."]
     if crops:
         cb = replay_crops(crops, policies)
         lines += ["", f"Crop corpus ({len(crops)} field values drawn in each font at {args.dpi} dpi, one "

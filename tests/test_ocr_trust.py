@@ -392,3 +392,28 @@ def test_the_other_reading_is_spliced_into_the_first_ones_spacing_and_variants()
     assert spliced("山﨑 陽了", "山崎陽子") == "山﨑 陽子"  # 﨑 (the ink's form) kept, 了 → 子
     assert spliced("三田 翔太", "山田翔太") == "山田 翔太"
     assert spliced("令和7年3月241日1", "令和7年3月2411") == "令和7年3月241日1"  # not as many characters: kept
+
+
+def test_a_stroke_thinner_than_a_pixel_is_kept_in_the_cleaned_crop(reader: ScanReader) -> None:
+    # 山田 printed in IPAex Mincho and scanned at 300 dpi: 山's base is two rows of grey lighter
+    # than the ink threshold; painted white, both engines are shown 三田
+    from ocr.zones import clean_crop
+
+    raw = cv2.imread(str(CROPS / "raw_name_thin_strokes_300dpi.png"), cv2.IMREAD_GRAYSCALE)
+    [ev] = reader.evidence([(clean_crop(raw, None).image, "line")])
+    assert ev.text == "山田 翔太"
+    f = field_of("child_medical", "guardian_name", ev)
+    assert f.value == "山田　翔太"
+
+
+def test_only_grey_joined_to_ink_is_kept() -> None:
+    from ocr.zones import clean_crop
+
+    page = np.full((60, 100), 255, np.uint8)
+    page[10:50, 20:24] = page[10:50, 56:60] = 0  # two strokes
+    page[48, 24:56] = 160  # a faint bar joining them (山's base)
+    page[25, 30:50] = 160  # a faint bar touching nothing (dirt, a faded guide line)
+    out = clean_crop(page, None, pad_px=0).image
+    assert out is not None and out.shape == (40, 40)  # trimmed to the strokes
+    assert (out[38, 6:34] < 255).all()  # the joined bar is kept
+    assert (out[15] == 255)[6:34].all()  # the lone one is not
