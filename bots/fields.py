@@ -82,6 +82,17 @@ def phone_digits_valid(digits: str) -> bool:
     return len(digits) == 10 and digits[0] == "0" and digits[1] != "0" and not digits.startswith(MOBILE_PREFIXES)
 
 
+def phone_groups_valid(groups: list[str]) -> bool:
+    """Groups written with hyphens (or brackets) as the numbering plan has them: a 0-led area code of
+    2–5 digits, at most one more group of 1–4, and the subscriber's last 3–4 digits (0120-123-456).
+    0-91-374-1092 has the digits of a number but not its shape: a space or a dash read where none is."""
+    if len(groups) <= 1:
+        return True
+    first, *middle, last = groups
+    return (len(groups) <= 3 and first.startswith("0") and 2 <= len(first) <= 5
+            and all(1 <= len(g) <= 4 for g in middle) and 3 <= len(last) <= 4)
+
+
 def format_phone(digits: str) -> str:
     """Hyphenate a bare number: 090-1234-5678, 0800-123-4567, 0120-123-456, 03-1234-5678 (03/06),
     else 0AB-CDE-FGHJ. Area codes of 4–5 digits cannot be told from the digits alone; numbers
@@ -198,6 +209,7 @@ class PostalCodeType(FieldType):
         return (text or None), ([] if not text else ["郵便番号は7桁の数字です"])
 
 
+PHONE_GROUPS = "電話番号の区切りが正しくありません (市外局番・市内局番・加入者番号)"
 _HYPHENS = re.compile("[\u2010-\u2015\u2212\u30FC\uFF70\uFE63\uFF0D]")
 
 
@@ -216,6 +228,8 @@ class PhoneType(FieldType):
         value = "-".join(groups) if len(groups) > 1 else format_phone(digits) if valid else digits
         if not valid:
             return value, ["電話番号の桁数が正しくありません (固定電話は0から始まる10桁、携帯電話・IP電話は11桁)"]
+        if not phone_groups_valid(groups):
+            return value, [PHONE_GROUPS]
         return value, []
 
 

@@ -245,6 +245,8 @@ def test_postal_code(raw: str, expected: str | None, ok: bool) -> None:
     ("0312345678901", "0312345678901", False),
     ("031234567", "031234567", False),
     ("0012345678", "0012345678", False),
+    ("0-91-374-1092", "0-91-374-1092", False),  # a space read inside the area code: digits right, shape not
+    ("091-374-10-92", "091-374-10-92", False),
     ("", None, True),
 ])
 def test_phone(raw: str, expected: str | None, ok: bool) -> None:
