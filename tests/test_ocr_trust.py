@@ -13,6 +13,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import bots
+from benchmarks.ocr_evidence import covers
 from kakari.model import Box
 from ocr.document import Document, Page, Reading
 from ocr.normalise import canonical
@@ -20,7 +21,6 @@ from ocr.ppocr import recogniser
 from ocr.reader import ScanReader, ZoneEvidence
 from ocr.tesseract import ZoneText, find_tessdata
 from ocr.trust import DISAGREE, VARIANT, load
-from benchmarks.ocr_evidence import covers
 from samples.fonts import font
 
 GOTHIC = str(font("ipa-gothic").path)  # found by file name, wherever the platform keeps fonts
@@ -354,7 +354,7 @@ def test_a_variant_the_ink_test_misjudges_on_an_unseen_font_goes_to_review(reade
     records = [_name_record(reader, f, w)[0] for f in ("ipa-gothic", "noto-sans", "vl-gothic")
                for w in ("髙橋　裕子", "髙木　湊", "高橋　太郎", "高木　翔", "高田　陽子")]
     ratio = calibrate_ocr.fit_variant_ratio(records)
-    record, ev = _name_record(reader, "sawarabi-gothic", "髙橋　結衣")
+    _record, ev = _name_record(reader, "sawarabi-gothic", "髙橋　結衣")
     [check] = ev.variants()
     assert ev.text.startswith("高橋") and check.best == "高"  # both engines and the ink test say 高
     d = replace(load(), variant_ratio=ratio).decide("name", ev, False, lambda t: True)
@@ -366,13 +366,13 @@ def test_a_variant_threshold_holds_only_across_fonts() -> None:
 
     right = [(f, 9.0, True) for f in "ab" for _ in range(SUPPORT)]
     # each font's wrong judgements below what the others' give: fitted above them all
-    assert variant_threshold(right + [("a", 2.0, False), ("b", 2.05, False)]) == pytest.approx(2.05 * 1.05, abs=1e-3)
+    assert variant_threshold([*right, ("a", 2.0, False), ("b", 2.05, False)]) == pytest.approx(2.05 * 1.05, abs=1e-3)
     # one font misjudges far more clearly than the others foresee: never
-    assert variant_threshold(right + [("a", 2.0, False), ("b", 4.0, False)]) is None
+    assert variant_threshold([*right, ("a", 2.0, False), ("b", 4.0, False)]) is None
     # no wrong judgement at all: nothing to fit on, never
     assert variant_threshold(right) is None
     # near misses (the right form won, narrowly) only count where the form would win: at least 1
-    assert variant_threshold(right + [("a", 0.5, False), ("b", 0.8, False)]) == 1.0
+    assert variant_threshold([*right, ("a", 0.5, False), ("b", 0.8, False)]) == 1.0
 
 
 @pytest.mark.parametrize("font_name", ["ipa-mincho", "noto-serif"])
