@@ -17,7 +17,6 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
   Both only where the data holds such wrong judgements and the threshold holds across fonts (fitted
   without each font, it still covers that font's wrong ones); otherwise never.
-
 - ``offer_second``: where the engines disagree, how much surer Tesseract must be than PP-OCR for
   its reading to be offered to the clerk instead (printed and handwritten apart; the margin that
   makes the most offered values right, never if none helps).
