@@ -17,9 +17,6 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
   Both only where the data holds such wrong judgements and the threshold holds across fonts (fitted
   without each font, it still covers that font's wrong ones); otherwise never.
-- ``offer_second``: where the engines disagree, how much surer Tesseract must be than PP-OCR for
-  its reading to be offered to the clerk instead (printed and handwritten apart; the margin that
-  makes the most offered values right, never if none helps).
 
 Pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi, faxes) get thresholds of their own
 (``coarse_rules``), fitted on such records only.
@@ -174,30 +171,6 @@ def fit_variant_register(records: list[Record]) -> float | None:
     return variant_threshold(trials)
 
 
-OFFER_GRID = tuple(round(-0.3 + 0.05 * i, 2) for i in range(19))  # Tesseract surer than PP-OCR by …
-
-
-def fit_offer_second(records: list[Record]) -> float | None:
-    """Where the engines disagree: the margin by which Tesseract's confidence must exceed PP-OCR's
-    for its reading to be offered instead, the one (from a grid) that makes the most offered values
-    right on `records`; None when none makes more right than it makes wrong."""
-    from ocr.trust import offered as offer, spliced
-
-    rows = []
-    for r in records:
-        if agrees(r):
-            continue
-        first = offered(r)
-        gain = int(right(r, spliced(first, offer(r.kind, r.second)))) - int(right(r, first))
-        rows.append((r.second_conf - r.neural_conf, gain))
-    best, margin = 0, None
-    for m in OFFER_GRID:
-        g = sum(gain for gap, gain in rows if gap >= m)
-        if g > best:
-            best, margin = g, m
-    return margin
-
-
 def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
     """Thresholds per kind (printed and handwritten) from the records given."""
     rules: dict[str, dict[str, Any]] = {}
@@ -233,8 +206,6 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
     coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
     return {"rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
             "variant_register": fit_variant_register(rows),
-            "offer_second": {"printed": fit_offer_second([r for r in rows if not r.handwritten]),
-                             "hand": fit_offer_second([r for r in rows if r.handwritten])},
             "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
 
 

@@ -13,9 +13,7 @@ and, on top of that, the OCR evidence its row asks for holds:
   as the common form (山﨑 drawn, 山崎 read), the variant is offered, and registered only on a printed
   page scanned at ``COARSE_BELOW_DPI`` or finer when it beats every other form by the calibrated
   ``variant_register`` (and the engines agree on the rest);
-- pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``);
-- where the engines disagree, the value offered to the clerk is Tesseract's when it is surer than
-  PP-OCR by the calibrated ``offer_second`` margin (it is never registered that way).
+- pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
 
 Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
 ``HAND_ALONE_KINDS`` is empty). A threshold of None
@@ -112,9 +110,6 @@ class Policy:
     # printed names on fine pages: the variant the ink prefers (both engines read the common form)
     # beats every other form by at least this
     variant_register: float = float("inf")
-    # engines disagreeing: Tesseract's reading is offered instead of PP-OCR's when its confidence is
-    # higher by at least this (printed, handwritten; inf: never)
-    offer_second: tuple[float, float] = (float("inf"), float("inf"))
 
     def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI) -> Rule:
         table = self.coarse if dpi < COARSE_BELOW_DPI else self.rules
@@ -147,8 +142,6 @@ class Policy:
             s = ev.second()
             if agree_on(kind, ev.kind, said, s.text) and s.raw >= second:
                 return Decision(text, True, None, _shown(n))
-            if s.raw - n >= self.offer_second[1 if handwritten else 0]:
-                text = spliced(text, offered(kind, s.text))
             return Decision(text, False, HANDWRITTEN if handwritten else DISAGREE, min(DOUBT, n))
         # floored, so a value just below its threshold never shows as 1.00
         return Decision(text, False, HANDWRITTEN if handwritten else UNSURE.format(math.floor(n * 100) / 100),
@@ -175,9 +168,7 @@ class Policy:
             f"must beat each variant on its own ink by ×{self.variant_ratio:.1f}")
         lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
                      f"form is registered (printed, {COARSE_BELOW_DPI:.0f} dpi or finer) when it beats every other "
-                     f"form by {register}. Where the engines disagree, Tesseract's reading is offered when its "
-                     f"confidence is higher than PP-OCR's by {_margin(self.offer_second[0])} (printed), "
-                     f"{_margin(self.offer_second[1])} (handwritten). Fitted on: {self.corpus}")
+                     f"form by {register}. Fitted on: {self.corpus}")
         return "\n".join(lines)
 
 
@@ -190,32 +181,9 @@ def offered(kind: str, text: str) -> str:
     return fix_lookalikes(text) if kind in ("text", "address", "name") else text
 
 
-def spliced(text: str, second: str) -> str:
-    """Tesseract's reading `second` in the place of `text` (PP-OCR's, variants settled) where both
-    hold as many characters: PP-OCR's spaces kept (Tesseract drops them), and a variant `text` holds
-    kept where `second` has its common form. Otherwise `text` unchanged."""
-    from ocr.variants import candidates
-
-    plain = [ch for ch in second if not ch.isspace()]
-    if len(plain) != sum(not ch.isspace() for ch in text):
-        return text
-    out, k = [], 0
-    for ch in text:
-        if ch.isspace():
-            out.append(ch)
-            continue
-        out.append(ch if plain[k] in candidates(ch) else plain[k])
-        k += 1
-    return "".join(out)
-
-
 def agree_on(kind: str, read_kind: str, text: str, second: str) -> bool:
     """Does Tesseract's `second` reading say the same as the offered `text` (read as `read_kind`)?"""
     return canonical(offered(kind, second), read_kind) == canonical(text, read_kind)
-
-
-def _margin(v: float) -> str:
-    return "never" if math.isinf(v) else f"{v:+.2f}"
 
 
 def _shown(n: float) -> float:
@@ -241,9 +209,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
     def num(v: Any) -> float:
         return float("inf") if v is None else float(v)
 
-    offer = data.get("offer_second") or {}
     return Policy(rules, num(data.get("variant_ratio")), str(data.get("corpus", "")), coarse,
-                  num(data.get("variant_register")), (num(offer.get("printed")), num(offer.get("hand"))))
+                  num(data.get("variant_register")))
 
 
 @lru_cache(maxsize=4)

@@ -375,25 +375,6 @@ def test_a_variant_threshold_holds_only_across_fonts() -> None:
     assert variant_threshold([*right, ("a", 0.5, False), ("b", 0.8, False)]) == 1.0
 
 
-@pytest.mark.parametrize("font_name", ["ipa-mincho", "noto-serif"])
-def test_where_the_engines_disagree_the_surer_reading_is_offered(reader: ScanReader, font_name: str) -> None:
-    # PP-OCR reads 穂 in a Mincho face as its old form 穗 (unsure), Tesseract reads 穂 (sure): the clerk
-    # is offered 穂, with PP-OCR's spacing, and the field stays in 要確認
-    [ev] = reader.evidence([(crop_of("近藤　美穂", str(font(font_name).path)), "line")])
-    assert ev.text == "近藤 美穗" and ev.second().text == "近藤美穂", (ev.text, ev.second())
-    f = field_of("child_medical", "guardian_name", ev)
-    assert f.value == "近藤　美穂"
-    assert DISAGREE in f.problems and f.confidence < 0.8
-
-
-def test_the_other_reading_is_spliced_into_the_first_ones_spacing_and_variants() -> None:
-    from ocr.trust import spliced
-
-    assert spliced("山﨑 陽了", "山崎陽子") == "山﨑 陽子"  # 﨑 (the ink's form) kept, 了 → 子
-    assert spliced("三田 翔太", "山田翔太") == "山田 翔太"
-    assert spliced("令和7年3月241日1", "令和7年3月2411") == "令和7年3月241日1"  # not as many characters: kept
-
-
 def test_a_stroke_thinner_than_a_pixel_is_kept_in_the_cleaned_crop(reader: ScanReader) -> None:
     # 山田 printed in IPAex Mincho and scanned at 300 dpi: 山's base is two rows of grey lighter
     # than the ink threshold; painted white, both engines are shown 三田
