@@ -58,9 +58,20 @@ def canonical(text: str, kind: str) -> str:
 _KANA_FIELD = str.maketrans({**_KANJI_FORM, "三": "ミ"})
 
 
+# small ャュョ (ゃゅょ) only follow a kana of the イ row (キャ, しゅ); after any other a small one is the
+# full-size kana read small (a half-width ﾔ is as tall as a small ャ): コバャシ is コバヤシ
+_YOON_AFTER = set("キギシジチヂニヒビピミリヴきぎしじちぢにひびぴみり")
+_FULL_SIZE = {"ャ": "ヤ", "ュ": "ユ", "ョ": "ヨ", "ゃ": "や", "ゅ": "ゆ", "ょ": "よ"}
+
+
 def kana_lookalikes(text: str) -> str:
-    """A フリガナ reading with kanji look-alikes given as the katakana they are drawn like."""
-    return text.translate(_KANA_FIELD)
+    """A フリガナ reading with kanji look-alikes given as the katakana they are drawn like, and a small
+    ャュョ that no kana before it can take read full size."""
+    chars = list(text.translate(_KANA_FIELD))
+    for i, ch in enumerate(chars):
+        if ch in _FULL_SIZE and (i == 0 or chars[i - 1] not in _YOON_AFTER):
+            chars[i] = _FULL_SIZE[ch]
+    return "".join(chars)
 
 
 def unsettled_lookalike(text: str) -> bool:

@@ -249,13 +249,23 @@ def test_hard_crops_are_never_registered_wrong(reader: ScanReader, crop: str, fo
 
 
 def test_hard_crops_are_mostly_offered_right(reader: ScanReader) -> None:
-    # PP-OCR reads most of what Tesseract needed the glyph bank for; its misses there (half-width
-    # ﾔ read as ャ, り read as リ at 200 dpi) are offered, never registered (test above)
+    # PP-OCR reads most of what Tesseract needed the glyph bank for; its miss there (り read as リ at
+    # 200 dpi) is offered, never registered (test above)
     from bots.base import parse_checked
 
     right = [c for c in CROP_CASES if read_hard_crop(reader, *c[:3])[0].value == parse_checked(
         c[3], bots.registry.get(c[1]).template.fields[c[2]])[0]]
-    assert len(right) >= len(CROP_CASES) - 3, sorted(set(c[0] for c in CROP_CASES) - {c[0] for c in right})
+    assert len(right) >= len(CROP_CASES) - 1, sorted(set(c[0] for c in CROP_CASES) - {c[0] for c in right})
+
+
+def test_a_half_width_kana_read_small_is_offered_full_size(reader: ScanReader) -> None:
+    # ｺﾊﾞﾔｼ written half-width: PP-OCR reads ﾔ as a small ャ, which no バ can take before it
+    from ocr.normalise import kana_lookalikes
+
+    f, _spec = read_hard_crop(reader, "kana_half_200dpi.png", "child_medical", "child_kana")
+    assert f.value == "コバヤシ　アオイ"
+    assert kana_lookalikes("キャシー シュウ りょう") == "キャシー シュウ りょう"  # after the イ row: kept
+    assert kana_lookalikes("ャマダ コバャシ") == "ヤマダ コバヤシ"
 
 
 def test_a_zone_of_free_text_is_split_into_lines_by_the_detector(reader: ScanReader) -> None:
