@@ -292,3 +292,23 @@ def test_verification_reads_every_configured_kind_not_only_twelve_digits(tmp_pat
     result = mask_file(tmp_path / "nenkin.pdf", SPEC, KakariConfig(), tmp_path / "out.pdf", boxes={1: []})
     assert not result.releasable
     assert any(lo.where.startswith("OCR") and "基礎年金番号が画像から読み取れます" in lo.what for lo in result.leftovers)
+
+
+def test_one_engines_misreading_of_a_date_or_phone_number_does_not_keep_a_clean_file_back(tmp_path: Path) -> None:
+    """Clean documents (their numbers masked, nothing else of 12 digits on them) whose released page
+    one engine misreads as 12 digits that fail the check digit — a date's 年月日 read as digits by
+    eng, a phone number read with a digit too many — are released: the other engines read that
+    place as what it is. A run that every engine reads as 12 digits still keeps a file back (the
+    test above)."""
+    from samples.masking import generate
+
+    paths = generate(tmp_path / "corpus", 1, 29, 42)
+    chosen = [p for p in paths if p.stem in ("mask_0001_boxes", "scan_0029_boxes")]
+    assert len(chosen) == 2
+    for path in chosen:
+        truth = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        assert truth["expected_status"] == "自動登録"
+        result = mask_file(path, SPEC, KakariConfig(), tmp_path / (path.stem + ".pdf"))
+        assert result.leftovers == [] and result.releasable, (path.name, result.problems)
+        values = [n["value"] for n in truth["numbers"]]
+        assert verify(result.output, values, tessdata_for(KakariConfig())) == [], path.name

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bots.fields import my_number_check_digit
-from bots.masking.find import SEPARATORS, digit_runs, find_on_page
+from bots.masking.find import SEPARATORS, Candidate, digit_runs, find_on_page, overlap, union
 from bots.masking.spec import MaskSpec
 from kakari.model import Box
 
@@ -158,14 +158,21 @@ def ocr_pages(path: Path, values: Iterable[str], tessdata: Path, kept: Sequence[
                         ("OCR (eng)", ocr_lines(clean_page(gray, VERIFY_DPI), VERIFY_DPI, tessdata, "eng", 11)),
                         ("OCR (PP-OCR)", try_page_lines(gray, VERIFY_DPI, recogniser_for(models_dir)) or [])]
             for where, lines in readings:
-                out += _in_lines(lines, wanted, n + 1, where, kept, spec)
+                others = [other for w, other in readings if w != where]
+                out += _in_lines(lines, wanted, n + 1, where, kept, spec, others)
     finally:
         doc.close()
     return out
 
 
 def _in_lines(lines: Sequence[Sequence], wanted: set[str], page: int, where: str,
-              kept: Sequence[Box], spec: MaskSpec | None = None) -> list[Leftover]:
+              kept: Sequence[Box], spec: MaskSpec | None = None,
+              others: Sequence[Sequence[Sequence]] = ()) -> list[Leftover]:
+    """What one reading of a page gives away. A 12-digit run whose check digit fails is no personal
+    number when the `others` (the other engines' readings of the page) read that place as something
+    else and none of them as 12 digits: one engine's misreading (年月日 read as digits by eng, a
+    phone number read with a digit too many) must not keep a clean file back. A masked value, or a
+    run whose check digit holds, counts whoever reads it."""
     out: list[Leftover] = []
     if spec is not None:  # what the finder itself would mask here, read with no doubt (基礎年金番号 …)
         for f in find_on_page(lines, spec, ocr=True)[0]:
@@ -180,9 +187,35 @@ def _in_lines(lines: Sequence[Sequence], wanted: set[str], page: int, where: str
             out.append(Leftover(page, where, "墨塗りした番号が画像から読み取れます", box))
         elif valid_my_number(cand.value):
             out.append(Leftover(page, where, "チェックデジットの合う12桁の番号が画像から読み取れます", box))
-        elif len(cand.value) == MY_NUMBER_DIGITS or (len(cand.value) > MY_NUMBER_DIGITS and holds_twelve(cand.groups)):
+        elif _twelve(cand) and not _read_otherwise(cand.box, others):
             out.append(Leftover(page, where, "12桁の番号が画像から読み取れます (チェックデジットは合いません)", box))
     return out
+
+
+def _twelve(cand: Candidate) -> bool:
+    return len(cand.value) == MY_NUMBER_DIGITS or (len(cand.value) > MY_NUMBER_DIGITS and holds_twelve(cand.groups))
+
+
+def _read_otherwise(box: Box, others: Sequence[Sequence[Sequence]]) -> bool:
+    """Does another reading see text over most of `box`, and does none of them see 12 digits there
+    (as one run, or a digit at a time)?"""
+    seen = False
+    for lines in others:
+        if any(_twelve(c) and overlap(c.box, box) >= 0.5 for c in digit_runs(lines, ocr=True)):
+            return False
+        words = [w for line in lines for w in line if w.text.strip() and overlap(w.box, box) >= 0.5]
+        if sum(ch.isdigit() for w in words for ch in unicode_digits(w.text)) == MY_NUMBER_DIGITS:
+            return False
+        if words and _along(union([w.box for w in words]), box) >= 0.5:
+            seen = True
+    return seen
+
+
+def _along(cover: Box, box: Box) -> float:
+    """How much of `box`'s length (its longer side) `cover` spans."""
+    if box.w >= box.h:
+        return max(0.0, min(cover.x1, box.x1) - max(cover.x, box.x)) / max(1e-9, box.w)
+    return max(0.0, min(cover.y1, box.y1) - max(cover.y, box.y)) / max(1e-9, box.h)
 
 
 def _inside(inner: Box, outer: Box) -> bool:
