@@ -381,11 +381,19 @@ def labelled_otherwise(f: Finding, lines: Sequence[Sequence[Word]], spec: MaskSp
         return False
     hits = [h for h in find_labels(lines, list(spec.patterns.values()), fuzzy=True) if h.pattern.name == f.kind]
     for cand in digit_runs(lines, ocr=True):
-        if overlap(cand.box, f.box) < 0.5 or not _led_by_words(cand) or not _after_a_word(cand):
-            continue
+        if overlap(cand.box, f.box) < 0.5 or along(cand.box, f.box) < 0.5 or not _led_by_words(cand) \
+                or not _after_a_word(cand):
+            continue  # a fragment of the line (digits of a misread) is no other reading of the number
         if not any(h.line == cand.line and cand.start >= h.end for h in hits):
             return True
     return False
+
+
+def along(part: Box, whole: Box) -> float:
+    """How much of `whole`'s length (its longer side) `part` spans."""
+    if whole.w >= whole.h:
+        return max(0.0, min(part.x1, whole.x1) - max(part.x, whole.x)) / max(1e-9, whole.w)
+    return max(0.0, min(part.y1, whole.y1) - max(part.y, whole.y)) / max(1e-9, whole.h)
 
 
 def _after_a_word(cand: Candidate) -> bool:

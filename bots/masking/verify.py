@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bots.fields import my_number_check_digit
-from bots.masking.find import SEPARATORS, Candidate, digit_runs, find_on_page, overlap, union
+from bots.masking.find import SEPARATORS, Candidate, along, digit_runs, find_on_page, overlap, union
 from bots.masking.spec import MaskSpec
 from kakari.model import Box
 
@@ -206,16 +206,9 @@ def _read_otherwise(box: Box, others: Sequence[Sequence[Sequence]]) -> bool:
         words = [w for line in lines for w in line if w.text.strip() and overlap(w.box, box) >= 0.5]
         if sum(ch.isdigit() for w in words for ch in unicode_digits(w.text)) == MY_NUMBER_DIGITS:
             return False
-        if words and _along(union([w.box for w in words]), box) >= 0.5:
+        if words and along(union([w.box for w in words]), box) >= 0.5:
             seen = True
     return seen
-
-
-def _along(cover: Box, box: Box) -> float:
-    """How much of `box`'s length (its longer side) `cover` spans."""
-    if box.w >= box.h:
-        return max(0.0, min(cover.x1, box.x1) - max(cover.x, box.x)) / max(1e-9, box.w)
-    return max(0.0, min(cover.y1, box.y1) - max(cover.y, box.y)) / max(1e-9, box.h)
 
 
 def _inside(inner: Box, outer: Box) -> bool:
