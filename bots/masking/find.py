@@ -349,6 +349,8 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
             if not hit.pattern.enabled:
                 continue
             f = _finding(hit.pattern, cand, "label", spec, ocr)
+            if ocr and shaped and cand.confidence < spec.min_confidence:
+                f.problems.append(UNSURE.format(conf=cand.confidence))
             if not shaped:
                 f.problems.append(CHECK_FAILED if len(cand.value) in hit.pattern.digits
                                   else WRONG_LENGTH.format(n=len(cand.value)))
@@ -420,8 +422,8 @@ def _second_reading(cand: Candidate, spec: MaskSpec, reread: object) -> Candidat
     """jpn's digits against eng's: the same digits are surer; a check digit that holds in one
     reading only settles it; otherwise the two disagree and the reading is in doubt."""
     digits, conf = reread(cand)  # type: ignore[operator]
-    if not digits:  # eng sees no digits there: jpn's reading stands alone, unconfirmed
-        return replace(cand, confidence=min(cand.confidence, 0.79))
+    if 2 * len(digits) < len(cand.value):  # eng sees no digits there, or missed most of them:
+        return replace(cand, confidence=min(cand.confidence, 0.79))  # the reading stands, unconfirmed
     if digits == cand.value:
         return replace(cand, confidence=max(cand.confidence, conf))
     checked = [p for p in spec.patterns.values() if p.check]
