@@ -122,6 +122,7 @@ def _joined(found: list[tuple[float, list[Word]]]) -> list[list[Word]]:
     starts = {id(words): x for x, words in found}
     pieces = sorted(_distinct([words for _, words in found]), key=lambda ws: ws[0].box.x)
     lines: list[list[Word]] = []
+    last: dict[int, list[Word]] = {}  # each line's last piece
     for piece in pieces:
         b = _extent(piece)
         home = None
@@ -129,11 +130,17 @@ def _joined(found: list[tuple[float, list[Word]]]) -> list[list[Word]]:
             e = _extent(line)
             overlap = min(e.y1, b.y1) - max(e.y, b.y)
             gap = b.x - e.x1
-            if overlap >= 0.5 * min(e.h, b.h) and -0.5 * b.h <= gap <= JOIN_GAP * max(e.h, b.h):
+            # a character alone in its piece is one of a spaced run (a digit in its box); between
+            # pieces of several characters a word space is narrower than the line is tall, and a
+            # wider gap parts two texts (cells of a table row)
+            spaced = _single(piece) or _single(last[id(line)])
+            reach = JOIN_GAP * max(e.h, b.h) if spaced else min(e.h, b.h)
+            if overlap >= 0.5 * min(e.h, b.h) and -0.5 * b.h <= gap <= reach:
                 home = line
                 break
         if home is None:
             lines.append(list(piece))
+            last[id(lines[-1])] = piece
             continue
         start = starts[id(piece)]
         while home and (home[-1].cx >= start or not home[-1].text.strip()):
@@ -141,11 +148,17 @@ def _joined(found: list[tuple[float, list[Word]]]) -> list[list[Word]]:
         if not home:
             lines.remove(home)
             lines.append(list(piece))
+            last[id(lines[-1])] = piece
             continue
         prev = home[-1].box
         home.append(Word(" ", Box(1, prev.x1, prev.y, max(0.0, piece[0].box.x - prev.x1), prev.h), 1.0))
         home.extend(piece)
+        last[id(home)] = piece
     return sorted(lines, key=lambda ws: (_extent(ws).y, _extent(ws).x))
+
+
+def _single(piece: list[Word]) -> bool:
+    return sum(1 for w in piece if w.text.strip()) == 1
 
 
 def _distinct(pieces: list[list[Word]]) -> list[list[Word]]:

@@ -64,3 +64,36 @@ def test_an_upside_down_page_is_told_from_an_upright_one(page: np.ndarray) -> No
     rec = recogniser()
     assert not upside_down(page, DPI, rec)
     assert upside_down(rot90(page, 2), DPI, rec)
+
+
+@pytest.fixture(scope="module")
+def row_page(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """A table row (a date cell, then a 個人番号 cell) and a phone number after its word."""
+    import pypdfium2 as pdfium
+
+    from samples.masking import Sheet, Truth
+
+    path = tmp_path_factory.mktemp("pplines") / "row.pdf"
+    sheet = Sheet(path, Truth("row", "table"))
+    sheet.text(20, 40, "氏名　山崎 愛", 10)
+    sheet.text(90, 40, "1971/02/11", 10)
+    sheet.text(120, 40, "263425117085", 10)
+    sheet.text(20, 60, "電話　022-4209-8813", 10)
+    sheet.save()
+    doc = pdfium.PdfDocument(str(path))
+    img = doc[0].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")
+    doc.close()
+    return np.asarray(img)
+
+
+def test_cells_of_a_row_stay_apart_and_a_word_stays_with_its_number(row_page: np.ndarray) -> None:
+    """Two texts the detector found a column apart are not joined into one line (the date's last
+    digits would run into the number, and the mask with them); a word and the number after it, a
+    word space apart, are one line (電話 labels its number)."""
+    lines = page_lines(row_page, DPI, recogniser())
+    runs = {c.value: c for c in digit_runs(lines, ocr=True) if len(c.value) >= 6}
+    assert "263425117085" in runs, list(runs)
+    assert runs["263425117085"].box.x >= 118, runs["263425117085"].box
+    phone = runs.get("02242098813")
+    assert phone is not None, list(runs)
+    assert "話" in "".join(w.text for w in phone.words_before), phone.words_before
