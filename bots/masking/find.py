@@ -376,10 +376,11 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
 
 
 def labelled_otherwise(f: Finding, lines: Sequence[Sequence[Word]], spec: MaskSpec) -> bool:
-    """Is a doubtful label finding (a number of about the label's length, below it) read in
-    another reading of the page as a run written right after other words on its line (電話 090-…),
-    not after one of its pattern's labels? That reading saw what labels it: it is not this number."""
-    if f.how != "label" or not f.problems or not f.value:
+    """Is a doubtful finding (a number of about a label's length below it, or a run of a checked
+    number's length read in doubt) read in another reading of the page as a run written right
+    after other words on its line (電話 090-…), not after one of its pattern's labels? That
+    reading saw what labels it: it is not this number."""
+    if f.how not in ("label", "content") or not f.problems or not f.value:
         return False
     hits = [h for h in find_labels(lines, list(spec.patterns.values()), fuzzy=True) if h.pattern.name == f.kind]
     for cand in digit_runs(lines, ocr=True):
