@@ -16,7 +16,7 @@ import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,11 @@ def run(paths: list[Path], out_dir: Path, workers: int) -> list[DocScore]:
     if workers <= 1:
         return [score_document(p, out_dir) for p in paths]
     with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(score_document, paths, [out_dir] * len(paths)))
+        scores = []
+        for s in pool.map(score_document, paths, [out_dir] * len(paths)):
+            scores.append(s)  # progress: a long run can be followed, and a stopped one is not lost
+            print(json.dumps(asdict(s), ensure_ascii=False), file=sys.stderr, flush=True)
+        return scores
 
 
 def summary(scores: list[DocScore], wall: float) -> dict[str, Any]:

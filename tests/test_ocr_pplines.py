@@ -3,6 +3,9 @@ line in reading order with their places on the page, sideways margin numbers are
 page given upside down is told from an upright one."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -17,8 +20,6 @@ DPI = 300
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    import pypdfium2 as pdfium
-
     from samples.masking import GOTHIC, PAGE_H, PT, Sheet, Truth
 
     path = tmp_path_factory.mktemp("pplines") / "boxes.pdf"
@@ -35,6 +36,13 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     sheet.c.setFont(GOTHIC, 10)
     sheet.c.drawString(0, 0, "整理番号 4821 0937 5566")
     sheet.c.restoreState()
+    return _rendered(sheet, path)
+
+
+def _rendered(sheet: Any, path: Path) -> np.ndarray:
+    """The sheet saved and its first page as a grey image at DPI."""
+    import pypdfium2 as pdfium
+
     sheet.save()
     doc = pdfium.PdfDocument(str(path))
     img = doc[0].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")
@@ -69,8 +77,6 @@ def test_an_upside_down_page_is_told_from_an_upright_one(page: np.ndarray) -> No
 @pytest.fixture(scope="module")
 def row_page(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     """A table row (a date cell, then a 個人番号 cell) and a phone number after its word."""
-    import pypdfium2 as pdfium
-
     from samples.masking import Sheet, Truth
 
     path = tmp_path_factory.mktemp("pplines") / "row.pdf"
@@ -79,11 +85,7 @@ def row_page(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     sheet.text(90, 40, "1971/02/11", 10)
     sheet.text(120, 40, "263425117085", 10)
     sheet.text(20, 60, "電話　022-4209-8813", 10)
-    sheet.save()
-    doc = pdfium.PdfDocument(str(path))
-    img = doc[0].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")
-    doc.close()
-    return np.asarray(img)
+    return _rendered(sheet, path)
 
 
 def test_cells_of_a_row_stay_apart_and_a_word_stays_with_its_number(row_page: np.ndarray) -> None:

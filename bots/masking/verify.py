@@ -2,8 +2,9 @@
 (pdfplumber and pypdfium2) and its pixels (Tesseract jpn and eng). Anything that reads back a value
 that was masked is a leftover: the file is not
 released. Any run of 12 digits is one too, whatever its check digit and wherever it stands (a
-number the finder missed, or misread so that its check digit fails, must not slip out). Works on
-any PDF, so a naive mask (a rectangle drawn over a text layer) is caught too."""
+number the finder missed, or misread so that its check digit fails, must not slip out), unless its
+check digit fails and the other engines read that place as something else. Works on any PDF, so
+a naive mask (a rectangle drawn over a text layer) is caught too."""
 from __future__ import annotations
 
 import re
