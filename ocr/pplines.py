@@ -43,6 +43,15 @@ def try_page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list
 
 def page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[list[Word]]:
     """The page's lines (top to bottom), characters left to right (or along a sideways line)."""
+    level, sideways = page_pieces(gray, dpi, recogniser)
+    return joined(level) + sideways
+
+
+Piece = tuple[float, list[Word]]  # where the detector's box starts (mm), the characters read in it
+
+
+def page_pieces(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> tuple[list[Piece], list[list[Word]]]:
+    """What the detector found, read: level pieces (to be joined into lines) and sideways lines."""
     f = min(1.0, DETECT_DPI / dpi)
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1.0 else gray
     boxes = recogniser.lines(small)
@@ -68,7 +77,7 @@ def page_lines(gray: np.ndarray, dpi: float, recogniser: Recogniser) -> list[lis
             best[where] = (score, words)
     sideways = [words for where, (_, words) in best.items() if words and _tall(where)]
     level = [(_start(where, pad, dpi), words) for where, (_, words) in best.items() if words and not _tall(where)]
-    return _joined(level) + sideways
+    return level, sideways
 
 
 def _start(where: tuple[int, int, int, int], pad: int, dpi: float) -> float:
@@ -113,7 +122,7 @@ def _tall(where: tuple[int, int, int, int]) -> bool:
     return (y1 - y0) >= 1.5 * (x1 - x0)
 
 
-def _joined(found: list[tuple[float, list[Word]]]) -> list[list[Word]]:
+def joined(found: list[Piece], join_gap: float = JOIN_GAP) -> list[list[Word]]:
     """Pieces the detector found side by side on one text line joined into that line, left to
     right, with a space between them (it cuts widely spaced characters, such as digits in printed
     boxes, into a piece each). Which characters belong together is the reader's to decide. Where
@@ -134,7 +143,7 @@ def _joined(found: list[tuple[float, list[Word]]]) -> list[list[Word]]:
             # pieces of several characters a word space is narrower than the line is tall, and a
             # wider gap parts two texts (cells of a table row)
             spaced = _single(piece) or _single(last[id(line)])
-            reach = JOIN_GAP * max(e.h, b.h) if spaced else min(e.h, b.h)
+            reach = join_gap * max(e.h, b.h) if spaced else min(e.h, b.h)
             if overlap >= 0.5 * min(e.h, b.h) and -0.5 * b.h <= gap <= reach:
                 home = line
                 break

@@ -345,3 +345,18 @@ def test_a_phone_number_read_in_doubt_as_twelve_digits_is_not_masked(seed42: dic
     boxes = [f.box for f in result.findings]
     assert all(coverage(n["box"], boxes) >= COVERED for n in truth["numbers"])
     assert coverage(phone["box"], boxes) < 0.2, result.findings
+
+
+def test_the_next_number_on_a_label_s_line_after_another_name_of_a_number_is_not_the_label_s(
+        tmp_path: Path) -> None:
+    """A table row 被保険者番号 98014812 保険者番号 97255646: the masked page reads 被保険者番号 ■■
+    保険者番号 97255646, and the insurer's number, named by its own 保険者番号, is not taken for the
+    被保険者番号 left legible: the clean file is released. The 被保険者番号 itself is masked."""
+    from samples.masking import Sheet, Truth
+
+    sheet = Sheet(tmp_path / "row.pdf", Truth("row", "table"))
+    sheet.text(20, 50, "国民健康保険　被保険者番号　98014812　　保険者番号　97255646", 10.5)
+    sheet.save()
+    result = mask_file(tmp_path / "row.pdf", SPEC, KakariConfig(), tmp_path / "out.pdf")
+    assert [f.value for f in result.findings] == ["98014812"]
+    assert result.leftovers == [] and result.releasable, result.problems

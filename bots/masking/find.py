@@ -227,7 +227,7 @@ def label_distance(hit: LabelHit, cand: Candidate) -> float | None:
     if hit.line == cand.line and cand.start >= hit.end:
         first = cand.words[0]
         d = _between(lb, first.box)
-        return d if d <= p.reach_mm else None
+        return d if d <= p.reach_mm and not _named_between(hit, cand) else None
     if _led_by_words(cand):
         return None
     overlap = min(lb.y1, cb.y1) - max(lb.y, cb.y)
@@ -237,6 +237,25 @@ def label_distance(hit: LabelHit, cand: Candidate) -> float | None:
     if -1.0 <= dy <= p.below_mm and cb.x < lb.x1 + 15.0 and cb.x1 > lb.x - 15.0:
         return max(0.0, dy) + 0.25 * abs(cb.x - lb.x) + 5.0  # a cell's own line is nearer than the next row
     return None
+
+
+NAMING = ("番号", "記号")  # a text ending so names the number right after it (保険者番号 0123…)
+
+
+def _named_between(hit: LabelHit, cand: Candidate) -> bool:
+    """Is the run right after another name of a number, between the label and it on their line
+    (被保険者番号 ■■ 保険者番号 97255646: once the first number is masked, the next on the line is
+    the 保険者番号's)?"""
+    if not _led_by_words(cand):
+        return False
+    between = "".join(unicodedata.normalize("NFKC", w.text) for w in cand.words_before if w.text.strip())
+    return between.endswith(NAMING) and _past_label(hit, cand)
+
+
+def _past_label(hit: LabelHit, cand: Candidate) -> bool:
+    """Do the words right before the run start after the label's end (they are not the label)?"""
+    before = [w for w in cand.words_before if w.text.strip()]
+    return bool(before) and before[0].box.x >= hit.box.x1 - 0.5 * before[0].box.w
 
 
 def _led_by_words(cand: Candidate) -> bool:
