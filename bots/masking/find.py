@@ -368,8 +368,6 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
             if not hit.pattern.enabled:
                 continue
             f = _finding(hit.pattern, cand, "label", spec, ocr)
-            if ocr and shaped and cand.confidence < spec.min_confidence:
-                f.problems.append(UNSURE.format(conf=cand.confidence))
             if not shaped:
                 f.problems.append(CHECK_FAILED if len(cand.value) in hit.pattern.digits
                                   else WRONG_LENGTH.format(n=len(cand.value)))
@@ -395,11 +393,12 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
 
 
 def labelled_otherwise(f: Finding, lines: Sequence[Sequence[Word]], spec: MaskSpec) -> bool:
-    """Is a doubtful finding (a number of about a label's length below it, or a run of a checked
-    number's length read in doubt) read in another reading of the page as a run written right
+    """Is a doubtful finding (a number of about a label's length below it, one beside a label read
+    under the confidence floor, or a run of a checked number's length read in doubt) read in another reading of the page as a run written right
     after other words on its line (電話 090-…), not after one of its pattern's labels? That
     reading saw what labels it: it is not this number."""
-    if f.how not in ("label", "content") or not f.problems or not f.value:
+    doubtful = bool(f.problems) or (f.how == "label" and f.confidence < spec.min_confidence)
+    if f.how not in ("label", "content") or not doubtful or not f.value:
         return False
     hits = [h for h in find_labels(lines, list(spec.patterns.values()), fuzzy=True) if h.pattern.name == f.kind]
     for cand in digit_runs(lines, ocr=True):
