@@ -394,9 +394,9 @@ def find_on_page(lines: Sequence[Sequence[Word]], spec: MaskSpec, ocr: bool = Fa
 
 def labelled_otherwise(f: Finding, lines: Sequence[Sequence[Word]], spec: MaskSpec) -> bool:
     """Is a doubtful finding (a number of about a label's length below it, one beside a label read
-    under the confidence floor, or a run of a checked number's length read in doubt) read in another reading of the page as a run written right
-    after other words on its line (電話 090-…), not after one of its pattern's labels? That
-    reading saw what labels it: it is not this number."""
+    under the confidence floor, or a run of a checked number's length read in doubt) read in
+    another reading of the page as a run written right after other words on its line (電話 090-…),
+    not after one of its pattern's labels? That reading saw what labels it: it is not this number."""
     doubtful = bool(f.problems) or (f.how == "label" and f.confidence < spec.min_confidence)
     if f.how not in ("label", "content") or not doubtful or not f.value:
         return False
