@@ -68,7 +68,8 @@ def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, 
     x0, y0, x1, y1 = box
     if keep_gray:
         # keep the anti-aliased grey of the strokes, but paint everything that is not kept ink white
-        near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) | faint_strokes(gray, ink, t, paper)
+        near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        near |= faint_strokes(gray, ink, t, paper)
         out = np.where(near, gray, 255).astype(np.uint8)
         out = _stretch(out, t)
     else:
@@ -78,13 +79,12 @@ def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, 
     return CleanCrop(out, mm2, y1 - y0)
 
 
-def faint_strokes(gray: np.ndarray, ink: np.ndarray, threshold: float, paper: float | None = None) -> np.ndarray:
+def faint_strokes(gray: np.ndarray, ink: np.ndarray, threshold: float, paper: float) -> np.ndarray:
     """Grey lighter than the ink threshold that is joined to kept ink: a stroke thinner than a pixel
     (a Mincho face's horizontals, 山's base and 子's bar at 11 pt and 300 dpi) is only grey, and
     painting it white turns 山 into 三. Grey counts when it is darker than halfway from the
     threshold to the paper (the threshold's own rule, one step lighter); ink dropped as a ruled line
-    or printed form stays dropped. `paper`: the crop's paper level (its 90th percentile), if known."""
-    paper = float(np.percentile(gray, 90)) if paper is None else paper
+    or printed form stays dropped. `paper`: the crop's paper level (``ink_levels``)."""
     weak = gray < (paper + threshold) / 2
     n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
     if n <= 1:
