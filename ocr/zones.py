@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from ocr.preprocess import clear_border_components, despeckle, ink_bbox, line_mask, px
+from ocr.preprocess import drop_components, ink_bbox, line_mask, px
 
 if TYPE_CHECKING:
     from ocr.document import Document, Page
@@ -59,8 +59,7 @@ def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, 
     if ref is not None:
         ink = _drop_printed(ink, ref, dpi)
     ink &= ~line_mask(ink, px(8.0, dpi), max_thick=1)
-    ink = clear_border_components(ink, px(1.0, dpi))
-    ink = despeckle(ink, max(6, int((0.25 / 25.4 * dpi) ** 2)))
+    ink = drop_components(ink, px(1.0, dpi), max(6, int((0.25 / 25.4 * dpi) ** 2)))
     mm2 = float(ink.sum()) / (dpi / 25.4) ** 2
     box = ink_bbox(ink)
     if box is None or mm2 < MIN_INK_MM2:
