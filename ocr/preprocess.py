@@ -105,12 +105,7 @@ def mask_to_image(mask: np.ndarray) -> np.ndarray:
 
 def despeckle(mask: np.ndarray, min_area: int) -> np.ndarray:
     """Drop connected ink components smaller than `min_area` pixels (scanner dust, noise)."""
-    if min_area <= 1 or not mask.any():
-        return mask
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
-    keep[0] = False
-    return keep[labels]
+    return drop_components(mask, 0, min_area)
 
 
 # -- ruled lines ----------------------------------------------------------------------------------
@@ -189,17 +184,27 @@ def ink_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 def clear_border_components(mask: np.ndarray, margin: int) -> np.ndarray:
     """Remove ink components lying entirely within `margin` px of the crop edge and touching it:
     slivers of a neighbouring cell's line or text that a slightly off zone catches."""
-    if not mask.any() or margin <= 0:
+    return drop_components(mask, margin, 0)
+
+
+def drop_components(mask: np.ndarray, margin: int, min_area: int) -> np.ndarray:
+    """``clear_border_components`` (`margin` > 0) and ``despeckle`` (`min_area` > 1) in one labelling:
+    dropping whole components leaves the others as they were, so both tests can be made at once."""
+    border, specks = margin > 0, min_area > 1
+    if not (border or specks) or not mask.any():
         return mask
     h, w = mask.shape
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    cw, ch = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    touches = (x == 0) | (y == 0) | (x + cw >= w) | (y + ch >= h)
-    inside_band = (ch <= margin) | (cw <= margin)
-    drop = touches & inside_band
-    drop[0] = False
-    return mask & ~drop[labels]
+    drop = np.zeros(len(stats), bool)
+    if border:
+        x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+        cw, ch = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+        touches = (x == 0) | (y == 0) | (x + cw >= w) | (y + ch >= h)
+        drop |= touches & ((ch <= margin) | (cw <= margin))
+    if specks:
+        drop |= stats[:, cv2.CC_STAT_AREA] < min_area
+    drop[0] = True  # the background
+    return ~drop[labels]
 
 
 def skew_angle_to_mm(angle_deg: float, length_mm: float) -> float:

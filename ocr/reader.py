@@ -98,6 +98,7 @@ class ScanReader:
         self.alignment: Alignment | None = None
         self._aligned: dict[int, Alignment] = {}
         self._coarsened: dict[int, Coarse] = {}
+        self._coarse_base: np.ndarray | None = None  # the scan's coarse ECC image, shared by every form
         self._upright: Alignment | None = None
         self._verified: dict[tuple[int, tuple[str, ...]], float] = {}
         self._read: dict[tuple[int, Box, str], ZoneEvidence] = {}
@@ -129,11 +130,13 @@ class ScanReader:
         return self._coarse(ref).score
 
     def _coarse(self, ref: RefPage) -> Coarse:
-        from ocr.register import coarse
+        from ocr.register import COARSE_DPI, coarse, ecc_image
 
         c = self._coarsened.get(id(ref))
         if c is None:
-            c = self._coarsened[id(ref)] = coarse(self.gray, self.dpi, ref)
+            if self._coarse_base is None:
+                self._coarse_base = ecc_image(self.gray, self.dpi, COARSE_DPI)
+            c = self._coarsened[id(ref)] = coarse(self.gray, self.dpi, ref, base=self._coarse_base)
         return c
 
     def _verify_keywords(self, page: Page, ref: RefPage, keywords: Sequence[str]) -> float:

@@ -263,11 +263,13 @@ class Coarse:
     base: np.ndarray  # the scan's coarse ECC image (as given)
 
 
-def coarse(scan: np.ndarray, dpi: float, ref: RefPage, turns: list[int] | None = None) -> Coarse:
-    """Rigid alignment at ~25 dpi over the candidate quarter turns: the best one."""
+def coarse(scan: np.ndarray, dpi: float, ref: RefPage, turns: list[int] | None = None,
+           base: np.ndarray | None = None) -> Coarse:
+    """Rigid alignment at ~25 dpi over the candidate quarter turns: the best one. `base`: the scan's
+    ``ecc_image`` at COARSE_DPI, when already made (it does not depend on the reference)."""
     turns = candidate_turns(scan.shape, ref) if turns is None else turns
     ref_c = ref.level(COARSE_DPI)
-    base_c = ecc_image(scan, dpi, COARSE_DPI)
+    base_c = ecc_image(scan, dpi, COARSE_DPI) if base is None else base
     best: tuple[float, int, np.ndarray] | None = None
     for k in turns:
         img = np.ascontiguousarray(np.rot90(base_c, -k))

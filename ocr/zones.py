@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from ocr.preprocess import clear_border_components, despeckle, ink_bbox, line_mask, px
+from ocr.preprocess import drop_components, ink_bbox, line_mask, px
 
 if TYPE_CHECKING:
     from ocr.document import Document, Page
@@ -37,30 +37,29 @@ class CleanCrop:
 SPARSE_INK_PX = 40  # a zone as wide as a row holding one digit: its ink is under 0.2 % of the crop
 
 
-def ink_threshold(gray: np.ndarray) -> float:
-    """Grey level between paper and ink for a crop (paper = 90th percentile; ink = the darkest 0.2 %,
-    or for a wide zone with little written in it, the darkest SPARSE_INK_PX pixels)."""
-    paper = float(np.percentile(gray, 90))
-    darkest = float(np.percentile(gray, 0.2))
+def ink_levels(gray: np.ndarray) -> tuple[float, float]:
+    """(paper, threshold) of a crop: paper = the 90th percentile; the threshold is the grey level
+    between paper and ink (ink = the darkest 0.2 %, or for a wide zone with little written in it,
+    the darkest SPARSE_INK_PX pixels), -1 when the crop holds nothing but paper and noise."""
+    paper, darkest = (float(v) for v in np.percentile(gray, [90, 0.2]))  # one partition for both
     if paper - darkest < 50 and gray.size * 0.002 > SPARSE_INK_PX:
         darkest = float(np.partition(gray.ravel(), SPARSE_INK_PX)[SPARSE_INK_PX])
-    if paper - darkest < 50:  # nothing but paper and noise
-        return -1.0
-    return (paper + darkest) / 2
+    if paper - darkest < 50:
+        return paper, -1.0
+    return paper, (paper + darkest) / 2
 
 
 def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, pad_px: int = 12,
                keep_gray: bool = True) -> CleanCrop:
     """A zone ready for the recognisers. `ref` is the same zone of the blank form (None: no reference)."""
-    t = ink_threshold(gray)
+    paper, t = ink_levels(gray)
     if t < 0:
         return CleanCrop(None, 0.0, 0)
     ink = gray < t
     if ref is not None:
         ink = _drop_printed(ink, ref, dpi)
     ink &= ~line_mask(ink, px(8.0, dpi), max_thick=1)
-    ink = clear_border_components(ink, px(1.0, dpi))
-    ink = despeckle(ink, max(6, int((0.25 / 25.4 * dpi) ** 2)))
+    ink = drop_components(ink, px(1.0, dpi), max(6, int((0.25 / 25.4 * dpi) ** 2)))
     mm2 = float(ink.sum()) / (dpi / 25.4) ** 2
     box = ink_bbox(ink)
     if box is None or mm2 < MIN_INK_MM2:
@@ -68,7 +67,8 @@ def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, 
     x0, y0, x1, y1 = box
     if keep_gray:
         # keep the anti-aliased grey of the strokes, but paint everything that is not kept ink white
-        near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) | faint_strokes(gray, ink, t)
+        near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        near |= faint_strokes(gray, ink, t, paper)
         out = np.where(near, gray, 255).astype(np.uint8)
         out = _stretch(out, t)
     else:
@@ -78,13 +78,12 @@ def clean_crop(gray: np.ndarray, ref: np.ndarray | None, dpi: float = CROP_DPI, 
     return CleanCrop(out, mm2, y1 - y0)
 
 
-def faint_strokes(gray: np.ndarray, ink: np.ndarray, threshold: float) -> np.ndarray:
+def faint_strokes(gray: np.ndarray, ink: np.ndarray, threshold: float, paper: float) -> np.ndarray:
     """Grey lighter than the ink threshold that is joined to kept ink: a stroke thinner than a pixel
     (a Mincho face's horizontals, 山's base and 子's bar at 11 pt and 300 dpi) is only grey, and
     painting it white turns 山 into 三. Grey counts when it is darker than halfway from the
     threshold to the paper (the threshold's own rule, one step lighter); ink dropped as a ruled line
-    or printed form stays dropped."""
-    paper = float(np.percentile(gray, 90))
+    or printed form stays dropped. `paper`: the crop's paper level (``ink_levels``)."""
     weak = gray < (paper + threshold) / 2
     n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
     if n <= 1:
