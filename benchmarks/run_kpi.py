@@ -101,7 +101,7 @@ def main() -> None:
     base_s, base_rss = rows[0][1], rows[0][2]
     lines = [f"{args.records:,} time-log records in SQLite (16 tasks, 6 原課, 年度 2026; "
              f"built in {built:.0f} s{' — reused' if not built else ''}). One `kakari` process per report; "
-             "peak memory is that process's max RSS.", "",
+             "peak memory is that process's largest resident set, sampled every 0.1 s.", "",
              "| report | seconds | peak RSS (MiB) | time vs. empty month |", "|---|---:|---:|---:|"]
     lines += [f"| {label} | {s:.1f} | {rss:.0f} | {s / base_s:.1f}× |" for label, s, rss in rows]
     lines += ["", f"The empty month ({base_s:.1f} s, {base_rss:.0f} MiB) is Python start-up and imports; "
