@@ -196,7 +196,10 @@ class Editor:
     def move(self, name: str, dx_mm: float, dy_mm: float) -> None:
         """Drag a zone by its middle: one edit."""
         zone = self.page.locator(f"#zones rect.zone[data-field='{name}']").first
-        b = zone.bounding_box()
+        deadline = time.monotonic() + 30.0
+        while (b := zone.bounding_box()) is None:  # the editor redraws its zones after each change
+            assert time.monotonic() < deadline, f"zone {name} is not shown"
+            time.sleep(0.05)
         s = self.page.locator("#page").bounding_box()["width"] / self.boot["page"]["w"]
         a = (b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
         self.drag(a, (a[0] + dx_mm * s, a[1] + dy_mm * s))
