@@ -112,11 +112,13 @@ def process_many(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> lis
 
 @dataclass
 class _Batch:
-    """Claimed documents read (or replayed), not yet committed."""
+    """Claimed documents read (or replayed), not yet committed, with the store and folders they were read with."""
 
     count: int
     outcomes: dict[int, Outcome]  # by position: replayed, or committed already
     read: list[tuple[int, _Read]]
+    store: Store
+    source: FolderSource
 
 
 def _read_batch(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> _Batch:
@@ -147,12 +149,11 @@ def _read_batch(job: JobConfig, refs: Sequence[DocRef], ctx: RunContext) -> _Bat
             store.add_event("released", ref.doc_id, job.name, "処理を中断したため受付に戻しました", ctx.run_id)
         _finish(job, ctx, store, source, read, outcomes)
         raise
-    return _Batch(len(refs), outcomes, read)
+    return _Batch(len(refs), outcomes, read, store, source)
 
 
 def _finish_batch(job: JobConfig, ctx: RunContext, batch: _Batch) -> list[Outcome]:
-    store = Store(ctx.config.database_url)
-    _finish(job, ctx, store, FolderSource(job.folders(ctx.home)), batch.read, batch.outcomes)
+    _finish(job, ctx, batch.store, batch.source, batch.read, batch.outcomes)
     return [batch.outcomes[i] for i in range(batch.count)]
 
 
