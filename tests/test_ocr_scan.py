@@ -130,6 +130,18 @@ def test_scanned_documents_every_field_right_or_sent_to_review(samples: Path) ->
     assert right_or_sent_to_review(results) >= 0.95
 
 
+def test_speed_run_reads_every_page_once_with_each_reader_in_turn(samples: Path, tmp_path: Path) -> None:
+    from benchmarks.ocr_scan import page_image, timed_alternately
+
+    scans = scans_of(samples)[:5]  # slices of uneven size: the last one shorter
+    images = {str(p): str(page_image(p, tmp_path)) for p in scans}
+    docs, plain, kakari_wall, plain_wall = timed_alternately(scans, images, 2)
+    assert [d.path for d in docs] == [str(p) for p in scans]
+    assert [path for path, *_ in plain] == [str(p) for p in scans]
+    assert all(tsv.startswith("level") for _, _, tsv, _ in plain)  # tesseract's TSV, with its header
+    assert kakari_wall > 0 and plain_wall > 0
+
+
 def right_or_sent_to_review(results: list) -> float:
     """The promise to the clerk (what kakari registers by itself is right, a document with a wrong
     field is 要確認) checked on benchmarks.ocr_scan results; the share of fields read right."""
