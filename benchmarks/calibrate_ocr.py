@@ -15,7 +15,10 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   name whose truth was the variant (髙 judged 高), so that no such name is registered;
 - ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
-  Both only where the data holds such wrong judgements and the threshold holds across fonts (fitted
+- ``dispute_ratio``: printed names and フリガナ on fine pages the engines read differently in a
+  character or two: above the largest ink preference for PP-OCR's characters (the least clear of the
+  disputed places) among such readings that were wrong, so that none is registered.
+  All three only where the data holds such wrong judgements and the threshold holds across fonts (fitted
   without each font, it still covers that font's wrong ones); otherwise never.
 
 Pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi, faxes) get thresholds of their own
@@ -171,6 +174,27 @@ def fit_variant_register(records: list[Record]) -> float | None:
     return variant_threshold(trials)
 
 
+def fit_dispute_ratio(records: list[Record], rules: dict[str, dict[str, Any]]) -> float | None:
+    """Printed names and フリガナ on fine pages where the engines disagree in a character or two and
+    PP-OCR is as sure as its ``agree`` threshold asks: how clearly the ink must prefer PP-OCR's
+    characters for its reading to be registered (``variant_threshold`` on the least clear disputed
+    place of each reading the validator accepts, wrong where that reading is; None: never)."""
+    from ocr.trust import COARSE_BELOW_DPI, DISPUTE_KINDS
+
+    trials = []
+    for r in records:
+        agree = rules.get(r.kind, {}).get("agree")
+        if (r.kind not in DISPUTE_KINDS or r.handwritten or r.dpi < COARSE_BELOW_DPI or not r.disputes
+                or agree is None or r.neural_conf < agree or agrees(r)):
+            continue
+        text = offered(r)
+        if parsed(r, text)[1]:
+            continue  # the validator sends it to the clerk anyway
+        pref = min(_preference(neural, best, ratio) for _i, neural, _s, best, ratio in r.disputes)
+        trials.append((r.font, pref, right(r, text)))
+    return variant_threshold(trials)
+
+
 def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
     """Thresholds per kind (printed and handwritten) from the records given."""
     rules: dict[str, dict[str, Any]] = {}
@@ -206,6 +230,8 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
     coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
     return {"rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
             "variant_register": fit_variant_register(rows),
+            "dispute_ratio": fit_dispute_ratio([r for r in rows if r.dpi >= COARSE_BELOW_DPI], fine),
+            "disputed_readings": sum(bool(r.disputes) for r in rows),
             "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
 
 
