@@ -231,8 +231,8 @@ def decision(r: Record, policy: Any) -> Any:
     field's validator refused the reading)."""
     from bots.base import check_scanned
     from bots.fields import field_type
-    from ocr.tesseract import ZoneText
     from ocr.dispute import DisputeCheck
+    from ocr.tesseract import ZoneText
     from ocr.variants import VariantCheck
 
     spec = _spec(r)

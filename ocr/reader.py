@@ -25,8 +25,8 @@ from ocr.ppocr import Recogniser
 from ocr.zones import space_cuts, split_at, text_rows
 
 if TYPE_CHECKING:
-    from ocr.register import Alignment, Coarse, RefPage
     from ocr.dispute import DisputeCheck
+    from ocr.register import Alignment, Coarse, RefPage
     from ocr.tesseract import ZoneText
     from ocr.variants import VariantCheck
 
