@@ -74,3 +74,25 @@ def test_a_dispute_the_ink_does_not_settle_goes_to_review(reader: ScanReader) ->
 def test_without_disputes_judged_in_the_records_the_ink_is_never_trusted() -> None:
     # records made before the judgement existed carry none: the fit has nothing to hold it to
     assert calibrate_ocr.fit_dispute_ratio([], {"name": {"agree": 0.5}}) is None
+
+
+def _disputed_record(font_name: str, truth: str, pref: float, hand: bool = False, conf: float = 0.9):  # noqa: ANN202
+    from benchmarks.ocr_evidence import Record
+
+    return Record(f"{font_name}/{truth}", font_name, "printed", False, 300, "clean", "child_medical", "child_name",
+                  "name", "name", hand, truth, "佐藤 紬", conf, "佐藤細", 0.9,
+                  disputes=[(3, "紬", "細", "紬", pref)])
+
+
+def test_the_dispute_ratio_is_fitted_above_the_wrong_readings_of_every_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 3)
+    rules = {"name": {"agree": 0.5}}
+    right = [_disputed_record(f, "佐藤　紬", 9.0) for f in "cdefg"]
+    wrong = [_disputed_record("a", "佐藤　細", 2.0), _disputed_record("b", "佐藤　細", 2.05)]
+    t = calibrate_ocr.fit_dispute_ratio(right + wrong, rules)
+    assert t == pytest.approx(2.05 * 1.05, abs=1e-3)
+    # handwritten readings and those PP-OCR is unsure of are not the policy's to register: not fitted on
+    ignored = [_disputed_record("h", "佐藤　細", 8.0, hand=True), _disputed_record("l", "佐藤　細", 8.0, conf=0.3)]
+    assert calibrate_ocr.fit_dispute_ratio(right + wrong + ignored, rules) == t
+    # a font whose wrong reading the other fonts' ratio would let through: never
+    assert calibrate_ocr.fit_dispute_ratio([*right, wrong[0], _disputed_record("b", "佐藤　細", 6.0)], rules) is None
