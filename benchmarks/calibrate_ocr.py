@@ -2,6 +2,7 @@
 
     python benchmarks/calibrate_ocr.py --crops [--count 12] [--dpi 200,300] [--out ocr/trust.json]
     python benchmarks/calibrate_ocr.py --records FILE.jsonl [--out …]
+    python benchmarks/calibrate_ocr.py --dispute-from FILE.jsonl   # only dispute_ratio, the rest kept
 
 For each field kind, separately for printed and handwritten values, and only on readings the
 field's validator accepts (the others go to 要確認 whatever the engines say):
@@ -243,6 +244,20 @@ def describe(records: list[Record], how: str) -> str:
             f"fitted {date.today().isoformat()}")
 
 
+def refit_dispute(path: Path, out: Path, note: str | None) -> None:
+    """``dispute_ratio`` fitted on `path`'s records under the thresholds already in `out`."""
+    from ocr.trust import COARSE_BELOW_DPI, from_dict
+
+    current = json.loads(out.read_text(encoding="utf-8"))
+    train = [r for r in load_records(path) if not r.held_out and not r.empty and r.dpi >= COARSE_BELOW_DPI]
+    current["dispute_ratio"] = fit_dispute_ratio(train, current["rules"])
+    current["disputed_readings"] = sum(bool(r.disputes) for r in train)
+    current["dispute_corpus"] = describe(train, note or f"records {path.name}")
+    out.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(from_dict(current).table().splitlines()[-1])
+    print(f"dispute_ratio {current['dispute_ratio']} on {current['disputed_readings']} disputed readings")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=Path, help="evidence records (JSON lines) from ocr_scan.py --records")
@@ -253,7 +268,12 @@ def main() -> None:
     ap.add_argument("--save-records", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "ocr" / "trust.json")
     ap.add_argument("--note", help="how the records were made (stored with the thresholds)")
+    ap.add_argument("--dispute-from", type=Path, help="refit only dispute_ratio on these records (which carry the "
+                    "ink's judgement of disputed characters), keeping the other thresholds of --out")
     args = ap.parse_args()
+    if args.dispute_from:
+        refit_dispute(args.dispute_from, args.out, args.note)
+        return
     if args.records:
         records, how = load_records(args.records), args.note or f"records {args.records.name}"
     elif args.crops:

@@ -231,7 +231,9 @@ def from_dict(data: dict[str, Any]) -> Policy:
     def num(v: Any) -> float:
         return float("inf") if v is None else float(v)
 
-    return Policy(rules, num(data.get("variant_ratio")), str(data.get("corpus", "")), coarse,
+    corpus = str(data.get("corpus", "")) + (f"; dispute_ratio on: {data['dispute_corpus']}"
+                                            if data.get("dispute_corpus") else "")
+    return Policy(rules, num(data.get("variant_ratio")), corpus, coarse,
                   num(data.get("variant_register")), num(data.get("dispute_ratio")))
 
 
