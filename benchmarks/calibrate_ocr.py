@@ -175,24 +175,26 @@ def fit_variant_register(records: list[Record]) -> float | None:
     return variant_threshold(trials)
 
 
-def fit_dispute_ratio(records: list[Record], rules: dict[str, dict[str, Any]]) -> float | None:
-    """Printed names and フリガナ on fine pages where the engines disagree in a character or two and
-    PP-OCR is as sure as its ``agree`` threshold asks: how clearly the ink must prefer PP-OCR's
-    characters for its reading to be registered (``variant_threshold`` on the least clear disputed
-    place of each reading the validator accepts, wrong where that reading is; None: never)."""
+def fit_dispute_ratio(records: list[Record], policy: Any) -> float | None:
+    """Printed names and フリガナ on fine pages where the engines disagree in a character or two: how
+    clearly the ink must prefer PP-OCR's characters for its reading to be registered
+    (``variant_threshold`` on the least clear disputed place of each reading `policy` would register
+    on the ink's word at any ratio, and not without it; wrong where what it registers is; None: never)."""
+    from dataclasses import replace
+
+    from benchmarks.ocr_evidence import decision
     from ocr.trust import COARSE_BELOW_DPI, DISPUTE_KINDS
 
+    shut, open_ = replace(policy, dispute_ratio=float("inf")), replace(policy, dispute_ratio=0.0)
     trials = []
     for r in records:
-        agree = rules.get(r.kind, {}).get("agree")
-        if (r.kind not in DISPUTE_KINDS or r.handwritten or r.dpi < COARSE_BELOW_DPI or not r.disputes
-                or agree is None or r.neural_conf < agree or agrees(r)):
+        if r.kind not in DISPUTE_KINDS or r.handwritten or r.dpi < COARSE_BELOW_DPI or not r.disputes:
             continue
-        text = offered(r)
-        if parsed(r, text)[1]:
-            continue  # the validator sends it to the clerk anyway
+        d = decision(r, open_)
+        if not d.registered or decision(r, shut).registered:
+            continue  # to the clerk whatever the ink says (validator, variant, confidence), or not disputed
         pref = min(_preference(neural, best, ratio) for _i, neural, _s, best, ratio in r.disputes)
-        trials.append((r.font, pref, right(r, text)))
+        trials.append((r.font, pref, right(r, d.text)))
     return variant_threshold(trials)
 
 
@@ -223,16 +225,17 @@ def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any
 def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[str, Any]:
     """The policy's thresholds from the records given: pages at COARSE_BELOW_DPI or finer
     (``rules``) and coarser ones (``coarse_rules``) fitted apart, the variant ratios on all."""
-    from ocr.trust import COARSE_BELOW_DPI
+    from ocr.trust import COARSE_BELOW_DPI, from_dict
 
     rows = [r for r in records if not r.empty]
     ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
     fine, fine_counts = fit_rules([r for r in rows if r.dpi >= COARSE_BELOW_DPI], ratio)
     coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
-    return {"rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
-            "variant_register": fit_variant_register(rows),
-            "dispute_ratio": fit_dispute_ratio([r for r in rows if r.dpi >= COARSE_BELOW_DPI], fine),
-            "disputed_readings": sum(bool(r.disputes) for r in rows),
+    result: dict[str, Any] = {
+        "rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
+        "variant_register": fit_variant_register(rows)}
+    result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
+    return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows),
             "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
 
 
@@ -250,7 +253,7 @@ def refit_dispute(path: Path, out: Path, note: str | None) -> None:
 
     current = json.loads(out.read_text(encoding="utf-8"))
     train = [r for r in load_records(path) if not r.held_out and not r.empty and r.dpi >= COARSE_BELOW_DPI]
-    current["dispute_ratio"] = fit_dispute_ratio(train, current["rules"])
+    current["dispute_ratio"] = fit_dispute_ratio(train, from_dict({**current, "dispute_ratio": None}))
     current["disputed_readings"] = sum(bool(r.disputes) for r in train)
     current["dispute_corpus"] = describe(train, note or f"records {path.name}")
     out.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

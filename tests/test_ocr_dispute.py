@@ -73,7 +73,7 @@ def test_a_dispute_the_ink_does_not_settle_goes_to_review(reader: ScanReader) ->
 
 def test_without_disputes_judged_in_the_records_the_ink_is_never_trusted() -> None:
     # records made before the judgement existed carry none: the fit has nothing to hold it to
-    assert calibrate_ocr.fit_dispute_ratio([], {"name": {"agree": 0.5}}) is None
+    assert calibrate_ocr.fit_dispute_ratio([], load()) is None
 
 
 def _disputed_record(font_name: str, truth: str, pref: float, hand: bool = False, conf: float = 0.9):  # noqa: ANN202
@@ -86,7 +86,9 @@ def _disputed_record(font_name: str, truth: str, pref: float, hand: bool = False
 
 def test_the_dispute_ratio_is_fitted_above_the_wrong_readings_of_every_font(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(calibrate_ocr, "SUPPORT", 3)
-    rules = {"name": {"agree": 0.5}}
+    from ocr.trust import from_dict
+
+    rules = from_dict({"rules": {"name": {"agree": 0.5, "second": 0.0}}})
     right = [_disputed_record(f, "佐藤　紬", 9.0) for f in "cdefg"]
     wrong = [_disputed_record("a", "佐藤　細", 2.0), _disputed_record("b", "佐藤　細", 2.05)]
     t = calibrate_ocr.fit_dispute_ratio(right + wrong, rules)
