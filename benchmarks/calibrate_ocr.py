@@ -2,6 +2,7 @@
 
     python benchmarks/calibrate_ocr.py --crops [--count 12] [--dpi 200,300] [--out ocr/trust.json]
     python benchmarks/calibrate_ocr.py --records FILE.jsonl [--out …]
+    python benchmarks/calibrate_ocr.py --dispute-from FILE.jsonl   # only dispute_ratio, the rest kept
 
 For each field kind, separately for printed and handwritten values, and only on readings the
 field's validator accepts (the others go to 要確認 whatever the engines say):
@@ -15,7 +16,10 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   name whose truth was the variant (髙 judged 高), so that no such name is registered;
 - ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
-  Both only where the data holds such wrong judgements and the threshold holds across fonts (fitted
+- ``dispute_ratio``: printed names and フリガナ on fine pages the engines read differently in a
+  character or two: above the largest ink preference for PP-OCR's characters (the least clear of the
+  disputed places) among such readings that were wrong, so that none is registered.
+  All three only where the data holds such wrong judgements and the threshold holds across fonts (fitted
   without each font, it still covers that font's wrong ones); otherwise never.
 
 Pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi, faxes) get thresholds of their own
@@ -171,6 +175,29 @@ def fit_variant_register(records: list[Record]) -> float | None:
     return variant_threshold(trials)
 
 
+def fit_dispute_ratio(records: list[Record], policy: Any) -> float | None:
+    """Printed names and フリガナ on fine pages where the engines disagree in a character or two: how
+    clearly the ink must prefer PP-OCR's characters for its reading to be registered
+    (``variant_threshold`` on the least clear disputed place of each reading `policy` would register
+    on the ink's word at any ratio, and not without it; wrong where what it registers is; None: never)."""
+    from dataclasses import replace
+
+    from benchmarks.ocr_evidence import decision
+    from ocr.trust import COARSE_BELOW_DPI, DISPUTE_KINDS
+
+    shut, open_ = replace(policy, dispute_ratio=float("inf")), replace(policy, dispute_ratio=0.0)
+    trials = []
+    for r in records:
+        if r.kind not in DISPUTE_KINDS or r.handwritten or r.dpi < COARSE_BELOW_DPI or not r.disputes:
+            continue
+        d = decision(r, open_)
+        if not d.registered or decision(r, shut).registered:
+            continue  # to the clerk whatever the ink says (validator, variant, confidence), or not disputed
+        pref = min(_preference(neural, best, ratio) for _i, neural, _s, best, ratio in r.disputes)
+        trials.append((r.font, pref, right(r, d.text)))
+    return variant_threshold(trials)
+
+
 def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
     """Thresholds per kind (printed and handwritten) from the records given."""
     rules: dict[str, dict[str, Any]] = {}
@@ -198,14 +225,17 @@ def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any
 def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[str, Any]:
     """The policy's thresholds from the records given: pages at COARSE_BELOW_DPI or finer
     (``rules``) and coarser ones (``coarse_rules``) fitted apart, the variant ratios on all."""
-    from ocr.trust import COARSE_BELOW_DPI
+    from ocr.trust import COARSE_BELOW_DPI, from_dict
 
     rows = [r for r in records if not r.empty]
     ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
     fine, fine_counts = fit_rules([r for r in rows if r.dpi >= COARSE_BELOW_DPI], ratio)
     coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
-    return {"rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
-            "variant_register": fit_variant_register(rows),
+    result: dict[str, Any] = {
+        "rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
+        "variant_register": fit_variant_register(rows)}
+    result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
+    return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows),
             "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
 
 
@@ -215,6 +245,20 @@ def describe(records: list[Record], how: str) -> str:
             f"dpi {sorted({r.dpi for r in records})}; degradations {sorted({r.degradation for r in records})}; "
             f"target: 0 wrong registered (≥ {TARGET:.1%}), ≥ {SUPPORT} readings above each threshold; "
             f"fitted {date.today().isoformat()}")
+
+
+def refit_dispute(path: Path, out: Path, note: str | None) -> None:
+    """``dispute_ratio`` fitted on `path`'s records under the thresholds already in `out`."""
+    from ocr.trust import COARSE_BELOW_DPI, from_dict
+
+    current = json.loads(out.read_text(encoding="utf-8"))
+    train = [r for r in load_records(path) if not r.held_out and not r.empty and r.dpi >= COARSE_BELOW_DPI]
+    current["dispute_ratio"] = fit_dispute_ratio(train, from_dict({**current, "dispute_ratio": None}))
+    current["disputed_readings"] = sum(bool(r.disputes) for r in train)
+    current["dispute_corpus"] = describe(train, note or f"records {path.name}")
+    out.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(from_dict(current).table().splitlines()[-1])
+    print(f"dispute_ratio {current['dispute_ratio']} on {current['disputed_readings']} disputed readings")
 
 
 def main() -> None:
@@ -227,7 +271,12 @@ def main() -> None:
     ap.add_argument("--save-records", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "ocr" / "trust.json")
     ap.add_argument("--note", help="how the records were made (stored with the thresholds)")
+    ap.add_argument("--dispute-from", type=Path, help="refit only dispute_ratio on these records (which carry the "
+                    "ink's judgement of disputed characters), keeping the other thresholds of --out")
     args = ap.parse_args()
+    if args.dispute_from:
+        refit_dispute(args.dispute_from, args.out, args.note)
+        return
     if args.records:
         records, how = load_records(args.records), args.note or f"records {args.records.name}"
     elif args.crops:

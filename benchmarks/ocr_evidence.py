@@ -66,6 +66,8 @@ class Record:
     second: str
     second_conf: float
     variants: list[tuple[str, str, float]] = field(default_factory=list)  # (read, best, ratio)
+    # the ink's judgement where the engines differ in a character or two (absent in older records)
+    disputes: list[tuple[int, str, str, str, float]] = field(default_factory=list)  # (index, neural, second, best, ratio)
     empty: bool = False
 
     def as_json(self) -> str:
@@ -87,7 +89,8 @@ def evidence_fields(ev: Any) -> dict[str, Any]:
     second = ev.second()
     return {"neural": ev.text, "neural_conf": round(ev.neural_conf, 5), "second": second.text,
             "second_conf": round(second.raw, 4), "empty": ev.empty,
-            "variants": [(c.read, c.best, round(min(c.ratio, 1e6), 3)) for c in ev.variants()]}
+            "variants": [(c.read, c.best, round(min(c.ratio, 1e6), 3)) for c in ev.variants()],
+            "disputes": [(c.index, c.neural, c.second, c.best, round(min(c.ratio, 1e6), 3)) for c in ev.disputes()]}
 
 
 # =============================================================================================
@@ -211,6 +214,7 @@ class Replayed:
     _second: Any
     _variants: list[Any]
     dpi: float = 300.0
+    _disputes: list[Any] = field(default_factory=list)
 
     def second(self) -> Any:
         return self._second
@@ -218,12 +222,16 @@ class Replayed:
     def variants(self) -> list[Any]:
         return self._variants
 
+    def disputes(self) -> list[Any]:
+        return self._disputes
+
 
 def decision(r: Record, policy: Any) -> Any:
     """The policy's ``Decision`` on a record's evidence (problem None and not registered: the
     field's validator refused the reading)."""
     from bots.base import check_scanned
     from bots.fields import field_type
+    from ocr.dispute import DisputeCheck
     from ocr.tesseract import ZoneText
     from ocr.variants import VariantCheck
 
@@ -231,7 +239,8 @@ def decision(r: Record, policy: Any) -> Any:
     ev = Replayed(field_type(r.field_type).read_kind, r.neural, r.neural_conf, r.empty,
                   ZoneText(r.second, r.second_conf),
                   [VariantCheck(i, read, best, ratio) for i, (read, best, ratio) in
-                   zip(_variant_positions(r.neural), r.variants)], r.dpi)
+                   zip(_variant_positions(r.neural), r.variants)], r.dpi,
+                  [DisputeCheck(*d) for d in r.disputes])
     return policy.decide(r.kind, ev, r.handwritten, lambda text: not check_scanned(text, spec)[1])
 
 

@@ -25,6 +25,7 @@ from ocr.ppocr import Recogniser
 from ocr.zones import space_cuts, split_at, text_rows
 
 if TYPE_CHECKING:
+    from ocr.dispute import DisputeCheck
     from ocr.register import Alignment, Coarse, RefPage
     from ocr.tesseract import ZoneText
     from ocr.variants import VariantCheck
@@ -47,6 +48,7 @@ class ZoneEvidence:
     dpi: float = CROP_DPI  # the page's scan resolution (the crop itself is always CROP_DPI)
     _second: ZoneText | None = field(default=None, repr=False)
     _variants: list[VariantCheck] | None = field(default=None, repr=False)
+    _disputes: list[DisputeCheck] | None = field(default=None, repr=False)
 
     @property
     def neural_conf(self) -> float:
@@ -82,6 +84,15 @@ class ZoneEvidence:
         if self._variants is None:
             self._variants = [] if self.image is None else check(self.image, self.text)
         return self._variants
+
+    def disputes(self) -> list[DisputeCheck]:
+        """The ink's judgement of each character PP-OCR and Tesseract read differently (a few at most)."""
+        from ocr.dispute import check
+
+        if self._disputes is None:
+            self._disputes = [] if self.image is None else check(
+                self.image, self.text, self.second().text, self.kind)
+        return self._disputes
 
 
 class ScanReader:

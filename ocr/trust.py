@@ -13,6 +13,9 @@ and, on top of that, the OCR evidence its row asks for holds:
   as the common form (山﨑 drawn, 山崎 read), the variant is offered, and registered only on a printed
   page scanned at ``COARSE_BELOW_DPI`` or finer when it beats every other form by the calibrated
   ``variant_register`` (and the engines agree on the rest);
+- a disagreement in a character or two of a printed name or フリガナ on a fine page (細 read where
+  紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its ``agree`` threshold, when
+  each disputed character's own ink prefers it over Tesseract's by the calibrated ``dispute_ratio``;
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
 
 Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
@@ -68,6 +71,9 @@ ALONE_KINDS = ("date", "postal", "phone", "number", "amount")
 # is still a phone number), so a handwritten value always needs both engines to agree
 HAND_ALONE_KINDS: tuple[str, ...] = ()
 
+# kinds whose disagreements in a character or two the ink may settle (ocr.dispute): words of one
+# script per character, where both candidates can be drawn where the character stands
+DISPUTE_KINDS = ("name", "kana")
 DISAGREE = "2つのOCRの読みが一致しません"
 UNSURE = LOW_CONFIDENCE
 VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
@@ -110,6 +116,9 @@ class Policy:
     # printed names on fine pages: the variant the ink prefers (both engines read the common form)
     # beats every other form by at least this
     variant_register: float = float("inf")
+    # printed names and フリガナ on fine pages the engines read differently in a character or two:
+    # the ink prefers PP-OCR's character at each disputed place by at least this
+    dispute_ratio: float = float("inf")
 
     def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI) -> Rule:
         table = self.coarse if dpi < COARSE_BELOW_DPI else self.rules
@@ -142,10 +151,19 @@ class Policy:
             s = ev.second()
             if agree_on(kind, ev.kind, said, s.text) and s.raw >= second:
                 return Decision(text, True, None, _shown(n))
+            if not handwritten and self.settled_by_ink(kind, ev):
+                return Decision(text, True, None, _shown(n))
             return Decision(text, False, HANDWRITTEN if handwritten else DISAGREE, min(DOUBT, n))
         # floored, so a value just below its threshold never shows as 1.00
         return Decision(text, False, HANDWRITTEN if handwritten else UNSURE.format(math.floor(n * 100) / 100),
                         min(DOUBT, n))
+
+    def settled_by_ink(self, kind: str, ev: ZoneEvidence) -> bool:
+        """A printed disagreement the ink settles for PP-OCR at every disputed character."""
+        if kind not in DISPUTE_KINDS or ev.dpi < COARSE_BELOW_DPI or math.isinf(self.dispute_ratio):
+            return False
+        checks = ev.disputes()
+        return bool(checks) and all(c.best == c.neural and c.ratio >= self.dispute_ratio for c in checks)
 
     def table(self) -> str:
         """The policy as a Markdown table (README, ``kakari doctor``)."""
@@ -168,7 +186,11 @@ class Policy:
             f"must beat each variant on its own ink by ×{self.variant_ratio:.1f}")
         lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
                      f"form is registered (printed, {COARSE_BELOW_DPI:.0f} dpi or finer) when it beats every other "
-                     f"form by {register}. Fitted on: {self.corpus}")
+                     f"form by {register}.")
+        dispute = "never" if math.isinf(self.dispute_ratio) else f"×{self.dispute_ratio:.2f}"
+        lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed, "
+                     f"{COARSE_BELOW_DPI:.0f} dpi or finer): PP-OCR's reading is registered when each disputed "
+                     f"character's ink prefers it by {dispute}. Fitted on: {self.corpus}")
         return "\n".join(lines)
 
 
@@ -209,8 +231,10 @@ def from_dict(data: dict[str, Any]) -> Policy:
     def num(v: Any) -> float:
         return float("inf") if v is None else float(v)
 
-    return Policy(rules, num(data.get("variant_ratio")), str(data.get("corpus", "")), coarse,
-                  num(data.get("variant_register")))
+    corpus = str(data.get("corpus", "")) + (f"; dispute_ratio on: {data['dispute_corpus']}"
+                                            if data.get("dispute_corpus") else "")
+    return Policy(rules, num(data.get("variant_ratio")), corpus, coarse,
+                  num(data.get("variant_register")), num(data.get("dispute_ratio")))
 
 
 @lru_cache(maxsize=4)

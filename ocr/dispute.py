@@ -1,0 +1,67 @@
+"""A third opinion where PP-OCR and Tesseract read a few characters differently (細 or 紬, 志 or 也).
+
+When the two readings, folded for comparison (``ocr.normalise.canonical``), have the same length and
+differ in at most ``MAX_DISPUTED`` places, each disputed character is judged on its own ink, as
+``ocr.variants`` judges 髙/高: both candidates are drawn alone where the character stands and compared
+with the ink on the part of the cell where their drawings differ (``ocr.glyphs.Matcher.differ``).
+The trust policy registers PP-OCR's reading only when the ink prefers it at every disputed place by
+its calibrated ratio; anything else stays a disagreement for the clerk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ocr.glyphs import Matcher
+from ocr.normalise import canonical
+from ocr.variants import _misses
+
+# more differing places than this and the readings are not one word misread in a character or two:
+# drawing candidates cannot tell which engine lost its place
+MAX_DISPUTED = 2
+
+
+@dataclass(frozen=True)
+class DisputeCheck:
+    """One disputed character: the two engines' candidates, which one its ink prefers, how clearly."""
+
+    index: int  # in PP-OCR's reading (spaces included)
+    neural: str  # PP-OCR's character
+    second: str  # Tesseract's
+    best: str  # the candidate whose drawing fits the ink best
+    ratio: float  # how many times as much the other misses the ink (0: no judgement)
+
+
+def disputed(text: str, second: str, kind: str) -> list[tuple[int, str, str]]:
+    """(index in `text`, PP-OCR's character, Tesseract's) where the readings differ, or [] when
+    they agree, differ in length or in more than ``MAX_DISPUTED`` places."""
+    places = [(i, canonical(ch, kind)) for i, ch in enumerate(text) if canonical(ch, kind)]
+    other = canonical(second, kind)
+    if any(len(c) != 1 for _i, c in places) or len(places) != len(other):
+        return []
+    out = [(i, text[i], o) for (i, c), o in zip(places, other) if c != o]
+    return out if len(out) <= MAX_DISPUTED else []
+
+
+def check(image: np.ndarray, text: str, second: str, kind: str) -> list[DisputeCheck]:
+    """Each disputed character of PP-OCR's reading `text` (of a cleaned crop holding just it)
+    against Tesseract's `second`, judged on its own ink."""
+    places = disputed(text, second, kind)
+    if not places:
+        return []
+    m = Matcher(image)
+    if m.empty:
+        return [DisputeCheck(i, a, b, a, 0.0) for i, a, b in places]
+    drawn = text.replace(" ", "\u3000")
+    style = m.style(drawn)
+    out = []
+    for i, a, b in places:
+        fits = m.local(drawn, i, {a, b}, style)
+        best, rival = (a, b) if fits.get(a, -1.0) >= fits.get(b, -1.0) else (b, a)
+        ratio = 0.0
+        if fits.get(best, -1.0) > -1.0:
+            fa, fb = m.differ(drawn, i, best, rival, style)
+            ratio = _misses(fa, fb)
+        out.append(DisputeCheck(i, a, b, best, ratio))
+    return out
