@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import openpyxl
+import psutil
 import pytest
 
 from tests.security.conftest import (
@@ -54,6 +55,9 @@ def test_everything_kakari_creates_is_private(tmp_path: Path, site: Site) -> Non
     server = subprocess.Popen([KAKARI, "web", "--port", "0", "--home", str(home)], cwd=ROOT,
                               preexec_fn=lambda: os.umask(0o022), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     until(lambda: (home / "web-secret").exists(), 30, "the web server's key")
+    # the key is written before uvicorn starts; a Ctrl-C before it listens can be absorbed by its start-up
+    until(lambda: any(c.status == psutil.CONN_LISTEN for c in psutil.Process(server.pid).net_connections("tcp")),
+          30, "the web server listening")
     server.send_signal(signal.SIGINT)
     server.wait(20)
     found = []
