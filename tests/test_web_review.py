@@ -312,6 +312,7 @@ def test_clerk_corrects_and_confirms(site, browser) -> None:  # noqa: ANN001
     page.fill("input[name=q]", "0569-51-3413")
     page.select_option("select[name=status]", "確認済")
     page.click("form.search button")
+    page.wait_for_url(lambda url: "q=" in url)  # count() does not wait for the results page
     found = page.locator("#found a")
     assert found.count() == 1 and found.first.get_attribute("href").endswith(doc_id)
     received = page.locator("#found tr").nth(1).locator("td").first.inner_text()[:10]
