@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ocr.glyphs import Matcher
+from ocr.glyphs import Matcher, misses
 from ocr.normalise import canonical
-from ocr.variants import _misses
 
 # more differing places than this and the readings are not one word misread in a character or two:
 # drawing candidates cannot tell which engine lost its place
@@ -62,6 +61,6 @@ def check(image: np.ndarray, text: str, second: str, kind: str) -> list[DisputeC
         ratio = 0.0
         if fits.get(best, -1.0) > -1.0:
             fa, fb = m.differ(drawn, i, best, rival, style)
-            ratio = _misses(fa, fb)
+            ratio = misses(fa, fb)
         out.append(DisputeCheck(i, a, b, best, ratio))
     return out

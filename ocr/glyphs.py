@@ -237,3 +237,9 @@ _HALF_KANA = dict(zip(
 _HALF_KANA.update(zip("ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポ",
                       ["ｶﾞ", "ｷﾞ", "ｸﾞ", "ｹﾞ", "ｺﾞ", "ｻﾞ", "ｼﾞ", "ｽﾞ", "ｾﾞ", "ｿﾞ", "ﾀﾞ", "ﾁﾞ", "ﾂﾞ", "ﾃﾞ", "ﾄﾞ",
                        "ﾊﾞ", "ﾋﾞ", "ﾌﾞ", "ﾍﾞ", "ﾎﾞ", "ﾊﾟ", "ﾋﾟ", "ﾌﾟ", "ﾍﾟ", "ﾎﾟ"]))
+
+
+def misses(fit: float, rival: float) -> float:
+    """How many times as much the rival misses the ink as the winner (0 if the rival fits better):
+    the ratio read from ``Matcher.differ``'s two fits."""
+    return (1.0 - rival) / max(1e-6, 1.0 - fit) if fit >= rival else 0.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ocr.glyphs import Matcher
+from ocr.glyphs import Matcher, misses
 
 # common form → variants kept apart in names (戸籍の異体字); the recognisers output the common form
 VARIANTS: dict[str, str] = {
@@ -70,11 +70,6 @@ def check(image: np.ndarray, text: str, fonts: list[str] | None = None) -> list[
             if rival_fit <= -1.0:
                 continue
             a, b = m.differ(drawn, i, best, rival, style)
-            ratio = min(ratio, _misses(a, b))
+            ratio = min(ratio, misses(a, b))
         out.append(VariantCheck(i, text[i], best, ratio))
     return out
-
-
-def _misses(fit: float, rival: float) -> float:
-    """How many times as much the rival misses the ink as the winner (0 if the rival fits better)."""
-    return (1.0 - rival) / max(1e-6, 1.0 - fit) if fit >= rival else 0.0
