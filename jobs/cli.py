@@ -78,9 +78,18 @@ def history(
     return ExitCode.ok
 
 
-def doctor(config: ConfigOpt = None, home: HomeOpt = None) -> int:
+def doctor(config: ConfigOpt = None, home: HomeOpt = None,
+           trust: Annotated[bool, typer.Option("--trust", help="OCR の自動登録の基準 (項目の種類ごとの閾値と校正に使った資料) を表示")]
+           = False) -> int:
     """動作環境を点検し、不足があれば対処方法を表示します。"""
-    return _print_checks(context(config, home))
+    cfg = context(config, home)
+    if trust:
+        from ocr import trust as policy
+
+        out.print("OCR の自動登録の基準 (項目の種類ごと。never = 自動登録せず要確認):", markup=False)
+        out.print(policy.load().table(), markup=False, highlight=False, soft_wrap=True)
+        return ExitCode.ok
+    return _print_checks(cfg)
 
 
 def _print_checks(cfg) -> int:  # noqa: ANN001 - KakariConfig

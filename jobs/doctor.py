@@ -70,6 +70,28 @@ def _ppocr(cfg: KakariConfig) -> list[Check]:
     return [Check(what, "不一致" not in detail, detail, ppocr.INSTALL_FIX) for what, detail in lines]
 
 
+# the policy's field kinds (ocr.trust.KINDS) in the words of a form
+KIND_LABELS = {"text": "文字", "address": "住所", "name": "氏名", "kana": "フリガナ", "date": "日付",
+               "postal": "郵便番号", "phone": "電話番号", "number": "番号", "amount": "金額", "mark": "チェック欄"}
+
+
+def _trust() -> Check:
+    """Whether scanned values can be registered without a clerk, and what the thresholds were fitted on."""
+    from ocr import trust
+
+    policy = trust.load()
+    trusted = [kind for kind in trust.KINDS if any(
+        getattr(policy.rule(kind, dpi), name) is not None
+        for dpi in (trust.COARSE_BELOW_DPI, 0.0) for name in ("alone", "agree", "hand_alone", "hand_agree"))]
+    if not trusted:
+        return Check("OCR 自動登録の基準 (ocr/trust.json)", False,
+                     "校正されていません: スキャンの値はすべて要確認になります",
+                     "python benchmarks/calibrate_ocr.py --crops で校正してください", optional=True)
+    return Check("OCR 自動登録の基準 (ocr/trust.json)", True,
+                 f"自動登録できる項目の種類: {'、'.join(KIND_LABELS.get(k, k) for k in trusted)} "
+                 "(基準の一覧: kakari doctor --trust)")
+
+
 def _tesseract_binding() -> Check:
     from ocr import tesseract
 
@@ -189,6 +211,7 @@ def run_checks(cfg: KakariConfig) -> list[Check]:
     checks += _tesseract(cfg)
     checks.append(_tesseract_binding())
     checks += _ppocr(cfg)
+    checks.append(_trust())
     fonts = locate.japanese_fonts()
     checks.append(Check("日本語フォント", bool(fonts), ", ".join(map(str, fonts)) or "ありません",
                         fix("apt-get install fonts-ipafont-gothic fonts-ipafont-mincho",

@@ -136,7 +136,21 @@ def test_bots_list_and_doctor(tmp_path: Path) -> None:
     out = "".join(doc.stdout.split())  # the console wraps long lines
     assert "PP-OCR:rapidocr" in out and "PP-OCRv6_rec_small.onnx" in out and "PP-OCRv6_det_small.onnx" in out
     assert "SHA-256一致" in out and "不一致" not in out
+    # the trust policy's state: the kinds the calibration lets register without a clerk
+    assert "自動登録できる項目の種類:文字、住所、氏名" in out, doc.stdout
     assert doc.returncode == 0, doc.stdout
+
+
+def test_doctor_shows_the_trust_policy_it_runs(tmp_path: Path) -> None:
+    from ocr import trust
+
+    proc = kakari("doctor", "--trust", home=tmp_path, check=True)
+    rows = {line.split("|")[1].strip() for line in proc.stdout.splitlines() if line.startswith("| ")}
+    assert set(trust.KINDS) <= rows, proc.stdout
+    assert json.loads(trust.CALIBRATION.read_text(encoding="utf-8"))["corpus"] in proc.stdout
+    from jobs.doctor import KIND_LABELS
+
+    assert set(KIND_LABELS) == set(trust.KINDS)  # doctor names every kind in a form's words
 
 
 def test_no_personal_data_in_logs_or_error_files(samples: Path, tmp_path: Path) -> None:
