@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.test_web_review import PASSWORD, login, serve
 
@@ -290,8 +291,9 @@ def test_editing_in_the_zone_editor_then_bots_list_and_test(corpus: Corpus, site
             rows = int(page.input_value("#table-rows"))
             page.fill("#table-rows", str(rows + 2))
             page.dispatch_event("#table-rows", "change")
-            assert f"（{rows + 2}行）" in column.inner_text()
-            assert page.locator("#zones rect.row").count() == len(page.locator("#field-list li[data-col]").all()) * (rows + 1)
+            expect(column).to_contain_text(f"（{rows + 2}行）")
+            expect(page.locator("#zones rect.row")).to_have_count(
+                len(page.locator("#field-list li[data-col]").all()) * (rows + 1))
             page.fill("#table-rows", str(rows))
             page.dispatch_event("#table-rows", "change")
         assert ed.count <= EDIT_BUDGET, (b.style, ed.count)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from connectors.excel import read_ledger
 from jobs.runner import run_job
@@ -101,7 +102,7 @@ def test_clerk_adds_a_box_and_accepts(site, browser) -> None:  # noqa: ANN001
     assert "チェックデジット" in page.content()
     sheet = page.locator(".sheet").first
     _drag(page, sheet, 18, 74, 90, 83)  # the clerk blacks out the name line as well
-    assert page.locator(".mask.clerk").count() == 1
+    expect(page.locator(".mask.clerk")).to_have_count(1)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "masking.png"), full_page=True)
     page.keyboard.press("Control+Enter")
@@ -178,7 +179,7 @@ def test_clerk_removes_a_box_that_is_not_a_personal_number(site, browser) -> Non
     page.goto(f"{base}/masking/masking/{doc_id}")
     page.wait_for_selector(".mask")
     page.locator(".mask .remove").first.click()
-    assert page.locator(".mask").count() == 0
+    expect(page.locator(".mask")).to_have_count(0)
     page.click("#accept")
     page.wait_for_url(base + "/review", timeout=120_000)
     out = job.output_folder(config.home) / "通知_削除.pdf"

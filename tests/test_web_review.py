@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 
 from connectors.excel import read_ledger
 from jobs.runner import run_job
@@ -319,7 +320,7 @@ def test_clerk_corrects_and_confirms(site, browser) -> None:  # noqa: ANN001
     page.goto(f"{base}/documents?received={received}&q={doc_id[:8]}")
     assert page.locator("#found a").count() == 1
     page.locator("#found a").first.click()
-    assert page.locator("#decided").count() == 1
+    expect(page.locator("#decided")).to_have_count(1)  # the click's navigation may not have loaded yet
     other = login(browser, base, "suzuki")  # another section finds nothing of it
     other.goto(f"{base}/documents?q={doc_id[:8]}")
     assert other.locator("#found a").count() == 0 and "条件に合う文書はありません" in other.content()

@@ -17,6 +17,7 @@ import httpx
 import openpyxl
 import psutil
 import pytest
+from playwright.sync_api import expect
 
 from tests.security.conftest import (
     CHILD_JOB,
@@ -102,7 +103,7 @@ def test_security_headers_on_every_page(site: Site) -> None:
 
 def test_the_pages_work_under_their_policy(site: Site, browser) -> None:  # noqa: ANN001
     page, violations = browser_login(browser, site.base, "kacho", "/dashboard")
-    assert page.locator("img.chart").count() >= 1
+    expect(page.locator("img.chart").first).to_be_attached()
     assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "flex"  # styled
     page.goto(f"{site.base}/review/{CHILD_JOB}/{site.doc_id(site.with_defect('insurer_length'))}")
     page.wait_for_selector("#review")
