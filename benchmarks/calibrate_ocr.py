@@ -18,7 +18,9 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
 - ``dispute_ratio``: printed names and フリガナ on fine pages the engines read differently in a
   character or two: above the largest ink preference for PP-OCR's characters (the least clear of the
-  disputed places) among such readings that were wrong, so that none is registered.
+  disputed places) among such readings that were wrong, so that none is registered; a right reading
+  also counts as the wrong one with the engines swapped (the ink's preference for Tesseract's
+  characters). ``dispute_marks_ratio``: the same for disputes in a voicing mark only (す/ず).
   All three only where the data holds such wrong judgements and the threshold holds across fonts (fitted
   without each font, it still covers that font's wrong ones); otherwise never.
 
@@ -175,26 +177,41 @@ def fit_variant_register(records: list[Record]) -> float | None:
     return variant_threshold(trials)
 
 
-def fit_dispute_ratio(records: list[Record], policy: Any) -> float | None:
+def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -> float | None:
     """Printed names and フリガナ on fine pages where the engines disagree in a character or two: how
     clearly the ink must prefer PP-OCR's characters for its reading to be registered
     (``variant_threshold`` on the least clear disputed place of each reading `policy` would register
-    on the ink's word at any ratio, and not without it; wrong where what it registers is; None: never)."""
+    were the ink on PP-OCR's side, and not without the ink; wrong where what it registers is; None: never).
+    `marks`: readings with a place whose candidates differ only by a voicing mark (す/ず), fitted
+    apart from the others (``dispute_marks_ratio``).
+
+    Each right reading also stands for the wrong one it was disputed with: the ink compares the two
+    candidates the same way whichever engine read which, so had PP-OCR read Tesseract's characters
+    the ink would have preferred them by the inverse ratio; those are wrong trials too (as
+    ``fit_variant_register`` counts how near the variant came on the common form's ink)."""
     from dataclasses import replace
 
     from benchmarks.ocr_evidence import decision
+    from ocr.dispute import voicing_pair
     from ocr.trust import COARSE_BELOW_DPI, DISPUTE_KINDS
 
-    shut, open_ = replace(policy, dispute_ratio=float("inf")), replace(policy, dispute_ratio=0.0)
+    shut = replace(policy, dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
+    open_ = replace(policy, dispute_ratio=0.0, dispute_marks_ratio=0.0)
     trials = []
     for r in records:
         if r.kind not in DISPUTE_KINDS or r.handwritten or r.dpi < COARSE_BELOW_DPI or not r.disputes:
             continue
-        d = decision(r, open_)
+        if any(voicing_pair(neural, second) for _i, neural, second, _b, _r in r.disputes) != marks:
+            continue
+        sided = replace(r, disputes=[(i, neural, second, neural, 1e6) for i, neural, second, _b, _r in r.disputes])
+        d = decision(sided, open_)  # as if the ink sided with PP-OCR
         if not d.registered or decision(r, shut).registered:
             continue  # to the clerk whatever the ink says (validator, variant, confidence), or not disputed
-        pref = min(_preference(neural, best, ratio) for _i, neural, _s, best, ratio in r.disputes)
-        trials.append((r.font, pref, right(r, d.text)))
+        prefs = [_preference(neural, best, ratio) for _i, neural, _s, best, ratio in r.disputes]
+        ok = right(r, d.text)
+        trials.append((r.font, min(prefs), ok))
+        if ok:  # Tesseract's characters were the wrong ones: how near the ink came to preferring them
+            trials.append((r.font, min(1.0 / max(p, 1e-6) for p in prefs), False))
     return variant_threshold(trials)
 
 
@@ -235,6 +252,7 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
         "rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
         "variant_register": fit_variant_register(rows)}
     result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
+    result["dispute_marks_ratio"] = fit_dispute_ratio(rows, from_dict(result), marks=True)
     return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows),
             "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
 
@@ -253,12 +271,15 @@ def refit_dispute(path: Path, out: Path, note: str | None) -> None:
 
     current = json.loads(out.read_text(encoding="utf-8"))
     train = [r for r in load_records(path) if not r.held_out and not r.empty and r.dpi >= COARSE_BELOW_DPI]
-    current["dispute_ratio"] = fit_dispute_ratio(train, from_dict({**current, "dispute_ratio": None}))
+    policy = from_dict({**current, "dispute_ratio": None, "dispute_marks_ratio": None})
+    current["dispute_ratio"] = fit_dispute_ratio(train, policy)
+    current["dispute_marks_ratio"] = fit_dispute_ratio(train, policy, marks=True)
     current["disputed_readings"] = sum(bool(r.disputes) for r in train)
     current["dispute_corpus"] = describe(train, note or f"records {path.name}")
     out.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(from_dict(current).table().splitlines()[-1])
-    print(f"dispute_ratio {current['dispute_ratio']} on {current['disputed_readings']} disputed readings")
+    print(f"dispute_ratio {current['dispute_ratio']}, dispute_marks_ratio {current['dispute_marks_ratio']} "
+          f"on {current['disputed_readings']} disputed readings")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ its calibrated ratio; anything else stays a disagreement for the clerk.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,28 @@ class DisputeCheck:
     second: str  # Tesseract's
     best: str  # the candidate whose drawing fits the ink best
     ratio: float  # how many times as much the other misses the ink (0: no judgement)
+
+    @property
+    def marks_only(self) -> bool:
+        """Do the candidates differ only by a voicing mark (す/ず, ハ/パ)? That small mark is all the
+        drawings differ by, and it is what a faint or coarse print loses first: such a dispute has a
+        ratio of its own in the trust policy (``dispute_marks_ratio``)."""
+        return voicing_pair(self.neural, self.second)
+
+
+def voicing_pair(a: str, b: str) -> bool:
+    """Two kana that differ only by a dakuten or handakuten (す/ず, ス/ズ, ハ/パ), in either script."""
+    da, db = _decomposed(a), _decomposed(b)
+    marks = set(da[1:] + db[1:])
+    return da != db and da[:1] == db[:1] and bool(marks) and marks <= _MARKS
+
+
+_MARKS = {"\u3099", "\u309a"}  # combining dakuten, handakuten
+_HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
+
+
+def _decomposed(ch: str) -> str:
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFKC", ch).translate(_HIRA_TO_KATA))
 
 
 def disputed(text: str, second: str, kind: str) -> list[tuple[int, str, str]]:

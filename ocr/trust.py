@@ -15,7 +15,8 @@ and, on top of that, the OCR evidence its row asks for holds:
   ``variant_register`` (and the engines agree on the rest);
 - a disagreement in a character or two of a printed name or フリガナ on a fine page (細 read where
   紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its ``agree`` threshold, when
-  each disputed character's own ink prefers it over Tesseract's by the calibrated ``dispute_ratio``;
+  each disputed character's own ink prefers it over Tesseract's by the calibrated ``dispute_ratio``
+  (``dispute_marks_ratio`` where the two differ only by a voicing mark, す/ず);
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
 
 Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
@@ -119,6 +120,9 @@ class Policy:
     # printed names and フリガナ on fine pages the engines read differently in a character or two:
     # the ink prefers PP-OCR's character at each disputed place by at least this
     dispute_ratio: float = float("inf")
+    # the same where the disputed characters differ only by a voicing mark (す/ず): the mark is small
+    # beside the whole character, so its ink is judged against a ratio of its own
+    dispute_marks_ratio: float = float("inf")
 
     def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI) -> Rule:
         table = self.coarse if dpi < COARSE_BELOW_DPI else self.rules
@@ -160,10 +164,13 @@ class Policy:
 
     def settled_by_ink(self, kind: str, ev: ZoneEvidence) -> bool:
         """A printed disagreement the ink settles for PP-OCR at every disputed character."""
-        if kind not in DISPUTE_KINDS or ev.dpi < COARSE_BELOW_DPI or math.isinf(self.dispute_ratio):
+        if kind not in DISPUTE_KINDS or ev.dpi < COARSE_BELOW_DPI:
+            return False
+        if math.isinf(self.dispute_ratio) and math.isinf(self.dispute_marks_ratio):
             return False
         checks = ev.disputes()
-        return bool(checks) and all(c.best == c.neural and c.ratio >= self.dispute_ratio for c in checks)
+        return bool(checks) and all(c.best == c.neural and c.ratio >= (
+            self.dispute_marks_ratio if c.marks_only else self.dispute_ratio) for c in checks)
 
     def table(self) -> str:
         """The policy as a Markdown table (README, ``kakari doctor``)."""
@@ -187,10 +194,13 @@ class Policy:
         lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
                      f"form is registered (printed, {COARSE_BELOW_DPI:.0f} dpi or finer) when it beats every other "
                      f"form by {register}.")
-        dispute = "never" if math.isinf(self.dispute_ratio) else f"×{self.dispute_ratio:.2f}"
+        def ratio(v: float) -> str:
+            return "never" if math.isinf(v) else f"×{v:.2f}"
+
         lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed, "
                      f"{COARSE_BELOW_DPI:.0f} dpi or finer): PP-OCR's reading is registered when each disputed "
-                     f"character's ink prefers it by {dispute}. Fitted on: {self.corpus}")
+                     f"character's ink prefers it by {ratio(self.dispute_ratio)} (characters differing only by "
+                     f"a voicing mark, す/ず: {ratio(self.dispute_marks_ratio)}). Fitted on: {self.corpus}")
         return "\n".join(lines)
 
 
@@ -234,7 +244,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
     corpus = str(data.get("corpus", "")) + (f"; dispute_ratio on: {data['dispute_corpus']}"
                                             if data.get("dispute_corpus") else "")
     return Policy(rules, num(data.get("variant_ratio")), corpus, coarse,
-                  num(data.get("variant_register")), num(data.get("dispute_ratio")))
+                  num(data.get("variant_register")), num(data.get("dispute_ratio")),
+                  num(data.get("dispute_marks_ratio")))
 
 
 @lru_cache(maxsize=4)

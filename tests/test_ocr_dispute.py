@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from benchmarks import calibrate_ocr
-from ocr.dispute import disputed
+from ocr.dispute import disputed, voicing_pair
 from ocr.reader import ScanReader, ZoneEvidence
 from ocr.tesseract import ZoneText
 from ocr.trust import COARSE_BELOW_DPI, DISAGREE, HANDWRITTEN, Policy, load
@@ -71,17 +71,33 @@ def test_a_dispute_the_ink_does_not_settle_goes_to_review(reader: ScanReader) ->
     assert not d.registered and d.problem == DISAGREE
 
 
+def test_a_dispute_in_a_voicing_mark_only_has_a_ratio_of_its_own(reader: ScanReader) -> None:  # noqa: F811
+    assert voicing_pair("す", "ズ") and voicing_pair("ﾊﾟ", "ハ") and voicing_pair("ザ", "サ")
+    assert not voicing_pair("紬", "細") and not voicing_pair("す", "ス") and not voicing_pair("ゲ", "グ")
+    # すずき drawn; PP-OCR's reading taken as すすき (a dropped dakuten), Tesseract's as すずき
+    drawn = _read(reader, "すずき　まい", "noto-sans")
+    ev = ZoneEvidence("kana", "すすき まい", (0.99,) * 3, drawn.image, None)
+    ev._second = ZoneText("すずきまい", 0.9)
+    [c] = ev.disputes()
+    assert c.marks_only and (c.neural, c.second) == ("す", "ズ")
+    # whatever the ratio for other characters, a mark dispute is held to its own (never: to the clerk)
+    lax = replace(_policy(), dispute_ratio=0.0, dispute_marks_ratio=float("inf"))
+    d = lax.decide("kana", ev, False, lambda t: True)
+    assert not d.registered and d.problem == DISAGREE
+
+
 def test_without_disputes_judged_in_the_records_the_ink_is_never_trusted() -> None:
     # records made before the judgement existed carry none: the fit has nothing to hold it to
     assert calibrate_ocr.fit_dispute_ratio([], load()) is None
 
 
 def _disputed_record(font_name: str, truth: str, pref: float, hand: bool = False, conf: float = 0.9):  # noqa: ANN202
+    """PP-OCR 紬, Tesseract 細; the ink prefers 紬 by `pref` (below 1: 細 by 1/pref)."""
     from benchmarks.ocr_evidence import Record
 
     return Record(f"{font_name}/{truth}", font_name, "printed", False, 300, "clean", "child_medical", "child_name",
                   "name", "name", hand, truth, "佐藤 紬", conf, "佐藤細", 0.9,
-                  disputes=[(3, "紬", "細", "紬", pref)])
+                  disputes=[(3, "紬", "細", "紬", pref) if pref >= 1 else (3, "紬", "細", "細", 1 / pref)])
 
 
 def test_the_dispute_ratio_is_fitted_above_the_wrong_readings_of_every_font(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,3 +114,21 @@ def test_the_dispute_ratio_is_fitted_above_the_wrong_readings_of_every_font(monk
     assert calibrate_ocr.fit_dispute_ratio(right + wrong + ignored, rules) == t
     # a font whose wrong reading the other fonts' ratio would let through: never
     assert calibrate_ocr.fit_dispute_ratio([*right, wrong[0], _disputed_record("b", "佐藤　細", 6.0)], rules) is None
+
+
+def test_a_right_reading_also_counts_as_the_wrong_one_with_the_engines_swapped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 3)
+    from ocr.trust import from_dict
+
+    rules = from_dict({"rules": {"name": {"agree": 0.5, "second": 0.0}}})
+    # no wrong reading at all, but in font "b" the ink preferred the wrong candidate (細) by ×1.6
+    # where PP-OCR read 紬 right: had PP-OCR read 細, the ink would have let it through below ×1.6
+    right = [_disputed_record(f, "佐藤　紬", 9.0) for f in "acdef"]
+    weak = _disputed_record("b", "佐藤　紬", 1 / 1.6)
+    assert calibrate_ocr.fit_dispute_ratio(right, rules) == 1.0  # at least: the ink prefers PP-OCR's character
+    assert calibrate_ocr.fit_dispute_ratio([*right, weak], rules) is None  # no other font foresaw ×1.6
+    weak_too = _disputed_record("c", "佐藤　紬", 1 / 1.58)  # foreseen: each font within 5 % of the other
+    assert calibrate_ocr.fit_dispute_ratio([*right, weak, weak_too], rules) == pytest.approx(1.6 * 1.05, abs=1e-3)
+    # a voicing-mark dispute is fitted apart: none among these records, so never
+    assert calibrate_ocr.fit_dispute_ratio([*right, weak, weak_too], rules, marks=True) is None
