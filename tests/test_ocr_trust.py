@@ -20,7 +20,7 @@ from ocr.normalise import canonical
 from ocr.ppocr import recogniser
 from ocr.reader import ScanReader, ZoneEvidence
 from ocr.tesseract import ZoneText, find_tessdata
-from ocr.trust import DISAGREE, VARIANT, load
+from ocr.trust import DISAGREE, DISPUTE_KINDS, VARIANT, load
 from samples.fonts import font
 
 GOTHIC = str(font("ipa-gothic").path)  # found by file name, wherever the platform keeps fonts
@@ -96,7 +96,10 @@ def test_a_disagreement_or_a_failed_validator_goes_to_review(reader: ScanReader,
         doubtful = (rule.agree + min(rule.alone or 1.0, 1.0)) / 2  # in the band where agreement is needed
         ev2 = ZoneEvidence(kind, ev.text, tuple(max(rule.agree, min(c, doubtful)) for c in ev.confs), ev.image,
                            ev.tessdata)
-        ev2._second = ZoneText("8" + written[1:] if written[0] != "8" else "7" + written[1:], 0.99)
+        other = "8" + written[1:] if written[0] != "8" else "7" + written[1:]
+        if right_kind in DISPUTE_KINDS:  # a character or two the ink may settle (tests/test_ocr_dispute.py):
+            other = written[1:] + "8"  # here the readings are shifted, which no drawing settles
+        ev2._second = ZoneText(other, 0.99)
         f = field_of(form, name, ev2)
         assert f.problems and DISAGREE in f.problems, (right_kind, f)
         assert f.confidence < 0.8 and f.value is not None  # offered, pre-filled
