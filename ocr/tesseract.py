@@ -156,15 +156,27 @@ def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI
             bb = sym.BoundingBox(level)
             glyphs.append(Glyph(text, sym.Confidence(level) / 100.0, tuple(bb) if bb else (0, 0, 0, 0)))
     a.Clear()
-    text = "".join(g.text for g in glyphs)
-    raw = min((g.conf for g in glyphs), default=0.0)
-    return ZoneText(text, raw, glyphs)
+    return _zone_text(image, glyphs)
 
 
 def _ocr_crop_cli(image: np.ndarray, spec: KindSpec, psm: int, tessdata: Path, dpi: float) -> ZoneText:
     """pytesseract: each character with its own box and confidence (hOCR)."""
     glyphs = [Glyph(s.text, s.conf, s.box) for s in symbols(image, spec.lang, psm, dpi, tessdata, spec.whitelist)]
-    return ZoneText("".join(g.text for g in glyphs), min((g.conf for g in glyphs), default=0.0), glyphs)
+    return _zone_text(image, glyphs)
+
+
+def _zone_text(image: np.ndarray, glyphs: list[Glyph]) -> ZoneText:
+    """The reading of the characters read from ink: a character whose box holds nothing but paper
+    (a cleaned crop's paper is pure white) was read from no ink at all, as Tesseract jpn reads the
+    blank of a full-width space between two katakana words as ソ, and is left out."""
+    kept = [g for g in glyphs if not _blank(image, g.box)]
+    return ZoneText("".join(g.text for g in kept), min((g.conf for g in kept), default=0.0), kept)
+
+
+def _blank(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    x0, y0, x1, y1 = box
+    cell = image[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    return cell.size > 0 and bool((cell == 255).all())
 
 
 HOCR_CLASS = {"ocr_line": "line", "ocr_textfloat": "line", "ocr_caption": "line", "ocr_header": "line",
