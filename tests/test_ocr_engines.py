@@ -67,6 +67,16 @@ def test_tesseract_reads_a_zone_in_process() -> None:
     assert ocr_crop(crop_of("0569-51-3413"), "digits", td).text == "0569-51-3413"
 
 
+def test_a_character_tesseract_reads_from_no_ink_is_left_out() -> None:
+    # jpn reads the blank of a full-width space between katakana words as ソ; its box holds only paper
+    td = find_tessdata()
+    assert td is not None
+    crop = crop_of("キムラ\u3000リン")
+    read = ocr_crop(crop, "kana", td)
+    assert read.text == "キムラリン"
+    assert all((crop[y0:y1, x0:x1] < 255).any() for x0, y0, x1, y1 in (g.box for g in read.glyphs))
+
+
 def test_models_are_the_pinned_files_and_never_fetched(tmp_path: Path) -> None:
     paths = ppocr.verify_models()
     assert {p.name for p in paths.values()} == {m.name for m in ppocr.MODELS}
