@@ -16,7 +16,7 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   name whose truth was the variant (髙 judged 高), so that no such name is registered;
 - ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
-- ``dispute_ratio``: printed names and フリガナ on fine pages the engines read differently in a
+- ``dispute_ratio``: printed names, フリガナ, addresses and text on fine pages the engines read differently in a
   character or two: above the largest ink preference for PP-OCR's characters (the least clear of the
   disputed places) among such readings that were wrong, so that none is registered; a right reading
   also counts as the wrong one with the engines swapped (the ink's preference for Tesseract's
@@ -178,7 +178,7 @@ def fit_variant_register(records: list[Record]) -> float | None:
 
 
 def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -> float | None:
-    """Printed names and フリガナ on fine pages where the engines disagree in a character or two: how
+    """Printed fields of ``DISPUTE_KINDS`` on fine pages where the engines disagree in a character or two: how
     clearly the ink must prefer PP-OCR's characters for its reading to be registered
     (``variant_threshold`` on the least clear disputed place of each reading `policy` would register
     were the ink on PP-OCR's side, and not without the ink; wrong where what it registers is; None: never).
@@ -192,7 +192,7 @@ def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -
     from dataclasses import replace
 
     from benchmarks.ocr_evidence import decision
-    from ocr.dispute import voicing_pair
+    from ocr.dispute import DisputeCheck
     from ocr.trust import COARSE_BELOW_DPI, DISPUTE_KINDS
 
     shut = replace(policy, dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
@@ -201,8 +201,9 @@ def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -
     for r in records:
         if r.kind not in DISPUTE_KINDS or r.handwritten or r.dpi < COARSE_BELOW_DPI or not r.disputes:
             continue
-        if any(voicing_pair(neural, second) for _i, neural, second, _b, _r in r.disputes) != marks:
-            continue
+        checks = [DisputeCheck(*d) for d in r.disputes]
+        if any(c.marks_only for c in checks) != marks or any(c.drawn_alike for c in checks):
+            continue  # another ratio's, or never the ink's to settle
         sided = replace(r, disputes=[(i, neural, second, neural, 1e6) for i, neural, second, _b, _r in r.disputes])
         d = decision(sided, open_)  # as if the ink sided with PP-OCR
         if not d.registered or decision(r, shut).registered:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr.glyphs import Matcher, misses
-from ocr.normalise import canonical
+from ocr.normalise import canonical, kana_lookalikes
 
 # more differing places than this and the readings are not one word misread in a character or two:
 # drawing candidates cannot tell which engine lost its place
@@ -38,6 +38,12 @@ class DisputeCheck:
         drawings differ by, and it is what a faint or coarse print loses first: such a dispute has a
         ratio of its own in the trust policy (``dispute_marks_ratio``)."""
         return voicing_pair(self.neural, self.second)
+
+    @property
+    def drawn_alike(self) -> bool:
+        """Are the candidates a kanji and the katakana drawn like it (三/ミ, 二/ニ)? Their drawings
+        hardly differ, so the ink cannot tell them apart: such a dispute is never settled by it."""
+        return kana_lookalikes(self.neural) == kana_lookalikes(self.second)
 
 
 def voicing_pair(a: str, b: str) -> bool:

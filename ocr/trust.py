@@ -13,8 +13,8 @@ and, on top of that, the OCR evidence its row asks for holds:
   as the common form (山﨑 drawn, 山崎 read), the variant is offered, and registered only on a printed
   page scanned at ``COARSE_BELOW_DPI`` or finer when it beats every other form by the calibrated
   ``variant_register`` (and the engines agree on the rest);
-- a disagreement in a character or two of a printed name or フリガナ on a fine page (細 read where
-  紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its ``agree`` threshold, when
+- a disagreement in a character or two of a printed name, フリガナ, address or other text on a fine
+  page (細 read where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its ``agree`` threshold, when
   each disputed character's own ink prefers it over Tesseract's by the calibrated ``dispute_ratio``
   (``dispute_marks_ratio`` where the two differ only by a voicing mark, す/ず);
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
@@ -72,9 +72,9 @@ ALONE_KINDS = ("date", "postal", "phone", "number", "amount")
 # is still a phone number), so a handwritten value always needs both engines to agree
 HAND_ALONE_KINDS: tuple[str, ...] = ()
 
-# kinds whose disagreements in a character or two the ink may settle (ocr.dispute): words of one
-# script per character, where both candidates can be drawn where the character stands
-DISPUTE_KINDS = ("name", "kana")
+# kinds whose disagreements in a character or two the ink may settle (ocr.dispute): both candidates
+# can be drawn where the character stands (a kanji and the katakana drawn like it are never settled)
+DISPUTE_KINDS = ("name", "kana", "text", "address")
 DISAGREE = "2つのOCRの読みが一致しません"
 UNSURE = LOW_CONFIDENCE
 VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
@@ -169,7 +169,7 @@ class Policy:
         if math.isinf(self.dispute_ratio) and math.isinf(self.dispute_marks_ratio):
             return False
         checks = ev.disputes()
-        return bool(checks) and all(c.best == c.neural and c.ratio >= (
+        return bool(checks) and all(not c.drawn_alike and c.best == c.neural and c.ratio >= (
             self.dispute_marks_ratio if c.marks_only else self.dispute_ratio) for c in checks)
 
     def table(self) -> str:

@@ -31,6 +31,21 @@ def _read(reader: ScanReader, written: str, font_name: str) -> ZoneEvidence:  # 
     return ev
 
 
+@pytest.mark.parametrize(("kind", "written", "second"), [("address", "若葉県みどり町桜台4丁目15番20号",
+                                                            "若葉県みどり町桜台4丁目15番26号"),
+                                                           ("text", "和菓子\u3000桜台堂", "和菓子桜台常")])
+def test_a_disputed_address_or_text_the_ink_settles_is_registered(reader: ScanReader, kind: str, written: str,  # noqa: F811
+                                                                  second: str) -> None:
+    right = _read(reader, written, "noto-sans")
+    ev = ZoneEvidence("line", right.text, (0.99,) * len(right.confs), right.image, None)
+    ev._second = ZoneText(second, 0.9)  # Tesseract's misreading of one character
+    [c] = ev.disputes()
+    policy = _policy()
+    d = policy.decide(kind, ev, False, lambda t: True)
+    assert c.best == c.neural and d.registered == (c.ratio >= policy.dispute_ratio)
+    assert d.registered  # the fitted ratio lets a clear preference through
+
+
 def test_only_a_character_or_two_of_the_same_length_is_a_dispute() -> None:
     assert disputed("佐藤 紬", "佐藤細", "line") == [(3, "紬", "細")]
     assert disputed("佐藤 紬", "佐藤紬", "line") == []
@@ -83,6 +98,19 @@ def test_a_dispute_in_a_voicing_mark_only_has_a_ratio_of_its_own(reader: ScanRea
     # whatever the ratio for other characters, a mark dispute is held to its own (never: to the clerk)
     lax = replace(_policy(), dispute_ratio=0.0, dispute_marks_ratio=float("inf"))
     d = lax.decide("kana", ev, False, lambda t: True)
+    assert not d.registered and d.problem == DISAGREE
+
+
+def test_a_kanji_and_the_katakana_drawn_like_it_are_never_settled_by_the_ink(reader: ScanReader) -> None:  # noqa: F811
+    # ミート drawn; PP-OCR's reading taken as 三ート, Tesseract's as ミート: whichever the ink prefers,
+    # the two drawings hardly differ, so the text goes to the clerk
+    drawn = _read(reader, "東原ミート", "noto-sans")
+    ev = ZoneEvidence("line", "東原三ート", (0.99,) * 5, drawn.image, None)
+    ev._second = ZoneText("東原ミート", 0.9)
+    [c] = ev.disputes()
+    assert c.drawn_alike and not c.marks_only
+    lax = replace(_policy(), dispute_ratio=0.0)
+    d = lax.decide("text", ev, False, lambda t: True)
     assert not d.registered and d.problem == DISAGREE
 
 
