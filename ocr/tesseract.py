@@ -132,7 +132,7 @@ def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI
     spec = KINDS.get(kind, KINDS["text"])
     mode = psm if psm is not None else spec.psm
     if not in_process():
-        return _ocr_crop_cli(image, spec, mode, tessdata, dpi)
+        return _ocr_crop_cli(image, kind, spec, mode, tessdata, dpi)
     import tesserocr
 
     a = api(spec.lang, tessdata)
@@ -156,20 +156,21 @@ def ocr_crop(image: np.ndarray, kind: str, tessdata: Path, dpi: float = CROP_DPI
             bb = sym.BoundingBox(level)
             glyphs.append(Glyph(text, sym.Confidence(level) / 100.0, tuple(bb) if bb else (0, 0, 0, 0)))
     a.Clear()
-    return _zone_text(image, glyphs)
+    return _zone_text(image, glyphs, kind)
 
 
-def _ocr_crop_cli(image: np.ndarray, spec: KindSpec, psm: int, tessdata: Path, dpi: float) -> ZoneText:
+def _ocr_crop_cli(image: np.ndarray, kind: str, spec: KindSpec, psm: int, tessdata: Path, dpi: float) -> ZoneText:
     """pytesseract: each character with its own box and confidence (hOCR)."""
     glyphs = [Glyph(s.text, s.conf, s.box) for s in symbols(image, spec.lang, psm, dpi, tessdata, spec.whitelist)]
-    return _zone_text(image, glyphs)
+    return _zone_text(image, glyphs, kind)
 
 
-def _zone_text(image: np.ndarray, glyphs: list[Glyph]) -> ZoneText:
-    """The reading of the characters read from ink: a character whose box holds nothing but paper
-    (a cleaned crop's paper is pure white) was read from no ink at all, as Tesseract jpn reads the
-    blank of a full-width space between two katakana words as ソ, and is left out."""
-    kept = [g for g in glyphs if not _blank(image, g.box)]
+def _zone_text(image: np.ndarray, glyphs: list[Glyph], kind: str) -> ZoneText:
+    """The reading, in a フリガナ zone without the characters read from no ink: there a character
+    whose box holds nothing but paper (a cleaned crop's paper is pure white) is the blank of the
+    full-width space between two katakana words, which jpn reads as ソ or ー. (Elsewhere such a box
+    is often a real character's placed over the blank after it: a half-width digit before a space.)"""
+    kept = [g for g in glyphs if not (kind == "kana" and _blank(image, g.box))]
     return ZoneText("".join(g.text for g in kept), min((g.conf for g in kept), default=0.0), kept)
 
 
