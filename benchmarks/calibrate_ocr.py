@@ -212,8 +212,9 @@ def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -
         prefs = [_preference(neural, best, ratio) for _i, neural, _s, best, ratio in r.disputes]
         ok = right(r, d.text)
         trials.append((r.font, min(prefs), ok))
-        if ok:  # Tesseract's characters were the wrong ones: how near the ink came to preferring them
-            trials.append((r.font, min(1.0 / max(p, 1e-6) for p in prefs), False))
+        if ok and all(ratio > 0 for *_c, ratio in r.disputes):  # (0: the ink gave no judgement)
+            # Tesseract's characters were the wrong ones: how near the ink came to preferring them
+            trials.append((r.font, min(1.0 / p for p in prefs), False))
     return variant_threshold(trials)
 
 
