@@ -17,8 +17,9 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
 - ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
 - ``dispute_ratio``: printed names, フリガナ, addresses and text on fine pages the engines read
-  differently in a character or two: above the largest ink preference for PP-OCR's characters (the least clear of the
-  disputed places) among such readings that were wrong, so that none is registered; a right reading
+  differently in a character or two: above the largest ink preference for PP-OCR's characters (the
+  least clear of the disputed places) among such readings that were wrong, so that none is
+  registered; a right reading
   also counts as the wrong one with the engines swapped (the ink's preference for Tesseract's
   characters). ``dispute_marks_ratio``: the same for disputes in a voicing mark only (す/ず).
   Each only where the data holds such wrong judgements, at least ``SUPPORT`` right ones above it, and

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr.glyphs import Matcher, misses
-from ocr.normalise import canonical, kana_lookalikes
+from ocr.normalise import canonical, kana_lookalikes, katakana
 
 # more differing places than this and the readings are not one word misread in a character or two:
 # drawing candidates cannot tell which engine lost its place
@@ -54,11 +54,10 @@ def voicing_pair(a: str, b: str) -> bool:
 
 
 _MARKS = {"\u3099", "\u309a"}  # combining dakuten, handakuten
-_HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
 
 
 def _decomposed(ch: str) -> str:
-    return unicodedata.normalize("NFD", unicodedata.normalize("NFKC", ch).translate(_HIRA_TO_KATA))
+    return unicodedata.normalize("NFD", katakana(unicodedata.normalize("NFKC", ch)))
 
 
 def disputed(text: str, second: str, kind: str) -> list[tuple[int, str, str]]:

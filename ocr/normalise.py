@@ -42,6 +42,11 @@ def nfkc(text: str) -> str:
     return "".join(ch if script_of(ch) == "kanji" else unicodedata.normalize("NFKC", ch) for ch in text)
 
 
+def katakana(text: str) -> str:
+    """Hiragana given as the katakana of the same sound (すずき → スズキ); everything else untouched."""
+    return text.translate(_HIRA_TO_KATA)
+
+
 def canonical(text: str, kind: str) -> str:
     """`text` folded for comparison between the two recognisers' readings of a zone of `kind`."""
     t = "".join(nfkc(text).split())
@@ -50,7 +55,7 @@ def canonical(text: str, kind: str) -> str:
     else:
         t = _DASHES.sub("ー", t)
     if kind == "kana":
-        t = t.translate(_HIRA_TO_KATA)
+        t = katakana(t)
     return t.translate(_FOLD)
 
 

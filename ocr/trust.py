@@ -14,9 +14,10 @@ and, on top of that, the OCR evidence its row asks for holds:
   page scanned at ``COARSE_BELOW_DPI`` or finer when it beats every other form by the calibrated
   ``variant_register`` (and the engines agree on the rest);
 - a disagreement in a character or two of a printed name, フリガナ, address or other text on a fine
-  page (細 read where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its ``agree`` threshold, when
-  each disputed character's own ink prefers it over Tesseract's by the calibrated ``dispute_ratio``
-  (``dispute_marks_ratio`` where the two differ only by a voicing mark, す/ず);
+  page (細 read where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its
+  ``agree`` threshold, when each disputed character's own ink prefers it over Tesseract's by the
+  calibrated ``dispute_ratio`` (``dispute_marks_ratio`` where the two differ only by a voicing mark,
+  す/ず; never between a kanji and the katakana drawn like it, 三/ミ);
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
 
 Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
@@ -117,8 +118,8 @@ class Policy:
     # printed names on fine pages: the variant the ink prefers (both engines read the common form)
     # beats every other form by at least this
     variant_register: float = float("inf")
-    # printed names and フリガナ on fine pages the engines read differently in a character or two:
-    # the ink prefers PP-OCR's character at each disputed place by at least this
+    # printed fields of DISPUTE_KINDS on fine pages the engines read differently in a character or
+    # two: the ink prefers PP-OCR's character at each disputed place by at least this
     dispute_ratio: float = float("inf")
     # the same where the disputed characters differ only by a voicing mark (す/ず): the mark is small
     # beside the whole character, so its ink is judged against a ratio of its own
