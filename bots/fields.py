@@ -316,8 +316,9 @@ class AmountType(FieldType):
             s = s.replace(",", "")
         elif _POINT_GROUPED.fullmatch(s):
             # 16.000: a thousands separator misread (or written European style) as a point, or a
-            # decimal; either reading is plausible, so a person decides
-            return None, [AMBIGUOUS_POINT]
+            # decimal; a person decides, offered the thousands (a form's amounts carry at most two
+            # decimals, and 1.500.000 can only be thousands)
+            return int(s.replace(".", "")), [AMBIGUOUS_POINT]
         m = _NUMBER.fullmatch(s)
         if m is None:
             return None, ["数値として読み取れません"]

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kakari.model import LOW_CONFIDENCE
-from ocr.normalise import canonical, fix_lookalikes, kana_lookalikes, unsettled_lookalike
+from ocr.normalise import (canonical, fix_lookalikes, has_lookalike, kana_lookalikes, take_script,
+                           unsettled_lookalike)
 
 if TYPE_CHECKING:
     from ocr.reader import ZoneEvidence
@@ -74,6 +75,8 @@ HAND_ALONE_KINDS: tuple[str, ...] = ()
 # kinds whose disagreements in a character or two the ink may settle (ocr.dispute): words of one
 # script per character, where both candidates can be drawn where the character stands
 DISPUTE_KINDS = ("name", "kana")
+# kinds whose look-alikes in two scripts (り/リ, 三/ミ, 一/ー) take the script Tesseract read them in
+SCRIPT_KINDS = ("name", "text", "address")
 DISAGREE = "2つのOCRの読みが一致しません"
 UNSURE = LOW_CONFIDENCE
 VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
@@ -130,6 +133,9 @@ class Policy:
         if ev.empty:  # no ink left after cleaning (dust below the limit is dropped): nothing written
             return Decision("", True, None, 1.0)
         said = text = offered(kind, ev.text)  # said: what the engines are asked to agree on
+        unsettled = unsettled_lookalike(text)
+        if kind in SCRIPT_KINDS and has_lookalike(text):  # 三一ト or ミート: Tesseract's reading tells
+            said = text = take_script(text, offered(kind, ev.second().text))
         if kind == "name":
             for c in ev.variants():
                 if c.best != c.read:  # the ink prefers another form (山崎 read, 﨑 drawn)
@@ -140,7 +146,7 @@ class Policy:
                     return Decision(text, False, VARIANT, min(DOUBT, n))
         if not valid(text):
             return Decision(text, False, None, min(DOUBT, n))
-        if handwritten and unsettled_lookalike(text):  # みどリフーズ: both engines may share the hand's doubt
+        if handwritten and unsettled:  # みどリフーズ: both engines may share the hand's doubt
             return Decision(text, False, HANDWRITTEN, min(DOUBT, n))
         r = self.rule(kind, ev.dpi)
         alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (
