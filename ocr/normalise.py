@@ -124,9 +124,9 @@ def has_lookalike(text: str) -> bool:
 def take_script(text: str, other: str) -> str:
     """`text` with each look-alike the `other` reading has in the other script at the same place
     written in that script (東原三一ト with ミート read: 東原ミート), when the two readings spell the
-    same shapes and differ in nothing else; otherwise `text` as it is. On the labelled records the
-    recognisers disagree this way (PP-OCR reading 三一 or リ where Tesseract's language model reads ミー
-    or り), Tesseract's script was the written one every time (benchmarks/RESULTS.md)."""
+    same shapes and differ in nothing else; otherwise `text` as it is. Where the recognisers disagree
+    this way, Tesseract's language model had the written script and PP-OCR never alone
+    (``benchmarks/script_pairs.py``), but on few values: the result is offered, not a reason to register."""
     other = "".join(nfkc(other).split())
     if len(other) != sum(1 for ch in text if not ch.isspace()):
         return text

@@ -134,8 +134,10 @@ class Policy:
             return Decision("", True, None, 1.0)
         said = text = offered(kind, ev.text)  # said: what the engines are asked to agree on
         unsettled = unsettled_lookalike(text)
-        if kind in SCRIPT_KINDS and has_lookalike(text):  # 三一ト or ミート: Tesseract's reading tells
-            said = text = take_script(text, offered(kind, ev.second().text))
+        if kind in SCRIPT_KINDS and has_lookalike(text):
+            # 三一ト or ミート: offered in the script Tesseract read; the engines are still compared on what
+            # PP-OCR read, so this offers the value right but never registers it on its own
+            text = take_script(text, offered(kind, ev.second().text))
         if kind == "name":
             for c in ev.variants():
                 if c.best != c.read:  # the ink prefers another form (山崎 read, 﨑 drawn)
