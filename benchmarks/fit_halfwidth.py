@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             parts = [r[4][stretch][i] if p < pitch else r[4][1.0][i] for i, p in enumerate(r[3])]
             if r[2] == "half" and not exact(parts, r[5]):
                 print("wrong:", r[0], r[5], "→", kana_lookalikes(" ".join(parts)), [round(p, 2) for p in r[3]], file=sys.stderr)
-    body = "\n".join(lines + ["", f"Command: `python benchmarks/fit_halfwidth.py --values {args.values} --seed {args.seed}`"])
+    body = "\n".join([*lines, "", f"Command: `python benchmarks/fit_halfwidth.py --values {args.values} --seed {args.seed}`"])
     print(body)
     if not args.no_write:
         from benchmarks.results import write_section

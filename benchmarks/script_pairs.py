@@ -22,8 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.calibrate_ocr import right
     from benchmarks.ocr_evidence import load_records
     from ocr.normalise import nfkc, take_script
-    from ocr.trust import SCRIPT_KINDS
-    from ocr.trust import offered as offer
+    from ocr.trust import SCRIPT_KINDS, offered as offer
 
     ap = argparse.ArgumentParser()
     ap.add_argument("records", nargs="+", type=Path)
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = " | ".join(str(tally[(hand, w)]) for w in ("PP-OCR's", "Tesseract's", "both", "neither"))
         lines.append(f"| {'handwritten' if hand else 'printed'} | {cells} |")
     lines += ["", "Readings: " + "; ".join(f"{m} / {t} ({w} right) ×{k}" for (m, t, w), k in examples.most_common(8)) + "."]
-    body = "\n".join(lines + ["", f"Command: `python benchmarks/script_pairs.py {' '.join(p.name for p in args.records)}`"])
+    body = "\n".join([*lines, "", f"Command: `python benchmarks/script_pairs.py {' '.join(p.name for p in args.records)}`"])
     print(body)
     if not args.no_write:
         from benchmarks.results import write_section

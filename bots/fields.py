@@ -190,7 +190,16 @@ class WarekiDateType(FieldType):
 
     def parse(self, raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
         d, problems = parse_wareki(raw)
+        if d is None and (m := _DAY_AS_11.search(normalise_text(raw))):
+            # 日 read as 11 (its two uprights, its bars too faint): offered with 日, for a person to confirm
+            d, again = parse_wareki(normalise_text(raw)[: m.start()] + "月" + m.group(1) + "日")
+            if d is not None and not again:
+                return d.isoformat(), [DAY_AS_11]
         return (d.isoformat() if d else None), problems
+
+
+_DAY_AS_11 = re.compile(r"月\s*(\d{1,2})11\s*$")  # 3月2411: a day and the 日 after it read as 11
+DAY_AS_11 = "日が「11」と読まれた可能性があります: 原本で確認してください"
 
 
 def _digits_only(raw: str) -> str:

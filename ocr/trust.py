@@ -36,8 +36,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kakari.model import LOW_CONFIDENCE
-from ocr.normalise import (canonical, fix_lookalikes, has_lookalike, kana_lookalikes, take_script,
-                           unsettled_lookalike)
+from ocr.normalise import (
+    canonical,
+    fix_lookalikes,
+    has_lookalike,
+    kana_lookalikes,
+    take_script,
+    unsettled_lookalike,
+)
 
 if TYPE_CHECKING:
     from ocr.reader import ZoneEvidence

@@ -114,3 +114,13 @@ def test_an_address_a_character_short_or_long_of_a_listed_place_is_offered_as_th
         f = field_of("child_medical", "address", _evidence("text", read, read))
         assert f.value == "若葉県みどり町中央1丁目20番11号", read
         assert NOT_LISTED in f.problems and f.confidence < 0.8  # the list suggests, the clerk confirms
+
+
+def test_a_day_whose_mark_is_read_as_11_is_offered_with_its_day_for_the_clerk() -> None:
+    from bots.fields import DAY_AS_11
+
+    # both engines read 24日 as 2411 (日's bars too faint to see): the only date it can be, never registered
+    f = field_of("child_medical", "applied_on", _evidence("date", "令和7年3月2411", "令和7年3月2411"))
+    assert f.value == "2025-03-24" and DAY_AS_11 in f.problems and f.confidence < 0.8
+    f = field_of("child_medical", "applied_on", _evidence("date", "令和7年3月24日", "令和7年3月24日"))
+    assert f.value == "2025-03-24" and DAY_AS_11 not in f.problems
