@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks.ocr_evidence import CROP_FONTS, DEGRADATIONS, covers, draw_value
     from ocr.normalise import canonical, kana_lookalikes
-    from ocr.ppocr import recogniser
-    from ocr.reader import char_pitch
+    from ocr.ppocr import LineText, recogniser
+    from ocr.reader import char_pitch, keep_sound_marks
     from ocr.zones import clean_crop, space_cuts, split_at
     from samples.generate import halfwidth_kana, hiragana
 
@@ -57,10 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rec = recogniser()
 
-    def read(parts: list[np.ndarray], stretch: float) -> list[str]:
-        wide = [p if stretch == 1.0 else cv2.resize(p, None, fx=stretch, fy=1.0, interpolation=cv2.INTER_CUBIC)
-                for p in parts]
-        return [r.text for r in rec.read(wide)]
+    def read(parts: list[np.ndarray], stretch: float, first: list[LineText] | None = None) -> list[str]:
+        """Each part's reading widened by `stretch`, keeping the first reading's sound marks (as the reader)."""
+        wide = [cv2.resize(p, None, fx=stretch, fy=1.0, interpolation=cv2.INTER_CUBIC) for p in parts]
+        return [keep_sound_marks(r, f).text for r, f in zip(rec.read(wide), first or [])]
 
     # rows: (font, held out, written as, pitch of each part, reading per stretch (1.0 first), truth)
     rows = []
@@ -75,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
                 if img is None:
                     continue
                 parts = split_at(img, space_cuts(img, "kana")) or [img]
-                first = read(parts, 1.0)
+                first_read = rec.read(parts)
+                first = [r.text for r in first_read]
                 pitches = [char_pitch(list(zip(parts, first)))] * len(parts)
-                readings = {1.0: first, **{s: read(parts, s) for s in STRETCHES}}
+                readings = {1.0: first, **{s: read(parts, s, first_read) for s in STRETCHES}}
                 rows.append((name, held, form, pitches, readings, v))
 
     def exact(parts: list[str], truth: str) -> bool:

@@ -246,7 +246,7 @@ class ScanReader:
                   for i in idx]
         wide = [cv2.resize(parts[i][0], None, fx=HALF_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC) for i in narrow]
         for i, r in zip(narrow, self.recogniser.read(wide)):
-            found[i] = r
+            found[i] = keep_sound_marks(r, found[i])
         return found
 
     def _parts(self, image: np.ndarray, kind: str) -> tuple[int, list[np.ndarray]]:
@@ -299,6 +299,26 @@ def char_pitch(parts: Sequence[tuple[np.ndarray, str]]) -> float:
         height = max(height, y1 - y0)
         n += sum(1 for ch in text if ch.strip())
     return width / (n * max(1, height)) if n else float("inf")
+
+
+def keep_sound_marks(wide: LineText, first: LineText) -> LineText:
+    """The widened reading, with the (han)dakuten of the first where that reading has, at the same place
+    across the line, the same kana voiced: widened, a half-width ﾞ often fades into its kana (ﾊﾞ read ハ)
+    that the first reading saw (バ)."""
+    mine = [ch for ch in wide.text if ch.strip()]
+    theirs = [ch for ch in first.text if ch.strip()]
+    if not theirs or len(wide.centres) != len(mine) or len(first.centres) != len(theirs):
+        return wide
+    out, k = [], 0
+    for ch in wide.text:
+        if not ch.strip():
+            out.append(ch)
+            continue
+        near = theirs[min(range(len(theirs)), key=lambda j: abs(first.centres[j] - wide.centres[k]))]
+        k += 1
+        split = unicodedata.normalize("NFD", near)
+        out.append(near if len(split) == 2 and split[0] == ch and split[1] in "\u3099\u309a" else ch)
+    return LineText("".join(out), wide.confs, wide.centres)
 
 
 def fuzzy_contains(text: str, word: str) -> bool:

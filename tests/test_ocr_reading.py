@@ -11,8 +11,8 @@ import pytest
 
 from benchmarks.ocr_evidence import covers
 from ocr.normalise import drop_stray_brackets, join_sound_marks, kana_lookalikes, take_script
-from ocr.ppocr import recogniser
-from ocr.reader import HALF_PITCH, ScanReader, ZoneEvidence, char_pitch
+from ocr.ppocr import LineText, recogniser
+from ocr.reader import HALF_PITCH, ScanReader, ZoneEvidence, char_pitch, keep_sound_marks
 from ocr.tesseract import ZoneText, find_tessdata
 from ocr.zones import space_cuts, split_at
 from samples.fonts import font
@@ -34,7 +34,8 @@ def _fonts(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("written", "truth"), [("ｺﾊﾞﾔｼ　ｱｵｲ", "コバヤシ　アオイ"), ("ｲﾄｳ　ﾘﾂ", "イトウ　リツ"),
-                                                ("ﾀﾅｶ　ﾊﾙﾄ", "タナカ　ハルト")])
+                                                ("ﾀﾅｶ　ﾊﾙﾄ", "タナカ　ハルト"), ("ﾊｾｶﾞﾜ　ﾚﾝ", "ハセガワ　レン"),
+                                                ("ｴﾝﾄﾞｳ　ﾏｲ", "エンドウ　マイ")])
 def test_a_half_width_furigana_is_offered_as_the_katakana_written(reader: ScanReader, written: str, truth: str) -> None:
     # PP-OCR reads ｺﾊﾞﾔｼ unwidened as コバゼ and ｱｵｲ as 了オイ in Mincho faces: a clerk would retype them
     for f in _fonts(written):
@@ -65,6 +66,17 @@ def test_sound_marks_read_apart_are_joined_to_their_kana() -> None:
     assert kana_lookalikes("ﾊﾟﾝ ｶﾞｸ") == "パン ガク"  # half-width: the mark is a character of its own
     assert kana_lookalikes("スズ`キ") == "スズキ"  # already voiced: the mark read twice is dropped
     assert join_sound_marks("\"ア") == "\"ア"  # a mark with no kana before it is left for the validator
+
+
+def test_a_dakuten_the_widened_reading_lost_is_kept_from_the_first() -> None:
+    # widened, ｶﾞ faded into カ; the first reading saw ガ at the same place across the line
+    wide = LineText("ハセカワ", (0.9,) * 4, (0.1, 0.35, 0.6, 0.85))
+    first = LineText("ハセガワ", (0.5,) * 4, (0.12, 0.33, 0.62, 0.88))
+    assert keep_sound_marks(wide, first).text == "ハセガワ"
+    # another kana voiced nearby (コバゼ for ｺﾊﾞﾔｼ) is not the same kana: the widened reading stands
+    wide = LineText("コバヤシ", (0.9,) * 4, (0.1, 0.35, 0.6, 0.85))
+    first = LineText("コバゼ", (0.5,) * 3, (0.1, 0.4, 0.75))
+    assert keep_sound_marks(wide, first).text == "コバヤシ"
 
 
 def _evidence(kind: str, text: str, second: str, conf: float = 0.999) -> ZoneEvidence:
