@@ -35,7 +35,7 @@ EMPTY_SURE = 1.0  # confidence of a zone with no ink at all
 # a フリガナ written in half-width katakana (ｺﾊﾞﾔｼ): PP-OCR reads it as the katakana it is once widened to
 # full-width proportions; both fitted by benchmarks/fit_halfwidth.py on drawn フリガナ in every font not held out
 HALF_PITCH = 0.90  # ink width per character read, over the ink height, below which a line is half-width
-HALF_STRETCH = 1.75  # how much wider such a line is read
+HALF_STRETCH = 2.0  # how much wider such a line is read
 
 
 @dataclass
