@@ -244,16 +244,28 @@ def offer_scanned(raw: str, spec: FieldSpec) -> tuple[str, Any, list[str]]:
 
 
 def _one_off(value: str, place: str) -> str | None:
-    """`value` with its first len(place) characters replaced by `place` when they differ in one
-    character and the result is listed; else None."""
+    """`value` with its start replaced by `place` when the two differ in one character (one replaced,
+    missing or read in addition: みとり町, みり町, みどり)町) and the result is listed; else None."""
     place = normalise_text(place)
     wild = place.endswith("*")
     head = place[:-1] if wild else place
-    start = value[: len(head)]
-    if len(start) != len(head) or sum(a != b for a, b in zip(start.translate(_SMALL_KE), head.translate(_SMALL_KE))) != 1:
-        return None
-    text = head + value[len(head):]
-    return _listed(text, [place])
+    key = head.translate(_SMALL_KE)
+    for size in (len(head), len(head) - 1, len(head) + 1):  # replaced, missing, in addition
+        start = value[:size].translate(_SMALL_KE)
+        if len(start) != size or start == key or not _one_edit(start, key):
+            continue
+        found = _listed(head + value[size:], [place])
+        if found is not None:
+            return found
+    return None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Do `a` and `b` differ by exactly one character replaced, left out or added?"""
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = sorted((a, b), key=len)
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def _listed(value: str, places: Sequence[str]) -> str | None:

@@ -190,7 +190,16 @@ class WarekiDateType(FieldType):
 
     def parse(self, raw: str, spec: FieldSpec) -> tuple[Any, list[str]]:
         d, problems = parse_wareki(raw)
+        if d is None and (m := _DAY_AS_11.search(normalise_text(raw))):
+            # 日 read as 11 (its two uprights, its bars too faint): offered with 日, for a person to confirm
+            d, again = parse_wareki(normalise_text(raw)[: m.start()] + "月" + m.group(1) + "日")
+            if d is not None and not again:
+                return d.isoformat(), [DAY_AS_11]
         return (d.isoformat() if d else None), problems
+
+
+_DAY_AS_11 = re.compile(r"月\s*(\d{1,2})11\s*$")  # 3月2411: a day and the 日 after it read as 11
+DAY_AS_11 = "日が「11」と読まれた可能性があります: 原本で確認してください"
 
 
 def _digits_only(raw: str) -> str:
@@ -316,8 +325,9 @@ class AmountType(FieldType):
             s = s.replace(",", "")
         elif _POINT_GROUPED.fullmatch(s):
             # 16.000: a thousands separator misread (or written European style) as a point, or a
-            # decimal; either reading is plausible, so a person decides
-            return None, [AMBIGUOUS_POINT]
+            # decimal; a person decides, offered the thousands (a form's amounts carry at most two
+            # decimals, and 1.500.000 can only be thousands)
+            return int(s.replace(".", "")), [AMBIGUOUS_POINT]
         m = _NUMBER.fullmatch(s)
         if m is None:
             return None, ["数値として読み取れません"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr.glyphs import Matcher, misses
-from ocr.normalise import canonical, kana_lookalikes, katakana
+from ocr.normalise import canonical, drawn_alike, kana_lookalikes, katakana
 
 # more differing places than this and the readings are not one word misread in a character or two:
 # drawing candidates cannot tell which engine lost its place
@@ -41,9 +41,9 @@ class DisputeCheck:
 
     @property
     def drawn_alike(self) -> bool:
-        """Are the candidates a kanji and the katakana drawn like it (三/ミ, 二/ニ)? Their drawings
-        hardly differ, so the ink cannot tell them apart: such a dispute is never settled by it."""
-        return kana_lookalikes(self.neural) == kana_lookalikes(self.second)
+        """Are the candidates one shape in two scripts (三/ミ, 二/ニ, り/リ)? Their drawings hardly
+        differ, so the ink cannot tell them apart: such a dispute is never settled by it."""
+        return drawn_alike(self.neural, self.second) or kana_lookalikes(self.neural) == kana_lookalikes(self.second)
 
 
 def voicing_pair(a: str, b: str) -> bool:

@@ -69,10 +69,35 @@ _YOON_AFTER = set("キギシジチヂニヒビピミリヴきぎしじちぢに�
 _FULL_SIZE = {"ャ": "ヤ", "ュ": "ユ", "ョ": "ヨ", "ゃ": "や", "ゅ": "ゆ", "ょ": "よ"}
 
 
+# a half-width ﾞ/ﾟ is a glyph of its own, and the recogniser often reads it as a quote or a degree sign
+_DAKUTEN_MARKS = frozenset("\u3099\u309b\uff9e\"\u201c\u201d\u2033\uff02`'\u2018\u2019\u00b4\uff07\uff40")
+_HANDAKUTEN_MARKS = frozenset("\u309a\u309c\uff9f\u00b0\u00ba\u02da")
+
+
+def join_sound_marks(text: str) -> str:
+    """A (han)dakuten read as a mark of its own after a kana joined to it (ツムキ" → ツムギ, ﾊﾟ → パ); after
+    a kana that cannot take it (already voiced, ア) the mark is dropped: no word of a フリガナ has one."""
+    out: list[str] = []
+    for ch in text:
+        mark = "\u3099" if ch in _DAKUTEN_MARKS else "\u309a" if ch in _HANDAKUTEN_MARKS else None
+        if mark is None or not out or script_of(out[-1]) not in ("katakana", "hiragana"):
+            out.append(ch)
+            continue
+        joined = unicodedata.normalize("NFC", out[-1] + mark)
+        if len(joined) == 1:
+            out[-1] = joined
+    return "".join(out)
+
+
+def nfkc_kana(text: str) -> str:
+    """Half-width katakana as full-width (ｺﾊﾞﾔｼ → コバヤシ), everything else as it is."""
+    return "".join(unicodedata.normalize("NFKC", ch) if "\uff65" <= ch <= "\uff9f" else ch for ch in text)
+
+
 def kana_lookalikes(text: str) -> str:
-    """A フリガナ reading with kanji look-alikes given as the katakana they are drawn like, and a small
-    ャュョ that no kana before it can take read full size."""
-    chars = list(text.translate(_KANA_FIELD))
+    """A フリガナ reading with kanji look-alikes given as the katakana they are drawn like, sound marks
+    read apart joined to their kana, and a small ャュョ that no kana before it can take read full size."""
+    chars = list(join_sound_marks(nfkc_kana(text)).translate(_KANA_FIELD))
     for i, ch in enumerate(chars):
         if ch in _FULL_SIZE and (i == 0 or chars[i - 1] not in _YOON_AFTER):
             chars[i] = _FULL_SIZE[ch]
@@ -91,10 +116,70 @@ def unsettled_lookalike(text: str) -> bool:
     return False
 
 
+# every pair of characters drawn alike in two scripts; 三/ミ too, which comparison keeps apart (a value
+# both engines must read alike), but whose script the other engine's reading can tell
+_SCRIPT_PAIRS = {**LOOKALIKES, **KANA_LOOKALIKES, "ミ": "三"}
+_SCRIPT_PAIRS.update({v: k for k, v in list(_SCRIPT_PAIRS.items())})
+
+
+def drawn_alike(a: str, b: str) -> bool:
+    """Are `a` and `b` one shape written in two scripts (三/ミ, り/リ, 一/ー)?"""
+    return _SCRIPT_PAIRS.get(a) == b
+
+
+def has_lookalike(text: str) -> bool:
+    return any(ch in _SCRIPT_PAIRS for ch in text)
+
+
+def take_script(text: str, other: str) -> str:
+    """`text` with each look-alike the `other` reading has in the other script at the same place
+    written in that script (東原三一ト with ミート read: 東原ミート), when the two readings spell the
+    same shapes and differ in nothing else; otherwise `text` as it is. Where the recognisers disagree
+    this way, Tesseract's language model had the written script and PP-OCR never alone
+    (``benchmarks/script_pairs.py``), but on few values: the result is offered, not a reason to register."""
+    other = "".join(nfkc(other).split())
+    if len(other) != sum(1 for ch in text if not ch.isspace()):
+        return text
+    out, j, changed = [], 0, False
+    for ch in text:
+        if ch.isspace():
+            out.append(ch)
+            continue
+        theirs = other[j]
+        j += 1
+        if nfkc(ch) == theirs:
+            out.append(ch)
+        elif _SCRIPT_PAIRS.get(ch) == theirs:
+            out.append(theirs)
+            changed = True
+        else:
+            return text
+    return "".join(out) if changed else text
+
+
+_PAIRED = {"(": ")", "（": "）", "「": "」", "『": "』", "[": "]", "［": "］", "【": "】"}
+_PAIRED.update({v: k for k, v in list(_PAIRED.items())})
+
+
+def drop_stray_brackets(text: str) -> str:
+    """A bracket without its partner standing between two Japanese letters is a stroke read apart (the
+    tail of り read as 「)」: みどり)町), not writing: it is dropped."""
+    def letter(ch: str) -> bool:
+        return script_of(ch) in ("kanji", "hiragana", "katakana")
+
+    out = []
+    for i, ch in enumerate(text):
+        if (ch in _PAIRED and _PAIRED[ch] not in text and 0 < i < len(text) - 1
+                and letter(text[i - 1]) and letter(text[i + 1])):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
 def fix_lookalikes(text: str) -> str:
     """浩ニ → 浩二, レス卜ラン → レストラン, みどリ → みどり: a look-alike takes the script of its neighbours
-    (both, or the only one at either end of a word)."""
-    chars = list(text)
+    (both, or the only one at either end of a word); a stray bracket inside a word is dropped first."""
+    chars = list(drop_stray_brackets(text))
     alike = {*LOOKALIKES, *_KANJI_FORM, *KANA_LOOKALIKES, *_KATAKANA_FORM}
     for i, ch in enumerate(chars):
         if ch not in alike:

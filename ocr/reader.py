@@ -21,7 +21,7 @@ import numpy as np
 
 from kakari.model import Box
 from ocr.document import Page, Reading
-from ocr.ppocr import Recogniser
+from ocr.ppocr import LineText, Recogniser
 from ocr.zones import space_cuts, split_at, text_rows
 
 if TYPE_CHECKING:
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 CROP_DPI = 300.0
 EMPTY_SURE = 1.0  # confidence of a zone with no ink at all
+# a フリガナ written in half-width katakana (ｺﾊﾞﾔｼ): PP-OCR reads it as the katakana it is once widened to
+# full-width proportions; both fitted by benchmarks/fit_halfwidth.py on drawn フリガナ in every font not held out
+HALF_PITCH = 0.90  # ink width per character read, over the ink height, below which a line is half-width
+HALF_STRETCH = 2.0  # how much wider such a line is read
 
 
 @dataclass
@@ -217,7 +221,8 @@ class ScanReader:
     def evidence(self, crops: Sequence[tuple[np.ndarray | None, str]]) -> list[ZoneEvidence]:
         """Cleaned crops (None: no ink) of the given read kinds, recognised in one PP-OCR batch."""
         split = [self._parts(image, kind) if image is not None else (0, []) for image, kind in crops]
-        results = iter(self.recogniser.read([p for _, parts in split for p in parts]))
+        flat = [(p, kind, z) for z, ((_, kind), (_, parts)) in enumerate(zip(crops, split)) for p in parts]
+        results = iter(self._read_parts(flat))
         out = []
         for (image, kind), (lines, parts) in zip(crops, split):
             read = [next(results) for _ in parts]
@@ -225,6 +230,24 @@ class ScanReader:
             confs = tuple(c for r in read for ch, c in zip(r.text, r.confs) if ch.strip())
             out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), dpi=self.dpi))
         return out
+
+    def _read_parts(self, parts: list[tuple[np.ndarray, str, int]]) -> list[LineText]:
+        """Each part (crop, kind, zone) read; the parts of a フリガナ zone whose reading says it is written
+        in half-width katakana (``char_pitch`` below HALF_PITCH) are read again widened to full-width
+        proportions."""
+        import cv2
+
+        found = self.recogniser.read([p for p, _, _ in parts])
+        zones: dict[int, list[int]] = {}
+        for i, (_, kind, zone) in enumerate(parts):
+            if kind == "kana":
+                zones.setdefault(zone, []).append(i)
+        narrow = [i for idx in zones.values() if char_pitch([(parts[i][0], found[i].text) for i in idx]) < HALF_PITCH
+                  for i in idx]
+        wide = [cv2.resize(parts[i][0], None, fx=HALF_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC) for i in narrow]
+        for i, r in zip(narrow, self.recogniser.read(wide)):
+            found[i] = keep_sound_marks(r, found[i])
+        return found
 
     def _parts(self, image: np.ndarray, kind: str) -> tuple[int, list[np.ndarray]]:
         """(lines, crops to recognise): lines found by the detector when the zone has several,
@@ -258,6 +281,44 @@ class ScanReader:
         gray, ref = self._crops(box)
         res = read_mark(gray, ref, CROP_DPI)
         return Reading("1" if res.marked else "", res.confidence)
+
+
+def char_pitch(parts: Sequence[tuple[np.ndarray, str]]) -> float:
+    """The ink's width per character read, over the ink's height, across a zone's parts (each with its
+    reading): about 1 for a line of full-width kana, about half that for half-width ones (inf when
+    nothing was read). Taken over the whole zone, as a short part alone can be read as one character."""
+    from ocr.preprocess import ink_bbox
+
+    width = height = n = 0
+    for part, text in parts:
+        box = ink_bbox(part < 128)
+        if box is None:
+            continue
+        x0, y0, x1, y1 = box
+        width += x1 - x0
+        height = max(height, y1 - y0)
+        n += sum(1 for ch in text if ch.strip())
+    return width / (n * max(1, height)) if n else float("inf")
+
+
+def keep_sound_marks(wide: LineText, first: LineText) -> LineText:
+    """The widened reading, with the (han)dakuten of the first where that reading has, at the same place
+    across the line, the same kana voiced: widened, a half-width ﾞ often fades into its kana (ﾊﾞ read ハ)
+    that the first reading saw (バ)."""
+    mine = [ch for ch in wide.text if ch.strip()]
+    theirs = [ch for ch in first.text if ch.strip()]
+    if not theirs or len(wide.centres) != len(mine) or len(first.centres) != len(theirs):
+        return wide
+    out, k = [], 0
+    for ch in wide.text:
+        if not ch.strip():
+            out.append(ch)
+            continue
+        near = theirs[min(range(len(theirs)), key=lambda j: abs(first.centres[j] - wide.centres[k]))]
+        k += 1
+        split = unicodedata.normalize("NFD", near)
+        out.append(near if len(split) == 2 and split[0] == ch and split[1] in "\u3099\u309a" else ch)
+    return LineText("".join(out), wide.confs, wide.centres)
 
 
 def fuzzy_contains(text: str, word: str) -> bool:

@@ -17,7 +17,7 @@ and, on top of that, the OCR evidence its row asks for holds:
   page (細 read where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its
   ``agree`` threshold, when each disputed character's own ink prefers it over Tesseract's by the
   calibrated ``dispute_ratio`` (``dispute_marks_ratio`` where the two differ only by a voicing mark,
-  す/ず; never between a kanji and the katakana drawn like it, 三/ミ);
+  す/ず; never between one shape written in two scripts, 三/ミ or り/リ);
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
 
 Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
@@ -38,7 +38,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kakari.model import LOW_CONFIDENCE
-from ocr.normalise import canonical, fix_lookalikes, kana_lookalikes, unsettled_lookalike
+from ocr.normalise import (
+    canonical,
+    fix_lookalikes,
+    has_lookalike,
+    kana_lookalikes,
+    take_script,
+    unsettled_lookalike,
+)
 
 if TYPE_CHECKING:
     from ocr.reader import ZoneEvidence
@@ -74,8 +81,10 @@ ALONE_KINDS = ("date", "postal", "phone", "number", "amount")
 HAND_ALONE_KINDS: tuple[str, ...] = ()
 
 # kinds whose disagreements in a character or two the ink may settle (ocr.dispute): both candidates
-# can be drawn where the character stands (a kanji and the katakana drawn like it are never settled)
+# can be drawn where the character stands (one shape in two scripts, 三/ミ or り/リ, is never settled)
 DISPUTE_KINDS = ("name", "kana", "text", "address")
+# kinds whose look-alikes in two scripts (り/リ, 三/ミ, 一/ー) take the script Tesseract read them in
+SCRIPT_KINDS = ("name", "text", "address")
 DISAGREE = "2つのOCRの読みが一致しません"
 UNSURE = LOW_CONFIDENCE
 VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
@@ -135,6 +144,11 @@ class Policy:
         if ev.empty:  # no ink left after cleaning (dust below the limit is dropped): nothing written
             return Decision("", True, None, 1.0)
         said = text = offered(kind, ev.text)  # said: what the engines are asked to agree on
+        unsettled = unsettled_lookalike(text)
+        if kind in SCRIPT_KINDS and has_lookalike(text):
+            # 三一ト or ミート: offered in the script Tesseract read; the engines are still compared on what
+            # PP-OCR read, so this offers the value right but never registers it on its own
+            text = take_script(text, offered(kind, ev.second().text))
         if kind == "name":
             for c in ev.variants():
                 if c.best != c.read:  # the ink prefers another form (山崎 read, 﨑 drawn)
@@ -145,7 +159,7 @@ class Policy:
                     return Decision(text, False, VARIANT, min(DOUBT, n))
         if not valid(text):
             return Decision(text, False, None, min(DOUBT, n))
-        if handwritten and unsettled_lookalike(text):  # みどリフーズ: both engines may share the hand's doubt
+        if handwritten and unsettled:  # みどリフーズ: both engines may share the hand's doubt
             return Decision(text, False, HANDWRITTEN, min(DOUBT, n))
         r = self.rule(kind, ev.dpi)
         alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (

@@ -359,12 +359,13 @@ def test_amount_unreadable(raw: str) -> None:
     assert parse("amount", raw) == (None, ["数値として読み取れません"])
 
 
-@pytest.mark.parametrize("raw", ["16.000", "16.000円", "1.500.000", "-2.500"])
-def test_amount_with_a_point_where_thousands_go_is_never_guessed(raw: str) -> None:
-    # 16.000 is 16,000 with its comma misread, or sixteen: a person decides
+@pytest.mark.parametrize(("raw", "offered"), [("16.000", 16000), ("16.000円", 16000), ("1.500.000", 1500000),
+                                             ("-2.500", -2500)])
+def test_amount_with_a_point_where_thousands_go_is_offered_as_thousands_for_a_person(raw: str, offered: int) -> None:
+    # 16.000 is 16,000 with its comma misread, or sixteen: a person decides, shown the thousands
     from bots.fields import AMBIGUOUS_POINT
 
-    assert parse("amount", raw) == (None, [AMBIGUOUS_POINT])
+    assert parse("amount", raw) == (offered, [AMBIGUOUS_POINT])
 
 
 @pytest.mark.parametrize("raw", ["71,7", "71,7㎡", "1,00", "16,0000", ",500", "1,2,3"])

@@ -101,7 +101,7 @@ def test_a_dispute_in_a_voicing_mark_only_has_a_ratio_of_its_own(reader: ScanRea
     assert not d.registered and d.problem == DISAGREE
 
 
-def test_a_kanji_and_the_katakana_drawn_like_it_are_never_settled_by_the_ink(reader: ScanReader) -> None:  # noqa: F811
+def test_one_shape_in_two_scripts_is_never_settled_by_the_ink(reader: ScanReader) -> None:  # noqa: F811
     # ミート drawn; PP-OCR's reading taken as 三ート, Tesseract's as ミート: whichever the ink prefers,
     # the two drawings hardly differ, so the text goes to the clerk
     drawn = _read(reader, "東原ミート", "noto-sans")
@@ -112,6 +112,14 @@ def test_a_kanji_and_the_katakana_drawn_like_it_are_never_settled_by_the_ink(rea
     lax = replace(_policy(), dispute_ratio=0.0)
     d = lax.decide("text", ev, False, lambda t: True)
     assert not d.registered and d.problem == DISAGREE
+    # り drawn, PP-OCR's リ: a hiragana and its katakana twin are the same case
+    drawn = _read(reader, "みどりフーズ", "noto-sans")
+    ev = ZoneEvidence("line", "みどリフーズ", (0.99,) * 6, drawn.image, None)
+    ev._second = ZoneText("みどりフーズ", 0.9)
+    [c] = ev.disputes()
+    assert c.drawn_alike
+    d = lax.decide("name", ev, False, lambda t: True)
+    assert not d.registered and d.text == "みどりフーズ"
 
 
 def test_without_disputes_judged_in_the_records_the_ink_is_never_trusted() -> None:
