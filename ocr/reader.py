@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 CROP_DPI = 300.0
 EMPTY_SURE = 1.0  # confidence of a zone with no ink at all
-# a フリガナ written in half-width katakana (ｺﾊﾞﾔｼ): PP-OCR reads it as the katakana it is once widened to
-# full-width proportions; both fitted by benchmarks/fit_halfwidth.py on drawn フリガナ in every font not held out
+# a フリガナ written in half-width katakana (ｺﾊﾞﾔｼ): both engines read it as the katakana it is once widened
+# to full-width proportions; both fitted by benchmarks/fit_halfwidth.py on drawn フリガナ in every font not held out
 HALF_PITCH = 0.90  # ink width per character read, over the ink height, below which a line is half-width
 HALF_STRETCH = 2.0  # how much wider such a line is read
 
@@ -50,6 +50,7 @@ class ZoneEvidence:
     lines: int = 1
     ink_mm2: float = 0.0
     dpi: float = CROP_DPI  # the page's scan resolution (the crop itself is always CROP_DPI)
+    stretch: float = 1.0  # read this much wider (a フリガナ in half-width katakana), by both engines
     _second: ZoneText | None = field(default=None, repr=False)
     _variants: list[VariantCheck] | None = field(default=None, repr=False)
     _disputes: list[DisputeCheck] | None = field(default=None, repr=False)
@@ -71,7 +72,7 @@ class ZoneEvidence:
             if self.image is None or self.tessdata is None:
                 self._second = ZoneText("", 0.0)
             else:
-                self._second = ocr_crop(self.image, self.second_kind, self.tessdata)
+                self._second = ocr_crop(widened(self.image, self.stretch), self.second_kind, self.tessdata)
         return self._second
 
     @property
@@ -222,21 +223,21 @@ class ScanReader:
         """Cleaned crops (None: no ink) of the given read kinds, recognised in one PP-OCR batch."""
         split = [self._parts(image, kind) if image is not None else (0, []) for image, kind in crops]
         flat = [(p, kind, z) for z, ((_, kind), (_, parts)) in enumerate(zip(crops, split)) for p in parts]
-        results = iter(self._read_parts(flat))
+        found, narrow = self._read_parts(flat)
+        results = iter(found)
         out = []
-        for (image, kind), (lines, parts) in zip(crops, split):
+        for z, ((image, kind), (lines, parts)) in enumerate(zip(crops, split)):
             read = [next(results) for _ in parts]
             text = ("\n" if lines > 1 else " ").join(r.text.strip() for r in read if r.text.strip())
             confs = tuple(c for r in read for ch, c in zip(r.text, r.confs) if ch.strip())
-            out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), dpi=self.dpi))
+            out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), dpi=self.dpi,
+                                    stretch=HALF_STRETCH if z in narrow else 1.0))
         return out
 
-    def _read_parts(self, parts: list[tuple[np.ndarray, str, int]]) -> list[LineText]:
-        """Each part (crop, kind, zone) read; the parts of a フリガナ zone whose reading says it is written
-        in half-width katakana (``char_pitch`` below HALF_PITCH) are read again widened to full-width
-        proportions."""
-        import cv2
-
+    def _read_parts(self, parts: list[tuple[np.ndarray, str, int]]) -> tuple[list[LineText], set[int]]:
+        """Each part (crop, kind, zone) read, and the zones found written in half-width katakana: the
+        parts of a フリガナ zone whose reading says so (``char_pitch`` below HALF_PITCH) are read again
+        widened to full-width proportions."""
         found = self.recogniser.read([p for p, _, _ in parts])
         zones: dict[int, list[int]] = {}
         for i, (_, kind, zone) in enumerate(parts):
@@ -244,10 +245,10 @@ class ScanReader:
                 zones.setdefault(zone, []).append(i)
         narrow = [i for idx in zones.values() if char_pitch([(parts[i][0], found[i].text) for i in idx]) < HALF_PITCH
                   for i in idx]
-        wide = [cv2.resize(parts[i][0], None, fx=HALF_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC) for i in narrow]
+        wide = [widened(parts[i][0], HALF_STRETCH) for i in narrow]
         for i, r in zip(narrow, self.recogniser.read(wide)):
             found[i] = keep_sound_marks(r, found[i])
-        return found
+        return found, {parts[i][2] for i in narrow}
 
     def _parts(self, image: np.ndarray, kind: str) -> tuple[int, list[np.ndarray]]:
         """(lines, crops to recognise): lines found by the detector when the zone has several,
@@ -281,6 +282,15 @@ class ScanReader:
         gray, ref = self._crops(box)
         res = read_mark(gray, ref, CROP_DPI)
         return Reading("1" if res.marked else "", res.confidence)
+
+
+def widened(image: np.ndarray, stretch: float) -> np.ndarray:
+    """`image` drawn `stretch` times as wide (the same when 1)."""
+    if stretch == 1.0:
+        return image
+    import cv2
+
+    return cv2.resize(image, None, fx=stretch, fy=1.0, interpolation=cv2.INTER_CUBIC)
 
 
 def char_pitch(parts: Sequence[tuple[np.ndarray, str]]) -> float:
