@@ -15,7 +15,8 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
 - ``variant_ratio``: above the largest ratio by which the ink ever preferred the common form for a
   name whose truth was the variant (髙 judged 高), so that no such name is registered;
 - ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
-  preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered).
+  preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered);
+  ``coarse_variant_register`` the same on coarser pages alone.
 - ``dispute_ratio``: printed names, フリガナ, addresses and text on fine pages the engines read
   differently in a character or two: above the largest ink preference for PP-OCR's characters (the
   least clear of the disputed places) among such readings that were wrong, so that none is
@@ -160,16 +161,17 @@ def fit_agree(rows: list[tuple[float, float, bool]]) -> tuple[float | None, floa
     return best[1], best[2]
 
 
-def fit_variant_register(records: list[Record]) -> float | None:
-    """Printed names on fine pages: how clearly the ink must prefer a variant over the common form
-    both engines read for the variant to be registered (``variant_threshold`` on every variant
-    character, wrong where the truth holds the common form; None: never)."""
+def fit_variant_register(records: list[Record], coarse: bool = False) -> float | None:
+    """Printed names on fine pages (`coarse`: on pages below COARSE_BELOW_DPI): how clearly the ink
+    must prefer a variant over the common form both engines read for the variant to be registered
+    (``variant_threshold`` on every variant character, wrong where the truth holds the common form;
+    None: never)."""
     from ocr.trust import COARSE_BELOW_DPI
 
     trials = []
     for r in records:
         truth = str(r.truth or "")
-        if r.kind != "name" or r.handwritten or r.dpi < COARSE_BELOW_DPI or not truth:
+        if r.kind != "name" or r.handwritten or (r.dpi < COARSE_BELOW_DPI) != coarse or not truth:
             continue
         for read, best, ratio in r.variants:
             if best != read:
@@ -254,7 +256,8 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
     coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
     result: dict[str, Any] = {
         "rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
-        "variant_register": fit_variant_register(rows)}
+        "variant_register": fit_variant_register(rows),
+        "coarse_variant_register": fit_variant_register(rows, coarse=True)}
     result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
     result["dispute_marks_ratio"] = fit_dispute_ratio(rows, from_dict(result), marks=True)
     return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows),

@@ -11,8 +11,8 @@ and, on top of that, the OCR evidence its row asks for holds:
 - names: every character with a variant form (髙/高, 﨑/崎 …, ``ocr.variants``) is the common form
   on its own ink by at least the calibrated ratio; where the ink prefers a variant the engines read
   as the common form (山﨑 drawn, 山崎 read), the variant is offered, and registered only on a printed
-  page scanned at ``COARSE_BELOW_DPI`` or finer when it beats every other form by the calibrated
-  ``variant_register`` (and the engines agree on the rest);
+  page when it beats every other form by the calibrated ``variant_register``
+  (``coarse_variant_register`` below ``COARSE_BELOW_DPI``) and the engines agree on the rest;
 - a disagreement in a character or two of a printed name, フリガナ, address or other text on a fine
   page (細 read where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its
   ``agree`` threshold, when each disputed character's own ink prefers it over Tesseract's by the
@@ -127,6 +127,8 @@ class Policy:
     # printed names on fine pages: the variant the ink prefers (both engines read the common form)
     # beats every other form by at least this
     variant_register: float = float("inf")
+    # the same on pages scanned below COARSE_BELOW_DPI, fitted on such pages
+    coarse_variant_register: float = float("inf")
     # printed fields of DISPUTE_KINDS on fine pages the engines read differently in a character or
     # two: the ink prefers PP-OCR's character at each disputed place by at least this
     dispute_ratio: float = float("inf")
@@ -153,7 +155,8 @@ class Policy:
             for c in ev.variants():
                 if c.best != c.read:  # the ink prefers another form (山崎 read, 﨑 drawn)
                     text = text[: c.index] + c.best + text[c.index + 1:]
-                    if handwritten or ev.dpi < COARSE_BELOW_DPI or c.ratio < self.variant_register:
+                    register = self.variant_register if ev.dpi >= COARSE_BELOW_DPI else self.coarse_variant_register
+                    if handwritten or c.ratio < register:
                         return Decision(text, False, VARIANT, min(DOUBT, n))
                 elif c.ratio < self.variant_ratio:
                     return Decision(text, False, VARIANT, min(DOUBT, n))
@@ -203,15 +206,14 @@ class Policy:
             lines.append(f"| {kind} | {VALIDATORS[kind]} | {t(r.alone)} | {both(r.agree, r.second)} | "
                          f"{both(r.hand_agree, r.hand_second)} | {t(c.alone)} | {both(c.agree, c.second)} | "
                          f"{both(c.hand_agree, c.hand_second)} |")
-        register = "never" if math.isinf(self.variant_register) else f"×{self.variant_register:.2f}"
-        accept = "is never accepted (offered)" if math.isinf(self.variant_ratio) else (
-            f"must beat each variant on its own ink by ×{self.variant_ratio:.1f}")
-        lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
-                     f"form is registered (printed, {COARSE_BELOW_DPI:.0f} dpi or finer) when it beats every other "
-                     f"form by {register}.")
         def ratio(v: float) -> str:
             return "never" if math.isinf(v) else f"×{v:.2f}"
 
+        accept = "is never accepted (offered)" if math.isinf(self.variant_ratio) else (
+            f"must beat each variant on its own ink by ×{self.variant_ratio:.1f}")
+        lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
+                     f"form is registered (printed) when it beats every other form by {ratio(self.variant_register)} "
+                     f"({ratio(self.coarse_variant_register)} below {COARSE_BELOW_DPI:.0f} dpi).")
         lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed, "
                      f"{COARSE_BELOW_DPI:.0f} dpi or finer): PP-OCR's reading is registered when each disputed "
                      f"character's ink prefers it by {ratio(self.dispute_ratio)} (characters differing only by "
@@ -259,8 +261,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
     corpus = str(data.get("corpus", "")) + (f"; dispute_ratio on: {data['dispute_corpus']}"
                                             if data.get("dispute_corpus") else "")
     return Policy(rules, num(data.get("variant_ratio")), corpus, coarse,
-                  num(data.get("variant_register")), num(data.get("dispute_ratio")),
-                  num(data.get("dispute_marks_ratio")))
+                  num(data.get("variant_register")), num(data.get("coarse_variant_register")),
+                  num(data.get("dispute_ratio")), num(data.get("dispute_marks_ratio")))
 
 
 @lru_cache(maxsize=4)

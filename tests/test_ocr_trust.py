@@ -412,3 +412,34 @@ def test_only_grey_joined_to_ink_is_kept() -> None:
     assert out is not None and out.shape == (40, 40)  # trimmed to the strokes
     assert (out[38, 6:34] < 255).all()  # the joined bar is kept
     assert (out[15] == 255)[6:34].all()  # the lone one is not
+
+
+def test_a_variant_on_a_coarse_page_is_held_to_the_ratio_fitted_on_coarse_pages(reader: ScanReader) -> None:
+    from dataclasses import replace
+
+    [ev] = reader.evidence([(crop_of("山﨑　陽子"), "line")])
+    ev.dpi = 200.0  # as read from a 200 dpi scan
+    [check] = ev.variants()
+    assert (check.read, check.best) == ("崎", "﨑")
+    fine_only = replace(load(), variant_register=1.0, coarse_variant_register=float("inf"))
+    d = fine_only.decide("name", ev, False, lambda t: True)
+    assert not d.registered and d.problem == VARIANT and d.text.startswith("山﨑")
+    d = replace(fine_only, coarse_variant_register=1.0).decide("name", ev, False, lambda t: True)
+    assert d.text.startswith("山﨑") and d.problem != VARIANT
+
+
+def test_the_coarse_variant_ratio_is_fitted_on_coarse_pages_alone(reader: ScanReader,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from benchmarks import calibrate_ocr
+
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 3)  # a few names per font here, not a corpus
+    fine = [_name_record(reader, f, w)[0] for f in ("ipa-gothic", "noto-sans")
+            for w in ("髙橋　裕子", "山﨑　陽子", "髙木　湊", "高橋　太郎", "山崎　翔")]
+    ratio = calibrate_ocr.fit_variant_register(fine)
+    assert ratio is not None
+    assert calibrate_ocr.fit_variant_register(fine, coarse=True) is None  # no coarse page among them
+    coarse = [replace(r, dpi=200) for r in fine]
+    assert calibrate_ocr.fit_variant_register(coarse, coarse=True) == ratio
+    assert calibrate_ocr.fit_variant_register(coarse) is None
