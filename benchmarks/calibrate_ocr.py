@@ -232,8 +232,9 @@ def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any
             usable = []
             for r in mine:
                 text = offered(r)
-                if parsed(r, text)[1] or not variant_ok(r, ratio) or (hand and unsettled_lookalike(text)):
-                    continue  # the validator, the variant check or a look-alike sends it to the clerk anyway
+                if (parsed(r, text)[1] or not variant_ok(r, ratio) or (hand and unsettled_lookalike(text))
+                        or (kind == "name" and r.sealed)):
+                    continue  # the validator, the variant check, a look-alike or a seal sends it to the clerk anyway
                 usable.append((r, right(r, text)))
             alone_kinds = HAND_ALONE_KINDS if hand else ALONE_KINDS
             rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable]) if kind in alone_kinds else None

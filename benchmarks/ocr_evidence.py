@@ -69,6 +69,7 @@ class Record:
     # the ink's judgement where the engines differ in a character or two (absent in older records)
     disputes: list[tuple[int, str, str, str, float]] = field(default_factory=list)  # (index, neural, second, best, ratio)
     empty: bool = False
+    sealed: bool = False  # a seal's rim in the zone (absent in older records)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str)
@@ -88,7 +89,7 @@ def evidence_fields(ev: Any) -> dict[str, Any]:
     """The parts of a ZoneEvidence a record keeps (Tesseract and the variant check always asked)."""
     second = ev.second()
     return {"neural": ev.text, "neural_conf": round(ev.neural_conf, 5), "second": second.text,
-            "second_conf": round(second.raw, 4), "empty": ev.empty,
+            "second_conf": round(second.raw, 4), "empty": ev.empty, "sealed": ev.sealed,
             "variants": [(c.read, c.best, round(min(c.ratio, 1e6), 3)) for c in ev.variants()],
             "disputes": [(c.index, c.neural, c.second, c.best, round(min(c.ratio, 1e6), 3)) for c in ev.disputes()]}
 
@@ -215,6 +216,7 @@ class Replayed:
     _variants: list[Any]
     dpi: float = 300.0
     _disputes: list[Any] = field(default_factory=list)
+    sealed: bool = False
 
     def second(self) -> Any:
         return self._second
@@ -240,7 +242,7 @@ def decision(r: Record, policy: Any) -> Any:
                   ZoneText(r.second, r.second_conf),
                   [VariantCheck(i, read, best, ratio) for i, (read, best, ratio) in
                    zip(_variant_positions(r.neural), r.variants)], r.dpi,
-                  [DisputeCheck(*d) for d in r.disputes])
+                  [DisputeCheck(*d) for d in r.disputes], r.sealed)
     return policy.decide(r.kind, ev, r.handwritten, lambda text: not check_scanned(text, spec)[1])
 
 

@@ -54,6 +54,7 @@ class ZoneEvidence:
     _second: ZoneText | None = field(default=None, repr=False)
     _variants: list[VariantCheck] | None = field(default=None, repr=False)
     _disputes: list[DisputeCheck] | None = field(default=None, repr=False)
+    _sealed: bool | None = field(default=None, repr=False)
 
     @property
     def neural_conf(self) -> float:
@@ -81,6 +82,15 @@ class ZoneEvidence:
         whose digits jpn reads far worse."""
         plain = "".join(ch for ch in self.text if ch not in " -")
         return "digits" if self.kind in ("text", "line") and plain.isascii() and plain.isdigit() else self.kind
+
+    @property
+    def sealed(self) -> bool:
+        """Does a seal (印) that printed black stand in the zone (``ocr.seal``)?"""
+        from ocr.seal import has_seal
+
+        if self._sealed is None:
+            self._sealed = self.image is not None and has_seal(self.image, CROP_DPI)
+        return self._sealed
 
     def variants(self) -> list[VariantCheck]:
         """The variant check of each character of the reading that has variants (髙/高 …)."""

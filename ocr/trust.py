@@ -88,6 +88,7 @@ SCRIPT_KINDS = ("name", "text", "address")
 DISAGREE = "2つのOCRの読みが一致しません"
 UNSURE = LOW_CONFIDENCE
 VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で確認してください"
+SEAL = "印影が氏名に重なっています: 原本で確認してください"
 HANDWRITTEN = "手書き欄: 読み取った値を確認してください"
 NO_EVIDENCE = "手書き欄のため目視確認が必要です"
 # pages scanned below the usual 300 dpi (200 dpi, faxes) lose strokes and dakuten that both engines
@@ -146,6 +147,8 @@ class Policy:
         if ev.empty:  # no ink left after cleaning (dust below the limit is dropped): nothing written
             return Decision("", True, None, 1.0)
         said = text = offered(kind, ev.text)  # said: what the engines are asked to agree on
+        if kind == "name" and ev.sealed:  # its ink may be read as the name's, by both engines alike
+            return Decision(text, False, SEAL, min(DOUBT, n))
         unsettled = unsettled_lookalike(text)
         if kind in SCRIPT_KINDS and has_lookalike(text):
             # 三一ト or ミート: offered in the script Tesseract read; the engines are still compared on what
