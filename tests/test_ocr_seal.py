@@ -1,55 +1,22 @@
 """A seal (印) that printed black over a name: flagged, never registered; names without one untouched."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
+from benchmarks.seal_rings import as_fax, name_zone
 from ocr.ppocr import recogniser
 from ocr.reader import ScanReader
 from ocr.seal import has_seal
 from ocr.tesseract import find_tessdata
 from ocr.trust import SEAL
 from ocr.zones import clean_crop
-from samples.fonts import font
 from tests.test_ocr_trust import field_of
-
-DOTS_PER_MM = 300 / 25.4
 
 
 @pytest.fixture(scope="module")
 def reader() -> ScanReader:
     return ScanReader(np.full((10, 10), 255, np.uint8), 300.0, recogniser(), find_tessdata())
-
-
-def name_zone(name: str, font_name: str, seal_mm: float | None, over_mm: float = 1.5, pt: float = 11.0) -> np.ndarray:
-    """A 70 × 9 mm name cell at 300 dpi with `name` written in it and, if `seal_mm`, a black seal
-    carved with the surname's first character stamped `over_mm` into the name's last character."""
-    w, h = round(70 * DOTS_PER_MM), round(9 * DOTS_PER_MM)
-    page = Image.new("L", (w, h), 255)
-    draw = ImageDraw.Draw(page)
-    origin = (round(3 * DOTS_PER_MM), h // 2)
-    draw.text(origin, name, fill=0, font=ImageFont.truetype(str(font(font_name).path), round(pt / 72 * 300)), anchor="lm")
-    end = draw.textbbox(origin, name, font=ImageFont.truetype(str(font(font_name).path), round(pt / 72 * 300)),
-                        anchor="lm")[2]
-    if seal_mm is not None:
-        d = round(seal_mm * DOTS_PER_MM)
-        seal = Image.new("L", (d, d), 0)
-        sd = ImageDraw.Draw(seal)
-        rim = round(0.6 * DOTS_PER_MM)
-        sd.ellipse((rim // 2, rim // 2, d - rim // 2 - 1, d - rim // 2 - 1), outline=255, width=rim)
-        sd.text((d / 2, d / 2), name[0], fill=255, font=ImageFont.truetype(str(font("ipa-mincho").path), d // 2),
-                anchor="mm")
-        page.paste(0, (end - round(over_mm * DOTS_PER_MM), h // 2 - d // 2), seal.rotate(20, resample=Image.BILINEAR))
-    return np.asarray(page)
-
-
-def as_fax(gray: np.ndarray) -> np.ndarray:
-    """The cell sent at 200 × 100 dpi, 1 bit, and read back at 300 dpi."""
-    h, w = gray.shape
-    small = cv2.resize(gray, (round(w * 200 / 300), round(h * 100 / 300)), interpolation=cv2.INTER_AREA)
-    return cv2.resize(np.where(small < 145, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 @pytest.mark.parametrize("fax", [False, True])
