@@ -40,12 +40,10 @@ def values(count: int, seed: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import cv2
-
     from benchmarks.ocr_evidence import CROP_FONTS, DEGRADATIONS, covers, draw_value
     from ocr.normalise import canonical, kana_lookalikes
     from ocr.ppocr import LineText, recogniser
-    from ocr.reader import char_pitch, keep_sound_marks
+    from ocr.reader import char_pitch, keep_sound_marks, widened
     from ocr.zones import clean_crop, space_cuts, split_at
     from samples.generate import halfwidth_kana, hiragana
 
@@ -59,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def read(parts: list[np.ndarray], stretch: float, first: list[LineText] | None = None) -> list[str]:
         """Each part's reading widened by `stretch`, keeping the first reading's sound marks (as the reader)."""
-        wide = [cv2.resize(p, None, fx=stretch, fy=1.0, interpolation=cv2.INTER_CUBIC) for p in parts]
+        wide = [widened(p, stretch) for p in parts]
         return [keep_sound_marks(r, f).text for r, f in zip(rec.read(wide), first or [])]
 
     # rows: (font, held out, written as, pitch of each part, reading per stretch (1.0 first), truth)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr.glyphs import Matcher, misses
-from ocr.normalise import canonical, drawn_alike, kana_lookalikes, katakana
+from ocr.normalise import SOUND_MARKS, canonical, drawn_alike, kana_lookalikes, katakana
 
 # more differing places than this and the readings are not one word misread in a character or two:
 # drawing candidates cannot tell which engine lost its place
@@ -50,10 +50,7 @@ def voicing_pair(a: str, b: str) -> bool:
     """Two kana that differ only by a dakuten or handakuten (す/ず, ス/ズ, ハ/パ), in either script."""
     da, db = _decomposed(a), _decomposed(b)
     marks = set(da[1:] + db[1:])
-    return da != db and da[:1] == db[:1] and bool(marks) and marks <= _MARKS
-
-
-_MARKS = {"\u3099", "\u309a"}  # combining dakuten, handakuten
+    return da != db and da[:1] == db[:1] and bool(marks) and marks <= SOUND_MARKS
 
 
 def _decomposed(ch: str) -> str:

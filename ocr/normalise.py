@@ -69,6 +69,7 @@ _YOON_AFTER = set("キギシジチヂニヒビピミリヴきぎしじちぢに�
 _FULL_SIZE = {"ャ": "ヤ", "ュ": "ユ", "ョ": "ヨ", "ゃ": "や", "ゅ": "ゆ", "ょ": "よ"}
 
 
+SOUND_MARKS = frozenset("\u3099\u309a")  # combining dakuten, handakuten (a kana's NFD tail)
 # a half-width ﾞ/ﾟ is a glyph of its own, and the recogniser often reads it as a quote or a degree sign
 _DAKUTEN_MARKS = frozenset("\u3099\u309b\uff9e\"\u201c\u201d\u2033\uff02`'\u2018\u2019\u00b4\uff07\uff40")
 _HANDAKUTEN_MARKS = frozenset("\u309a\u309c\uff9f\u00b0\u00ba\u02da")

@@ -21,6 +21,7 @@ import numpy as np
 
 from kakari.model import Box
 from ocr.document import Page, Reading
+from ocr.normalise import SOUND_MARKS
 from ocr.ppocr import LineText, Recogniser
 from ocr.zones import space_cuts, split_at, text_rows
 
@@ -337,7 +338,7 @@ def keep_sound_marks(wide: LineText, first: LineText) -> LineText:
         near = theirs[min(range(len(theirs)), key=lambda j: abs(first.centres[j] - wide.centres[k]))]
         k += 1
         split = unicodedata.normalize("NFD", near)
-        out.append(near if len(split) == 2 and split[0] == ch and split[1] in "\u3099\u309a" else ch)
+        out.append(near if len(split) == 2 and split[0] == ch and split[1] in SOUND_MARKS else ch)
     return LineText("".join(out), wide.confs, wide.centres)
 
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ocr.preprocess import ink_bbox
+from ocr.preprocess import MM_PER_INCH, ink_bbox
 
-MM_PER_INCH = 25.4
 # 印鑑登録 accepts an impression that does not fit in an 8 mm square; 認印 and 銀行印 are 9–15 mm, 実印 up
 # to 18 mm; the rim's centre line, which is what is fitted, lies half a rim (~0.5 mm) inside the edge, and
 # the search allows that much again on either side. In a name cell ~9 mm high an 18 mm ring shows too
