@@ -16,7 +16,8 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   name whose truth was the variant (髙 judged 高), so that no such name is registered;
 - ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
   preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered);
-  ``coarse_variant_register`` the same on coarser pages alone.
+  ``coarse_variant_register`` and ``bilevel_variant_register`` the same on coarser and on
+  black-and-white pages alone.
 - ``dispute_ratio``: printed names, フリガナ, addresses and text on fine pages the engines read
   differently in a character or two: above the largest ink preference for PP-OCR's characters (the
   least clear of the disputed places) among such readings that were wrong, so that none is
@@ -27,8 +28,9 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   the threshold holds across fonts (fitted without each font, it still covers that font's wrong ones);
   otherwise never.
 
-Pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi, faxes) get thresholds of their own
-(``coarse_rules``), fitted on such records only.
+Grey pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi) get thresholds of their own
+(``coarse_rules``), and so do pages scanned in black and white (``bilevel_rules``: faxes), each
+fitted on such records only (``ocr.trust.scan_class``).
 
 Fonts marked held out are left out of the fit. The file records what the fit was made on.
 """
@@ -161,17 +163,17 @@ def fit_agree(rows: list[tuple[float, float, bool]]) -> tuple[float | None, floa
     return best[1], best[2]
 
 
-def fit_variant_register(records: list[Record], coarse: bool = False) -> float | None:
-    """Printed names on fine pages (`coarse`: on pages below COARSE_BELOW_DPI): how clearly the ink
+def fit_variant_register(records: list[Record], scans: str = "fine") -> float | None:
+    """Printed names on pages of one scan class (``ocr.trust.scan_class``): how clearly the ink
     must prefer a variant over the common form both engines read for the variant to be registered
     (``variant_threshold`` on every variant character, wrong where the truth holds the common form;
     None: never)."""
-    from ocr.trust import COARSE_BELOW_DPI
+    from ocr.trust import scan_class
 
     trials = []
     for r in records:
         truth = str(r.truth or "")
-        if r.kind != "name" or r.handwritten or (r.dpi < COARSE_BELOW_DPI) != coarse or not truth:
+        if r.kind != "name" or r.handwritten or scan_class(r.dpi, r.bilevel) != scans or not truth:
             continue
         for read, best, ratio in r.variants:
             if best != read:
@@ -197,13 +199,13 @@ def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -
 
     from benchmarks.ocr_evidence import decision
     from ocr.dispute import DisputeCheck
-    from ocr.trust import COARSE_BELOW_DPI, DISPUTE_KINDS
+    from ocr.trust import DISPUTE_KINDS, FINE, scan_class
 
     shut = replace(policy, dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
     open_ = replace(policy, dispute_ratio=0.0, dispute_marks_ratio=0.0)
     trials = []
     for r in records:
-        if r.kind not in DISPUTE_KINDS or r.handwritten or r.dpi < COARSE_BELOW_DPI or not r.disputes:
+        if r.kind not in DISPUTE_KINDS or r.handwritten or scan_class(r.dpi, r.bilevel) != FINE or not r.disputes:
             continue
         checks = [DisputeCheck(*d) for d in r.disputes]
         if any(c.marks_only for c in checks) != marks or any(c.drawn_alike for c in checks):
@@ -247,22 +249,23 @@ def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any
 
 
 def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[str, Any]:
-    """The policy's thresholds from the records given: pages at COARSE_BELOW_DPI or finer
-    (``rules``) and coarser ones (``coarse_rules``) fitted apart, the variant ratios on all."""
-    from ocr.trust import COARSE_BELOW_DPI, from_dict
+    """The policy's thresholds from the records given: grey pages at COARSE_BELOW_DPI or finer
+    (``rules``), coarser ones (``coarse_rules``) and black-and-white ones (``bilevel_rules``)
+    fitted apart, the variant ratio on all."""
+    from ocr.trust import BILEVEL, COARSE, FINE, from_dict, scan_class
 
     rows = [r for r in records if not r.empty]
     ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
-    fine, fine_counts = fit_rules([r for r in rows if r.dpi >= COARSE_BELOW_DPI], ratio)
-    coarse, coarse_counts = fit_rules([r for r in rows if r.dpi < COARSE_BELOW_DPI], ratio)
-    result: dict[str, Any] = {
-        "rules": fine, "coarse_rules": coarse, "variant_ratio": None if ratio == float("inf") else ratio,
-        "variant_register": fit_variant_register(rows),
-        "coarse_variant_register": fit_variant_register(rows, coarse=True)}
+    result: dict[str, Any] = {"variant_ratio": None if ratio == float("inf") else ratio}
+    counts: dict[str, dict[str, int]] = {}
+    for scans, prefix, suffix in ((FINE, "", ""), (COARSE, "coarse_", " (coarse)"),
+                                  (BILEVEL, "bilevel_", " (black and white)")):
+        result[f"{prefix}rules"], mine = fit_rules([r for r in rows if scan_class(r.dpi, r.bilevel) == scans], ratio)
+        result[f"{prefix}variant_register"] = fit_variant_register(rows, scans)
+        counts.update({f"{k}{suffix}": v for k, v in mine.items()})
     result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
     result["dispute_marks_ratio"] = fit_dispute_ratio(rows, from_dict(result), marks=True)
-    return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows),
-            "counts": {**fine_counts, **{f"{k} (coarse)": v for k, v in coarse_counts.items()}}}
+    return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows), "counts": counts}
 
 
 def describe(records: list[Record], how: str) -> str:
@@ -275,10 +278,10 @@ def describe(records: list[Record], how: str) -> str:
 
 def refit_dispute(path: Path, out: Path, note: str | None) -> None:
     """``dispute_ratio`` fitted on `path`'s records under the thresholds already in `out`."""
-    from ocr.trust import COARSE_BELOW_DPI, from_dict
+    from ocr.trust import FINE, from_dict, scan_class
 
     current = json.loads(out.read_text(encoding="utf-8"))
-    train = [r for r in load_records(path) if not r.held_out and not r.empty and r.dpi >= COARSE_BELOW_DPI]
+    train = [r for r in load_records(path) if not r.held_out and not r.empty and scan_class(r.dpi, r.bilevel) == FINE]
     policy = from_dict({**current, "dispute_ratio": None, "dispute_marks_ratio": None})
     current["dispute_ratio"] = fit_dispute_ratio(train, policy)
     current["dispute_marks_ratio"] = fit_dispute_ratio(train, policy, marks=True)

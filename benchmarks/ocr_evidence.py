@@ -53,7 +53,7 @@ class Record:
     font: str
     font_kind: str  # printed | handwriting
     held_out: bool
-    dpi: int
+    dpi: float  # what the reader took the page's scan resolution to be (ZoneEvidence.dpi)
     degradation: str
     form: str
     field: str
@@ -70,6 +70,7 @@ class Record:
     disputes: list[tuple[int, str, str, str, float]] = field(default_factory=list)  # (index, neural, second, best, ratio)
     empty: bool = False
     sealed: bool = False  # a seal's rim in the zone (absent in older records)
+    bilevel: bool = False  # read from a black-and-white page (ZoneEvidence.bilevel; absent in older records)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, default=str)
@@ -217,6 +218,7 @@ class Replayed:
     dpi: float = 300.0
     _disputes: list[Any] = field(default_factory=list)
     sealed: bool = False
+    bilevel: bool = False
 
     def second(self) -> Any:
         return self._second
@@ -242,7 +244,7 @@ def decision(r: Record, policy: Any) -> Any:
                   ZoneText(r.second, r.second_conf),
                   [VariantCheck(i, read, best, ratio) for i, (read, best, ratio) in
                    zip(_variant_positions(r.neural), r.variants)], r.dpi,
-                  [DisputeCheck(*d) for d in r.disputes], r.sealed)
+                  [DisputeCheck(*d) for d in r.disputes], r.sealed, r.bilevel)
     return policy.decide(r.kind, ev, r.handwritten, lambda text: not check_scanned(text, spec)[1])
 
 

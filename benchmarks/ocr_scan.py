@@ -120,12 +120,13 @@ def run_kakari(path: str) -> DocResult:
                 from ocr.trust import policy_kind
 
                 records.append(Record(path, meta.get("font", "?"), meta.get("font_kind", "printed"),
-                                      meta.get("held_out", False), truth["scan"]["dpi"], meta.get("profile", "scanner"),
+                                      meta.get("held_out", False), ev.dpi, meta.get("profile", "scanner"),
                                       truth["form"], name, spec.type, policy_kind(spec.type, spec.ocr.get("kind")),
                                       # values drawn in a handwriting-style font count as a
                                       # handwritten field, as a town marks a form residents fill in
                                       spec.handwritten or meta.get("font_kind") == "handwriting",
-                                      truth["fields"].get(name), **evidence_fields(ev)).__dict__)
+                                      truth["fields"].get(name), **evidence_fields(ev),
+                                      bilevel=ev.bilevel).__dict__)
     return DocResult(path, truth["form"], meta.get("font", "?"), meta.get("font_kind", "printed"),
                      meta.get("held_out", False), truth["scan"]["dpi"], meta.get("profile", "scanner"),
                      truth["defect"], bot_name, status, seconds, results, records, rss,
@@ -469,6 +470,8 @@ def report_replayed(args: argparse.Namespace) -> str:
     paths = {d.path for d in docs}
     records = [r for r in records_all if r.source in paths]
     crops = [r for r in records_all if r.source not in paths]
+    if args.crop_records:
+        crops += load_records(args.crop_records)
     policies = lofo(records + crops)
     return report(docs, {}, records, crops, policies, 1.0, 1.0, 0.0, args, 0.0)
 

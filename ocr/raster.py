@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -28,6 +29,15 @@ class Raster:
     number: int
     image: Image.Image  # mode "L" or "RGB"
     dpi: float
+    # the resolution the paper was scanned at, where it differs from `dpi` (a scan inside a PDF,
+    # rendered at `dpi`); 0: `dpi` itself
+    source_dpi: float = 0.0
+    bilevel: bool = False  # scanned in black and white (a fax, a scanner's 白黒 mode): no grey left
+
+    @property
+    def scan_dpi(self) -> float:
+        """What the page's detail is worth: the scan's own resolution, whatever it was rendered at."""
+        return self.source_dpi or self.dpi
 
     @property
     def width_mm(self) -> float:
@@ -101,6 +111,7 @@ def _pdf_pages(path: Path, numbers: list[int] | None, dpi: int, max_pixels: int,
                 pixels = (w_pt * scale) * (h_pt * scale)
                 if pixels > max_pixels:
                     raise TooLarge(_too_many_pixels(n, pixels, max_pixels))
+                source = scanned_image(page, max_pixels)
                 bitmap = page.render(scale=scale, may_draw_forms=True)
                 image = bitmap.to_pil()
                 bitmap.close()
@@ -108,9 +119,49 @@ def _pdf_pages(path: Path, numbers: list[int] | None, dpi: int, max_pixels: int,
                 raise CorruptDocument(f"PDF の {n} ページ目を画像にできません: {e}") from e
             finally:
                 page.close()
-            yield Raster(n, normalise_mode(image), float(dpi))
+            yield Raster(n, normalise_mode(image), float(dpi), *source)
     finally:
         pdf.close()
+
+
+def scanned_image(page: Any, max_pixels: int) -> tuple[float, bool]:
+    """(resolution, black and white) of the scan a PDF page holds: its largest image when that
+    covers at least half the page (MFPs and fax servers embed one), else (0, False): a page drawn
+    as text and vectors is as fine as it is rendered. A fax's 200×100 dpi counts as its finer 200,
+    as for image files (``square_pixels``); black and white is a 1-bit image or one that holds two
+    grey levels only (a JPEG never does)."""
+    import pypdfium2.raw as pdfium_c
+
+    w_pt, h_pt = page.get_size()
+    best, area = None, 0.0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        left, bottom, right, top = obj.get_bounds()
+        a = max(0.0, right - left) * max(0.0, top - bottom)
+        if a > area:
+            best, area = obj, a
+    if best is None or area < 0.5 * w_pt * h_pt:
+        return 0.0, False
+    meta = best.get_metadata()
+    dpi = round(max(float(meta.horizontal_dpi), float(meta.vertical_dpi)), 1)  # pdfium's float matrix
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        return 0.0, False
+    if meta.bits_per_pixel == 1:
+        return dpi, True
+    px_w, px_h = best.get_px_size()
+    if meta.bits_per_pixel != 8 or px_w * px_h > max_pixels or "DCTDecode" in best.get_filters():
+        return dpi, False
+    try:
+        grey = best.get_bitmap(render=False).to_numpy()
+    except Exception:  # noqa: BLE001 - an image pdfium cannot decode alone is rendered as usual
+        return dpi, False
+    return dpi, two_levels(grey)
+
+
+def two_levels(grey: Any) -> bool:
+    """Does an 8-bit image hold two grey levels at most (black-and-white dots stored as grey)?"""
+    import numpy as np
+
+    return bool(np.count_nonzero(np.bincount(np.asarray(grey, np.uint8).ravel(), minlength=256)) <= 2)
 
 
 # -- TIFF / PNG / JPEG ----------------------------------------------------------------------------
@@ -135,6 +186,7 @@ def _image_pages(path: Path, numbers: list[int] | None, max_pixels: int,
                     if pixels > max_pixels:
                         raise TooLarge(_too_many_pixels(n, pixels, max_pixels))
                     frame = im.copy()  # decodes this frame only
+                    bilevel = frame.mode == "1" or (frame.mode == "L" and two_levels(frame))
                     frame, dpi = square_pixels(frame, image_resolution(im))
                     if frame.width * frame.height > max_pixels:  # a fax stretched to square dots
                         raise TooLarge(_too_many_pixels(n, frame.width * frame.height, max_pixels))
@@ -143,7 +195,7 @@ def _image_pages(path: Path, numbers: list[int] | None, max_pixels: int,
                     raise TooLarge(f"画像の画素数が多すぎます (上限 {max_pixels:,} 画素)") from e
                 except (OSError, SyntaxError, ValueError, EOFError) as e:
                     raise CorruptDocument(f"画像の {n} ページ目を読めません (壊れている可能性があります): {e}") from e
-                yield Raster(n, normalise_mode(frame), dpi or inferred_dpi(frame.size))
+                yield Raster(n, normalise_mode(frame), dpi or inferred_dpi(frame.size), bilevel=bilevel)
 
 
 def image_resolution(im: Image.Image) -> tuple[float, float] | None:

@@ -51,6 +51,7 @@ class ZoneEvidence:
     lines: int = 1
     ink_mm2: float = 0.0
     dpi: float = CROP_DPI  # the page's scan resolution (the crop itself is always CROP_DPI)
+    bilevel: bool = False  # the page was scanned in black and white (a fax): no grey left in its ink
     stretch: float = 1.0  # read this much wider (a フリガナ in half-width katakana), by both engines
     _second: ZoneText | None = field(default=None, repr=False)
     _variants: list[VariantCheck] | None = field(default=None, repr=False)
@@ -116,9 +117,12 @@ class ScanReader:
     blank form of the bot that claimed the page (``use_reference``), else to the page itself after
     orientation (Tesseract OSD) and deskew."""
 
-    def __init__(self, gray: np.ndarray, dpi: float, recogniser: Recogniser, tessdata: Path | None) -> None:
+    def __init__(self, gray: np.ndarray, dpi: float, recogniser: Recogniser, tessdata: Path | None,
+                 scan_dpi: float = 0.0, bilevel: bool = False) -> None:
         self.gray = gray
-        self.dpi = dpi
+        self.dpi = dpi  # of `gray`
+        self.scan_dpi = scan_dpi or dpi  # what the paper was scanned at (``Raster.scan_dpi``)
+        self.bilevel = bilevel  # scanned in black and white (``Raster.bilevel``)
         self.recogniser = recogniser
         self.tessdata = tessdata
         self.ref: RefPage | None = None
@@ -241,8 +245,8 @@ class ScanReader:
             read = [next(results) for _ in parts]
             text = ("\n" if lines > 1 else " ").join(r.text.strip() for r in read if r.text.strip())
             confs = tuple(c for r in read for ch, c in zip(r.text, r.confs) if ch.strip())
-            out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), dpi=self.dpi,
-                                    stretch=HALF_STRETCH if z in narrow else 1.0))
+            out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), dpi=self.scan_dpi,
+                                    bilevel=self.bilevel, stretch=HALF_STRETCH if z in narrow else 1.0))
         return out
 
     def _read_parts(self, parts: list[tuple[np.ndarray, str, int]]) -> tuple[list[LineText], set[int]]:

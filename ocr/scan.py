@@ -45,7 +45,7 @@ class PPOcrEngine(OcrEngine):
         for r in iter_rasters(path, kind, page_numbers, cfg.ocr.dpi, cfg.limits.max_pixels, cfg.limits.max_pages):
             gray = to_gray(r.image)
             r.image = None  # type: ignore[assignment]  # the colour page is no longer needed
-            reader = ScanReader(gray, r.dpi, rec, tessdata)
+            reader = ScanReader(gray, r.dpi, rec, tessdata, r.scan_dpi, r.bilevel)
             pages.append(Page(r.number, gray.shape[1] / r.dpi * 25.4, gray.shape[0] / r.dpi * 25.4,
                               source="scan", image=Image.fromarray(gray), reader=reader))
         return pages

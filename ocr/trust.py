@@ -18,7 +18,8 @@ and, on top of that, the OCR evidence its row asks for holds:
   ``agree`` threshold, when each disputed character's own ink prefers it over Tesseract's by the
   calibrated ``dispute_ratio`` (``dispute_marks_ratio`` where the two differ only by a voicing mark,
   す/ず; never between one shape written in two scripts, 三/ミ or り/リ);
-- pages scanned below ``COARSE_BELOW_DPI`` (200 dpi, faxes) have a table of their own (``coarse``).
+- pages scanned below ``COARSE_BELOW_DPI`` (200 dpi) have a table of their own (``coarse``), and so
+  have pages scanned in black and white (``bilevel``: faxes, a scanner's 白黒 mode; ``scan_class``).
 
 Handwritten fields have their own thresholds (``hand_agree``; never one engine alone:
 ``HAND_ALONE_KINDS`` is empty). A threshold of None
@@ -91,9 +92,12 @@ VARIANT = "異体字 (髙・﨑 など) の可能性があります: 原本で�
 SEAL = "印影が氏名に重なっています: 原本で確認してください"
 HANDWRITTEN = "手書き欄: 読み取った値を確認してください"
 NO_EVIDENCE = "手書き欄のため目視確認が必要です"
-# pages scanned below the usual 300 dpi (200 dpi, faxes) lose strokes and dakuten that both engines
-# then misread alike: they have thresholds of their own (``Policy.coarse``), fitted on such pages
+# pages scanned below the usual 300 dpi lose strokes and dakuten that both engines then misread alike,
+# and black-and-white ones (faxes) lose more, with every grey edge the engines' confidence reads:
+# each has thresholds of its own (``Policy.coarse``, ``Policy.bilevel``), fitted on such pages alone
 COARSE_BELOW_DPI = 300.0
+FINE, COARSE, BILEVEL = "fine", "coarse", "bilevel"
+SCAN_CLASSES = (FINE, COARSE, BILEVEL)
 CONFIDENT = 0.85  # confidence shown for a registered value (the templates' min_confidence is 0.80)
 DOUBT = 0.79  # the most a value sent to the clerk shows
 
@@ -121,10 +125,10 @@ class Decision:
 
 @dataclass(frozen=True)
 class Policy:
-    rules: dict[str, Rule]  # pages scanned at COARSE_BELOW_DPI or finer
+    rules: dict[str, Rule]  # grey pages scanned at COARSE_BELOW_DPI or finer
     variant_ratio: float  # the common form beats each variant on its ink by at least this
     corpus: str  # what the thresholds were fitted on
-    coarse: dict[str, Rule] = field(default_factory=dict)  # pages scanned below COARSE_BELOW_DPI
+    coarse: dict[str, Rule] = field(default_factory=dict)  # grey pages scanned below COARSE_BELOW_DPI
     # printed names on fine pages: the variant the ink prefers (both engines read the common form)
     # beats every other form by at least this
     variant_register: float = float("inf")
@@ -136,10 +140,17 @@ class Policy:
     # the same where the disputed characters differ only by a voicing mark (す/ず): the mark is small
     # beside the whole character, so its ink is judged against a ratio of its own
     dispute_marks_ratio: float = float("inf")
+    bilevel: dict[str, Rule] = field(default_factory=dict)  # pages scanned in black and white
+    bilevel_variant_register: float = float("inf")  # variant_register on such pages
 
-    def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI) -> Rule:
-        table = self.coarse if dpi < COARSE_BELOW_DPI else self.rules
+    def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI, bilevel: bool = False) -> Rule:
+        table = {FINE: self.rules, COARSE: self.coarse, BILEVEL: self.bilevel}[scan_class(dpi, bilevel)]
         return table.get(kind) or Rule(kind)
+
+    def register_ratio(self, dpi: float, bilevel: bool) -> float:
+        """``variant_register`` of a page's scan class."""
+        return {FINE: self.variant_register, COARSE: self.coarse_variant_register,
+                BILEVEL: self.bilevel_variant_register}[scan_class(dpi, bilevel)]
 
     def decide(self, kind: str, ev: ZoneEvidence, handwritten: bool, valid: Callable[[str], bool]) -> Decision:
         """The policy applied to one zone's evidence; `valid` runs the field's validator on a text."""
@@ -158,8 +169,7 @@ class Policy:
             for c in ev.variants():
                 if c.best != c.read:  # the ink prefers another form (山崎 read, 﨑 drawn)
                     text = text[: c.index] + c.best + text[c.index + 1:]
-                    register = self.variant_register if ev.dpi >= COARSE_BELOW_DPI else self.coarse_variant_register
-                    if handwritten or c.ratio < register:
+                    if handwritten or c.ratio < self.register_ratio(ev.dpi, ev.bilevel):
                         return Decision(text, False, VARIANT, min(DOUBT, n))
                 elif c.ratio < self.variant_ratio:
                     return Decision(text, False, VARIANT, min(DOUBT, n))
@@ -167,7 +177,7 @@ class Policy:
             return Decision(text, False, None, min(DOUBT, n))
         if handwritten and unsettled:  # みどリフーズ: both engines may share the hand's doubt
             return Decision(text, False, HANDWRITTEN, min(DOUBT, n))
-        r = self.rule(kind, ev.dpi)
+        r = self.rule(kind, ev.dpi, ev.bilevel)
         alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (
             r.alone, r.agree, r.second)
         if alone is not None and n >= alone and kind in (HAND_ALONE_KINDS if handwritten else ALONE_KINDS):
@@ -185,7 +195,7 @@ class Policy:
 
     def settled_by_ink(self, kind: str, ev: ZoneEvidence) -> bool:
         """A printed disagreement the ink settles for PP-OCR at every disputed character."""
-        if kind not in DISPUTE_KINDS or ev.dpi < COARSE_BELOW_DPI:
+        if kind not in DISPUTE_KINDS or scan_class(ev.dpi, ev.bilevel) != FINE:
             return False
         if math.isinf(self.dispute_ratio) and math.isinf(self.dispute_marks_ratio):
             return False
@@ -202,13 +212,13 @@ class Policy:
             return "never" if a is None else f"{a:.3f} ({sec:.2f})"
 
         lines = [f"| kind | validator | alone: PP-OCR ≥ | agree: PP-OCR ≥ (Tesseract ≥) | handwritten agree "
-                 f"(Tesseract ≥) | below {COARSE_BELOW_DPI:.0f} dpi: alone | agree | handwritten agree |",
-                 "|---|---|---:|---:|---:|---:|---:|---:|"]
+                 f"(Tesseract ≥) | below {COARSE_BELOW_DPI:.0f} dpi: alone | agree | handwritten agree | "
+                 "black and white (fax): alone | agree | handwritten agree |",
+                 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for kind in KINDS:
-            r, c = self.rule(kind), self.rule(kind, 0.0)
-            lines.append(f"| {kind} | {VALIDATORS[kind]} | {t(r.alone)} | {both(r.agree, r.second)} | "
-                         f"{both(r.hand_agree, r.hand_second)} | {t(c.alone)} | {both(c.agree, c.second)} | "
-                         f"{both(c.hand_agree, c.hand_second)} |")
+            cells = [f"{t(r.alone)} | {both(r.agree, r.second)} | {both(r.hand_agree, r.hand_second)}"
+                     for r in (self.rule(kind), self.rule(kind, 0.0), self.rule(kind, bilevel=True))]
+            lines.append(f"| {kind} | {VALIDATORS[kind]} | {' | '.join(cells)} |")
         def ratio(v: float) -> str:
             return "never" if math.isinf(v) else f"×{v:.2f}"
 
@@ -216,12 +226,21 @@ class Policy:
             f"must beat each variant on its own ink by ×{self.variant_ratio:.1f}")
         lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
                      f"form is registered (printed) when it beats every other form by {ratio(self.variant_register)} "
-                     f"({ratio(self.coarse_variant_register)} below {COARSE_BELOW_DPI:.0f} dpi).")
+                     f"({ratio(self.coarse_variant_register)} below {COARSE_BELOW_DPI:.0f} dpi, "
+                     f"{ratio(self.bilevel_variant_register)} in black and white).")
         lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed, "
-                     f"{COARSE_BELOW_DPI:.0f} dpi or finer): PP-OCR's reading is registered when each disputed "
+                     f"{COARSE_BELOW_DPI:.0f} dpi or finer, grey): PP-OCR's reading is registered when each disputed "
                      f"character's ink prefers it by {ratio(self.dispute_ratio)} (characters differing only by "
                      f"a voicing mark, す/ず: {ratio(self.dispute_marks_ratio)}). Fitted on: {self.corpus}")
         return "\n".join(lines)
+
+
+def scan_class(dpi: float, bilevel: bool = False) -> str:
+    """Which table a page's readings are judged by: black and white (whatever its resolution), else
+    by the resolution it was scanned at."""
+    if bilevel:
+        return BILEVEL
+    return FINE if dpi >= COARSE_BELOW_DPI else COARSE
 
 
 def offered(kind: str, text: str) -> str:
@@ -258,6 +277,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
 
     rules = table(data.get("rules", {}))
     coarse = table(data["coarse_rules"]) if "coarse_rules" in data else rules
+    # a calibration without a black-and-white table judges such pages as coarse ones
+    bilevel = table(data["bilevel_rules"]) if "bilevel_rules" in data else coarse
     def num(v: Any) -> float:
         return float("inf") if v is None else float(v)
 
@@ -265,7 +286,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
                                             if data.get("dispute_corpus") else "")
     return Policy(rules, num(data.get("variant_ratio")), corpus, coarse,
                   num(data.get("variant_register")), num(data.get("coarse_variant_register")),
-                  num(data.get("dispute_ratio")), num(data.get("dispute_marks_ratio")))
+                  num(data.get("dispute_ratio")), num(data.get("dispute_marks_ratio")), bilevel,
+                  num(data.get("bilevel_variant_register", data.get("coarse_variant_register"))))
 
 
 @lru_cache(maxsize=4)

@@ -105,3 +105,60 @@ def test_a_fax_with_tall_dots_keeps_the_shape_of_its_page(tmp_path: Path, dpi: t
     grey = np.asarray(r.image)
     row = round(101 / 25.4 * r.dpi)
     assert grey[row, 300] < 80 and grey[round(110 / 25.4 * r.dpi), 300] > 200
+
+
+def _a4(dpi_x: int, dpi_y: int) -> np.ndarray:
+    """An A4 page at dpi_x × dpi_y with a black bar and a grey one (toner, a light pencil)."""
+    arr = np.full((round(297 / 25.4 * dpi_y), round(210 / 25.4 * dpi_x)), 255, np.uint8)
+    arr[100:140, 50:350] = 0
+    arr[200:240, 50:350] = 128
+    return arr
+
+
+@pytest.mark.parametrize("how", ["scanner-200dpi", "grey-300dpi", "fax", "bw-300dpi"])
+def test_a_scan_inside_a_pdf_keeps_the_resolution_and_bits_it_was_scanned_with(tmp_path: Path, how: str) -> None:
+    """A PDF page is rendered at the asked dpi, but the policy judges the scan it holds: a 200 dpi
+    scanner page, a fax (200×100 dpi, black and white stored as grey with two levels), a scanner's
+    白黒 mode (stored 1-bit)."""
+    from samples.scanlike import ScanParams, save
+
+    fax = how == "fax"
+    dpi_x, dpi_y = (200, 100) if fax else ((300, 300) if "300" in how else (200, 200))
+    arr = _a4(dpi_x, dpi_y)
+    path = tmp_path / "scan.pdf"
+    if how == "bw-300dpi":
+        Image.fromarray(arr).convert("1").save(path, "PDF", resolution=dpi_x)  # Pillow stores mode "1" 1-bit
+    else:  # as samples.scanlike's MFP and fax server write them (reportlab: JPEG, or lossless grey)
+        save(np.where(arr < 160, 0, 255).astype(np.uint8) if fax else arr, path,
+             ScanParams(dpi=dpi_x, rotation=0, dx_mm=0, dy_mm=0, scale=1, turns=0, colour=False, seal=False,
+                        faint=1, light=1, blur=0, noise=0, fmt="pdf", quality=80, dpi_tag=True,
+                        dpi_y=dpi_y if fax else 0, bits=1 if fax else 8, lossless=how == "grey-300dpi"))
+    [r] = rasterise(path, "pdf", None, 300, BIG, 10)
+    assert r.dpi == 300 and r.image.size == pytest.approx((2480, 3508), abs=3)  # rendered as asked
+    assert r.scan_dpi == pytest.approx(300 if "300" in how else 200, abs=0.5)
+    assert r.bilevel == (how in ("fax", "bw-300dpi"))
+
+
+def test_a_pdf_drawn_as_text_is_as_fine_as_it_is_rendered(tmp_path: Path) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    c = Canvas(str(tmp_path / "typed.pdf"), pagesize=(595, 842))
+    c.drawString(72, 720, "Application 2025")
+    c.rect(60, 700, 300, 40)
+    c.showPage()
+    c.save()
+    [r] = rasterise(tmp_path / "typed.pdf", "pdf", None, 300, BIG, 10)
+    assert (r.dpi, r.scan_dpi, r.bilevel) == (300, 300, False)
+
+
+@pytest.mark.parametrize("mode, bilevel", [("1", True), ("L", False)])
+def test_an_image_file_scanned_in_black_and_white_is_told_from_a_grey_one(tmp_path: Path, mode: str,
+                                                                       bilevel: bool) -> None:
+    arr = _a4(200, 200)
+    Image.fromarray(arr).convert(mode).save(tmp_path / "p.tif", "TIFF", dpi=(200, 200))
+    [r] = rasterise(tmp_path / "p.tif", "tiff", None, 300, BIG, 10)
+    assert (r.scan_dpi, r.bilevel) == (200, bilevel)
+    # black-and-white dots saved as an 8-bit grey file are still black and white
+    Image.fromarray(np.where(arr < 160, 0, 255).astype(np.uint8)).save(tmp_path / "g.png", dpi=(200, 200))
+    [g] = rasterise(tmp_path / "g.png", "png", None, 300, BIG, 10)
+    assert g.bilevel

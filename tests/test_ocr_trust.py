@@ -347,6 +347,50 @@ def test_coarse_pages_are_judged_by_their_own_thresholds() -> None:
     assert fine.registered and not coarse.registered and coarse.problem
 
 
+def test_black_and_white_pages_are_judged_by_their_own_thresholds() -> None:
+    from dataclasses import replace
+
+    from ocr.trust import COARSE_BELOW_DPI, from_dict
+
+    image = crop_of("イトウ　ナオミ")
+    grey = _agreed("kana", "イトウ ナオミ", image, 200.0)
+    faxed = replace(grey, bilevel=True)
+    fine_bw = replace(_agreed("kana", "イトウ ナオミ", image, COARSE_BELOW_DPI), bilevel=True)
+    policy = from_dict({"rules": {"kana": {"agree": 0.5, "second": 0.0}},
+                        "coarse_rules": {"kana": {"agree": 0.5, "second": 0.0}},
+                        "bilevel_rules": {"kana": {"agree": None}}, "variant_ratio": 2.0})
+    assert policy.decide("kana", grey, False, lambda t: True).registered
+    for ev in (faxed, fine_bw):  # whatever its resolution, a black-and-white page has its own table
+        d = policy.decide("kana", ev, False, lambda t: True)
+        assert not d.registered and d.problem
+    # a calibration made before black and white had a table judges such pages as coarse ones
+    older = from_dict({"rules": {"kana": {"agree": 0.5, "second": 0.0}},
+                       "coarse_rules": {"kana": {"agree": None}}, "variant_ratio": 2.0})
+    assert not older.decide("kana", faxed, False, lambda t: True).registered
+    assert older.decide("kana", fine_bw, False, lambda t: True).problem
+
+
+def test_the_black_and_white_table_is_fitted_on_black_and_white_pages_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from benchmarks import calibrate_ocr
+    from benchmarks.ocr_evidence import Record
+
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 5)  # thirty readings here, not a corpus
+    def kana(conf: float, read: str, bilevel: bool) -> Record:
+        return Record(f"{conf}/{read}/{bilevel}", "noto-sans", "printed", False, 200.0, "scanner",
+                      "child_medical", "child_kana", "kana", "kana", False, "スズキ　ハナ", read, conf,
+                      read, 0.9, bilevel=bilevel)
+
+    grey = [kana(0.60 + i / 100, "スズキ　ハナ", False) for i in range(30)]
+    # on the faxes a lost dakuten is read confidently, by both engines alike
+    faxed = [replace(r, source=r.source + "/fax", bilevel=True) for r in grey] + [kana(0.97, "ススキ　ハナ", True)]
+    fitted = calibrate_ocr.fit(grey + faxed)
+    assert fitted["coarse_rules"]["kana"]["agree"] <= 0.61  # the fax's misreading is not the grey page's
+    assert fitted["bilevel_rules"]["kana"]["agree"] is None or fitted["bilevel_rules"]["kana"]["agree"] > 0.97
+    assert "kana (black and white)" in fitted["counts"]
+
+
 def _name_record(reader: ScanReader, font_name: str, written: str):  # noqa: ANN202
     from benchmarks.ocr_evidence import Record, evidence_fields
 
@@ -439,7 +483,10 @@ def test_the_coarse_variant_ratio_is_fitted_on_coarse_pages_alone(reader: ScanRe
             for w in ("髙橋　裕子", "山﨑　陽子", "髙木　湊", "高橋　太郎", "山崎　翔")]
     ratio = calibrate_ocr.fit_variant_register(fine)
     assert ratio is not None
-    assert calibrate_ocr.fit_variant_register(fine, coarse=True) is None  # no coarse page among them
+    assert calibrate_ocr.fit_variant_register(fine, "coarse") is None  # no coarse page among them
     coarse = [replace(r, dpi=200) for r in fine]
-    assert calibrate_ocr.fit_variant_register(coarse, coarse=True) == ratio
+    assert calibrate_ocr.fit_variant_register(coarse, "coarse") == ratio
     assert calibrate_ocr.fit_variant_register(coarse) is None
+    faxed = [replace(r, bilevel=True) for r in coarse]  # black and white: a class of its own
+    assert calibrate_ocr.fit_variant_register(faxed, "bilevel") == ratio
+    assert calibrate_ocr.fit_variant_register(faxed, "coarse") is None

@@ -98,6 +98,33 @@ def test_a_faxed_form_is_recognised_and_read(pdfs: Path, tmp_path: Path) -> None
         assert right == list(rec.fields)
 
 
+@pytest.mark.parametrize("profile, fmt", [("fax", "tiff"), ("fax", "pdf"), ("scanner", "pdf")])
+def test_the_policy_judges_a_page_by_the_scan_whatever_file_holds_it(pdfs: Path, tmp_path: Path, profile: str,
+                                                                      fmt: str) -> None:
+    """A fax (black and white, 200×100 dpi) as a TIFF or inside a PDF, and a 200 dpi scanner page
+    inside a PDF (rendered at 300 dpi): every zone's evidence carries the scan's own resolution and
+    bits, which choose the policy's table (``ocr.trust.scan_class``)."""
+    import random
+    from dataclasses import replace
+
+    import bots
+    from ocr import read_document
+
+    src = pdfs / "child_medical" / "child_medical_0002.pdf"
+    truth = json.loads(src.with_suffix(".json").read_text(encoding="utf-8"))
+    rng = random.Random(5)
+    drawn = s.fax_params(rng, "2025/04/01") if profile == "fax" else s.draw_params(rng, 200)
+    p = replace(drawn, fmt=fmt, turns=0, seal=False, colour=False)
+    path = tmp_path / f"page{s.EXT[fmt]}"
+    s.save(s.degrade(src, truth, p, rng), path, p)
+    doc = read_document(path, KakariConfig())
+    bot_cls, _ = bots.classify(doc, ["child_medical", "restaurant_permit"])
+    bot_cls().read(doc)
+    evidence = [ev for page in doc.pages for _box, _kind, ev in page.reader.trace]
+    assert evidence
+    assert all(ev.dpi == pytest.approx(200, abs=1) and ev.bilevel == (profile == "fax") for ev in evidence)
+
+
 def test_seal_goes_over_the_requester_name_of_the_third_form(pdfs: Path) -> None:
     import random
 
