@@ -316,15 +316,34 @@ def replay_docs(docs: list[DocResult], policies: dict[str, Any]) -> dict[tuple[s
         policy = policies.get(d.font)
         recs = {r["field"]: Record(**{**r, "variants": [tuple(v) for v in r["variants"]]}) for r in d.records}
         fields = []
+        replayed = {name: replay(r, policy) for name, r in recs.items()} if policy is not None else {}
         for f in d.fields:
             r = recs.get(f.name)
             if r is None or policy is None:
                 fields.append((f.ok, True, f.other or f.kind == "?"))
                 continue
-            reg, _text, _value, ok = replay(r, policy)
+            reg, _text, _value, ok = replayed[f.name]
+            if r.kind == "kana":  # the bot's check of a フリガナ against its name (its flag is in f.other)
+                ok = read_by_name(r, recs, replayed)
             fields.append((ok, reg, f.other))
         out[(d.font, d.profile, d.dpi)].add_doc(fields, d.defect is None)
     return out
+
+
+def read_by_name(r: Record, recs: dict[str, Record], replayed: dict[str, tuple[bool, str, Any, bool]]) -> bool:
+    """Is the フリガナ of record `r` right once checked against its name field (``bots.readings``)?"""
+    import bots
+    from bots.base import check_reading
+    from kakari.model import Field
+
+    spec = bots.registry.get(r.form).template.fields[r.field]
+    _reg, text, value, ok = replayed[r.field]
+    if not spec.reading_of or spec.reading_of not in replayed:
+        return ok
+    _nreg, name_text, name_value, _nok = replayed[spec.reading_of]
+    kana = Field(r.field, spec.label, value=value, raw=text)
+    check_reading(kana, Field(spec.reading_of, "", value=name_value, raw=name_text), r.second, spec)
+    return bool(kana.value == r.truth and type(kana.value) is type(r.truth))
 
 
 REASONS = ("engines disagree", "low confidence", "variant kanji", "handwritten", "validator", "bot/marks")
@@ -561,7 +580,11 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
                          f"{_pct(t.auto, t.fields)} | **{t.auto_wrong}** |")
     lines += ["", f"Command: `python benchmarks/ocr_scan.py --count {args.count} --fonts {args.fonts} --dpi {args.dpi}"
               f"{' --fax' if args.fax else ''} --workers {args.workers}{f' --crops {args.crops}' if args.crops else ''}"
+              f"{f' --crop-records {args.crop_records.name}' if args.crop_records else ''}"
               f"{' --no-plain' if not plain else ''}`"]
+    if args.crop_records:
+        lines.append(f"({args.crop_records.name}: the records of `python benchmarks/calibrate_ocr.py --crops "
+                     "--count 20 --dpi 200,300 --save-records …`, seeds 7 and 43, one file after the other.)")
     return "\n".join(lines)
 
 

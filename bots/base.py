@@ -26,7 +26,7 @@ from kakari.errors import ConfigError, TemplateError, Unrecognised
 from kakari.model import LOW_CONFIDENCE, Box, Field, Record
 from kakari.registry import Registry
 from ocr.document import Document, Reading
-from ocr.trust import NO_EVIDENCE as HANDWRITTEN, load as trust_policy, policy_kind
+from ocr.trust import DOUBT, NO_EVIDENCE as HANDWRITTEN, load as trust_policy, policy_kind
 
 REQUIRED_EMPTY = "必須項目が空です"
 NOT_LISTED = "町名の一覧にない住所です: 原本で確認してください"
@@ -121,20 +121,30 @@ class FormBot(Bot):
         self.align_scan(doc)  # scanned pages: zones are read through this form's registration
         doc.prefetch(_text_zones(doc, self.template))  # scanned pages: every zone in one recognition batch
         rec = Record(doc_id=doc.doc_id, bot=self.name, min_confidence=self.template.min_confidence)
+        seconds: dict[str, str] = {}  # scanned フリガナ: Tesseract's reading, for the name check
         for name, spec in self.template.fields.items():
-            rec.fields[name] = self.extract_field(doc, spec)
+            rec.fields[name], evidence = self._read_field(doc, spec)
+            if evidence is not None and spec.reading_of:
+                seconds[name] = evidence.second().text
+        for name, second in seconds.items():
+            spec = self.template.fields[name]
+            check_reading(rec.fields[name], rec.fields[str(spec.reading_of)], second, spec)
         from ocr.zones import page_frames
 
         rec.meta["frames"] = page_frames(doc)  # the review screen shows scanned pages through the same alignment
         return rec
 
     def extract_field(self, doc: Document, spec: FieldSpec) -> Field:
+        return self._read_field(doc, spec)[0]
+
+    def _read_field(self, doc: Document, spec: FieldSpec) -> tuple[Field, Any]:
+        """The field, and the scanned zone's evidence (``ocr.reader.ZoneEvidence``; None for text)."""
         field = Field(name=spec.name, label=spec.label, personal=spec.personal)
         located = _locate(doc, spec, printed_on(self.template, spec))
         if isinstance(located, str):  # a problem: the anchor label is missing
             field.confidence = 0.0
             field.problems.append(located)
-            return field
+            return field, None
         reading, field.box = located
         field.raw, field.confidence = reading.text, reading.confidence
         if reading.evidence is not None:  # a scanned zone: the trust policy decides (ocr.trust)
@@ -153,7 +163,7 @@ class FormBot(Bot):
                 field.problems.append(HANDWRITTEN)
         if spec.min_confidence is not None and field.confidence < spec.min_confidence and not field.problems:
             field.problems.append(LOW_CONFIDENCE.format(field.confidence))
-        return field
+        return field, reading.evidence
 
     def validate(self, rec: Record) -> Record:
         """Cross-field rules; subclasses call super().validate(rec) and add problems to fields.
@@ -195,6 +205,25 @@ class DocumentBot(Bot):
 
     def run(self, ctx: RunContext) -> Iterator[Record]:
         raise NotImplementedError("文書を変換するボットは run ではなく transform で使います")
+
+
+def check_reading(kana: Field, name: Field, second: str, spec: FieldSpec) -> None:
+    """A scanned フリガナ that differs from its name's usual reading only by voicing marks goes to the
+    clerk, offered with the marks Tesseract (`second`) read where they are the reading's
+    (``bots.readings``)."""
+    from bots.readings import VOICING, squeezed, usual_reading, voicing_only, with_marks
+
+    reading = usual_reading(str(name.value or name.raw or ""))
+    read = squeezed(kana.raw)
+    if reading is None or not voicing_only(read, reading):
+        return
+    if squeezed(second) == reading:
+        _, _, before = offer_scanned(kana.raw, spec)
+        kana.raw, kana.value, after = offer_scanned(with_marks(kana.raw, reading), spec)
+        kana.problems = [p for p in kana.problems if p not in before] + after
+    kana.confidence = min(kana.confidence, DOUBT)
+    if VOICING not in kana.problems:
+        kana.problems.append(VOICING)
 
 
 def _squeeze(text: str) -> str:

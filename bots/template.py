@@ -129,6 +129,7 @@ class FieldSpec(_Strict):
     handwritten: bool = False
     ocr: dict[str, Any] = PField(default_factory=dict)
     min_confidence: float | None = PField(None, ge=0, le=1)
+    reading_of: str | None = None  # kana only: the name field this フリガナ reads (bots.readings)
 
     _name: str = PrivateAttr("")
     _row: tuple[str, int, str] | None = PrivateAttr(None)  # (table, row from 1, column) of a table cell
@@ -357,6 +358,13 @@ class FormTemplate(_Strict):
                 if name in self.fields:
                     raise At(("tables", table), f"表のセル「{name}」が fields の項目名と重なっています")
                 self.fields[name] = cell
+        for name, spec in self.fields.items():
+            if spec.reading_of is None:
+                continue
+            if spec.type != "kana":
+                raise At(("fields", name, "reading_of"), f"reading_of は kana 型だけで使えます (この項目の型: {spec.type})")
+            if spec.reading_of not in self.fields:
+                raise At(("fields", name, "reading_of"), f"「{spec.reading_of}」は fields にない項目名です")
         cols = self.ledger.columns
         if cols is None:
             return self

@@ -276,6 +276,10 @@ BAD_EXTENSIONS = [
     (PARTS_AND_TABLE + '\n[fields.members_1_name]\nlabel = "x"\nstatic = "y"\n', "tables.members", "重なっています"),
     (TABLE_OK.split("[fields.applied_on]")[0] + '\n[tables.t]\ny = 10\nrows = 2\nrow_height = 8\ncolumns = {}\n',
      "tables.t.columns", "空にはできません"),
+    (GOOD + '\n[fields.kana]\nlabel = "フリガナ"\ntype = "kana"\nstatic = "ス"\nreading_of = "guardian"\n',
+     "fields.kana.reading_of", "「guardian」は fields にない項目名です"),
+    (GOOD + '\n[fields.kana]\nlabel = "フリガナ"\ntype = "text"\nstatic = "ス"\nreading_of = "applicant_name"\n',
+     "fields.kana.reading_of", "kana 型だけ"),
 ]
 
 

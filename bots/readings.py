@@ -1,0 +1,68 @@
+"""A scanned フリガナ checked against the usual reading of the name it reads (鈴木 → スズキ).
+
+A dakuten or handakuten is the first thing a coarse or black-and-white scan loses, and both engines
+then read the same wrong kana with full confidence (スズキ read ススキ): no confidence or agreement
+can see it. The name beside it can: its usual reading comes from the IPA dictionary that ships
+inside the janome package (nothing is downloaded). A フリガナ that differs from that reading *only*
+by voicing marks goes to the clerk; where one engine read the marks the reading has, that reading is
+offered. Any other difference says nothing (people read their names in many ways: 陽子 is ヨウコ,
+the dictionary says ヨウシ), and a name the dictionary does not know is not checked.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ocr.dispute import voicing_pair
+from ocr.normalise import katakana, nfkc
+from ocr.variants import candidates
+
+VOICING = "フリガナの濁点・半濁点が氏名の読みと違います: 原本で確認してください"
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    from janome.tokenizer import Tokenizer
+
+    return Tokenizer()
+
+
+@lru_cache(maxsize=4096)
+def usual_reading(name: str) -> str | None:
+    """The dictionary's reading of a name in katakana, spaces dropped (a variant kanji read as its
+    common form: 山﨑 as 山崎); None when a part of it is not in the dictionary (颯太) or the name
+    holds no kanji to read."""
+    out = []
+    for part in name.split():
+        common = "".join((candidates(ch) or ch)[0] for ch in part)
+        for token in _tokenizer().tokenize(common):
+            if token.reading == "*":
+                return None
+            out.append(token.reading)
+    reading = "".join(out)
+    return reading if reading and reading != squeezed(name) else None
+
+
+def squeezed(text: str) -> str:
+    """Katakana, spaces dropped: what a フリガナ and a reading are compared on."""
+    return "".join(katakana(nfkc(text)).split())
+
+
+def voicing_only(a: str, b: str) -> list[int]:
+    """Places where two kana strings differ, when each differs only by a voicing mark (す/ず,
+    ハ/パ); [] when they are equal or differ in anything else."""
+    if len(a) != len(b):
+        return []
+    places = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return places if places and all(voicing_pair(a[i], b[i]) for i in places) else []
+
+
+def with_marks(text: str, reading: str) -> str:
+    """`text` (a フリガナ as read, spaces kept) in katakana with the voicing marks of `reading` at
+    the places where only a mark differs."""
+    kana = katakana(nfkc(text))
+    letters = [i for i, ch in enumerate(kana) if not ch.isspace()]
+    out = list(kana)
+    for i in voicing_only(squeezed(kana), reading):
+        out[letters[i]] = reading[i]
+    return "".join(out)
