@@ -105,7 +105,7 @@ def _tesseract_binding() -> Check:
 def _packages() -> list[Check]:
     out = []
     for pkg in ("pdfplumber", "openpyxl", "pytesseract", "tesserocr", "rapidocr", "onnxruntime", "pandas", "loguru",
-                "playwright", "sqlalchemy", "alembic", "filelock", "psutil"):
+                "playwright", "sqlalchemy", "alembic", "filelock", "psutil", "janome"):
         try:
             out.append(Check(f"Python パッケージ {pkg}", True, md.version(pkg)))
         except md.PackageNotFoundError:

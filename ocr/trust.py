@@ -97,7 +97,6 @@ NO_EVIDENCE = "手書き欄のため目視確認が必要です"
 # each has thresholds of its own (``Policy.coarse``, ``Policy.bilevel``), fitted on such pages alone
 COARSE_BELOW_DPI = 300.0
 FINE, COARSE, BILEVEL = "fine", "coarse", "bilevel"
-SCAN_CLASSES = (FINE, COARSE, BILEVEL)
 CONFIDENT = 0.85  # confidence shown for a registered value (the templates' min_confidence is 0.80)
 DOUBT = 0.79  # the most a value sent to the clerk shows
 
