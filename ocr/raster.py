@@ -129,7 +129,17 @@ def scanned_image(page: Any, max_pixels: int) -> tuple[float, bool]:
     covers at least half the page (MFPs and fax servers embed one), else (0, False): a page drawn
     as text and vectors is as fine as it is rendered. A fax's 200×100 dpi counts as its finer 200,
     as for image files (``square_pixels``); black and white is a 1-bit image or one that holds two
-    grey levels only (a JPEG never does)."""
+    grey levels only (a JPEG never does). An image whose description pdfium cannot read is taken as
+    not a scan: the page is still rendered and read."""
+    import pypdfium2 as pdfium
+
+    try:
+        return _scanned_image(page, max_pixels)
+    except pdfium.PdfiumError:
+        return 0.0, False
+
+
+def _scanned_image(page: Any, max_pixels: int) -> tuple[float, bool]:
     import pypdfium2.raw as pdfium_c
 
     w_pt, h_pt = page.get_size()
@@ -150,11 +160,7 @@ def scanned_image(page: Any, max_pixels: int) -> tuple[float, bool]:
     px_w, px_h = best.get_px_size()
     if meta.bits_per_pixel != 8 or px_w * px_h > max_pixels or "DCTDecode" in best.get_filters():
         return dpi, False
-    try:
-        grey = best.get_bitmap(render=False).to_numpy()
-    except Exception:  # noqa: BLE001 - an image pdfium cannot decode alone is rendered as usual
-        return dpi, False
-    return dpi, two_levels(grey)
+    return dpi, two_levels(best.get_bitmap(render=False).to_numpy())
 
 
 def two_levels(grey: Any) -> bool:
