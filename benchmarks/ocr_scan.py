@@ -342,7 +342,7 @@ def read_by_name(r: Record, recs: dict[str, Record], replayed: dict[str, tuple[b
         return ok
     _nreg, name_text, name_value, _nok = replayed[spec.reading_of]
     kana = Field(r.field, spec.label, value=value, raw=text)
-    check_reading(kana, Field(spec.reading_of, "", value=name_value, raw=name_text), r.second, spec)
+    check_reading(kana, Field(spec.reading_of, "", value=name_value, raw=name_text), lambda: r.second, spec)
     return bool(kana.value == r.truth and type(kana.value) is type(r.truth))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -121,14 +121,14 @@ class FormBot(Bot):
         self.align_scan(doc)  # scanned pages: zones are read through this form's registration
         doc.prefetch(_text_zones(doc, self.template))  # scanned pages: every zone in one recognition batch
         rec = Record(doc_id=doc.doc_id, bot=self.name, min_confidence=self.template.min_confidence)
-        seconds: dict[str, str] = {}  # scanned フリガナ: Tesseract's reading, for the name check
+        scanned: dict[str, Any] = {}  # scanned フリガナ: their evidence, for the name check
         for name, spec in self.template.fields.items():
             rec.fields[name], evidence = self._read_field(doc, spec)
             if evidence is not None and spec.reading_of:
-                seconds[name] = evidence.second().text
-        for name, second in seconds.items():
+                scanned[name] = evidence
+        for name, evidence in scanned.items():
             spec = self.template.fields[name]
-            check_reading(rec.fields[name], rec.fields[str(spec.reading_of)], second, spec)
+            check_reading(rec.fields[name], rec.fields[str(spec.reading_of)], lambda ev=evidence: ev.second().text, spec)
         from ocr.zones import page_frames
 
         rec.meta["frames"] = page_frames(doc)  # the review screen shows scanned pages through the same alignment
@@ -207,17 +207,17 @@ class DocumentBot(Bot):
         raise NotImplementedError("文書を変換するボットは run ではなく transform で使います")
 
 
-def check_reading(kana: Field, name: Field, second: str, spec: FieldSpec) -> None:
+def check_reading(kana: Field, name: Field, second: Callable[[], str], spec: FieldSpec) -> None:
     """A scanned フリガナ that differs from its name's usual reading only by voicing marks goes to the
-    clerk, offered with the marks Tesseract (`second`) read where they are the reading's
-    (``bots.readings``)."""
+    clerk, offered with the marks Tesseract read (`second`, asked only then) where they are the
+    reading's (``bots.readings``)."""
     from bots.readings import VOICING, squeezed, usual_reading, voicing_only, with_marks
 
     reading = usual_reading(str(name.value or name.raw or ""))
     read = squeezed(kana.raw)
     if reading is None or not voicing_only(read, reading):
         return
-    if squeezed(second) == reading:
+    if squeezed(second()) == reading:
         _, _, before = offer_scanned(kana.raw, spec)
         kana.raw, kana.value, after = offer_scanned(with_marks(kana.raw, reading), spec)
         kana.problems = [p for p in kana.problems if p not in before] + after
