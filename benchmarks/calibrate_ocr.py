@@ -5,7 +5,8 @@
     python benchmarks/calibrate_ocr.py --dispute-from FILE.jsonl   # only dispute_ratio, the rest kept
 
 For each field kind, separately for printed and handwritten values, and only on readings the
-field's validator accepts (the others go to 要確認 whatever the engines say):
+field's validator accepts and the bot does not doubt beside their フリガナ (a name that lost its
+space, ``bots.readings.lost_space``): the others go to 要確認 whatever the engines say.
 
 - ``alone`` (only the kinds of ``ocr.trust.ALONE_KINDS``, for handwriting ``HAND_ALONE_KINDS``): the lowest PP-OCR confidence above which
   every reading was right (strictly above the most confident wrong one), kept only if at least
@@ -27,6 +28,11 @@ field's validator accepts (the others go to 要確認 whatever the engines say):
   Each only where the data holds such wrong judgements, at least ``SUPPORT`` right ones above it, and
   the threshold holds across fonts (fitted without each font, it still covers that font's wrong ones);
   otherwise never.
+- ``reading_settles``: the scan classes in which a printed name the engines read differently may be
+  registered with PP-OCR's reading because its registered フリガナ sides with it
+  (``bots.readings.settles_name``): a rule with no threshold, so, as ``alone`` where nothing was
+  wrong, only where every such name of the corpus was right and at least ``SUPPORT`` were settled.
+  Names and フリガナ are paired by the document (page, or crop corpus sample) they were read from.
 
 Grey pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi) get thresholds of their own
 (``coarse_rules``), and so do pages scanned in black and white (``bilevel_rules``: faxes), each
@@ -134,7 +140,7 @@ def fit_variant_ratio(records: list[Record]) -> float:
         if r.kind != "name" or not truth:
             continue
         for read, best, ratio in r.variants:
-            if read in offered(r):
+            if read in offered(r) and ratio > 0:  # (0: the ink gave no judgement, and the name goes to the clerk)
                 trials.append((r.font, _preference(read, best, ratio), read in truth))
     t = variant_threshold(trials)
     return float("inf") if t is None else t
@@ -176,6 +182,8 @@ def fit_variant_register(records: list[Record], scans: str = "fine") -> float | 
         if r.kind != "name" or r.handwritten or scan_class(r.dpi, r.bilevel) != scans or not truth:
             continue
         for read, best, ratio in r.variants:
+            if ratio <= 0:  # the ink gave no judgement: the name goes to the clerk whatever the ratio
+                continue
             if best != read:
                 trials.append((r.font, ratio, best in truth))
             elif read in truth:  # the common form's ink: how near the variant came
@@ -223,8 +231,47 @@ def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -
     return variant_threshold(trials)
 
 
-def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
-    """Thresholds per kind (printed and handwritten) from the records given."""
+def fit_reading_settles(records: list[Record], policy: Any) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """The scan classes in which `policy`'s names may be settled by their フリガナ (see the module
+    docstring), and per class how many names it settled and how many of those were wrong."""
+    from dataclasses import replace
+
+    from benchmarks.ocr_evidence import documents, replay_document
+    from ocr.trust import BILEVEL, COARSE, FINE, scan_class
+
+    classes = (FINE, COARSE, BILEVEL)
+    counts = {c: {"settled": 0, "wrong": 0} for c in classes}
+    # every disagreement the rule would settle, the ink's included: the rule is measured on its own
+    open_ = replace(policy, reading_settles=classes, dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
+    for recs in documents(records):
+        out, settled = replay_document(recs, open_)
+        for name in settled:
+            c = counts[scan_class(recs[name].dpi, recs[name].bilevel)]
+            c["settled"] += 1
+            c["wrong"] += not out[name][3]
+    return [c for c in classes if counts[c]["wrong"] == 0 and counts[c]["settled"] >= SUPPORT], counts
+
+
+def unspaced_names(records: list[Record]) -> set[int]:
+    """ids of the name records the bot sends to the clerk for a space its フリガナ has and the name
+    lacks (``bots.readings.lost_space``, on both as PP-OCR read them): no threshold lets them through."""
+    from benchmarks.ocr_evidence import _spec, documents
+    from bots.readings import lost_space
+
+    out = set()
+    for recs in documents(records):
+        for r in recs.values():
+            name = recs.get(str(_spec(r).reading_of))
+            if name is not None and lost_space(offered(name), offered(r)) is not None:
+                out.add(id(name))
+    return out
+
+
+def fit_rules(rows: list[Record], ratio: float, doubted: set[int] | None = None
+              ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
+    """Thresholds per kind (printed and handwritten) from the records given (`doubted`: ids of records
+    the bot's cross-field checks send to the clerk anyway)."""
+    doubted = doubted or set()
     rules: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, int]] = {}
     for kind in sorted({r.kind for r in rows}):
@@ -235,8 +282,8 @@ def fit_rules(rows: list[Record], ratio: float) -> tuple[dict[str, dict[str, Any
             for r in mine:
                 text = offered(r)
                 if (parsed(r, text)[1] or not variant_ok(r, ratio) or (hand and unsettled_lookalike(text))
-                        or (kind == "name" and r.sealed)):
-                    continue  # the validator, the variant check, a look-alike or a seal sends it to the clerk anyway
+                        or (kind == "name" and r.sealed) or id(r) in doubted):
+                    continue  # the validator, the variant check, a look-alike, a seal or the bot sends it to the clerk anyway
                 usable.append((r, right(r, text)))
             alone_kinds = HAND_ALONE_KINDS if hand else ALONE_KINDS
             rule[f"{prefix}alone"] = fit_alone([(r.neural_conf, ok) for r, ok in usable]) if kind in alone_kinds else None
@@ -258,13 +305,16 @@ def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[s
     ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
     result: dict[str, Any] = {"variant_ratio": None if ratio == float("inf") else ratio}
     counts: dict[str, dict[str, int]] = {}
+    doubted = unspaced_names(rows)
     for scans, prefix, suffix in ((FINE, "", ""), (COARSE, "coarse_", " (coarse)"),
                                   (BILEVEL, "bilevel_", " (black and white)")):
-        result[f"{prefix}rules"], mine = fit_rules([r for r in rows if scan_class(r.dpi, r.bilevel) == scans], ratio)
+        result[f"{prefix}rules"], mine = fit_rules([r for r in rows if scan_class(r.dpi, r.bilevel) == scans], ratio,
+                                                   doubted)
         result[f"{prefix}variant_register"] = fit_variant_register(rows, scans)
         counts.update({f"{k}{suffix}": v for k, v in mine.items()})
     result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
     result["dispute_marks_ratio"] = fit_dispute_ratio(rows, from_dict(result), marks=True)
+    result["reading_settles"], result["reading_settled"] = fit_reading_settles(rows, from_dict(result))
     return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows), "counts": counts}
 
 
@@ -298,6 +348,7 @@ def main() -> None:
     ap.add_argument("--records", type=Path, help="evidence records (JSON lines) from ocr_scan.py --records")
     ap.add_argument("--crops", action="store_true", help="draw the crop corpus in this machine's fonts")
     ap.add_argument("--count", type=int, default=12, help="crop corpus: samples per form")
+    ap.add_argument("--given", type=int, default=1, help="crop corpus: given names drawn with each surname")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dpi", default="200,300")
     ap.add_argument("--save-records", type=Path)
@@ -313,9 +364,9 @@ def main() -> None:
         records, how = load_records(args.records), args.note or f"records {args.records.name}"
     elif args.crops:
         dpis = tuple(int(d) for d in args.dpi.split(","))
-        records = crop_corpus(args.count, args.seed, dpis, CROP_FONTS)
+        records = crop_corpus(args.count, args.seed, dpis, CROP_FONTS, args.given)
         how = (f"crop corpus of benchmarks/ocr_evidence.py (seed {args.seed}, {args.count} samples per form and "
-               "every surname, each value drawn in each font)")
+               f"every surname with {args.given} given name(s), each value drawn in each font)")
     else:
         ap.error("--records or --crops")
     if args.save_records:

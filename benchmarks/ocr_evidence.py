@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,24 +142,25 @@ def _cmap(path: str) -> set[int]:
     return _cmaps[path]
 
 
-def name_values(seed: int) -> list[tuple[str, str, str]]:
-    """(form, field, written) for every surname of the samples (variant kanji both ways) with a
-    given name: the names a corpus of a few dozen forms would hold too few of."""
+def name_values(seed: int, given: int = 1) -> list[tuple[str, str, str]]:
+    """(form, field, written) for every surname of the samples (variant kanji both ways) with
+    `given` given names, each name followed by its フリガナ: the names a corpus of a few dozen forms
+    would hold too few of."""
     from samples.generate import GIVEN_NAMES, SURNAMES
 
     rng = random.Random(seed)
     out = []
     for surname, kana in SURNAMES:
-        given, given_kana = rng.choice(GIVEN_NAMES)
-        out.append(("child_medical", "guardian_name", f"{surname}\u3000{given}"))
-        out.append(("child_medical", "guardian_kana", f"{kana}\u3000{given_kana}"))
+        for first, first_kana in (rng.sample(GIVEN_NAMES, given) if given > 1 else [rng.choice(GIVEN_NAMES)]):
+            out.append(("child_medical", "guardian_name", f"{surname}\u3000{first}"))
+            out.append(("child_medical", "guardian_kana", f"{kana}\u3000{first_kana}"))
     return out
 
 
 def crop_corpus(count: int, seed: int, dpis: tuple[int, ...], fonts: tuple[tuple[str, str, str, bool], ...]
-                = CROP_FONTS) -> list[Record]:
-    """Every text field of `count` samples per form, and every surname, drawn in each font × dpi × a
-    degradation."""
+                = CROP_FONTS, given: int = 1) -> list[Record]:
+    """Every text field of `count` samples per form, and every surname with `given` given names
+    (``name_values``), drawn in each font × dpi × a degradation."""
     import bots
     from bots.base import parse_checked
     from bots.fields import field_type
@@ -179,9 +181,10 @@ def crop_corpus(count: int, seed: int, dpis: tuple[int, ...], fonts: tuple[tuple
             if not defect:
                 sample = make_sample(form, i, seed, defect)
                 values += [(form, i, f, w, sample.truth.get(f)) for f, w in sample.written.items()]
-    for form, fname, written in name_values(seed):
+    for k, (form, fname, written) in enumerate(name_values(seed, given)):
         spec = bots.registry.get(form).template.fields[fname]
-        values.append((form, 0, fname, written, parse_checked(written, spec)[0]))
+        # numbered below 0, a surname's name and フリガナ share an id apart from the forms' samples
+        values.append((form, -1 - k // 2, fname, written, parse_checked(written, spec)[0]))
     for name, path, kind, held in fonts:
         if not Path(path).is_file():
             continue
@@ -196,7 +199,7 @@ def crop_corpus(count: int, seed: int, dpis: tuple[int, ...], fonts: tuple[tuple
             if clean.image is None:
                 continue
             [ev] = reader.evidence([(clean.image, read_kind)])
-            out.append(Record(f"{form}/{i}/{fname}", name, kind, held, dpi, deg, form, fname, spec.type,
+            out.append(Record(f"{seed}/{form}/{i}/{fname}", name, kind, held, dpi, deg, form, fname, spec.type,
                               policy_kind(spec.type, spec.ocr.get("kind")), kind == "handwriting", truth,
                               **evidence_fields(ev)))
     return out
@@ -256,6 +259,56 @@ def replay(r: Record, policy: Any) -> tuple[bool, str, Any, bool]:
     text, value, _ = offer_scanned(d.text, _spec(r))
     ok = value == r.truth and type(value) is type(r.truth)
     return d.registered, text, value, ok
+
+
+def document_of(r: Record) -> tuple[str, str]:
+    """(font, id) of the document a record was read from: its page, or its crop corpus sample."""
+    suffix = f"/{r.field}"
+    return r.font, r.source[: -len(suffix)] if r.source.endswith(suffix) else r.source
+
+
+def documents(records: Iterable[Record]) -> list[dict[str, Record]]:
+    """The records grouped by the document they were read from (``document_of``), field → record."""
+    out: dict[tuple[str, str], dict[str, Record]] = {}
+    for r in records:
+        out.setdefault(document_of(r), {})[r.field] = r
+    return list(out.values())
+
+
+def replay_document(recs: dict[str, Record], policy: Any, flagged: Collection[str] = ()
+                    ) -> tuple[dict[str, tuple[bool, str, Any, bool]], list[str]]:
+    """One document's records (field → record) under `policy`, with the bot's checks of names and
+    their フリガナ (``bots.base.check_reading``, ``settle_name``, ``check_space``): field → (registered, offered text,
+    value, right), and the names their フリガナ settled. `flagged`: fields the bot doubted for
+    reasons of its own (a flagged フリガナ settles nothing)."""
+    from bots.base import check_reading, check_space
+    from bots.readings import settles_name
+    from kakari.model import Field
+    from ocr.trust import DISAGREE, offered
+
+    out = {name: replay(r, policy) for name, r in recs.items()}
+    settled = []
+    for name, r in recs.items():
+        spec, named = _spec(r), _spec(r).reading_of
+        if not named or named not in recs:
+            continue
+        reg, text, value, _ok = out[name]
+        kana = Field(name, spec.label, value=value, raw=text)
+        _nreg, name_text, name_value, name_ok = out[named]
+        check_reading(kana, Field(named, "", value=name_value, raw=name_text), lambda r=r: r.second, spec)
+        reg = reg and not kana.problems and name not in flagged
+        out[name] = (reg, kana.raw, kana.value, kana.value == r.truth and type(kana.value) is type(r.truth))
+        n = recs[named]
+        if (reg and n.kind == "name" and not n.handwritten and policy.settles_by_reading(n.dpi, n.bilevel)
+                and decision(n, policy).problem == DISAGREE and named not in flagged
+                and settles_name(name_text, offered("name", n.second), kana.raw)):
+            out[named] = (True, name_text, name_value, name_ok)
+            settled.append(named)
+        spaced = Field(named, "", value=name_value, raw=name_text)
+        check_space(spaced, kana, _spec(n))
+        if spaced.problems:
+            out[named] = (False, spaced.raw, spaced.value, spaced.value == n.truth and type(spaced.value) is type(n.truth))
+    return out, settled
 
 
 def _variant_positions(text: str) -> list[int]:

@@ -40,7 +40,7 @@ os.environ["OMP_THREAD_LIMIT"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ocr_evidence import FORMS, Record, evidence_fields, replay  # noqa: E402
+from benchmarks.ocr_evidence import FORMS, Record, documents, evidence_fields, replay_document  # noqa: E402
 from benchmarks.results import write_section  # noqa: E402
 
 TITLE = "Scanned forms (OCR)"
@@ -316,34 +316,15 @@ def replay_docs(docs: list[DocResult], policies: dict[str, Any]) -> dict[tuple[s
         policy = policies.get(d.font)
         recs = {r["field"]: Record(**{**r, "variants": [tuple(v) for v in r["variants"]]}) for r in d.records}
         fields = []
-        replayed = {name: replay(r, policy) for name, r in recs.items()} if policy is not None else {}
+        replayed = replay_document(recs, policy, {f.name for f in d.fields if f.other})[0] if policy is not None else {}
         for f in d.fields:
-            r = recs.get(f.name)
-            if r is None or policy is None:
+            if f.name not in replayed:
                 fields.append((f.ok, True, f.other or f.kind == "?"))
                 continue
             reg, _text, _value, ok = replayed[f.name]
-            if r.kind == "kana":  # the bot's check of a フリガナ against its name (its flag is in f.other)
-                ok = read_by_name(r, recs, replayed)
             fields.append((ok, reg, f.other))
         out[(d.font, d.profile, d.dpi)].add_doc(fields, d.defect is None)
     return out
-
-
-def read_by_name(r: Record, recs: dict[str, Record], replayed: dict[str, tuple[bool, str, Any, bool]]) -> bool:
-    """Is the フリガナ of record `r` right once checked against its name field (``bots.readings``)?"""
-    import bots
-    from bots.base import check_reading
-    from kakari.model import Field
-
-    spec = bots.registry.get(r.form).template.fields[r.field]
-    _reg, text, value, ok = replayed[r.field]
-    if not spec.reading_of or spec.reading_of not in replayed:
-        return ok
-    _nreg, name_text, name_value, _nok = replayed[spec.reading_of]
-    kana = Field(r.field, spec.label, value=value, raw=text)
-    check_reading(kana, Field(spec.reading_of, "", value=name_value, raw=name_text), lambda: r.second, spec)
-    return bool(kana.value == r.truth and type(kana.value) is type(r.truth))
 
 
 REASONS = ("engines disagree", "low confidence", "variant kanji", "handwritten", "validator", "bot/marks")
@@ -385,11 +366,13 @@ def review_reasons(docs: list[DocResult], policies: dict[str, Any], profile: str
         if d.defect is not None or d.profile != profile or d.font not in policies or d.font_kind != font_kind:
             continue
         recs = {r["field"]: Record(**{**r, "variants": [tuple(v) for v in r["variants"]]}) for r in d.records}
+        settled = replay_document(recs, policies[d.font], {f.name for f in d.fields if f.other})[1]
         doubts = []
         for f in d.fields:
             r = recs.get(f.name)
             kind = r.kind if r is not None else f.kind
-            why = reason_of(decision(r, policies[d.font]) if r is not None else None, f.other or f.kind == "?")
+            why = None if f.name in settled else reason_of(decision(r, policies[d.font]) if r is not None else None,
+                                                           f.other or f.kind == "?")
             per_kind[kind][why or "registered"] += 1
             if why:
                 doubts.append((kind, why, f"{d.form}:{f.name}"))
@@ -403,15 +386,18 @@ def review_reasons(docs: list[DocResult], policies: dict[str, Any], profile: str
 
 
 def replay_crops(records: list[Record], policies: dict[str, Any]) -> dict[tuple[str, str], Tally]:
-    """(font, degradation) → field tallies of the crop corpus (one 'document' per field)."""
+    """(font, degradation) → field tallies of the crop corpus (each field counted alone, checked with
+    the other fields of its sample as the bot checks a name with its フリガナ)."""
     out: dict[tuple[str, str], Tally] = defaultdict(Tally)
-    for r in records:
-        reg, _t, _v, ok = replay(r, policies[r.font])
-        t = out[(r.font, r.degradation)]
-        t.fields += 1
-        t.exact += ok
-        t.auto += reg
-        t.auto_wrong += reg and not ok
+    for recs in documents(records):
+        replayed, _ = replay_document(recs, policies[next(iter(recs.values())).font])
+        for name, r in recs.items():
+            reg, _t, _v, ok = replayed[name]
+            t = out[(r.font, r.degradation)]
+            t.fields += 1
+            t.exact += ok
+            t.auto += reg
+            t.auto_wrong += reg and not ok
     return out
 
 
@@ -583,8 +569,13 @@ def report(docs: list[DocResult], plain: dict[str, list[FieldResult]], records: 
               f"{f' --crop-records {args.crop_records.name}' if args.crop_records else ''}"
               f"{' --no-plain' if not plain else ''}`"]
     if args.crop_records:
+        # a crop's id starts with the seed its corpus was drawn with; the name corpora hold no form sample
+        forms = sorted({int(seed) for seed, _f, i, *_ in (r.source.split("/") for r in crops) if int(i) > 0})
+        names = sorted({int(r.source.split("/")[0]) for r in crops} - set(forms))
         lines.append(f"({args.crop_records.name}: the records of `python benchmarks/calibrate_ocr.py --crops "
-                     "--count 20 --dpi 200,300 --save-records …`, seeds 7 and 43, one file after the other.)")
+                     f"--count 20 --dpi 200,300 --save-records …`, seeds {', '.join(map(str, forms))}"
+                     + (f", and of `--crops --count 0 --given 8 …` (names only), seeds {', '.join(map(str, names))}"
+                        if names else "") + ", one file after the other.)")
     return "\n".join(lines)
 
 

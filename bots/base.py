@@ -26,7 +26,15 @@ from kakari.errors import ConfigError, TemplateError, Unrecognised
 from kakari.model import LOW_CONFIDENCE, Box, Field, Record
 from kakari.registry import Registry
 from ocr.document import Document, Reading
-from ocr.trust import DOUBT, NO_EVIDENCE as HANDWRITTEN, load as trust_policy, policy_kind
+from ocr.trust import (
+    DISAGREE,
+    DOUBT,
+    NO_EVIDENCE as HANDWRITTEN,
+    load as trust_policy,
+    offered,
+    policy_kind,
+    registered_confidence,
+)
 
 REQUIRED_EMPTY = "必須項目が空です"
 NOT_LISTED = "町名の一覧にない住所です: 原本で確認してください"
@@ -121,14 +129,18 @@ class FormBot(Bot):
         self.align_scan(doc)  # scanned pages: zones are read through this form's registration
         doc.prefetch(_text_zones(doc, self.template))  # scanned pages: every zone in one recognition batch
         rec = Record(doc_id=doc.doc_id, bot=self.name, min_confidence=self.template.min_confidence)
-        scanned: dict[str, Any] = {}  # scanned フリガナ: their evidence, for the name check
+        scanned: dict[str, Any] = {}  # scanned fields' evidence, for the checks of names and their フリガナ
         for name, spec in self.template.fields.items():
             rec.fields[name], evidence = self._read_field(doc, spec)
-            if evidence is not None and spec.reading_of:
+            if evidence is not None:
                 scanned[name] = evidence
-        for name, evidence in scanned.items():
-            spec = self.template.fields[name]
-            check_reading(rec.fields[name], rec.fields[str(spec.reading_of)], lambda ev=evidence: ev.second().text, spec)
+        for name, spec in self.template.fields.items():
+            if spec.reading_of and name in scanned:
+                named = str(spec.reading_of)
+                check_reading(rec.fields[name], rec.fields[named], lambda ev=scanned[name]: ev.second().text, spec)
+                if named in scanned:
+                    settle_name(rec.fields[named], rec.fields[name], scanned[named], self.template.fields[named])
+                    check_space(rec.fields[named], rec.fields[name], self.template.fields[named])
         from ocr.zones import page_frames
 
         rec.meta["frames"] = page_frames(doc)  # the review screen shows scanned pages through the same alignment
@@ -217,13 +229,43 @@ def check_reading(kana: Field, name: Field, second: Callable[[], str], spec: Fie
     read = squeezed(kana.raw)
     if reading is None or not voicing_only(read, reading):
         return
-    if squeezed(second()) == reading:
-        _, _, before = offer_scanned(kana.raw, spec)
-        kana.raw, kana.value, after = offer_scanned(with_marks(kana.raw, reading), spec)
-        kana.problems = [p for p in kana.problems if p not in before] + after
-    kana.confidence = min(kana.confidence, DOUBT)
-    if VOICING not in kana.problems:
-        kana.problems.append(VOICING)
+    _doubt(kana, with_marks(kana.raw, reading) if squeezed(second()) == reading else kana.raw, VOICING, spec)
+
+
+def check_space(name: Field, kana: Field, spec: FieldSpec) -> None:
+    """A scanned name read as one word beside a フリガナ of two goes to the clerk, offered split where
+    the フリガナ splits it (``bots.readings.lost_space``)."""
+    from bots.readings import UNSPACED, lost_space
+
+    split = lost_space(name.raw, kana.raw)
+    if split is not None:
+        _doubt(name, split, UNSPACED, spec)
+
+
+def _doubt(f: Field, text: str, problem: str, spec: FieldSpec) -> None:
+    """A scanned field sent to the clerk with `problem`, offered as `text`."""
+    if text != f.raw:
+        _, _, before = offer_scanned(f.raw, spec)
+        f.raw, f.value, after = offer_scanned(text, spec)
+        f.problems = [p for p in f.problems if p not in before] + after
+    f.confidence = min(f.confidence, DOUBT)
+    if problem not in f.problems:
+        f.problems.append(problem)
+
+
+def settle_name(name: Field, kana: Field, ev: Any, spec: FieldSpec) -> None:
+    """A printed name held up only by the engines' disagreement is registered with PP-OCR's reading
+    when its registered フリガナ sides with it (``bots.readings.settles_name``), on pages where the
+    trust policy lets the フリガナ settle it."""
+    from bots.readings import settles_name
+
+    policy = trust_policy()
+    if (name.problems != [DISAGREE] or kana.problems or spec.handwritten
+            or policy_kind(spec.type, spec.ocr.get("kind")) != "name" or not policy.settles_by_reading(ev.dpi, ev.bilevel)):
+        return
+    if settles_name(name.raw, offered("name", ev.second().text), kana.raw):
+        name.problems = []
+        name.confidence = registered_confidence(ev.neural_conf)
 
 
 def _squeeze(text: str) -> str:

@@ -7,6 +7,14 @@ inside the janome package (nothing is downloaded). A フリガナ that differs f
 by voicing marks goes to the clerk; where one engine read the marks the reading has, that reading is
 offered. Any other difference says nothing (people read their names in many ways: 陽子 is ヨウコ,
 the dictionary says ヨウシ), and a name the dictionary does not know is not checked.
+
+A name read as one word beside a フリガナ of two (林浩二 beside ハヤシ　コウジ) has lost the space
+between surname and given name, which both engines miss alike where the letters stand wide apart:
+it goes to the clerk, offered split where the フリガナ splits it (``lost_space``).
+
+The same reading settles a name the two engines read differently (山崎細 and 山崎 紬 beside the
+registered ヤマザキ ツムギ): only a reading whose usual reading is the フリガナ, where the other's is
+not, may be registered (``settles_name``; whether it is, the trust policy says per scan class).
 """
 from __future__ import annotations
 
@@ -18,6 +26,8 @@ from ocr.normalise import katakana, nfkc
 from ocr.variants import candidates
 
 VOICING = "フリガナの濁点・半濁点が氏名の読みと違います: 原本で確認してください"
+UNSPACED = "氏名の姓と名の間の空白が読み取れません: 原本で確認してください"
+CORPORATE = ("会社", "法人", "組合")  # words of a corporation's name (株式会社…), which has no surname to split
 
 
 @lru_cache(maxsize=1)
@@ -66,3 +76,25 @@ def with_marks(text: str, reading: str) -> str:
     for i in voicing_only(squeezed(kana), reading):
         out[letters[i]] = reading[i]
     return "".join(out)
+
+
+def settles_name(read: str, other: str, kana: str) -> bool:
+    """Does the フリガナ `kana` side with the name reading `read` against the `other` engine's: the
+    usual reading of `read` is the フリガナ, and that of `other` is not?"""
+    reading = squeezed(kana)
+    return bool(reading) and usual_reading(read) == reading and usual_reading(other) != reading
+
+
+def lost_space(name: str, kana: str) -> str | None:
+    """A person's name read as one word beside a フリガナ of two: the name split where the usual
+    reading of its first characters is the フリガナ's first part (林浩二, ハヤシ　コウジ → 林　浩二), or
+    as read where no split gives it; None when the name has its space, the フリガナ has none, or the
+    name is a corporation's."""
+    parts = kana.split()
+    if len(name.split()) != 1 or len(parts) != 2 or any(word in name for word in CORPORATE):
+        return None
+    first = squeezed(parts[0])
+    for i in range(1, len(name)):
+        if usual_reading(name[:i]) == first:
+            return f"{name[:i]}\u3000{name[i:]}"
+    return name

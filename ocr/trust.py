@@ -18,6 +18,10 @@ and, on top of that, the OCR evidence its row asks for holds:
   ``agree`` threshold, when each disputed character's own ink prefers it over Tesseract's by the
   calibrated ``dispute_ratio`` (``dispute_marks_ratio`` where the two differ only by a voicing mark,
   す/ず; never between one shape written in two scripts, 三/ミ or り/リ);
+- a printed name the engines read differently, on a page of a scan class in ``reading_settles``:
+  the bot registers PP-OCR's reading when its usual reading is the フリガナ registered beside it and
+  Tesseract's is not (山崎細 or 山崎 紬 beside ヤマザキ ツムギ: ``bots.readings.settles_name``), a
+  cross-field check the calibration enables only where it was never wrong;
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi) have a table of their own (``coarse``), and so
   have pages scanned in black and white (``bilevel``: faxes, a scanner's 白黒 mode; ``scan_class``).
 
@@ -141,6 +145,8 @@ class Policy:
     dispute_marks_ratio: float = float("inf")
     bilevel: dict[str, Rule] = field(default_factory=dict)  # pages scanned in black and white
     bilevel_variant_register: float = float("inf")  # variant_register on such pages
+    # scan classes in which a printed name's disagreement is settled by its registered フリガナ
+    reading_settles: tuple[str, ...] = ()
 
     def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI, bilevel: bool = False) -> Rule:
         table = {FINE: self.rules, COARSE: self.coarse, BILEVEL: self.bilevel}[scan_class(dpi, bilevel)]
@@ -180,17 +186,21 @@ class Policy:
         alone, agree, second = (r.hand_alone, r.hand_agree, r.hand_second) if handwritten else (
             r.alone, r.agree, r.second)
         if alone is not None and n >= alone and kind in (HAND_ALONE_KINDS if handwritten else ALONE_KINDS):
-            return Decision(text, True, None, _shown(n))
+            return Decision(text, True, None, registered_confidence(n))
         if agree is not None and n >= agree:
             s = ev.second()
             if agree_on(kind, ev.kind, said, s.text) and s.raw >= second:
-                return Decision(text, True, None, _shown(n))
+                return Decision(text, True, None, registered_confidence(n))
             if not handwritten and self.settled_by_ink(kind, ev):
-                return Decision(text, True, None, _shown(n))
+                return Decision(text, True, None, registered_confidence(n))
             return Decision(text, False, HANDWRITTEN if handwritten else DISAGREE, min(DOUBT, n))
         # floored, so a value just below its threshold never shows as 1.00
         return Decision(text, False, HANDWRITTEN if handwritten else UNSURE.format(math.floor(n * 100) / 100),
                         min(DOUBT, n))
+
+    def settles_by_reading(self, dpi: float, bilevel: bool) -> bool:
+        """May a registered フリガナ settle a disagreement in its name on such a page?"""
+        return scan_class(dpi, bilevel) in self.reading_settles
 
     def settled_by_ink(self, kind: str, ev: ZoneEvidence) -> bool:
         """A printed disagreement the ink settles for PP-OCR at every disputed character."""
@@ -230,7 +240,11 @@ class Policy:
         lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed, "
                      f"{COARSE_BELOW_DPI:.0f} dpi or finer, grey): PP-OCR's reading is registered when each disputed "
                      f"character's ink prefers it by {ratio(self.dispute_ratio)} (characters differing only by "
-                     f"a voicing mark, す/ず: {ratio(self.dispute_marks_ratio)}). Fitted on: {self.corpus}")
+                     f"a voicing mark, す/ず: {ratio(self.dispute_marks_ratio)}).")
+        settles = ", ".join(self.reading_settles) or "never"
+        lines.append(f"A printed name the engines read differently is registered with PP-OCR's reading when that "
+                     f"reading's usual reading is the registered フリガナ and Tesseract's is not: {settles}. "
+                     f"Fitted on: {self.corpus}")
         return "\n".join(lines)
 
 
@@ -256,7 +270,8 @@ def agree_on(kind: str, read_kind: str, text: str, second: str) -> bool:
     return canonical(offered(kind, second), read_kind) == canonical(text, read_kind)
 
 
-def _shown(n: float) -> float:
+def registered_confidence(n: float) -> float:
+    """The confidence shown for a registered value whose PP-OCR confidence is `n`."""
     return round(CONFIDENT + (1.0 - CONFIDENT) * max(0.0, min(1.0, n)), 4)
 
 
@@ -286,7 +301,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
     return Policy(rules, num(data.get("variant_ratio")), corpus, coarse,
                   num(data.get("variant_register")), num(data.get("coarse_variant_register")),
                   num(data.get("dispute_ratio")), num(data.get("dispute_marks_ratio")), bilevel,
-                  num(data.get("bilevel_variant_register", data.get("coarse_variant_register"))))
+                  num(data.get("bilevel_variant_register", data.get("coarse_variant_register"))),
+                  tuple(data.get("reading_settles") or ()))
 
 
 @lru_cache(maxsize=4)

@@ -1,6 +1,8 @@
 """A scanned フリガナ checked against its name's usual reading (bots/readings.py, janome's IPA
 dictionary): a lost dakuten goes to the clerk, offered with the marks one engine read; any other
-difference, and every typed value, is left as it is."""
+difference, and every typed value, is left as it is. And the other way round: a registered フリガナ
+settles a name the engines read differently, for the reading it is the usual reading of, and tells a
+name that lost the space between surname and given name."""
 from __future__ import annotations
 
 import json
@@ -10,7 +12,7 @@ import pytest
 
 import bots
 from bots.base import check_reading
-from bots.readings import VOICING, usual_reading, voicing_only, with_marks
+from bots.readings import UNSPACED, VOICING, lost_space, settles_name, usual_reading, voicing_only, with_marks
 from kakari.config import KakariConfig
 from kakari.model import Field
 
@@ -28,6 +30,18 @@ def test_only_a_difference_in_voicing_marks_counts() -> None:
     assert voicing_only("ヨウシ", "ヨウコ") == []  # another reading altogether (陽子)
     assert voicing_only("スズキ", "スズキ") == []
     assert with_marks("すすき　けんいち", "スズキケンイチ") == "スズキ ケンイチ"  # (NFKC: full-width forms folded)
+
+
+@pytest.mark.parametrize("read, other, kana, settles", [
+    ("山崎 紬", "山崎細", "ヤマザキ　ツムギ", True),  # Tesseract's 細 for 紬
+    ("山崎細", "山崎 紬", "ヤマザキ　ツムギ", False),  # the フリガナ sides with the other engine
+    ("山崎 紬", "山﨑 紬", "ヤマザキ　ツムギ", False),  # a variant reads alike: the フリガナ cannot tell them apart
+    ("山崎 紬", "山崎細", "ヤマサキ　ツムギ", False),  # a reading the dictionary does not give says nothing
+    ("山崎 紬", "山崎細", "", False),
+    ("颯太", "諷太", "ソウタ", False),  # a name the dictionary does not know
+])
+def test_a_furigana_settles_a_name_only_for_the_reading_it_is(read: str, other: str, kana: str, settles: bool) -> None:
+    assert settles_name(read, other, kana) == settles
 
 
 SPEC = bots.registry.get("child_medical").template.fields["guardian_kana"]
@@ -49,14 +63,14 @@ def test_a_scanned_furigana_is_checked_against_its_name(read: str, second: str, 
     assert (kana.confidence < 0.8) == flagged
 
 
-def _written(tmp_path: Path, kana: str) -> Path:
-    """A child_medical form whose guardian is 鈴木 健一, his フリガナ written as `kana`."""
+def _written(tmp_path: Path, kana: str, name: str = "鈴木　健一", field: str = "guardian") -> Path:
+    """A child_medical form whose guardian (or child) is `name`, the フリガナ written as `kana`."""
     from samples.generate import field_order, make_sample, render, truth_json
     from samples.layout import layout
 
     sample = make_sample("child_medical", 1, 42, None)
-    sample.put("guardian_name", "鈴木　健一", "鈴木　健一")
-    sample.put("guardian_kana", kana, kana)
+    sample.put(f"{field}_name", name, name)
+    sample.put(f"{field}_kana", kana, kana)
     form = layout("child_medical")
     tmp_path.mkdir(parents=True, exist_ok=True)
     pdf = tmp_path / "child_medical_0001.pdf"
@@ -85,3 +99,61 @@ def test_a_scan_whose_furigana_lacks_its_dakuten_goes_to_the_clerk(tmp_path: Pat
                                               300, profile="clean"), KakariConfig()))
     assert right.fields["guardian_kana"].value == "スズキ　ケンイチ"
     assert VOICING not in right.fields["guardian_kana"].problems
+
+
+@pytest.mark.parametrize("kana, settled", [("ヤマザキ　ツムギ", True), ("ヤマザキ　ツム", False)])
+def test_a_name_the_engines_read_differently_is_registered_when_its_furigana_sides_with_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kana: str, settled: bool) -> None:
+    """On a clean scan Tesseract reads the child's 山﨑 紬 as 山崎細 and PP-OCR as 山崎 紬 (the ink
+    then says 﨑); the フリガナ both engines read alike is the usual reading of PP-OCR's name only. Where the フリガナ is
+    a reading the dictionary does not give, the disagreement goes to the clerk as before."""
+    from dataclasses import replace
+
+    from bots import base
+    from ocr import read_document
+    from ocr.trust import DISAGREE, FINE, load
+    from samples.scanlike import scan_one
+
+    # the ink's judgement of the disputed 紬/細 shut, so that only the フリガナ can settle the name
+    shipped = replace(load(), dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
+    monkeypatch.setattr(base, "trust_policy", lambda: replace(shipped, reading_settles=(FINE,)))
+    scan = scan_one(_written(tmp_path, kana, "山﨑　紬", "child"), tmp_path / "scan", 42, 300, profile="clean")
+    rec = bots.registry.get("child_medical")().read(read_document(scan, KakariConfig()))
+    name, furigana = rec.fields["child_name"], rec.fields["child_kana"]
+    assert furigana.value == kana and not furigana.problems
+    assert name.value == "山﨑　紬"
+    assert (DISAGREE not in name.problems) == settled
+    assert not name.problems if settled else name.confidence < 0.8, name.problems
+    monkeypatch.setattr(base, "trust_policy", lambda: replace(shipped, reading_settles=()))
+    rec = bots.registry.get("child_medical")().read(read_document(scan, KakariConfig()))
+    assert DISAGREE in rec.fields["child_name"].problems  # not fitted for such pages: the clerk decides
+
+
+@pytest.mark.parametrize("name, kana, offered", [
+    ("林浩二", "ハヤシ　コウジ", "林\u3000浩二"),  # split where the surname's reading ends
+    ("森颯太", "モリ ソウタ", "森\u3000颯太"),
+    ("林浩二", "リン　コウジ", "林浩二"),  # no split gives the フリガナ: to the clerk as read
+    ("林　浩二", "ハヤシ　コウジ", None),
+    ("林浩二", "ハヤシコウジ", None),  # written as one word, read as one
+    ("株式会社みどりフーズ", "カブシキガイシャ　ミドリフーズ", None),  # a corporation has no surname
+])
+def test_a_name_read_as_one_word_beside_a_furigana_of_two_lost_its_space(name: str, kana: str,
+                                                                        offered: str | None) -> None:
+    assert lost_space(name, kana) == offered
+
+
+def test_a_scanned_name_without_the_space_its_furigana_has_goes_to_the_clerk(tmp_path: Path) -> None:
+    """Written 林浩二 beside ハヤシ　コウジ: on a scan, the reader cannot tell a lost space from one never
+    written, so the clerk sees it, offered split; typed into a text layer, it is the applicant's own."""
+    from ocr import read_document
+    from samples.scanlike import scan_one
+
+    bot = bots.registry.get("child_medical")
+    pdf = _written(tmp_path, "ハヤシ　コウジ", "林浩二")
+    typed = bot().read(read_document(pdf, KakariConfig())).fields["guardian_name"]
+    assert typed.value == "林浩二" and UNSPACED not in typed.problems
+    scan = scan_one(pdf, tmp_path / "scan", 42, 300, profile="clean")
+    rec = bot().read(read_document(scan, KakariConfig()))
+    name = rec.fields["guardian_name"]
+    assert UNSPACED in name.problems and name.value == "林\u3000浩二" and name.confidence < 0.8
+    assert rec.status == "要確認"

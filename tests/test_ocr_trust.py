@@ -20,7 +20,7 @@ from ocr.normalise import canonical
 from ocr.ppocr import recogniser
 from ocr.reader import ScanReader, ZoneEvidence
 from ocr.tesseract import ZoneText, find_tessdata
-from ocr.trust import DISAGREE, DISPUTE_KINDS, VARIANT, load
+from ocr.trust import DISAGREE, DISPUTE_KINDS, VARIANT, Policy, Rule, load
 from samples.fonts import font
 
 GOTHIC = str(font("ipa-gothic").path)  # found by file name, wherever the platform keeps fonts
@@ -391,6 +391,59 @@ def test_the_black_and_white_table_is_fitted_on_black_and_white_pages_alone(monk
     assert "kana (black and white)" in fitted["counts"]
 
 
+def test_a_name_is_settled_by_its_furigana_only_where_that_was_never_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule has no threshold: it is fitted on for a scan class where every name it settled was
+    right (and enough were settled), off where one was wrong. Names and フリガナ pair by document."""
+    from benchmarks import calibrate_ocr
+    from benchmarks.ocr_evidence import Record
+
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 5)  # a dozen documents here, not a corpus
+
+    def doc(i: int, dpi: float, truth: str) -> list[Record]:
+        page, font_name = f"/tmp/scans/child_medical_{i:04d}_{dpi:.0f}.pdf", f"font{i % 3}"
+        common = (font_name, "printed", False, dpi, "scanner", "child_medical")
+        return [Record(page, *common, "child_name", "name", "name", False, truth, "山崎 紬", 0.9, "山崎細", 0.95),
+                Record(page, *common, "child_kana", "kana", "kana", False, "ヤマザキ　ツムギ", "ヤマザキ　ツムギ",
+                       0.99, "ヤマザキツムギ", 0.99)]
+
+    rules = {kind: Rule(kind, agree=0.5, second=0.0) for kind in ("name", "kana")}
+    policy = Policy(rules, 1.0, "test", rules)
+    fine = [r for i in range(6) for r in doc(i, 300.0, "山崎　紬")]
+    coarse = [r for i in range(6) for r in doc(i, 200.0, "山崎　紬")]
+    # 山﨑 written, no variant judged: the フリガナ reads 﨑 and 崎 alike, so settling it is wrong
+    wrong = doc(9, 200.0, "山﨑　紬")
+    classes, counts = calibrate_ocr.fit_reading_settles(fine + coarse + wrong, policy)
+    assert classes == ["fine"]
+    assert counts["fine"] == {"settled": 6, "wrong": 0} and counts["coarse"] == {"settled": 7, "wrong": 1}
+    assert calibrate_ocr.fit_reading_settles(fine[:4], policy)[0] == []  # too few to say
+
+
+def test_a_name_that_lost_its_space_does_not_hold_up_the_threshold_for_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """林浩二 read for 林　浩二 by both engines, confidently: the bot sends it to the clerk beside its
+    フリガナ of two words (``bots.readings.lost_space``), so the fit does not count it as a wrong
+    reading that would be registered; without its フリガナ it does."""
+    from benchmarks import calibrate_ocr
+    from benchmarks.ocr_evidence import Record
+
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 5)
+
+    def doc(i: int, truth: str, read: str, conf: float, kana: bool = True) -> list[Record]:
+        common = ("noto-sans", "printed", False, 300.0, "scanner", "child_medical")
+        out = [Record(f"/tmp/scans/{i}.pdf", *common, "guardian_name", "name", "name", False, truth, read, conf,
+                      read.replace(" ", ""), 0.95)]
+        if kana:
+            out.append(Record(f"/tmp/scans/{i}.pdf", *common, "guardian_kana", "kana", "kana", False,
+                              "ハヤシ　コウジ", "ハヤシ コウジ", 0.99, "ハヤシコウジ", 0.99))
+        return out
+
+    right = [r for i in range(8) for r in doc(i, "池田　浩二", "池田 浩二", 0.6 + i / 100, kana=False)]
+    unspaced = doc(9, "林　浩二", "林浩二", 0.9995)
+    assert calibrate_ocr.fit(right + unspaced)["rules"]["name"]["agree"] <= 0.61
+    alone = doc(9, "林　浩二", "林浩二", 0.9995, kana=False)
+    agree = calibrate_ocr.fit(right + alone)["rules"]["name"]["agree"]
+    assert agree is None or agree > 0.9995
+
+
 def _name_record(reader: ScanReader, font_name: str, written: str):  # noqa: ANN202
     from benchmarks.ocr_evidence import Record, evidence_fields
 
@@ -490,3 +543,7 @@ def test_the_coarse_variant_ratio_is_fitted_on_coarse_pages_alone(reader: ScanRe
     faxed = [replace(r, bilevel=True) for r in coarse]  # black and white: a class of its own
     assert calibrate_ocr.fit_variant_register(faxed, "bilevel") == ratio
     assert calibrate_ocr.fit_variant_register(faxed, "coarse") is None
+    # a character the ink gave no judgement on (ratio 0: the name goes to the clerk) says nothing
+    # about how near a variant came: it is no wrong trial, which would make every ratio never
+    unjudged = replace(fine[3], source="unjudged", variants=[(read, read, 0.0) for read, _b, _r in fine[3].variants])
+    assert calibrate_ocr.fit_variant_register([*fine, unjudged]) == ratio
