@@ -233,22 +233,27 @@ class Replayed:
         return self._disputes
 
 
-def decision(r: Record, policy: Any) -> Any:
-    """The policy's ``Decision`` on a record's evidence (problem None and not registered: the
-    field's validator refused the reading)."""
-    from bots.base import check_scanned
+def evidence_of(r: Record) -> Replayed:
+    """A record's evidence as the reader gave it to the trust policy and the bot."""
     from bots.fields import field_type
     from ocr.dispute import DisputeCheck
     from ocr.tesseract import ZoneText
     from ocr.variants import VariantCheck
 
+    return Replayed(field_type(r.field_type).read_kind, r.neural, r.neural_conf, r.empty,
+                    ZoneText(r.second, r.second_conf),
+                    [VariantCheck(i, read, best, ratio) for i, (read, best, ratio) in
+                     zip(_variant_positions(r.neural), r.variants)], r.dpi,
+                    [DisputeCheck(*d) for d in r.disputes], r.sealed, r.bilevel)
+
+
+def decision(r: Record, policy: Any) -> Any:
+    """The policy's ``Decision`` on a record's evidence (problem None and not registered: the
+    field's validator refused the reading)."""
+    from bots.base import check_scanned
+
     spec = _spec(r)
-    ev = Replayed(field_type(r.field_type).read_kind, r.neural, r.neural_conf, r.empty,
-                  ZoneText(r.second, r.second_conf),
-                  [VariantCheck(i, read, best, ratio) for i, (read, best, ratio) in
-                   zip(_variant_positions(r.neural), r.variants)], r.dpi,
-                  [DisputeCheck(*d) for d in r.disputes], r.sealed, r.bilevel)
-    return policy.decide(r.kind, ev, r.handwritten, lambda text: not check_scanned(text, spec)[1])
+    return policy.decide(r.kind, evidence_of(r), r.handwritten, lambda text: not check_scanned(text, spec)[1])
 
 
 def replay(r: Record, policy: Any) -> tuple[bool, str, Any, bool]:
@@ -281,10 +286,19 @@ def replay_document(recs: dict[str, Record], policy: Any, flagged: Collection[st
     their フリガナ (``bots.base.check_reading``, ``settle_name``, ``check_space``): field → (registered, offered text,
     value, right), and the names their フリガナ settled. `flagged`: fields the bot doubted for
     reasons of its own (a flagged フリガナ settles nothing)."""
-    from bots.base import check_reading, check_space
-    from bots.readings import settles_name
+    from bots.base import check_reading, check_space, settle_name
     from kakari.model import Field
-    from ocr.trust import DISAGREE, offered
+
+    def field_of(name: str) -> Field:
+        """The field as the policy left it: doubted (by its decision, or by the bot) unless registered."""
+        reg, text, value, _ok = out[name]
+        doubts = ([] if reg else [decision(recs[name], policy).problem or "validator"]) + (
+            ["bot"] if name in flagged else [])
+        return Field(name, _spec(recs[name]).label, value=value, raw=text, problems=doubts)
+
+    def result(f: Field) -> tuple[bool, str, Any, bool]:
+        r = recs[f.name]
+        return not f.problems, f.raw, f.value, f.value == r.truth and type(f.value) is type(r.truth)
 
     out = {name: replay(r, policy) for name, r in recs.items()}
     settled = []
@@ -292,22 +306,15 @@ def replay_document(recs: dict[str, Record], policy: Any, flagged: Collection[st
         spec, named = _spec(r), _spec(r).reading_of
         if not named or named not in recs:
             continue
-        reg, text, value, _ok = out[name]
-        kana = Field(name, spec.label, value=value, raw=text)
-        _nreg, name_text, name_value, name_ok = out[named]
-        check_reading(kana, Field(named, "", value=name_value, raw=name_text), lambda r=r: r.second, spec)
-        reg = reg and not kana.problems and name not in flagged
-        out[name] = (reg, kana.raw, kana.value, kana.value == r.truth and type(kana.value) is type(r.truth))
-        n = recs[named]
-        if (reg and n.kind == "name" and not n.handwritten and policy.settles_by_reading(n.dpi, n.bilevel)
-                and decision(n, policy).problem == DISAGREE and named not in flagged
-                and settles_name(name_text, offered("name", n.second), kana.raw)):
-            out[named] = (True, name_text, name_value, name_ok)
+        kana, person = field_of(name), field_of(named)
+        check_reading(kana, person, lambda r=r: r.second, spec)
+        out[name] = result(kana)
+        doubted = bool(person.problems)
+        settle_name(person, kana, evidence_of(recs[named]), _spec(recs[named]), policy)
+        if doubted and not person.problems:
             settled.append(named)
-        spaced = Field(named, "", value=name_value, raw=name_text)
-        check_space(spaced, kana, _spec(n))
-        if spaced.problems:
-            out[named] = (False, spaced.raw, spaced.value, spaced.value == n.truth and type(spaced.value) is type(n.truth))
+        check_space(person, kana, _spec(recs[named]))
+        out[named] = result(person)
     return out, settled
 
 

@@ -30,6 +30,7 @@ from ocr.trust import (
     DISAGREE,
     DOUBT,
     NO_EVIDENCE as HANDWRITTEN,
+    Policy,
     load as trust_policy,
     offered,
     policy_kind,
@@ -253,13 +254,13 @@ def _doubt(f: Field, text: str, problem: str, spec: FieldSpec) -> None:
         f.problems.append(problem)
 
 
-def settle_name(name: Field, kana: Field, ev: Any, spec: FieldSpec) -> None:
+def settle_name(name: Field, kana: Field, ev: Any, spec: FieldSpec, policy: Policy | None = None) -> None:
     """A printed name held up only by the engines' disagreement is registered with PP-OCR's reading
     when its registered フリガナ sides with it (``bots.readings.settles_name``), on pages where the
-    trust policy lets the フリガナ settle it."""
+    trust policy (the calibrated one unless given) lets the フリガナ settle it."""
     from bots.readings import settles_name
 
-    policy = trust_policy()
+    policy = policy or trust_policy()
     if (name.problems != [DISAGREE] or kana.problems or spec.handwritten
             or policy_kind(spec.type, spec.ocr.get("kind")) != "name" or not policy.settles_by_reading(ev.dpi, ev.bilevel)):
         return
