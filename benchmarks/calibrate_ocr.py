@@ -13,10 +13,14 @@ space, ``bots.readings.lost_space``): the others go to 要確認 whatever the en
   ``SUPPORT`` readings are above it;
 - ``agree`` / ``second``: the same among readings Tesseract agreed with after normalisation, for the
   Tesseract confidence (from a small grid) that lets the most right readings through;
-- ``variant_ratio``: above the largest ratio by which the ink ever preferred the common form for a
-  name whose truth was the variant (髙 judged 高), so that no such name is registered;
-- ``variant_register``: printed names on fine pages, above the largest ratio by which the ink ever
-  preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered);
+- ``variant_ratios``: per scan class and pair (高/髙, 崎/﨑 …), printed names only: above the largest
+  ratio by which the ink ever preferred the form the engines read where the truth held another (髙
+  judged 高), so that no such name is registered; where the engines never read a variant as another
+  form, at least 1 (the form read must win on its ink), provided the variants were drawn at least
+  ``SUPPORT`` times;
+- ``variant_registers``: per scan class and pair, printed names, above the largest ratio by which the
+  ink ever preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered),
+  with at least ``SUPPORT`` variants drawn and registered above it (a 惠 never drawn is never registered);
   ``coarse_variant_register`` and ``bilevel_variant_register`` the same on coarser and on
   black-and-white pages alone.
 - ``dispute_ratio``: printed names, フリガナ, addresses and text on fine pages the engines read
@@ -97,9 +101,15 @@ def _read_kind(r: Record) -> str:
     return field_type(r.field_type).read_kind
 
 
-def variant_ok(r: Record, ratio: float) -> bool:
-    """Names only (the policy judges variants in names): every variant character settled."""
-    return r.kind != "name" or all(best == read and rt >= ratio for read, best, rt in r.variants)
+def variant_ok(r: Record, ratios: dict[str, float]) -> bool:
+    """Names only (the policy judges variants in names): every variant character settled, each by the
+    ratio of its pair (`ratios`: common form → ratio); never in a handwritten name."""
+    from ocr.variants import base_form
+
+    if r.kind != "name" or not r.variants:
+        return True
+    return not r.handwritten and all(best == read and rt >= ratios.get(base_form(read), float("inf"))
+                                     for read, best, rt in r.variants)
 
 
 def variant_threshold(trials: list[tuple[str, float, bool]]) -> float | None:
@@ -130,20 +140,34 @@ def _preference(form: str, best: str, ratio: float) -> float:
     return ratio if best == form else 1.0 / max(ratio, 1e-6)
 
 
-def fit_variant_ratio(records: list[Record]) -> float:
-    """Names: how clearly the ink must prefer the common form both engines read over each variant
-    for it to be accepted (``variant_threshold`` on every variant character of a name, wrong where
-    the truth holds a variant; inf: never, every such name is offered to the clerk)."""
-    trials = []
+def fit_variant_ratios(records: list[Record], scans: str = "fine") -> dict[str, float | None]:
+    """Printed names on pages of one scan class: per pair (its common form: 高, 崎 …), how clearly the
+    ink must prefer the form both engines read over each other form for the name to be accepted
+    (``variant_threshold`` on every such character, wrong where the truth holds another form; None:
+    never, such a name is offered to the clerk). A pair whose variants the engines always read as
+    drawn has no wrong trial: it is accepted where the ink prefers the form read (1). Either way only
+    once the pair's variants were drawn at least ``SUPPORT`` times: a confusion never tried stays never."""
+    from ocr.trust import scan_class
+    from ocr.variants import VARIANTS, base_form
+
+    trials: dict[str, list[tuple[str, float, bool]]] = {b: [] for b in VARIANTS}
+    drawn: Counter[str] = Counter()  # trials whose truth holds a variant of the pair, however read
     for r in records:
         truth = str(r.truth or "")
-        if r.kind != "name" or not truth:
+        if r.kind != "name" or r.handwritten or scan_class(r.dpi, r.bilevel) != scans or not truth:
             continue
         for read, best, ratio in r.variants:
             if read in offered(r) and ratio > 0:  # (0: the ink gave no judgement, and the name goes to the clerk)
-                trials.append((r.font, _preference(read, best, ratio), read in truth))
-    t = variant_threshold(trials)
-    return float("inf") if t is None else t
+                base = base_form(read)
+                trials[base].append((r.font, _preference(read, best, ratio), read in truth))
+                drawn[base] += any(v in truth for v in VARIANTS[base])
+    out: dict[str, float | None] = {}
+    for base, rows in trials.items():
+        t = variant_threshold(rows)
+        if t is None and all(ok for *_x, ok in rows):
+            t = 1.0 if sum(c >= 1.0 for _f, c, _ok in rows) >= SUPPORT else None
+        out[base] = t if drawn[base] >= SUPPORT else None  # a confusion never tried is not ruled out
+    return out
 
 
 def fit_alone(pairs: list[tuple[float, bool]]) -> float | None:
@@ -169,12 +193,13 @@ def fit_agree(rows: list[tuple[float, float, bool]]) -> tuple[float | None, floa
     return best[1], best[2]
 
 
-def fit_variant_register(records: list[Record], scans: str = "fine") -> float | None:
+def fit_variant_register(records: list[Record], scans: str = "fine", pair: str = "") -> float | None:
     """Printed names on pages of one scan class (``ocr.trust.scan_class``): how clearly the ink
     must prefer a variant over the common form both engines read for the variant to be registered
     (``variant_threshold`` on every variant character, wrong where the truth holds the common form;
-    None: never)."""
+    None: never); `pair` (a common form: 恵, 高 …): on that pair's characters alone."""
     from ocr.trust import scan_class
+    from ocr.variants import base_form
 
     trials = []
     for r in records:
@@ -182,7 +207,7 @@ def fit_variant_register(records: list[Record], scans: str = "fine") -> float | 
         if r.kind != "name" or r.handwritten or scan_class(r.dpi, r.bilevel) != scans or not truth:
             continue
         for read, best, ratio in r.variants:
-            if ratio <= 0:  # the ink gave no judgement: the name goes to the clerk whatever the ratio
+            if ratio <= 0 or (pair and base_form(read) != pair):  # (0: the ink gave no judgement)
                 continue
             if best != read:
                 trials.append((r.font, ratio, best in truth))
@@ -267,10 +292,10 @@ def unspaced_names(records: list[Record]) -> set[int]:
     return out
 
 
-def fit_rules(rows: list[Record], ratio: float, doubted: set[int] | None = None
+def fit_rules(rows: list[Record], ratios: dict[str, float], doubted: set[int] | None = None
               ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, int]]]:
-    """Thresholds per kind (printed and handwritten) from the records given (`doubted`: ids of records
-    the bot's cross-field checks send to the clerk anyway)."""
+    """Thresholds per kind (printed and handwritten) from the records given (`ratios`: the variant
+    ratio of each pair; `doubted`: ids of records the bot's cross-field checks send to the clerk anyway)."""
     doubted = doubted or set()
     rules: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, int]] = {}
@@ -281,7 +306,7 @@ def fit_rules(rows: list[Record], ratio: float, doubted: set[int] | None = None
             usable = []
             for r in mine:
                 text = offered(r)
-                if (parsed(r, text)[1] or not variant_ok(r, ratio) or (hand and unsettled_lookalike(text))
+                if (parsed(r, text)[1] or not variant_ok(r, ratios) or (hand and unsettled_lookalike(text))
                         or (kind == "name" and r.sealed) or id(r) in doubted):
                     continue  # the validator, the variant check, a look-alike, a seal or the bot sends it to the clerk anyway
                 usable.append((r, right(r, text)))
@@ -295,22 +320,25 @@ def fit_rules(rows: list[Record], ratio: float, doubted: set[int] | None = None
     return rules, counts
 
 
-def fit(records: Iterable[Record], variant_ratio: float | None = None) -> dict[str, Any]:
+def fit(records: Iterable[Record]) -> dict[str, Any]:
     """The policy's thresholds from the records given: grey pages at COARSE_BELOW_DPI or finer
-    (``rules``), coarser ones (``coarse_rules``) and black-and-white ones (``bilevel_rules``)
-    fitted apart, the variant ratio on all."""
+    (``rules``), coarser ones (``coarse_rules``) and black-and-white ones (``bilevel_rules``),
+    and the variant ratios, each fitted apart."""
     from ocr.trust import BILEVEL, COARSE, FINE, from_dict, scan_class
 
     rows = [r for r in records if not r.empty]
-    ratio = fit_variant_ratio(rows) if variant_ratio is None else variant_ratio
-    result: dict[str, Any] = {"variant_ratio": None if ratio == float("inf") else ratio}
+    result: dict[str, Any] = {"variant_ratio": None, "variant_ratios": {}, "variant_registers": {}}
     counts: dict[str, dict[str, int]] = {}
     doubted = unspaced_names(rows)
     for scans, prefix, suffix in ((FINE, "", ""), (COARSE, "coarse_", " (coarse)"),
                                   (BILEVEL, "bilevel_", " (black and white)")):
-        result[f"{prefix}rules"], mine = fit_rules([r for r in rows if scan_class(r.dpi, r.bilevel) == scans], ratio,
-                                                   doubted)
-        result[f"{prefix}variant_register"] = fit_variant_register(rows, scans)
+        ratios = fit_variant_ratios(rows, scans)
+        result["variant_ratios"][scans] = ratios
+        result[f"{prefix}rules"], mine = fit_rules(
+            [r for r in rows if scan_class(r.dpi, r.bilevel) == scans],
+            {b: v for b, v in ratios.items() if v is not None}, doubted)
+        result[f"{prefix}variant_register"] = None  # per pair: a variant never drawn is never registered
+        result["variant_registers"][scans] = {b: fit_variant_register(rows, scans, b) for b in ratios}
         counts.update({f"{k}{suffix}": v for k, v in mine.items()})
     result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
     result["dispute_marks_ratio"] = fit_dispute_ratio(rows, from_dict(result), marks=True)

@@ -8,8 +8,9 @@ and, on top of that, the OCR evidence its row asks for holds:
   weakest character is at least this probable;
 - **agree**: PP-OCR's weakest character is at least this probable, *and* Tesseract reads the same
   value after normalisation (``ocr.normalise.canonical``) with at least its ``second`` confidence;
-- names: every character with a variant form (髙/高, 﨑/崎 …, ``ocr.variants``) is the common form
-  on its own ink by at least the calibrated ratio; where the ink prefers a variant the engines read
+- names: every character with a variant form (髙/高, 﨑/崎 …, ``ocr.variants``) is the form the
+  engines read on its own ink by at least the ratio calibrated for its pair and scan class
+  (``variant_ratios``; never in a handwritten name); where the ink prefers a variant the engines read
   as the common form (山﨑 drawn, 山崎 read), the variant is offered, and registered only on a printed
   page when it beats every other form by the calibrated ``variant_register``
   (``coarse_variant_register`` below ``COARSE_BELOW_DPI``) and the engines agree on the rest;
@@ -51,6 +52,7 @@ from ocr.normalise import (
     take_script,
     unsettled_lookalike,
 )
+from ocr.variants import VARIANTS, base_form
 
 if TYPE_CHECKING:
     from ocr.reader import ZoneEvidence
@@ -129,7 +131,7 @@ class Decision:
 @dataclass(frozen=True)
 class Policy:
     rules: dict[str, Rule]  # grey pages scanned at COARSE_BELOW_DPI or finer
-    variant_ratio: float  # the common form beats each variant on its ink by at least this
+    variant_ratio: float  # the form read beats each other form on its ink by at least this (every pair, class)
     corpus: str  # what the thresholds were fitted on
     coarse: dict[str, Rule] = field(default_factory=dict)  # grey pages scanned below COARSE_BELOW_DPI
     # printed names on fine pages: the variant the ink prefers (both engines read the common form)
@@ -147,15 +149,25 @@ class Policy:
     bilevel_variant_register: float = float("inf")  # variant_register on such pages
     # scan classes in which a printed name's disagreement is settled by its registered フリガナ
     reading_settles: tuple[str, ...] = ()
+    # per scan class and common form (高, 崎 …): variant_ratio fitted for that pair on such pages alone
+    variant_ratios: dict[str, dict[str, float]] = field(default_factory=dict)
+    # per scan class and common form: variant_register (and its coarse, bilevel kin) for that pair alone
+    variant_registers: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI, bilevel: bool = False) -> Rule:
         table = {FINE: self.rules, COARSE: self.coarse, BILEVEL: self.bilevel}[scan_class(dpi, bilevel)]
         return table.get(kind) or Rule(kind)
 
-    def register_ratio(self, dpi: float, bilevel: bool) -> float:
-        """``variant_register`` of a page's scan class."""
-        return {FINE: self.variant_register, COARSE: self.coarse_variant_register,
-                BILEVEL: self.bilevel_variant_register}[scan_class(dpi, bilevel)]
+    def register_ratio(self, dpi: float, bilevel: bool, char: str = "") -> float:
+        """``variant_register`` of a page's scan class, that of `char`'s pair where it was fitted apart."""
+        cls = scan_class(dpi, bilevel)
+        fallback = {FINE: self.variant_register, COARSE: self.coarse_variant_register,
+                    BILEVEL: self.bilevel_variant_register}[cls]
+        return self.variant_registers.get(cls, {}).get(base_form(char), fallback)
+
+    def accept_ratio(self, char: str, dpi: float, bilevel: bool) -> float:
+        """How clearly the ink must prefer `char` (read in a printed name) over its other forms."""
+        return self.variant_ratios.get(scan_class(dpi, bilevel), {}).get(base_form(char), self.variant_ratio)
 
     def decide(self, kind: str, ev: ZoneEvidence, handwritten: bool, valid: Callable[[str], bool]) -> Decision:
         """The policy applied to one zone's evidence; `valid` runs the field's validator on a text."""
@@ -174,9 +186,9 @@ class Policy:
             for c in ev.variants():
                 if c.best != c.read:  # the ink prefers another form (山崎 read, 﨑 drawn)
                     text = text[: c.index] + c.best + text[c.index + 1:]
-                    if handwritten or c.ratio < self.register_ratio(ev.dpi, ev.bilevel):
+                    if handwritten or c.ratio < self.register_ratio(ev.dpi, ev.bilevel, c.read):
                         return Decision(text, False, VARIANT, min(DOUBT, n))
-                elif c.ratio < self.variant_ratio:
+                elif handwritten or c.ratio < self.accept_ratio(c.read, ev.dpi, ev.bilevel):
                     return Decision(text, False, VARIANT, min(DOUBT, n))
         if not valid(text):
             return Decision(text, False, None, min(DOUBT, n))
@@ -231,12 +243,24 @@ class Policy:
         def ratio(v: float) -> str:
             return "never" if math.isinf(v) else f"×{v:.2f}"
 
-        accept = "is never accepted (offered)" if math.isinf(self.variant_ratio) else (
-            f"must beat each variant on its own ink by ×{self.variant_ratio:.1f}")
-        lines.append(f"\nVariant kanji in names: the common form {accept}; a variant the ink prefers while both engines read the common "
-                     f"form is registered (printed) when it beats every other form by {ratio(self.variant_register)} "
-                     f"({ratio(self.coarse_variant_register)} below {COARSE_BELOW_DPI:.0f} dpi, "
-                     f"{ratio(self.bilevel_variant_register)} in black and white).")
+        def accepted(cls: str) -> str:
+            pairs = {**{b: self.variant_ratio for b in VARIANTS}, **self.variant_ratios.get(cls, {})}
+            ok = [f"{b} {ratio(v)}" for b, v in pairs.items() if not math.isinf(v)]
+            return ", ".join(ok) if ok else "none"
+
+        def registered(cls: str) -> str:
+            pairs = {**{b: self.register_ratio(0.0 if cls == COARSE else COARSE_BELOW_DPI, cls == BILEVEL, b)
+                        for b in VARIANTS}}
+            ok = [f"{b} {ratio(v)}" for b, v in pairs.items() if not math.isinf(v)]
+            return ", ".join(ok) if ok else "none"
+
+        lines.append(f"\nVariant kanji in names: the form both engines read is accepted (printed) when its ink "
+                     f"beats each other form by the ratio of its pair, every other pair goes to the clerk: "
+                     f"{accepted(FINE)} ({accepted(COARSE)} below {COARSE_BELOW_DPI:.0f} dpi, "
+                     f"{accepted(BILEVEL)} in black and white); a variant the ink prefers while both engines read the "
+                     f"common form is registered (printed) when it beats every other form by the ratio of its pair: "
+                     f"{registered(FINE)} ({registered(COARSE)} below {COARSE_BELOW_DPI:.0f} dpi, "
+                     f"{registered(BILEVEL)} in black and white).")
         lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed, "
                      f"{COARSE_BELOW_DPI:.0f} dpi or finer, grey): PP-OCR's reading is registered when each disputed "
                      f"character's ink prefers it by {ratio(self.dispute_ratio)} (characters differing only by "
@@ -302,7 +326,9 @@ def from_dict(data: dict[str, Any]) -> Policy:
                   num(data.get("variant_register")), num(data.get("coarse_variant_register")),
                   num(data.get("dispute_ratio")), num(data.get("dispute_marks_ratio")), bilevel,
                   num(data.get("bilevel_variant_register", data.get("coarse_variant_register"))),
-                  tuple(data.get("reading_settles") or ()))
+                  tuple(data.get("reading_settles") or ()),
+                  *({cls: {b: num(v) for b, v in pairs.items()} for cls, pairs in (data.get(key) or {}).items()}
+                    for key in ("variant_ratios", "variant_registers")))
 
 
 @lru_cache(maxsize=4)

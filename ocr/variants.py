@@ -37,9 +37,14 @@ class VariantCheck:
     ratio: float  # how many times as much the runner-up misses the ink (inf: no rival fits at all)
 
 
+def base_form(ch: str) -> str:
+    """The common form of a character (itself when it is one, or has no variants)."""
+    return _BASE.get(ch, ch)
+
+
 def candidates(ch: str) -> str:
     """The common form and its variants, for a character that has any ("" otherwise)."""
-    base = _BASE.get(ch, ch)
+    base = base_form(ch)
     forms = VARIANTS.get(base, "")
     return base + forms if forms else ""
 

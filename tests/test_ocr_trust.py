@@ -464,12 +464,64 @@ def test_a_variant_the_ink_test_misjudges_on_an_unseen_font_goes_to_review(reade
     monkeypatch.setattr(calibrate_ocr, "SUPPORT", 3)  # a few names per font here, not a corpus
     records = [_name_record(reader, f, w)[0] for f in ("ipa-gothic", "noto-sans", "vl-gothic")
                for w in ("髙橋　裕子", "髙木　湊", "高橋　太郎", "高木　翔", "高田　陽子")]
-    ratio = calibrate_ocr.fit_variant_ratio(records)
+    ratios = calibrate_ocr.fit_variant_ratios(records)
     _record, ev = _name_record(reader, "sawarabi-gothic", "髙橋　結衣")
     [check] = ev.variants()
     assert ev.text.startswith("高橋") and check.best == "高"  # both engines and the ink test say 高
-    d = replace(load(), variant_ratio=ratio).decide("name", ev, False, lambda t: True)
+    fitted = {b: v for b, v in ratios.items() if v is not None}
+    d = replace(load(), variant_ratios={"fine": fitted}).decide("name", ev, False, lambda t: True)
     assert not d.registered and d.problem == VARIANT and d.text.startswith("高橋")
+
+
+def test_variant_ratios_are_fitted_per_pair_and_only_on_variants_drawn(reader: ScanReader,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # the engines read 渡邊 as drawn, so reading 渡辺 rules 邊 out on the ink's word alone; 髙 they
+    # read as 高, and a ratio is fitted for 高 from the ink alone; 吉 was never drawn as 𠮷: never
+    from dataclasses import replace
+
+    from benchmarks import calibrate_ocr
+    from ocr.variants import base_form
+
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 3)
+    base, _ev = _name_record(reader, "ipa-gothic", "渡辺　太郎")
+
+    def rec(font: str, truth: str, read: str, best: str, ratio: float):  # noqa: ANN202
+        neural = "".join(read if base_form(ch) == base_form(read) else ch for ch in truth)  # read as the engines did
+        return replace(base, source=f"{font}/{truth}", font=font, truth=truth, neural=neural,
+                       variants=[(read, best, ratio)])
+
+    fonts = ("a", "b", "c")
+    wata = [rec(f, "渡辺　太郎", "辺", "辺", 3.0) for f in fonts] + [rec(f, "渡邊　翔太", "邊", "邊", 3.0) for f in fonts]
+    taka = ([rec(f, "高橋　太郎", "高", "高", 2.5) for f in fonts for _ in range(2)]
+            + [rec(f, "髙橋　裕子", "高", "髙", 2.0) for f in fonts])  # 髙's ink judged 髙: the ink rules it out
+    yoshi = [rec(f, "吉田　誠", "吉", "吉", 5.0) for f in fonts for _ in range(3)]
+    ratios = calibrate_ocr.fit_variant_ratios(wata + taka + yoshi)
+    assert ratios["辺"] == 1.0 and ratios["高"] == 1.0 and ratios["吉"] is None
+    assert calibrate_ocr.fit_variant_ratios(wata, "coarse")["辺"] is None  # no coarse page among them
+    # 髙 judged 高 on one font's ink, more clearly than the others foresee: never for 高, still 1 for 辺
+    fooled = calibrate_ocr.fit_variant_ratios(wata + taka + [rec("d", "髙橋　裕子", "高", "高", 1.8)])
+    assert fooled["高"] is None and fooled["辺"] == 1.0
+    # handwritten names are never fitted on
+    assert calibrate_ocr.fit_variant_ratios([replace(r, handwritten=True) for r in wata])["辺"] is None
+
+
+def test_a_name_is_accepted_by_the_ratio_of_its_own_pair(reader: ScanReader) -> None:
+    from dataclasses import replace
+
+    _record, ev = _name_record(reader, "ipa-gothic", "渡辺　太郎")
+    [check] = ev.variants()
+    assert (check.read, check.best) == ("辺", "辺")
+    never = replace(load(), variant_ratio=float("inf"), variant_ratios={})
+    assert never.decide("name", ev, False, lambda t: True).problem == VARIANT
+    only_taka = replace(never, variant_ratios={"fine": {"高": 1.0}})
+    assert only_taka.decide("name", ev, False, lambda t: True).problem == VARIANT
+    wata = replace(never, variant_ratios={"fine": {"辺": 1.0}})
+    d = wata.decide("name", ev, False, lambda t: True)
+    assert d.problem != VARIANT and d.text.startswith("渡辺")
+    ev.dpi = 200.0  # a coarse page has ratios of its own
+    assert wata.decide("name", ev, False, lambda t: True).problem == VARIANT
+    ev.dpi = 300.0
+    assert wata.decide("name", ev, True, lambda t: True).problem == VARIANT  # never in a handwritten name
 
 
 def test_a_variant_threshold_holds_only_across_fonts() -> None:
@@ -518,7 +570,7 @@ def test_a_variant_on_a_coarse_page_is_held_to_the_ratio_fitted_on_coarse_pages(
     ev.dpi = 200.0  # as read from a 200 dpi scan
     [check] = ev.variants()
     assert (check.read, check.best) == ("崎", "﨑")
-    fine_only = replace(load(), variant_register=1.0, coarse_variant_register=float("inf"))
+    fine_only = replace(load(), variant_register=1.0, coarse_variant_register=float("inf"), variant_registers={})
     d = fine_only.decide("name", ev, False, lambda t: True)
     assert not d.registered and d.problem == VARIANT and d.text.startswith("山﨑")
     d = replace(fine_only, coarse_variant_register=1.0).decide("name", ev, False, lambda t: True)
