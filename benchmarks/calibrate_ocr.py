@@ -20,9 +20,7 @@ space, ``bots.readings.lost_space``): the others go to 要確認 whatever the en
   ``SUPPORT`` times;
 - ``variant_registers``: per scan class and pair, printed names, above the largest ratio by which the
   ink ever preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered),
-  with at least ``SUPPORT`` variants drawn and registered above it (a 惠 never drawn is never registered);
-  ``coarse_variant_register`` and ``bilevel_variant_register`` the same on coarser and on
-  black-and-white pages alone.
+  with at least ``SUPPORT`` variants drawn and registered above it (a 惠 never drawn is never registered).
 - ``dispute_ratio``: printed names, フリガナ, addresses and text on fine pages the engines read
   differently in a character or two: above the largest ink preference for PP-OCR's characters (the
   least clear of the disputed places) among such readings that were wrong, so that none is
@@ -337,7 +335,6 @@ def fit(records: Iterable[Record]) -> dict[str, Any]:
         result[f"{prefix}rules"], mine = fit_rules(
             [r for r in rows if scan_class(r.dpi, r.bilevel) == scans],
             {b: v for b, v in ratios.items() if v is not None}, doubted)
-        result[f"{prefix}variant_register"] = None  # per pair: a variant never drawn is never registered
         result["variant_registers"][scans] = {b: fit_variant_register(rows, scans, b) for b in ratios}
         counts.update({f"{k}{suffix}": v for k, v in mine.items()})
     result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))

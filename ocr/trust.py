@@ -12,8 +12,9 @@ and, on top of that, the OCR evidence its row asks for holds:
   engines read on its own ink by at least the ratio calibrated for its pair and scan class
   (``variant_ratios``; never in a handwritten name); where the ink prefers a variant the engines read
   as the common form (山﨑 drawn, 山崎 read), the variant is offered, and registered only on a printed
-  page when it beats every other form by the calibrated ``variant_register``
-  (``coarse_variant_register`` below ``COARSE_BELOW_DPI``) and the engines agree on the rest;
+  page when it beats every other form by the ratio calibrated for its pair and scan class
+  (``variant_registers``; ``variant_register`` and its coarse and bilevel kin where a calibration has
+  none per pair) and the engines agree on the rest;
 - a disagreement in a character or two of a printed name, フリガナ, address or other text on a fine
   page (細 read where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its
   ``agree`` threshold, when each disputed character's own ink prefers it over Tesseract's by the
@@ -243,16 +244,16 @@ class Policy:
         def ratio(v: float) -> str:
             return "never" if math.isinf(v) else f"×{v:.2f}"
 
+        def pairs(ratio_of: Callable[[str, float, bool], float], cls: str) -> str:
+            dpi, bilevel = {FINE: (COARSE_BELOW_DPI, False), COARSE: (0.0, False), BILEVEL: (COARSE_BELOW_DPI, True)}[cls]
+            ok = [f"{b} {ratio(v)}" for b in VARIANTS if not math.isinf(v := ratio_of(b, dpi, bilevel))]
+            return ", ".join(ok) or "none"
+
         def accepted(cls: str) -> str:
-            pairs = {**{b: self.variant_ratio for b in VARIANTS}, **self.variant_ratios.get(cls, {})}
-            ok = [f"{b} {ratio(v)}" for b, v in pairs.items() if not math.isinf(v)]
-            return ", ".join(ok) if ok else "none"
+            return pairs(self.accept_ratio, cls)
 
         def registered(cls: str) -> str:
-            pairs = {**{b: self.register_ratio(0.0 if cls == COARSE else COARSE_BELOW_DPI, cls == BILEVEL, b)
-                        for b in VARIANTS}}
-            ok = [f"{b} {ratio(v)}" for b, v in pairs.items() if not math.isinf(v)]
-            return ", ".join(ok) if ok else "none"
+            return pairs(lambda b, dpi, bilevel: self.register_ratio(dpi, bilevel, b), cls)
 
         lines.append(f"\nVariant kanji in names: the form both engines read is accepted (printed) when its ink "
                      f"beats each other form by the ratio of its pair, every other pair goes to the clerk: "

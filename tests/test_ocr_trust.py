@@ -201,7 +201,7 @@ def test_a_variant_kanji_is_never_registered_as_its_common_form(reader: ScanRead
     assert not registered or f.value == written  # never registered as the common form
     if ev.text.startswith(read):  # the recogniser read the common form
         shown = [c for c in ev.variants() if c.read != c.best]
-        if shown and shown[0].ratio >= load().variant_register:  # its ink clearly shows the variant
+        if shown and shown[0].ratio >= load().register_ratio(ev.dpi, ev.bilevel, shown[0].read):  # the ink shows it
             assert f.value == written  # offered (registered when the engines agree on the rest)
         else:  # the clerk sees the crop
             assert VARIANT in f.problems and f.confidence < 0.8
