@@ -2,7 +2,7 @@
 
     python benchmarks/calibrate_ocr.py --crops [--count 12] [--dpi 200,300] [--out ocr/trust.json]
     python benchmarks/calibrate_ocr.py --records FILE.jsonl [--out …]
-    python benchmarks/calibrate_ocr.py --dispute-from FILE.jsonl   # only dispute_ratio, the rest kept
+    python benchmarks/calibrate_ocr.py --dispute-from FILE.jsonl   # only dispute_ratios, the rest kept
 
 For each field kind, separately for printed and handwritten values, and only on readings the
 field's validator accepts and the bot does not doubt beside their フリガナ (a name that lost its
@@ -21,15 +21,14 @@ space, ``bots.readings.lost_space``): the others go to 要確認 whatever the en
 - ``variant_registers``: per scan class and pair, printed names, above the largest ratio by which the
   ink ever preferred a variant the truth did not have (so that a 﨑 the ink shows may be registered),
   with at least ``SUPPORT`` variants drawn and registered above it (a 惠 never drawn is never registered).
-- ``dispute_ratio``: printed names, フリガナ, addresses and text on fine pages the engines read
+- ``dispute_ratios``: per scan class and dispute group (``ocr.dispute.group``: kanji against kanji,
+  a voicing mark only, other characters), printed names, フリガナ, addresses and text the engines read
   differently in a character or two: above the largest ink preference for PP-OCR's characters (the
   least clear of the disputed places) among such readings that were wrong, so that none is
-  registered; a right reading
-  also counts as the wrong one with the engines swapped (the ink's preference for Tesseract's
-  characters). ``dispute_marks_ratio``: the same for disputes in a voicing mark only (す/ず).
-  Each only where the data holds such wrong judgements, at least ``SUPPORT`` right ones above it, and
-  the threshold holds across fonts (fitted without each font, it still covers that font's wrong ones);
-  otherwise never.
+  registered; a right reading also counts as the wrong one with the engines swapped (the ink's
+  preference for Tesseract's characters). Each only where the data holds such wrong judgements, at
+  least ``SUPPORT`` right ones above it, and the threshold holds across fonts (fitted without each
+  font, it still covers that font's wrong ones); otherwise never.
 - ``reading_settles``: the scan classes in which a printed name the engines read differently may be
   registered with PP-OCR's reading because its registered フリガナ sides with it
   (``bots.readings.settles_name``): a rule with no threshold, so, as ``alone`` where nothing was
@@ -214,13 +213,12 @@ def fit_variant_register(records: list[Record], scans: str = "fine", pair: str =
     return variant_threshold(trials)
 
 
-def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -> float | None:
-    """Printed fields of ``DISPUTE_KINDS`` on fine pages where the engines disagree in a character or two: how
-    clearly the ink must prefer PP-OCR's characters for its reading to be registered
-    (``variant_threshold`` on the least clear disputed place of each reading `policy` would register
-    were the ink on PP-OCR's side, and not without the ink; wrong where what it registers is; None: never).
-    `marks`: readings with a place whose candidates differ only by a voicing mark (す/ず), fitted
-    apart from the others (``dispute_marks_ratio``).
+def fit_dispute_ratio(records: list[Record], policy: Any, group: str = "kanji", scans: str = "fine") -> float | None:
+    """Printed fields of ``DISPUTE_KINDS`` on pages of one scan class where the engines disagree in a
+    character or two, in disputes of one `group` (``ocr.dispute.group``): how clearly the ink must
+    prefer PP-OCR's characters for its reading to be registered (``variant_threshold`` on the least
+    clear disputed place of each reading `policy` would register were the ink on PP-OCR's side, and
+    not without the ink; wrong where what it registers is; None: never).
 
     Each right reading also stands for the wrong one it was disputed with: the ink compares the two
     candidates the same way whichever engine read which, so had PP-OCR read Tesseract's characters
@@ -229,17 +227,17 @@ def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -
     from dataclasses import replace
 
     from benchmarks.ocr_evidence import decision
-    from ocr.dispute import DisputeCheck
-    from ocr.trust import DISPUTE_KINDS, FINE, scan_class
+    from ocr.dispute import DisputeCheck, group as group_of
+    from ocr.trust import DISPUTE_KINDS, scan_class
 
-    shut = replace(policy, dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
-    open_ = replace(policy, dispute_ratio=0.0, dispute_marks_ratio=0.0)
+    shut = no_disputes(policy)
+    open_ = replace(shut, dispute_ratios={scans: {group: 0.0}})
     trials = []
     for r in records:
-        if r.kind not in DISPUTE_KINDS or r.handwritten or scan_class(r.dpi, r.bilevel) != FINE or not r.disputes:
+        if r.kind not in DISPUTE_KINDS or r.handwritten or scan_class(r.dpi, r.bilevel) != scans or not r.disputes:
             continue
         checks = [DisputeCheck(*d) for d in r.disputes]
-        if any(c.marks_only for c in checks) != marks or any(c.drawn_alike for c in checks):
+        if group_of(checks) != group or any(c.drawn_alike for c in checks):
             continue  # another ratio's, or never the ink's to settle
         sided = replace(r, disputes=[(i, neural, second, neural, 1e6) for i, neural, second, _b, _r in r.disputes])
         d = decision(sided, open_)  # as if the ink sided with PP-OCR
@@ -254,6 +252,22 @@ def fit_dispute_ratio(records: list[Record], policy: Any, marks: bool = False) -
     return variant_threshold(trials)
 
 
+def no_disputes(policy: Any) -> Any:
+    """`policy` with no disagreement ever settled by the ink."""
+    from dataclasses import replace
+
+    return replace(policy, dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"), dispute_ratios={})
+
+
+def fit_dispute_ratios(records: list[Record], policy: Any) -> dict[str, dict[str, float | None]]:
+    """``fit_dispute_ratio`` for each scan class and dispute group."""
+    from ocr.dispute import DISPUTE_GROUPS
+    from ocr.trust import BILEVEL, COARSE, FINE
+
+    return {scans: {g: fit_dispute_ratio(records, policy, g, scans) for g in DISPUTE_GROUPS}
+            for scans in (FINE, COARSE, BILEVEL)}
+
+
 def fit_reading_settles(records: list[Record], policy: Any) -> tuple[list[str], dict[str, dict[str, int]]]:
     """The scan classes in which `policy`'s names may be settled by their フリガナ (see the module
     docstring), and per class how many names it settled and how many of those were wrong."""
@@ -265,7 +279,7 @@ def fit_reading_settles(records: list[Record], policy: Any) -> tuple[list[str], 
     classes = (FINE, COARSE, BILEVEL)
     counts = {c: {"settled": 0, "wrong": 0} for c in classes}
     # every disagreement the rule would settle, the ink's included: the rule is measured on its own
-    open_ = replace(policy, reading_settles=classes, dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
+    open_ = replace(no_disputes(policy), reading_settles=classes)
     for recs in documents(records):
         out, settled = replay_document(recs, open_)
         for name in settled:
@@ -337,8 +351,8 @@ def fit(records: Iterable[Record]) -> dict[str, Any]:
             {b: v for b, v in ratios.items() if v is not None}, doubted)
         result["variant_registers"][scans] = {b: fit_variant_register(rows, scans, b) for b in ratios}
         counts.update({f"{k}{suffix}": v for k, v in mine.items()})
-    result["dispute_ratio"] = fit_dispute_ratio(rows, from_dict(result))
-    result["dispute_marks_ratio"] = fit_dispute_ratio(rows, from_dict(result), marks=True)
+    result["dispute_ratio"] = result["dispute_marks_ratio"] = None
+    result["dispute_ratios"] = fit_dispute_ratios(rows, from_dict(result))
     result["reading_settles"], result["reading_settled"] = fit_reading_settles(rows, from_dict(result))
     return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows), "counts": counts}
 
@@ -352,20 +366,18 @@ def describe(records: list[Record], how: str) -> str:
 
 
 def refit_dispute(path: Path, out: Path, note: str | None) -> None:
-    """``dispute_ratio`` fitted on `path`'s records under the thresholds already in `out`."""
-    from ocr.trust import FINE, from_dict, scan_class
+    """``dispute_ratios`` fitted on `path`'s records under the thresholds already in `out`."""
+    from ocr.trust import from_dict
 
     current = json.loads(out.read_text(encoding="utf-8"))
-    train = [r for r in load_records(path) if not r.held_out and not r.empty and scan_class(r.dpi, r.bilevel) == FINE]
-    policy = from_dict({**current, "dispute_ratio": None, "dispute_marks_ratio": None})
-    current["dispute_ratio"] = fit_dispute_ratio(train, policy)
-    current["dispute_marks_ratio"] = fit_dispute_ratio(train, policy, marks=True)
+    train = [r for r in load_records(path) if not r.held_out and not r.empty]
+    current.update(dispute_ratio=None, dispute_marks_ratio=None)
+    current["dispute_ratios"] = fit_dispute_ratios(train, from_dict(current))
     current["disputed_readings"] = sum(bool(r.disputes) for r in train)
     current["dispute_corpus"] = describe(train, note or f"records {path.name}")
     out.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(from_dict(current).table().splitlines()[-1])
-    print(f"dispute_ratio {current['dispute_ratio']}, dispute_marks_ratio {current['dispute_marks_ratio']} "
-          f"on {current['disputed_readings']} disputed readings")
+    print(from_dict(current).table().splitlines()[-2])
+    print(f"on {current['disputed_readings']} disputed readings")
 
 
 def main() -> None:
@@ -379,7 +391,7 @@ def main() -> None:
     ap.add_argument("--save-records", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "ocr" / "trust.json")
     ap.add_argument("--note", help="how the records were made (stored with the thresholds)")
-    ap.add_argument("--dispute-from", type=Path, help="refit only dispute_ratio on these records (which carry the "
+    ap.add_argument("--dispute-from", type=Path, help="refit only dispute_ratios on these records (which carry the "
                     "ink's judgement of disputed characters), keeping the other thresholds of --out")
     args = ap.parse_args()
     if args.dispute_from:

@@ -20,6 +20,9 @@ from ocr.normalise import SOUND_MARKS, canonical, drawn_alike, kana_lookalikes, 
 # more differing places than this and the readings are not one word misread in a character or two:
 # drawing candidates cannot tell which engine lost its place
 MAX_DISPUTED = 2
+# the trust policy holds the ink to one ratio per group of disputes (``group``)
+KANJI, OTHER, MARKS = "kanji", "other", "marks"
+DISPUTE_GROUPS = (KANJI, OTHER, MARKS)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class DisputeCheck:
     def marks_only(self) -> bool:
         """Do the candidates differ only by a voicing mark (す/ず, ハ/パ)? That small mark is all the
         drawings differ by, and it is what a faint or coarse print loses first: such a dispute has a
-        ratio of its own in the trust policy (``dispute_marks_ratio``)."""
+        ratio of its own in the trust policy (``group``)."""
         return voicing_pair(self.neural, self.second)
 
     @property
@@ -44,6 +47,20 @@ class DisputeCheck:
         """Are the candidates one shape in two scripts (三/ミ, 二/ニ, り/リ)? Their drawings hardly
         differ, so the ink cannot tell them apart: such a dispute is never settled by it."""
         return drawn_alike(self.neural, self.second) or kana_lookalikes(self.neural) == kana_lookalikes(self.second)
+
+
+def group(checks: list[DisputeCheck]) -> str:
+    """Which of the trust policy's ratios judges a reading's disputed characters: ``MARKS`` where a place
+    differs only by a voicing mark, else ``KANJI`` where every place is kanji against kanji (their many
+    strokes give the ink much to tell apart: 紬/細, 也/志), else ``OTHER`` (kana, digits: a simple shape
+    whose drawing varies from font to font about as much as ユ differs from コ)."""
+    if any(c.marks_only for c in checks):
+        return MARKS
+    return KANJI if all(_kanji(c.neural) and _kanji(c.second) for c in checks) else OTHER
+
+
+def _kanji(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
 
 
 def voicing_pair(a: str, b: str) -> bool:

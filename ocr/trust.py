@@ -15,11 +15,12 @@ and, on top of that, the OCR evidence its row asks for holds:
   page when it beats every other form by the ratio calibrated for its pair and scan class
   (``variant_registers``; ``variant_register`` and its coarse and bilevel kin where a calibration has
   none per pair) and the engines agree on the rest;
-- a disagreement in a character or two of a printed name, フリガナ, address or other text on a fine
-  page (細 read where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its
-  ``agree`` threshold, when each disputed character's own ink prefers it over Tesseract's by the
-  calibrated ``dispute_ratio`` (``dispute_marks_ratio`` where the two differ only by a voicing mark,
-  す/ず; never between one shape written in two scripts, 三/ミ or り/リ);
+- a disagreement in a character or two of a printed name, フリガナ, address or other text (細 read
+  where 紬 is drawn, ``ocr.dispute``): PP-OCR's reading is registered, under its ``agree`` threshold,
+  when each disputed character's own ink prefers it over Tesseract's by the ratio calibrated for the
+  page's scan class and the dispute's group (``dispute_ratios``: kanji against kanji, a voicing mark
+  す/ず, or other characters; ``dispute_ratio`` and ``dispute_marks_ratio`` on fine pages where a
+  calibration has none per group; never between one shape written in two scripts, 三/ミ or り/リ);
 - a printed name the engines read differently, on a page of a scan class in ``reading_settles``:
   the bot registers PP-OCR's reading when its usual reading is the フリガナ registered beside it and
   Tesseract's is not (山崎細 or 山崎 紬 beside ヤマザキ ツムギ: ``bots.readings.settles_name``), a
@@ -45,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kakari.model import LOW_CONFIDENCE
+from ocr.dispute import DISPUTE_GROUPS, MARKS, group
 from ocr.normalise import (
     canonical,
     fix_lookalikes,
@@ -154,6 +156,8 @@ class Policy:
     variant_ratios: dict[str, dict[str, float]] = field(default_factory=dict)
     # per scan class and common form: variant_register (and its coarse, bilevel kin) for that pair alone
     variant_registers: dict[str, dict[str, float]] = field(default_factory=dict)
+    # per scan class and dispute group (ocr.dispute.group): dispute_ratio fitted on such pages and disputes alone
+    dispute_ratios: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI, bilevel: bool = False) -> Rule:
         table = {FINE: self.rules, COARSE: self.coarse, BILEVEL: self.bilevel}[scan_class(dpi, bilevel)]
@@ -169,6 +173,13 @@ class Policy:
     def accept_ratio(self, char: str, dpi: float, bilevel: bool) -> float:
         """How clearly the ink must prefer `char` (read in a printed name) over its other forms."""
         return self.variant_ratios.get(scan_class(dpi, bilevel), {}).get(base_form(char), self.variant_ratio)
+
+    def dispute_ratio_of(self, group: str, dpi: float, bilevel: bool) -> float:
+        """How clearly the ink must prefer PP-OCR's characters in a dispute of `group` on such a page
+        (a calibration without ratios per group trusts the ink on fine pages only)."""
+        cls = scan_class(dpi, bilevel)
+        fallback = float("inf") if cls != FINE else self.dispute_marks_ratio if group == MARKS else self.dispute_ratio
+        return self.dispute_ratios.get(cls, {}).get(group, fallback)
 
     def decide(self, kind: str, ev: ZoneEvidence, handwritten: bool, valid: Callable[[str], bool]) -> Decision:
         """The policy applied to one zone's evidence; `valid` runs the field's validator on a text."""
@@ -217,13 +228,13 @@ class Policy:
 
     def settled_by_ink(self, kind: str, ev: ZoneEvidence) -> bool:
         """A printed disagreement the ink settles for PP-OCR at every disputed character."""
-        if kind not in DISPUTE_KINDS or scan_class(ev.dpi, ev.bilevel) != FINE:
-            return False
-        if math.isinf(self.dispute_ratio) and math.isinf(self.dispute_marks_ratio):
-            return False
+        if kind not in DISPUTE_KINDS or all(math.isinf(self.dispute_ratio_of(g, ev.dpi, ev.bilevel))
+                                            for g in DISPUTE_GROUPS):
+            return False  # (before the ink is asked: judging it draws every candidate)
         checks = ev.disputes()
-        return bool(checks) and all(not c.drawn_alike and c.best == c.neural and c.ratio >= (
-            self.dispute_marks_ratio if c.marks_only else self.dispute_ratio) for c in checks)
+        if not checks or any(c.drawn_alike or c.best != c.neural for c in checks):
+            return False
+        return min(c.ratio for c in checks) >= self.dispute_ratio_of(group(checks), ev.dpi, ev.bilevel)
 
     def table(self) -> str:
         """The policy as a Markdown table (README, ``kakari doctor``)."""
@@ -242,10 +253,12 @@ class Policy:
                      for r in (self.rule(kind), self.rule(kind, 0.0), self.rule(kind, bilevel=True))]
             lines.append(f"| {kind} | {VALIDATORS[kind]} | {' | '.join(cells)} |")
         def ratio(v: float) -> str:
-            return "never" if math.isinf(v) else f"×{v:.2f}"
+            return "never" if math.isinf(v) else f"×{v:.3f}"
+
+        page = {FINE: (COARSE_BELOW_DPI, False), COARSE: (0.0, False), BILEVEL: (COARSE_BELOW_DPI, True)}  # (dpi, bilevel)
 
         def pairs(ratio_of: Callable[[str, float, bool], float], cls: str) -> str:
-            dpi, bilevel = {FINE: (COARSE_BELOW_DPI, False), COARSE: (0.0, False), BILEVEL: (COARSE_BELOW_DPI, True)}[cls]
+            dpi, bilevel = page[cls]
             ok = [f"{b} {ratio(v)}" for b in VARIANTS if not math.isinf(v := ratio_of(b, dpi, bilevel))]
             return ", ".join(ok) or "none"
 
@@ -262,10 +275,15 @@ class Policy:
                      f"common form is registered (printed) when it beats every other form by the ratio of its pair: "
                      f"{registered(FINE)} ({registered(COARSE)} below {COARSE_BELOW_DPI:.0f} dpi, "
                      f"{registered(BILEVEL)} in black and white).")
-        lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed, "
-                     f"{COARSE_BELOW_DPI:.0f} dpi or finer, grey): PP-OCR's reading is registered when each disputed "
-                     f"character's ink prefers it by {ratio(self.dispute_ratio)} (characters differing only by "
-                     f"a voicing mark, す/ず: {ratio(self.dispute_marks_ratio)}).")
+        def disputes(cls: str) -> str:
+            dpi, bilevel = page[cls]
+            return ", ".join(f"{g} {ratio(self.dispute_ratio_of(g, dpi, bilevel))}" for g in DISPUTE_GROUPS)
+
+        lines.append(f"Engines disagreeing in a character or two ({', '.join(DISPUTE_KINDS)}, printed): PP-OCR's "
+                     f"reading is registered when each disputed character's ink prefers it by the ratio of the "
+                     f"dispute's group (kanji against kanji; other characters; a voicing mark, す/ず): "
+                     f"{COARSE_BELOW_DPI:.0f} dpi or finer {disputes(FINE)}; below {COARSE_BELOW_DPI:.0f} dpi "
+                     f"{disputes(COARSE)}; black and white {disputes(BILEVEL)}.")
         settles = ", ".join(self.reading_settles) or "never"
         lines.append(f"A printed name the engines read differently is registered with PP-OCR's reading when that "
                      f"reading's usual reading is the registered フリガナ and Tesseract's is not: {settles}. "
@@ -329,7 +347,7 @@ def from_dict(data: dict[str, Any]) -> Policy:
                   num(data.get("bilevel_variant_register", data.get("coarse_variant_register"))),
                   tuple(data.get("reading_settles") or ()),
                   *({cls: {b: num(v) for b, v in pairs.items()} for cls, pairs in (data.get(key) or {}).items()}
-                    for key in ("variant_ratios", "variant_registers")))
+                    for key in ("variant_ratios", "variant_registers", "dispute_ratios")))
 
 
 @lru_cache(maxsize=4)

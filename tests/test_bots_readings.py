@@ -109,13 +109,14 @@ def test_a_name_the_engines_read_differently_is_registered_when_its_furigana_sid
     a reading the dictionary does not give, the disagreement goes to the clerk as before."""
     from dataclasses import replace
 
+    from benchmarks.calibrate_ocr import no_disputes
     from bots import base
     from ocr import read_document
     from ocr.trust import DISAGREE, FINE, load
     from samples.scanlike import scan_one
 
     # the ink's judgement of the disputed 紬/細 shut, so that only the フリガナ can settle the name
-    shipped = replace(load(), dispute_ratio=float("inf"), dispute_marks_ratio=float("inf"))
+    shipped = no_disputes(load())
     monkeypatch.setattr(base, "trust_policy", lambda: replace(shipped, reading_settles=(FINE,)))
     scan = scan_one(_written(tmp_path, kana, "山﨑　紬", "child"), tmp_path / "scan", 42, 300, profile="clean")
     rec = bots.registry.get("child_medical")().read(read_document(scan, KakariConfig()))
