@@ -33,6 +33,8 @@ space, ``bots.readings.lost_space``): the others go to 要確認 whatever the en
   registered with PP-OCR's reading because its registered フリガナ sides with it
   (``bots.readings.settles_name``): a rule with no threshold, so, as ``alone`` where nothing was
   wrong, only where every such name of the corpus was right and at least ``SUPPORT`` were settled.
+  ``name_settles``: the same for a printed フリガナ registered with PP-OCR's reading because the
+  registered name beside it sides with it (``bots.readings.settles_kana``).
   Names and フリガナ are paired by the document (page, or crop corpus sample) they were read from.
 
 Grey pages scanned below ``ocr.trust.COARSE_BELOW_DPI`` (200 dpi) get thresholds of their own
@@ -268,9 +270,11 @@ def fit_dispute_ratios(records: list[Record], policy: Any) -> dict[str, dict[str
             for scans in (FINE, COARSE, BILEVEL)}
 
 
-def fit_reading_settles(records: list[Record], policy: Any) -> tuple[list[str], dict[str, dict[str, int]]]:
-    """The scan classes in which `policy`'s names may be settled by their フリガナ (see the module
-    docstring), and per class how many names it settled and how many of those were wrong."""
+def fit_reading_settles(records: list[Record], policy: Any, rule: str = "reading_settles"
+                        ) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """The scan classes in which `policy`'s names may be settled by their フリガナ (`rule`
+    ``reading_settles``) or フリガナ by their names (``name_settles``; see the module docstring), and
+    per class how many fields the rule settled and how many of those were wrong."""
     from dataclasses import replace
 
     from benchmarks.ocr_evidence import documents, replay_document
@@ -279,7 +283,7 @@ def fit_reading_settles(records: list[Record], policy: Any) -> tuple[list[str], 
     classes = (FINE, COARSE, BILEVEL)
     counts = {c: {"settled": 0, "wrong": 0} for c in classes}
     # every disagreement the rule would settle, the ink's included: the rule is measured on its own
-    open_ = replace(no_disputes(policy), reading_settles=classes)
+    open_ = replace(no_disputes(policy), **{"reading_settles": (), "name_settles": (), rule: classes})
     for recs in documents(records):
         out, settled = replay_document(recs, open_)
         for name in settled:
@@ -354,6 +358,7 @@ def fit(records: Iterable[Record]) -> dict[str, Any]:
     result["dispute_ratio"] = result["dispute_marks_ratio"] = None
     result["dispute_ratios"] = fit_dispute_ratios(rows, from_dict(result))
     result["reading_settles"], result["reading_settled"] = fit_reading_settles(rows, from_dict(result))
+    result["name_settles"], result["name_settled"] = fit_reading_settles(rows, from_dict(result), "name_settles")
     return {**result, "disputed_readings": sum(bool(r.disputes) for r in rows), "counts": counts}
 
 

@@ -283,10 +283,10 @@ def documents(records: Iterable[Record]) -> list[dict[str, Record]]:
 def replay_document(recs: dict[str, Record], policy: Any, flagged: Collection[str] = ()
                     ) -> tuple[dict[str, tuple[bool, str, Any, bool]], list[str]]:
     """One document's records (field → record) under `policy`, with the bot's checks of names and
-    their フリガナ (``bots.base.check_reading``, ``settle_name``, ``check_space``): field → (registered, offered text,
-    value, right), and the names their フリガナ settled. `flagged`: fields the bot doubted for
-    reasons of its own (a flagged フリガナ settles nothing)."""
-    from bots.base import check_reading, check_space, settle_name
+    their フリガナ (``bots.base.check_reading``, ``settle_name``, ``settle_kana``, ``check_space``): field →
+    (registered, offered text, value, right), and the names their フリガナ settled and the フリガナ their
+    names settled. `flagged`: fields the bot doubted for reasons of its own (a flagged field settles nothing)."""
+    from bots.base import check_reading, check_space, settle_kana, settle_name
     from kakari.model import Field
 
     def field_of(name: str) -> Field:
@@ -308,11 +308,13 @@ def replay_document(recs: dict[str, Record], policy: Any, flagged: Collection[st
             continue
         kana, person = field_of(name), field_of(named)
         check_reading(kana, person, lambda r=r: r.second, spec)
+        for f, other, ev, settle, f_spec in ((person, kana, evidence_of(recs[named]), settle_name, _spec(recs[named])),
+                                             (kana, person, evidence_of(r), settle_kana, spec)):
+            doubted = bool(f.problems)
+            settle(f, other, ev, f_spec, policy)
+            if doubted and not f.problems:
+                settled.append(f.name)
         out[name] = result(kana)
-        doubted = bool(person.problems)
-        settle_name(person, kana, evidence_of(recs[named]), _spec(recs[named]), policy)
-        if doubted and not person.problems:
-            settled.append(named)
         check_space(person, kana, _spec(recs[named]))
         out[named] = result(person)
     return out, settled

@@ -141,6 +141,7 @@ class FormBot(Bot):
                 check_reading(rec.fields[name], rec.fields[named], lambda ev=scanned[name]: ev.second().text, spec)
                 if named in scanned:
                     settle_name(rec.fields[named], rec.fields[name], scanned[named], self.template.fields[named])
+                    settle_kana(rec.fields[name], rec.fields[named], scanned[name], spec)
                     check_space(rec.fields[named], rec.fields[name], self.template.fields[named])
         from ocr.zones import page_frames
 
@@ -267,6 +268,21 @@ def settle_name(name: Field, kana: Field, ev: Any, spec: FieldSpec, policy: Poli
     if settles_name(name.raw, offered("name", ev.second().text), kana.raw):
         name.problems = []
         name.confidence = registered_confidence(ev.neural_conf)
+
+
+def settle_kana(kana: Field, name: Field, ev: Any, spec: FieldSpec, policy: Policy | None = None) -> None:
+    """A printed フリガナ held up only by the engines' disagreement is registered with PP-OCR's reading
+    when the registered name beside it sides with it (``bots.readings.settles_kana``), on pages where
+    the trust policy (the calibrated one unless given) lets the name settle it."""
+    from bots.readings import settles_kana
+
+    policy = policy or trust_policy()
+    if (kana.problems != [DISAGREE] or name.problems or spec.handwritten
+            or policy_kind(spec.type, spec.ocr.get("kind")) != "kana" or not policy.settles_by_name(ev.dpi, ev.bilevel)):
+        return
+    if settles_kana(kana.raw, offered("kana", ev.second().text), str(name.value or name.raw or "")):
+        kana.problems = []
+        kana.confidence = registered_confidence(ev.neural_conf)
 
 
 def _squeeze(text: str) -> str:

@@ -85,6 +85,15 @@ def settles_name(read: str, other: str, kana: str) -> bool:
     return bool(reading) and usual_reading(read) == reading and usual_reading(other) != reading
 
 
+def settles_kana(read: str, other: str, name: str) -> bool:
+    """Does the name `name` side with the フリガナ reading `read` against the `other` engine's: the
+    name's usual reading is `read` and not `other`, and the two differ in more than voicing marks
+    (ヤマサキ or ヤマザキ: both are real readings of 山崎, so the dictionary cannot settle a mark)?"""
+    reading = usual_reading(name)
+    mine, theirs = squeezed(read), squeezed(other)
+    return bool(reading) and mine == reading and theirs != reading and not voicing_only(mine, theirs)
+
+
 def lost_space(name: str, kana: str) -> str | None:
     """A person's name read as one word beside a フリガナ of two: the name split where the usual
     reading of its first characters is the フリガナ's first part (林浩二, ハヤシ　コウジ → 林　浩二), or

@@ -24,7 +24,10 @@ and, on top of that, the OCR evidence its row asks for holds:
 - a printed name the engines read differently, on a page of a scan class in ``reading_settles``:
   the bot registers PP-OCR's reading when its usual reading is the フリガナ registered beside it and
   Tesseract's is not (山崎細 or 山崎 紬 beside ヤマザキ ツムギ: ``bots.readings.settles_name``), a
-  cross-field check the calibration enables only where it was never wrong;
+  cross-field check the calibration enables only where it was never wrong; and the other way, on a
+  page of a scan class in ``name_settles``, a printed フリガナ the engines read differently in more than
+  a voicing mark, when PP-OCR's reading is the registered name's usual reading and Tesseract's is not
+  (ワタナベ タカシ or ワタナべベタカシ beside 渡辺 隆: ``bots.readings.settles_kana``);
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi) have a table of their own (``coarse``), and so
   have pages scanned in black and white (``bilevel``: faxes, a scanner's 白黒 mode; ``scan_class``).
 
@@ -158,6 +161,8 @@ class Policy:
     variant_registers: dict[str, dict[str, float]] = field(default_factory=dict)
     # per scan class and dispute group (ocr.dispute.group): dispute_ratio fitted on such pages and disputes alone
     dispute_ratios: dict[str, dict[str, float]] = field(default_factory=dict)
+    # scan classes in which a printed フリガナ's disagreement is settled by its registered name's reading
+    name_settles: tuple[str, ...] = ()
 
     def rule(self, kind: str, dpi: float = COARSE_BELOW_DPI, bilevel: bool = False) -> Rule:
         table = {FINE: self.rules, COARSE: self.coarse, BILEVEL: self.bilevel}[scan_class(dpi, bilevel)]
@@ -226,6 +231,10 @@ class Policy:
         """May a registered フリガナ settle a disagreement in its name on such a page?"""
         return scan_class(dpi, bilevel) in self.reading_settles
 
+    def settles_by_name(self, dpi: float, bilevel: bool) -> bool:
+        """May a registered name settle a disagreement in its フリガナ on such a page?"""
+        return scan_class(dpi, bilevel) in self.name_settles
+
     def settled_by_ink(self, kind: str, ev: ZoneEvidence) -> bool:
         """A printed disagreement the ink settles for PP-OCR at every disputed character."""
         if kind not in DISPUTE_KINDS or all(math.isinf(self.dispute_ratio_of(g, ev.dpi, ev.bilevel))
@@ -285,9 +294,11 @@ class Policy:
                      f"{COARSE_BELOW_DPI:.0f} dpi or finer {disputes(FINE)}; below {COARSE_BELOW_DPI:.0f} dpi "
                      f"{disputes(COARSE)}; black and white {disputes(BILEVEL)}.")
         settles = ", ".join(self.reading_settles) or "never"
+        by_name = ", ".join(self.name_settles) or "never"
         lines.append(f"A printed name the engines read differently is registered with PP-OCR's reading when that "
-                     f"reading's usual reading is the registered フリガナ and Tesseract's is not: {settles}. "
-                     f"Fitted on: {self.corpus}")
+                     f"reading's usual reading is the registered フリガナ and Tesseract's is not: {settles}; a printed "
+                     f"フリガナ the engines read differently (in more than a voicing mark), when PP-OCR's reading is the "
+                     f"registered name's usual reading and Tesseract's is not: {by_name}. Fitted on: {self.corpus}")
         return "\n".join(lines)
 
 
@@ -347,7 +358,8 @@ def from_dict(data: dict[str, Any]) -> Policy:
                   num(data.get("bilevel_variant_register", data.get("coarse_variant_register"))),
                   tuple(data.get("reading_settles") or ()),
                   *({cls: {b: num(v) for b, v in pairs.items()} for cls, pairs in (data.get(key) or {}).items()}
-                    for key in ("variant_ratios", "variant_registers", "dispute_ratios")))
+                    for key in ("variant_ratios", "variant_registers", "dispute_ratios")),
+                  tuple(data.get("name_settles") or ()))
 
 
 @lru_cache(maxsize=4)

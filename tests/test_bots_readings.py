@@ -12,9 +12,21 @@ import pytest
 
 import bots
 from bots.base import check_reading
-from bots.readings import UNSPACED, VOICING, lost_space, settles_name, usual_reading, voicing_only, with_marks
+from bots.readings import (
+    UNSPACED,
+    VOICING,
+    lost_space,
+    settles_kana,
+    settles_name,
+    squeezed,
+    usual_reading,
+    voicing_only,
+    with_marks,
+)
 from kakari.config import KakariConfig
 from kakari.model import Field
+from ocr.reader import ScanReader
+from tests.test_ocr_trust import crop_of, reader  # noqa: F401  (the module's engines, loaded once)
 
 
 def test_the_usual_reading_of_a_name_comes_from_the_dictionary() -> None:
@@ -42,6 +54,51 @@ def test_only_a_difference_in_voicing_marks_counts() -> None:
 ])
 def test_a_furigana_settles_a_name_only_for_the_reading_it_is(read: str, other: str, kana: str, settles: bool) -> None:
     assert settles_name(read, other, kana) == settles
+
+
+@pytest.mark.parametrize("read, other, name, settles", [
+    ("ワタナベ　タカシ", "ワタナべベタカシ", "渡辺　隆", True),  # Tesseract read a ベ twice
+    ("フジタ ユミ", "フジタコユミ", "藤田　由美", True),
+    ("ワタナべベタカシ", "ワタナベ　タカシ", "渡辺　隆", False),  # the name sides with the other engine
+    ("ヤマザキ　ツムギ", "ヤマサキ　ツムギ", "山崎　紬", False),  # a voicing mark: ヤマサキ is a real reading too
+    ("イトウ　ヨウコ", "イトウヨウコユ", "伊藤　陽子", False),  # the dictionary reads 陽子 ヨウシ: it says nothing
+    ("ソウタ", "ソワタ", "颯太", False),  # a name the dictionary does not know
+])
+def test_a_name_settles_its_furigana_only_for_the_reading_it_has(read: str, other: str, name: str,
+                                                                  settles: bool) -> None:
+    assert settles_kana(read, other, name) == settles
+
+
+def test_a_furigana_the_engines_read_differently_is_registered_when_its_name_sides_with_it(
+        reader: ScanReader) -> None:  # noqa: F811
+    """A real crop of ワタナベ　タカシ read by PP-OCR, Tesseract's reading taken as ワタナべベタカシ (a
+    character read twice): registered beside the registered 渡辺　隆 where the policy lets the name
+    settle a フリガナ on such a page, to the clerk otherwise, or beside a name in doubt."""
+    from dataclasses import replace
+
+    from bots.base import settle_kana
+    from ocr.tesseract import ZoneText
+    from ocr.trust import DISAGREE, FINE, load
+    from samples.fonts import font
+
+    [ev] = reader.evidence([(crop_of("ワタナベ　タカシ", str(font("noto-sans").path)), "kana")])
+    ev._second = ZoneText("ワタナべベタカシ", 0.9)
+    spec = bots.registry.get("child_medical").template.fields["guardian_kana"]
+    on, off = replace(load(), name_settles=(FINE,)), replace(load(), name_settles=())
+
+    def settled(policy: object, name_problems: list[str]) -> Field:
+        decided = policy.decide("kana", ev, False, lambda t: True)  # type: ignore[attr-defined]
+        assert not decided.registered and decided.problem == DISAGREE
+        kana = Field("guardian_kana", "", value=decided.text, raw=decided.text, problems=[DISAGREE],
+                     confidence=decided.confidence)
+        name = Field("guardian_name", "", value="渡辺　隆", raw="渡辺　隆", problems=name_problems)
+        settle_kana(kana, name, ev, spec, policy)  # type: ignore[arg-type]
+        return kana
+
+    kana = settled(on, [])
+    assert kana.problems == [] and kana.confidence >= 0.85 and squeezed(kana.raw) == "ワタナベタカシ"
+    assert settled(off, []).problems == [DISAGREE]
+    assert settled(on, [DISAGREE]).problems == [DISAGREE]  # a name in doubt settles nothing
 
 
 SPEC = bots.registry.get("child_medical").template.fields["guardian_kana"]

@@ -418,6 +418,35 @@ def test_a_name_is_settled_by_its_furigana_only_where_that_was_never_wrong(monke
     assert calibrate_ocr.fit_reading_settles(fine[:4], policy)[0] == []  # too few to say
 
 
+def test_a_furigana_is_settled_by_its_name_only_where_that_was_never_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mirror of the rule above (``name_settles``): a フリガナ the engines read differently,
+    registered beside its registered name when PP-OCR's reading is the name's usual reading; fitted on
+    for a scan class only where every フリガナ it settled was right."""
+    from benchmarks import calibrate_ocr
+    from benchmarks.ocr_evidence import Record
+
+    monkeypatch.setattr(calibrate_ocr, "SUPPORT", 5)
+
+    def doc(i: int, dpi: float, truth: str) -> list[Record]:
+        page, font_name = f"/tmp/scans/child_medical_{i:04d}_{dpi:.0f}.pdf", f"font{i % 3}"
+        common = (font_name, "printed", False, dpi, "scanner", "child_medical")
+        return [Record(page, *common, "guardian_name", "name", "name", False, "渡辺　隆", "渡辺 隆", 0.99,
+                       "渡辺隆", 0.99),
+                Record(page, *common, "guardian_kana", "kana", "kana", False, truth, "ワタナベ タカシ", 0.99,
+                       "ワタナべベタカシ", 0.99)]
+
+    rules = {kind: Rule(kind, agree=0.5, second=0.0) for kind in ("name", "kana")}
+    policy = Policy(rules, 1.0, "test", rules)
+    fine = [r for i in range(6) for r in doc(i, 300.0, "ワタナベ　タカシ")]
+    coarse = [r for i in range(6) for r in doc(i, 200.0, "ワタナベ　タカシ")]
+    wrong = doc(9, 200.0, "ワタナメ　タカシ")  # written otherwise, read as the name's usual reading
+    classes, counts = calibrate_ocr.fit_reading_settles(fine + coarse + wrong, policy, "name_settles")
+    assert classes == ["fine"]
+    assert counts["fine"] == {"settled": 6, "wrong": 0} and counts["coarse"] == {"settled": 7, "wrong": 1}
+    # the two rules are measured apart: no name here needs its フリガナ
+    assert calibrate_ocr.fit_reading_settles(fine, policy)[1]["fine"]["settled"] == 0
+
+
 def test_a_name_that_lost_its_space_does_not_hold_up_the_threshold_for_names(monkeypatch: pytest.MonkeyPatch) -> None:
     """林浩二 read for 林　浩二 by both engines, confidently: the bot sends it to the clerk beside its
     フリガナ of two words (``bots.readings.lost_space``), so the fit does not count it as a wrong
