@@ -262,12 +262,8 @@ def settle_name(name: Field, kana: Field, ev: Any, spec: FieldSpec, policy: Poli
     from bots.readings import settles_name
 
     policy = policy or trust_policy()
-    if (name.problems != [DISAGREE] or kana.problems or spec.handwritten
-            or policy_kind(spec.type, spec.ocr.get("kind")) != "name" or not policy.settles_by_reading(ev.dpi, ev.bilevel)):
-        return
-    if settles_name(name.raw, offered("name", ev.second().text), kana.raw):
-        name.problems = []
-        name.confidence = registered_confidence(ev.neural_conf)
+    _settle(name, kana, ev, spec, "name", policy.settles_by_reading,
+            lambda read, other: settles_name(read, other, kana.raw))
 
 
 def settle_kana(kana: Field, name: Field, ev: Any, spec: FieldSpec, policy: Policy | None = None) -> None:
@@ -277,12 +273,21 @@ def settle_kana(kana: Field, name: Field, ev: Any, spec: FieldSpec, policy: Poli
     from bots.readings import settles_kana
 
     policy = policy or trust_policy()
-    if (kana.problems != [DISAGREE] or name.problems or spec.handwritten
-            or policy_kind(spec.type, spec.ocr.get("kind")) != "kana" or not policy.settles_by_name(ev.dpi, ev.bilevel)):
+    _settle(kana, name, ev, spec, "kana", policy.settles_by_name,
+            lambda read, other: settles_kana(read, other, str(name.value or name.raw or "")))
+
+
+def _settle(f: Field, beside: Field, ev: Any, spec: FieldSpec, kind: str, allowed: Callable[[float, bool], bool],
+            sides: Callable[[str, str], bool]) -> None:
+    """`f` (of policy `kind`), doubted only for the engines' disagreement, registered with PP-OCR's
+    reading when the registered field `beside` it `sides` with that reading against Tesseract's, on
+    pages whose scan class the policy has `allowed`."""
+    if (f.problems != [DISAGREE] or beside.problems or spec.handwritten
+            or policy_kind(spec.type, spec.ocr.get("kind")) != kind or not allowed(ev.dpi, ev.bilevel)):
         return
-    if settles_kana(kana.raw, offered("kana", ev.second().text), str(name.value or name.raw or "")):
-        kana.problems = []
-        kana.confidence = registered_confidence(ev.neural_conf)
+    if sides(f.raw, offered(kind, ev.second().text)):
+        f.problems = []
+        f.confidence = registered_confidence(ev.neural_conf)
 
 
 def _squeeze(text: str) -> str:
