@@ -264,10 +264,10 @@ def no_disputes(policy: Any) -> Any:
 def fit_dispute_ratios(records: list[Record], policy: Any) -> dict[str, dict[str, float | None]]:
     """``fit_dispute_ratio`` for each scan class and dispute group."""
     from ocr.dispute import DISPUTE_GROUPS
-    from ocr.trust import BILEVEL, COARSE, FINE
+    from ocr.trust import SCAN_CLASSES
 
     return {scans: {g: fit_dispute_ratio(records, policy, g, scans) for g in DISPUTE_GROUPS}
-            for scans in (FINE, COARSE, BILEVEL)}
+            for scans in SCAN_CLASSES}
 
 
 def fit_reading_settles(records: list[Record], policy: Any, rule: str = "reading_settles"
@@ -278,9 +278,9 @@ def fit_reading_settles(records: list[Record], policy: Any, rule: str = "reading
     from dataclasses import replace
 
     from benchmarks.ocr_evidence import documents, replay_document
-    from ocr.trust import BILEVEL, COARSE, FINE, scan_class
+    from ocr.trust import SCAN_CLASSES, scan_class
 
-    classes = (FINE, COARSE, BILEVEL)
+    classes = SCAN_CLASSES
     counts = {c: {"settled": 0, "wrong": 0} for c in classes}
     # every disagreement the rule would settle, the ink's included: the rule is measured on its own
     open_ = replace(no_disputes(policy), **{"reading_settles": (), "name_settles": (), rule: classes})
@@ -381,7 +381,7 @@ def refit_dispute(path: Path, out: Path, note: str | None) -> None:
     current["disputed_readings"] = sum(bool(r.disputes) for r in train)
     current["dispute_corpus"] = describe(train, note or f"records {path.name}")
     out.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(from_dict(current).table().splitlines()[-2])
+    print(next(line for line in from_dict(current).table().splitlines() if line.startswith("Engines disagreeing")))
     print(f"on {current['disputed_readings']} disputed readings")
 
 

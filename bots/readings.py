@@ -5,20 +5,22 @@ then read the same wrong kana with full confidence (スズキ read ススキ): n
 can see it. The name beside it can: its usual reading comes from the IPA dictionary that ships
 inside the janome package (nothing is downloaded). A フリガナ that differs from that reading *only*
 by voicing marks goes to the clerk; where one engine read the marks the reading has, that reading is
-offered. Any other difference says nothing (people read their names in many ways: 陽子 is ヨウコ,
-the dictionary says ヨウシ), and a name the dictionary does not know is not checked.
+offered. A name has every reading the dictionary gives each of its words (陽子: ヨウコ as a given
+name, ヨウシ as a noun; 山崎: ヤマザキ and ヤマサキ), so any other difference says nothing, and a name
+the dictionary does not know is not checked.
 
 A name read as one word beside a フリガナ of two (林浩二 beside ハヤシ　コウジ) has lost the space
 between surname and given name, which both engines miss alike where the letters stand wide apart:
 it goes to the clerk, offered split where the フリガナ splits it (``lost_space``).
 
 The same reading settles a name the two engines read differently (山崎細 and 山崎 紬 beside the
-registered ヤマザキ ツムギ): only a reading whose usual reading is the フリガナ, where the other's is
-not, may be registered (``settles_name``; whether it is, the trust policy says per scan class).
+registered ヤマザキ ツムギ): only a reading of which the フリガナ is a reading, where it is not one of
+the other's, may be registered (``settles_name``; whether it is, the trust policy says per scan class).
 """
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice, product
 from typing import Any
 
 from ocr.dispute import voicing_pair
@@ -37,20 +39,34 @@ def _tokenizer() -> Any:
     return Tokenizer()
 
 
+MAX_READINGS = 64  # a name's readings kept, at most (a few words of several readings each)
+
+
 @lru_cache(maxsize=4096)
-def usual_reading(name: str) -> str | None:
-    """The dictionary's reading of a name in katakana, spaces dropped (a variant kanji read as its
-    common form: 山﨑 as 山崎); None when a part of it is not in the dictionary (颯太) or the name
-    holds no kanji to read."""
-    out = []
+def readings(name: str) -> tuple[str, ...]:
+    """The dictionary's readings of a name in katakana, spaces dropped, the usual one first: each
+    word's own reading and those of every entry spelt like it (a variant kanji read as its common
+    form: 山﨑 as 山崎); () when a word of it is not in the dictionary (颯太) or the name holds no
+    kanji to read."""
+    tokenizer = _tokenizer()
+    words: list[list[str]] = []
     for part in name.split():
         common = "".join((candidates(ch) or ch)[0] for ch in part)
-        for token in _tokenizer().tokenize(common):
+        for token in tokenizer.tokenize(common):
             if token.reading == "*":
-                return None
-            out.append(token.reading)
-    reading = "".join(out)
-    return reading if reading and reading != squeezed(name) else None
+                return ()
+            spelt = tokenizer.sys_dic.lookup(token.surface.encode("utf-8"), tokenizer.matcher)
+            others = [tokenizer.sys_dic.lookup_extra(e[0])[4] for e in spelt if e[1] == token.surface]
+            words.append(list(dict.fromkeys([token.reading, *others])))
+    plain = squeezed(name)
+    out = ("".join(p) for p in islice(product(*words), MAX_READINGS)) if words else iter(())
+    return tuple(r for r in dict.fromkeys(out) if r != plain)
+
+
+def usual_reading(name: str) -> str | None:
+    """The first of a name's readings (``readings``): the one a dropped voicing mark is checked
+    against, since a scan loses marks rather than adds them; None when there is none."""
+    return next(iter(readings(name)), None)
 
 
 def squeezed(text: str) -> str:
@@ -79,19 +95,19 @@ def with_marks(text: str, reading: str) -> str:
 
 
 def settles_name(read: str, other: str, kana: str) -> bool:
-    """Does the フリガナ `kana` side with the name reading `read` against the `other` engine's: the
-    usual reading of `read` is the フリガナ, and that of `other` is not?"""
+    """Does the フリガナ `kana` side with the name reading `read` against the `other` engine's: it is
+    a reading of `read` and not one of `other`?"""
     reading = squeezed(kana)
-    return bool(reading) and usual_reading(read) == reading and usual_reading(other) != reading
+    return bool(reading) and reading in readings(read) and reading not in readings(other)
 
 
 def settles_kana(read: str, other: str, name: str) -> bool:
-    """Does the name `name` side with the フリガナ reading `read` against the `other` engine's: the
-    name's usual reading is `read` and not `other`, and the two differ in more than voicing marks
-    (ヤマサキ or ヤマザキ: both are real readings of 山崎, so the dictionary cannot settle a mark)?"""
-    reading = usual_reading(name)
+    """Does the name `name` side with the フリガナ reading `read` against the `other` engine's: `read`
+    is a reading of the name and `other` is not, and the two differ in more than voicing marks
+    (ヤマサキ or ヤマザキ: a lost mark can turn one real reading of 山崎 into another)?"""
+    known = readings(name)
     mine, theirs = squeezed(read), squeezed(other)
-    return bool(reading) and mine == reading and theirs != reading and not voicing_only(mine, theirs)
+    return mine in known and theirs not in known and not voicing_only(mine, theirs)
 
 
 def lost_space(name: str, kana: str) -> str | None:
@@ -104,6 +120,6 @@ def lost_space(name: str, kana: str) -> str | None:
         return None
     first = squeezed(parts[0])
     for i in range(1, len(name)):
-        if usual_reading(name[:i]) == first:
+        if first in readings(name[:i]):
             return f"{name[:i]}\u3000{name[i:]}"
     return name

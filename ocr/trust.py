@@ -22,11 +22,11 @@ and, on top of that, the OCR evidence its row asks for holds:
   す/ず, or other characters; ``dispute_ratio`` and ``dispute_marks_ratio`` on fine pages where a
   calibration has none per group; never between one shape written in two scripts, 三/ミ or り/リ);
 - a printed name the engines read differently, on a page of a scan class in ``reading_settles``:
-  the bot registers PP-OCR's reading when its usual reading is the フリガナ registered beside it and
-  Tesseract's is not (山崎細 or 山崎 紬 beside ヤマザキ ツムギ: ``bots.readings.settles_name``), a
+  the bot registers PP-OCR's reading when the フリガナ registered beside it is one of its readings
+  and not one of Tesseract's (山崎細 or 山崎 紬 beside ヤマザキ ツムギ: ``bots.readings.settles_name``), a
   cross-field check the calibration enables only where it was never wrong; and the other way, on a
   page of a scan class in ``name_settles``, a printed フリガナ the engines read differently in more than
-  a voicing mark, when PP-OCR's reading is the registered name's usual reading and Tesseract's is not
+  a voicing mark, when PP-OCR's reading is one of the registered name's readings and Tesseract's is not
   (ワタナベ タカシ or ワタナべベタカシ beside 渡辺 隆: ``bots.readings.settles_kana``);
 - pages scanned below ``COARSE_BELOW_DPI`` (200 dpi) have a table of their own (``coarse``), and so
   have pages scanned in black and white (``bilevel``: faxes, a scanner's 白黒 mode; ``scan_class``).
@@ -109,6 +109,7 @@ NO_EVIDENCE = "手書き欄のため目視確認が必要です"
 # each has thresholds of its own (``Policy.coarse``, ``Policy.bilevel``), fitted on such pages alone
 COARSE_BELOW_DPI = 300.0
 FINE, COARSE, BILEVEL = "fine", "coarse", "bilevel"
+SCAN_CLASSES = (FINE, COARSE, BILEVEL)
 CONFIDENT = 0.85  # confidence shown for a registered value (the templates' min_confidence is 0.80)
 DOUBT = 0.79  # the most a value sent to the clerk shows
 
@@ -295,10 +296,10 @@ class Policy:
                      f"{disputes(COARSE)}; black and white {disputes(BILEVEL)}.")
         settles = ", ".join(self.reading_settles) or "never"
         by_name = ", ".join(self.name_settles) or "never"
-        lines.append(f"A printed name the engines read differently is registered with PP-OCR's reading when that "
-                     f"reading's usual reading is the registered フリガナ and Tesseract's is not: {settles}; a printed "
-                     f"フリガナ the engines read differently (in more than a voicing mark), when PP-OCR's reading is the "
-                     f"registered name's usual reading and Tesseract's is not: {by_name}. Fitted on: {self.corpus}")
+        lines.append(f"A printed name the engines read differently is registered with PP-OCR's reading when the "
+                     f"registered フリガナ is one of that reading's readings and not one of Tesseract's: {settles}; a printed "
+                     f"フリガナ the engines read differently (in more than a voicing mark), when PP-OCR's reading is one of "
+                     f"the registered name's readings and Tesseract's is not: {by_name}. Fitted on: {self.corpus}")
         return "\n".join(lines)
 
 

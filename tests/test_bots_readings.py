@@ -1,7 +1,7 @@
 """A scanned フリガナ checked against its name's usual reading (bots/readings.py, janome's IPA
 dictionary): a lost dakuten goes to the clerk, offered with the marks one engine read; any other
 difference, and every typed value, is left as it is. And the other way round: a registered フリガナ
-settles a name the engines read differently, for the reading it is the usual reading of, and tells a
+settles a name the engines read differently, for the reading it is a reading of, and tells a
 name that lost the space between surname and given name."""
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bots.readings import (
     UNSPACED,
     VOICING,
     lost_space,
+    readings,
     settles_kana,
     settles_name,
     squeezed,
@@ -33,6 +34,8 @@ def test_the_usual_reading_of_a_name_comes_from_the_dictionary() -> None:
     assert usual_reading("鈴木　健一") == "スズキケンイチ"
     assert usual_reading("山﨑　紬") == "ヤマザキツムギ"  # a variant kanji is read as its common form
     assert usual_reading("颯太") is None  # not in the dictionary: nothing to check against
+    assert readings("伊藤　陽子") == ("イトウヨウシ", "イトウヨウコ")  # a noun's reading and a given name's
+    assert "ヤマサキツムギ" in readings("山﨑　紬")
     assert usual_reading("すずき") is None  # no kanji: nothing to read
 
 
@@ -48,7 +51,8 @@ def test_only_a_difference_in_voicing_marks_counts() -> None:
     ("山崎 紬", "山崎細", "ヤマザキ　ツムギ", True),  # Tesseract's 細 for 紬
     ("山崎細", "山崎 紬", "ヤマザキ　ツムギ", False),  # the フリガナ sides with the other engine
     ("山崎 紬", "山﨑 紬", "ヤマザキ　ツムギ", False),  # a variant reads alike: the フリガナ cannot tell them apart
-    ("山崎 紬", "山崎細", "ヤマサキ　ツムギ", False),  # a reading the dictionary does not give says nothing
+    ("山崎 紬", "山崎細", "ヤマサキ　ツムギ", True),  # another reading of 山崎
+    ("山崎 紬", "山崎細", "ヤマモト　ツムギ", False),  # a reading the dictionary does not give says nothing
     ("山崎 紬", "山崎細", "", False),
     ("颯太", "諷太", "ソウタ", False),  # a name the dictionary does not know
 ])
@@ -61,7 +65,8 @@ def test_a_furigana_settles_a_name_only_for_the_reading_it_is(read: str, other: 
     ("フジタ ユミ", "フジタコユミ", "藤田　由美", True),
     ("ワタナべベタカシ", "ワタナベ　タカシ", "渡辺　隆", False),  # the name sides with the other engine
     ("ヤマザキ　ツムギ", "ヤマサキ　ツムギ", "山崎　紬", False),  # a voicing mark: ヤマサキ is a real reading too
-    ("イトウ　ヨウコ", "イトウヨウコユ", "伊藤　陽子", False),  # the dictionary reads 陽子 ヨウシ: it says nothing
+    ("イトウ　ヨウコ", "イトウヨウコユ", "伊藤　陽子", True),  # a given name's reading, not the noun's ヨウシ
+    ("イトウヨウコユ", "イトウ　ヨウコ", "伊藤　陽子", False),
     ("ソウタ", "ソワタ", "颯太", False),  # a name the dictionary does not know
 ])
 def test_a_name_settles_its_furigana_only_for_the_reading_it_has(read: str, other: str, name: str,
@@ -162,7 +167,7 @@ def test_a_scan_whose_furigana_lacks_its_dakuten_goes_to_the_clerk(tmp_path: Pat
 def test_a_name_the_engines_read_differently_is_registered_when_its_furigana_sides_with_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kana: str, settled: bool) -> None:
     """On a clean scan Tesseract reads the child's 山﨑 紬 as 山崎細 and PP-OCR as 山崎 紬 (the ink
-    then says 﨑); the フリガナ both engines read alike is the usual reading of PP-OCR's name only. Where the フリガナ is
+    then says 﨑); the フリガナ both engines read alike is a reading of PP-OCR's name only. Where the フリガナ is
     a reading the dictionary does not give, the disagreement goes to the clerk as before."""
     from dataclasses import replace
 
@@ -190,7 +195,8 @@ def test_a_name_the_engines_read_differently_is_registered_when_its_furigana_sid
 @pytest.mark.parametrize("name, kana, offered", [
     ("林浩二", "ハヤシ　コウジ", "林\u3000浩二"),  # split where the surname's reading ends
     ("森颯太", "モリ ソウタ", "森\u3000颯太"),
-    ("林浩二", "リン　コウジ", "林浩二"),  # no split gives the フリガナ: to the clerk as read
+    ("林浩二", "リン　コウジ", "林\u3000浩二"),  # another reading of 林
+    ("林浩二", "モリ　コウジ", "林浩二"),  # no split gives the フリガナ: to the clerk as read
     ("林　浩二", "ハヤシ　コウジ", None),
     ("林浩二", "ハヤシコウジ", None),  # written as one word, read as one
     ("株式会社みどりフーズ", "カブシキガイシャ　ミドリフーズ", None),  # a corporation has no surname

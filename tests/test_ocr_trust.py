@@ -420,7 +420,7 @@ def test_a_name_is_settled_by_its_furigana_only_where_that_was_never_wrong(monke
 
 def test_a_furigana_is_settled_by_its_name_only_where_that_was_never_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
     """The mirror of the rule above (``name_settles``): a フリガナ the engines read differently,
-    registered beside its registered name when PP-OCR's reading is the name's usual reading; fitted on
+    registered beside its registered name when PP-OCR's reading is one of the name's readings; fitted on
     for a scan class only where every フリガナ it settled was right."""
     from benchmarks import calibrate_ocr
     from benchmarks.ocr_evidence import Record
@@ -439,7 +439,7 @@ def test_a_furigana_is_settled_by_its_name_only_where_that_was_never_wrong(monke
     policy = Policy(rules, 1.0, "test", rules)
     fine = [r for i in range(6) for r in doc(i, 300.0, "ワタナベ　タカシ")]
     coarse = [r for i in range(6) for r in doc(i, 200.0, "ワタナベ　タカシ")]
-    wrong = doc(9, 200.0, "ワタナメ　タカシ")  # written otherwise, read as the name's usual reading
+    wrong = doc(9, 200.0, "ワタナメ　タカシ")  # written otherwise, read as a reading of the name
     classes, counts = calibrate_ocr.fit_reading_settles(fine + coarse + wrong, policy, "name_settles")
     assert classes == ["fine"]
     assert counts["fine"] == {"settled": 6, "wrong": 0} and counts["coarse"] == {"settled": 7, "wrong": 1}
