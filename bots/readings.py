@@ -20,7 +20,6 @@ the other's, may be registered (``settles_name``; whether it is, the trust polic
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import islice, product
 from typing import Any
 
 from ocr.dispute import voicing_pair
@@ -39,17 +38,14 @@ def _tokenizer() -> Any:
     return Tokenizer()
 
 
-MAX_READINGS = 64  # a name's readings kept, at most (a few words of several readings each)
-
-
 @lru_cache(maxsize=4096)
-def readings(name: str) -> tuple[str, ...]:
-    """The dictionary's readings of a name in katakana, spaces dropped, the usual one first: each
-    word's own reading and those of every entry spelt like it (a variant kanji read as its common
-    form: 山﨑 as 山崎); () when a word of it is not in the dictionary (颯太) or the name holds no
-    kanji to read."""
+def word_readings(name: str) -> tuple[tuple[str, ...], ...]:
+    """Each word of a name (as the dictionary splits it) with its readings in katakana, the usual
+    one first: the word's own reading and those of every entry spelt like it (a variant kanji read
+    as its common form: 山﨑 as 山崎); () when a word of it is not in the dictionary (颯太) or the
+    name holds no kanji to read."""
     tokenizer = _tokenizer()
-    words: list[list[str]] = []
+    words: list[tuple[str, ...]] = []
     for part in name.split():
         common = "".join((candidates(ch) or ch)[0] for ch in part)
         for token in tokenizer.tokenize(common):
@@ -57,16 +53,23 @@ def readings(name: str) -> tuple[str, ...]:
                 return ()
             spelt = tokenizer.sys_dic.lookup(token.surface.encode("utf-8"), tokenizer.matcher)
             others = [tokenizer.sys_dic.lookup_extra(e[0])[4] for e in spelt if e[1] == token.surface]
-            words.append(list(dict.fromkeys([token.reading, *others])))
-    plain = squeezed(name)
-    out = ("".join(p) for p in islice(product(*words), MAX_READINGS)) if words else iter(())
-    return tuple(r for r in dict.fromkeys(out) if r != plain)
+            words.append(tuple(dict.fromkeys([token.reading, *others])))
+    return tuple(words) if "".join(w[0] for w in words) != squeezed(name) else ()
 
 
 def usual_reading(name: str) -> str | None:
-    """The first of a name's readings (``readings``): the one a dropped voicing mark is checked
-    against, since a scan loses marks rather than adds them; None when there is none."""
-    return next(iter(readings(name)), None)
+    """A name's usual reading, spaces dropped (each word's first reading): the one a dropped voicing
+    mark is checked against, since a scan loses marks rather than adds them; None when there is none."""
+    return "".join(w[0] for w in words) if (words := word_readings(name)) else None
+
+
+def is_reading(kana: str, name: str) -> bool:
+    """Is `kana` (spaces dropped) one of the name's readings: a reading of each word in turn?"""
+    words = word_readings(name)
+    ends = {0}  # where in `kana` the words read so far may end
+    for readings in words:
+        ends = {end + len(r) for end in ends for r in readings if kana.startswith(r, end)}
+    return bool(words) and len(kana) in ends
 
 
 def squeezed(text: str) -> str:
@@ -98,16 +101,15 @@ def settles_name(read: str, other: str, kana: str) -> bool:
     """Does the フリガナ `kana` side with the name reading `read` against the `other` engine's: it is
     a reading of `read` and not one of `other`?"""
     reading = squeezed(kana)
-    return bool(reading) and reading in readings(read) and reading not in readings(other)
+    return bool(reading) and is_reading(reading, read) and not is_reading(reading, other)
 
 
 def settles_kana(read: str, other: str, name: str) -> bool:
     """Does the name `name` side with the フリガナ reading `read` against the `other` engine's: `read`
     is a reading of the name and `other` is not, and the two differ in more than voicing marks
     (ヤマサキ or ヤマザキ: a lost mark can turn one real reading of 山崎 into another)?"""
-    known = readings(name)
     mine, theirs = squeezed(read), squeezed(other)
-    return mine in known and theirs not in known and not voicing_only(mine, theirs)
+    return is_reading(mine, name) and not is_reading(theirs, name) and not voicing_only(mine, theirs)
 
 
 def lost_space(name: str, kana: str) -> str | None:
@@ -120,6 +122,6 @@ def lost_space(name: str, kana: str) -> str | None:
         return None
     first = squeezed(parts[0])
     for i in range(1, len(name)):
-        if first in readings(name[:i]):
+        if is_reading(first, name[:i]):
             return f"{name[:i]}\u3000{name[i:]}"
     return name

@@ -15,8 +15,8 @@ from bots.base import check_reading
 from bots.readings import (
     UNSPACED,
     VOICING,
+    is_reading,
     lost_space,
-    readings,
     settles_kana,
     settles_name,
     squeezed,
@@ -34,8 +34,9 @@ def test_the_usual_reading_of_a_name_comes_from_the_dictionary() -> None:
     assert usual_reading("鈴木　健一") == "スズキケンイチ"
     assert usual_reading("山﨑　紬") == "ヤマザキツムギ"  # a variant kanji is read as its common form
     assert usual_reading("颯太") is None  # not in the dictionary: nothing to check against
-    assert readings("伊藤　陽子") == ("イトウヨウシ", "イトウヨウコ")  # a noun's reading and a given name's
-    assert "ヤマサキツムギ" in readings("山﨑　紬")
+    assert is_reading("イトウヨウコ", "伊藤　陽子") and is_reading("イトウヨウシ", "伊藤　陽子")  # a given name, a noun
+    assert is_reading("ヤマサキツムギ", "山﨑　紬") and not is_reading("ヤマサキ", "山﨑　紬")
+    assert not is_reading("スズキ", "すずき")
     assert usual_reading("すずき") is None  # no kanji: nothing to read
 
 
