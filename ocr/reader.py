@@ -23,7 +23,7 @@ from kakari.model import Box
 from ocr.document import Page, Reading
 from ocr.normalise import SOUND_MARKS
 from ocr.ppocr import LineText, Recogniser
-from ocr.zones import space_cuts, split_at, text_rows
+from ocr.zones import space_cuts, split_at, text_rows, text_spaces
 
 if TYPE_CHECKING:
     from ocr.dispute import DisputeCheck
@@ -236,13 +236,15 @@ class ScanReader:
 
     def evidence(self, crops: Sequence[tuple[np.ndarray | None, str]]) -> list[ZoneEvidence]:
         """Cleaned crops (None: no ink) of the given read kinds, recognised in one PP-OCR batch."""
-        split = [self._parts(image, kind) if image is not None else (0, []) for image, kind in crops]
-        flat = [(p, kind, z) for z, ((_, kind), (_, parts)) in enumerate(zip(crops, split)) for p in parts]
+        split = [self._parts(image, kind) if image is not None else (0, [], []) for image, kind in crops]
+        flat = [(p, kind, z) for z, ((_, kind), (_, parts, _)) in enumerate(zip(crops, split)) for p in parts]
         found, narrow = self._read_parts(flat)
         results = iter(found)
         out = []
-        for z, ((image, kind), (lines, parts)) in enumerate(zip(crops, split)):
+        for z, ((image, kind), (lines, parts, gaps)) in enumerate(zip(crops, split)):
             read = [next(results) for _ in parts]
+            if gaps:
+                read = [spaced(read[0], gaps)]
             text = ("\n" if lines > 1 else " ").join(r.text.strip() for r in read if r.text.strip())
             confs = tuple(c for r in read for ch, c in zip(r.text, r.confs) if ch.strip())
             out.append(ZoneEvidence(kind, text, confs, image, self.tessdata, max(1, lines), dpi=self.scan_dpi,
@@ -265,9 +267,10 @@ class ScanReader:
             found[i] = keep_sound_marks(r, found[i])
         return found, {parts[i][2] for i in narrow}
 
-    def _parts(self, image: np.ndarray, kind: str) -> tuple[int, list[np.ndarray]]:
-        """(lines, crops to recognise): lines found by the detector when the zone has several,
-        each line split where its ink has spaces."""
+    def _parts(self, image: np.ndarray, kind: str) -> tuple[int, list[np.ndarray], list[tuple[float, float]]]:
+        """(lines, crops to recognise, gaps): lines found by the detector when the zone has several, each
+        line split where its ink has spaces; or a one-line text read whole, with the gaps (0..1 across
+        it) of its narrow spaces (``ocr.zones.text_spaces``) for ``spaced``."""
         rows = text_rows(image)
         lines = [image]
         if rows > 1 and kind in ("text", "line"):
@@ -275,10 +278,12 @@ class ScanReader:
             found = [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes if x1 - x0 > 4 and y1 - y0 > 4]
             if len(found) > 1:
                 lines = [p for f in found for p in split_at(f, [])]
+        if kind == "text" and len(lines) == 1 and (narrow := text_spaces(image)[1]):
+            return 1, [image], [(a / image.shape[1], b / image.shape[1]) for a, b in narrow]
         parts = []
         for line in lines:
             parts += split_at(line, space_cuts(line, kind)) or [line]
-        return len(lines), parts
+        return len(lines), parts, []
 
     def read(self, page: Page, box: Box, kind: str) -> Reading:
         from ocr.zones import MIN_INK_MM2
@@ -324,6 +329,27 @@ def char_pitch(parts: Sequence[tuple[np.ndarray, str]]) -> float:
         height = max(height, y1 - y0)
         n += sum(1 for ch in text if ch.strip())
     return width / (n * max(1, height)) if n else float("inf")
+
+
+def spaced(reading: LineText, gaps: Sequence[tuple[float, float]]) -> LineText:
+    """The reading with a space at each gap (first, last, across the crop 0..1), between the characters
+    on either side; a character read inside a gap was read from no ink (ー for a 全角スペース) and goes."""
+    solid = [(ch, c) for ch, c in zip(reading.text, reading.confs) if not ch.isspace()]
+    if not gaps or len(solid) != len(reading.centres):
+        return reading
+    text: list[str] = []
+    confs: list[float] = []
+    centres: list[float] = []
+    for (ch, conf), x in zip(solid, reading.centres):
+        if any(a <= x <= b for a, b in gaps):
+            continue
+        if text and any(centres[-1] < g[0] and x > g[1] for g in gaps):
+            text.append(" ")
+            confs.append(1.0)
+        text.append(ch)
+        confs.append(conf)
+        centres.append(x)
+    return LineText("".join(text), tuple(confs), tuple(centres))
 
 
 def keep_sound_marks(wide: LineText, first: LineText) -> LineText:

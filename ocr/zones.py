@@ -35,6 +35,13 @@ class CleanCrop:
 
 
 SPARSE_INK_PX = 40  # a zone as wide as a row holding one digit: its ink is under 0.2 % of the crop
+# a space in free text, in ink heights: any gap this wide, or the widest if this wide and standing out
+# this many times from the next (gaps between columns of any ink clean_crop kept, however faint: a thin
+# 一 blurred to light grey is still a character); fitted by benchmarks/fit_spaces.py
+KEPT_INK = 255
+TEXT_SPACE = 1.3
+TEXT_SPACE_LONE = 0.55
+TEXT_SPACE_STANDS_OUT = 1.6
 
 
 def ink_levels(gray: np.ndarray) -> tuple[float, float]:
@@ -132,27 +139,54 @@ def space_cuts(image: np.ndarray, kind: str) -> list[float]:
 
     Neither recogniser reports spaces reliably (PP-OCR drops a full-width space or reads it as ー;
     Tesseract invents them between kanji and digits). Names and kana get at most one space (surname /
-    given name): the widest gap, if it clearly stands out; other text gets one at gaps wider than the
-    line is high (the 全角スペース before a building name); numbers none."""
+    given name): the widest gap, if it clearly stands out; other text at its wide spaces
+    (``text_spaces``); numbers none."""
     if kind in ("digits", "amount", "char", "date"):
         return []
-    gaps = ink_gaps(image)
-    if not gaps:
-        return []
+    if kind not in ("line", "kana"):
+        return text_spaces(image)[0]
     rows = np.nonzero((image < 128).any(axis=1))[0]
     height = float(rows[-1] - rows[0] + 1) if rows.size else 1.0
-    if kind in ("line", "kana"):
-        widths = sorted((w for _, w in gaps), reverse=True)
-        second = widths[1] if len(widths) > 1 else 0.0
-        if widths[0] >= 0.45 * height and widths[0] >= 1.6 * second:
-            return [x for x, w in gaps if w == widths[0]][:1]
-        return []
-    return [x for x, w in gaps if w >= 1.0 * height]
+    return _widest_if_it_stands_out(ink_gaps(image), height, 0.45, 1.6)
 
 
-def ink_gaps(image: np.ndarray) -> list[tuple[float, float]]:
-    """(centre x, width) of every run of ink-free columns between the first and last ink column."""
-    cols = (image < 128).any(axis=0)
+def text_spaces(image: np.ndarray) -> tuple[list[float], list[tuple[float, float]]]:
+    """The spaces of a free-text line: x of those ``TEXT_SPACE`` heights wide or wider, where the line is
+    cut and each part read alone, and (first, last) x of a narrower one, across which the line is read
+    whole and the space put into the reading where the gap is (a part read alone loses its context:
+    緑川 alone reads as 綠川). A narrower one is only ever the line's widest gap, so it has no wide ones."""
+    gaps = ink_gaps(image, KEPT_INK)
+    rows = np.nonzero((image < 128).any(axis=1))[0]
+    height = float(rows[-1] - rows[0] + 1) if rows.size else 1.0
+    cuts = set(text_space_cuts(gaps, height))
+    wide = [x for x, w in gaps if x in cuts and w >= TEXT_SPACE * height]
+    return wide, [(x - w / 2, x + w / 2) for x, w in gaps if x in cuts and w < TEXT_SPACE * height]
+
+
+def text_space_cuts(gaps: list[tuple[float, float]], height: float, wide: float | None = None,
+                    lone: float | None = None, stands_out: float | None = None) -> list[float]:
+    """The gaps of a free-text line that are spaces: every gap `wide` ink heights wide or wider, and the
+    widest if it is `lone` heights wide and `stands_out` times the next (defaults: the fitted ones)."""
+    wide = TEXT_SPACE if wide is None else wide
+    cuts = {x for x, w in gaps if w >= wide * height}
+    cuts.update(_widest_if_it_stands_out(gaps, height, TEXT_SPACE_LONE if lone is None else lone,
+                                         TEXT_SPACE_STANDS_OUT if stands_out is None else stands_out))
+    return [x for x, _ in gaps if x in cuts]
+
+
+def _widest_if_it_stands_out(gaps: list[tuple[float, float]], height: float, least: float, ratio: float
+                             ) -> list[float]:
+    widths = sorted((w for _, w in gaps), reverse=True)
+    second = widths[1] if len(widths) > 1 else 0.0
+    if widths and widths[0] >= least * height and widths[0] >= ratio * second:
+        return [x for x, w in gaps if w == widths[0]][:1]
+    return []
+
+
+def ink_gaps(image: np.ndarray, level: int = 128) -> list[tuple[float, float]]:
+    """(centre x, width) of every run of columns with no pixel darker than `level` between the first and
+    last such column."""
+    cols = (image < level).any(axis=0)
     idx = np.nonzero(cols)[0]
     if idx.size == 0:
         return []

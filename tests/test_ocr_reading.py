@@ -12,9 +12,17 @@ import pytest
 from benchmarks.ocr_evidence import covers
 from ocr.normalise import canonical, drop_stray_brackets, join_sound_marks, kana_lookalikes, take_script
 from ocr.ppocr import LineText, recogniser
-from ocr.reader import HALF_PITCH, HALF_STRETCH, ScanReader, ZoneEvidence, char_pitch, keep_sound_marks
+from ocr.reader import (
+    HALF_PITCH,
+    HALF_STRETCH,
+    ScanReader,
+    ZoneEvidence,
+    char_pitch,
+    keep_sound_marks,
+    spaced,
+)
 from ocr.tesseract import ZoneText, find_tessdata
-from ocr.zones import space_cuts, split_at
+from ocr.zones import space_cuts, split_at, text_spaces
 from samples.fonts import font
 from tests.test_ocr_trust import GOTHIC, NOTO, crop_of, field_of
 
@@ -148,3 +156,33 @@ def test_tesseract_reads_a_half_width_furigana_widened_too(reader: ScanReader, w
         assert canonical(ev.second().text, "kana") == canonical(written, "kana"), (Path(f).name, ev.second().text)
         field = field_of("child_medical", "child_kana", ev)
         assert field.value == truth and not field.problems, (Path(f).name, field)
+
+
+HACHI = font("hachi-maru-pop")  # its glyphs fill their em: a 全角スペース is narrower than the line is high
+
+
+def test_a_space_in_free_text_is_found_where_it_stands_out(reader: ScanReader) -> None:
+    path = str(HACHI.truetype())
+    image = crop_of("中華そば　緑川", path)
+    assert space_cuts(image, "text") == [] and len(text_spaces(image)[1]) == 1  # read whole, spaced at its gap
+    [ev] = reader.evidence([(image, "text")])
+    assert field_of("restaurant_permit", "business_name", ev).value == "中華そば 緑川", ev.text
+    for text in ("カフェ・ド・ミドリ", "食堂みどり", "若葉県みどり町若松4丁目25番10号"):  # no space written
+        assert text_spaces(crop_of(text, path)) == ([], []), text
+    [ev] = reader.evidence([(crop_of("中華そば　緑川"), "text")])  # printed: a gap wider than the line is high
+    assert field_of("restaurant_permit", "business_name", ev).value == "中華そば 緑川", ev.text
+
+
+def test_a_space_goes_into_the_reading_where_its_gap_is() -> None:
+    read = LineText("中華そばー緑川", (0.9,) * 7, (0.07, 0.2, 0.33, 0.46, 0.55, 0.72, 0.9))
+    assert spaced(read, [(0.5, 0.6)]).text == "中華そば 緑川"  # ー was read from the blank
+    assert spaced(read, []).text == read.text
+
+
+def test_a_faint_stroke_is_ink_between_characters() -> None:
+    # a thin 一 blurred to light grey is a character, not a gap a space could be read in
+    import cv2
+
+    image = cv2.GaussianBlur(crop_of("若葉県みどり町桜台一丁目24番地16", MINCHO), (0, 0), 1.6)
+    image = np.where(image > 250, 255, image).astype(np.uint8)  # as clean_crop paints all but ink white
+    assert space_cuts(image, "text") == []
