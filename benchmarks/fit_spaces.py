@@ -55,7 +55,7 @@ def gaps_of(text: str, font_path: str, dpi: int, rng: random.Random, degradation
 
     from benchmarks.ocr_evidence import covers, draw_value
     from ocr.preprocess import ink_bbox
-    from ocr.zones import clean_crop, ink_gaps
+    from ocr.zones import clean_crop, ink_gaps, ink_height
 
     if not covers(font_path, text):
         return None
@@ -71,8 +71,7 @@ def gaps_of(text: str, font_path: str, dpi: int, rng: random.Random, degradation
     centres = [(2 * px + font.getlength(text[:i]) + font.getlength(ch) / 2) * f - box[0] + 12
                for i, ch in enumerate(text) if ch.isspace()]
     gaps = ink_gaps(img, level)
-    rows = np.nonzero((img < 128).any(axis=1))[0]
-    height = float(rows[-1] - rows[0] + 1)
+    height = ink_height(img)
     spaced = [any(abs(c - x) <= w / 2 + MARGIN_PX for c in centres) for x, w in gaps]
     if sum(spaced) < len(centres):  # a space the ink does not show (it fell beside the line's ink)
         return None
@@ -159,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     rule = tuple(sorted({r[k] for r in top})[len({r[k] for r in top}) // 2] for k in range(3))
     if rule not in top:
         rule = min(top, key=lambda r: sum(abs(a - b) for a, b in zip(r, rule)))
+    # score_grid restates text_space_cuts over the whole grid at once; the rule's own code must agree
+    assert score(fit, rule) == scores[rule], (rule, score(fit, rule), scores[rule])
     before = (1.0, 9.9, 9.9)  # by hand: a gap as wide as the line is high, of ink darker than 128
     spaced_lines = sum(any(r[-1]) for r in fit)
     lines = [f"Corpus: {len(values(args.seed, args.addresses))} free-text values (the samples' shop names, "
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         widest = [max(w for _, w in r[4]) / r[5] for r in group if r[4]]
         if sp and no:
             lines.append(f"| {label} | {min(sp):.2f} | {np.median(sp):.2f} | {max(no):.2f} | {np.median(widest):.2f} |")
-    b, a = score([r for r in rows_before if not r[1]], before), score(fit, rule)
+    b, a = score([r for r in rows_before if not r[1]], before), scores[rule]
     lines += ["", "| rule (wide, lone, stands out) | lines exact | lines cut without a space | lines missing a space |",
               "|---|---:|---:|---:|",
               f"| before {before} | {b[0]} | {b[1]} | {b[2]} |",

@@ -278,8 +278,11 @@ class ScanReader:
             found = [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes if x1 - x0 > 4 and y1 - y0 > 4]
             if len(found) > 1:
                 lines = [p for f in found for p in split_at(f, [])]
-        if kind == "text" and len(lines) == 1 and (narrow := text_spaces(image)[1]):
-            return 1, [image], [(a / image.shape[1], b / image.shape[1]) for a, b in narrow]
+        if kind == "text" and len(lines) == 1:
+            wide, narrow = text_spaces(image)
+            if narrow:
+                return 1, [image], [(a / image.shape[1], b / image.shape[1]) for a, b in narrow]
+            return 1, split_at(image, wide) or [image], []
         parts = []
         for line in lines:
             parts += split_at(line, space_cuts(line, kind)) or [line]

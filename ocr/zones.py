@@ -145,9 +145,7 @@ def space_cuts(image: np.ndarray, kind: str) -> list[float]:
         return []
     if kind not in ("line", "kana"):
         return text_spaces(image)[0]
-    rows = np.nonzero((image < 128).any(axis=1))[0]
-    height = float(rows[-1] - rows[0] + 1) if rows.size else 1.0
-    return _widest_if_it_stands_out(ink_gaps(image), height, 0.45, 1.6)
+    return _widest_if_it_stands_out(ink_gaps(image), ink_height(image), 0.45, 1.6)
 
 
 def text_spaces(image: np.ndarray) -> tuple[list[float], list[tuple[float, float]]]:
@@ -156,8 +154,7 @@ def text_spaces(image: np.ndarray) -> tuple[list[float], list[tuple[float, float
     whole and the space put into the reading where the gap is (a part read alone loses its context:
     緑川 alone reads as 綠川). A narrower one is only ever the line's widest gap, so it has no wide ones."""
     gaps = ink_gaps(image, KEPT_INK)
-    rows = np.nonzero((image < 128).any(axis=1))[0]
-    height = float(rows[-1] - rows[0] + 1) if rows.size else 1.0
+    height = ink_height(image)
     cuts = set(text_space_cuts(gaps, height))
     wide = [x for x, w in gaps if x in cuts and w >= TEXT_SPACE * height]
     return wide, [(x - w / 2, x + w / 2) for x, w in gaps if x in cuts and w < TEXT_SPACE * height]
@@ -181,6 +178,12 @@ def _widest_if_it_stands_out(gaps: list[tuple[float, float]], height: float, lea
     if widths and widths[0] >= least * height and widths[0] >= ratio * second:
         return [x for x, w in gaps if w == widths[0]][:1]
     return []
+
+
+def ink_height(image: np.ndarray) -> float:
+    """Pixels from the first to the last row holding ink (1 when none does): the unit gaps are measured in."""
+    rows = np.nonzero((image < 128).any(axis=1))[0]
+    return float(rows[-1] - rows[0] + 1) if rows.size else 1.0
 
 
 def ink_gaps(image: np.ndarray, level: int = 128) -> list[tuple[float, float]]:
